@@ -1,0 +1,376 @@
+// Package safetensors reads and writes the safetensors checkpoint format:
+// an 8-byte little-endian header length, a JSON header naming each tensor's
+// dtype, shape and byte range, then one raw little-endian data buffer.
+//
+// Parascope's own models and the VQ codebook are stored this way, and real
+// checkpoints (LLaDA, MMaDA) arrive this way, so the reader is strict: it
+// refuses any file whose header and data disagree, and names the tensor
+// at fault. Tensors are float32 in memory whatever their dtype on disk; the
+// reader understands F32, F16 and BF16, the writer writes F32 or BF16.
+package safetensors
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+
+	"parascope/engine/atomicfile"
+	"slices"
+	"strings"
+)
+
+// Dtypes this package understands.
+const (
+	F32  = "F32"
+	F16  = "F16"
+	BF16 = "BF16"
+)
+
+// MaxHeader is the largest header accepted, in bytes. Real headers are a
+// few hundred kilobytes; a larger length field means a corrupt or hostile
+// file, and refusing it keeps Decode from allocating on its say-so.
+const MaxHeader = 100 << 20
+
+// metadataKey is the reserved header entry holding string metadata.
+const metadataKey = "__metadata__"
+
+// Tensor is one named array, row-major, float32 whatever the file dtype.
+type Tensor struct {
+	Name  string
+	Shape []int
+	Data  []float32
+}
+
+// File is the content of one safetensors file.
+type File struct {
+	Tensors  []Tensor // in data-offset order when decoded
+	Metadata map[string]string
+}
+
+// Get returns the tensor with the given name.
+func (f *File) Get(name string) (Tensor, bool) {
+	for _, t := range f.Tensors {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return Tensor{}, false
+}
+
+// dtypeSize returns the bytes per element of the dtypes this package reads.
+func dtypeSize(dtype string) (int, bool) {
+	switch dtype {
+	case F32:
+		return 4, true
+	case F16, BF16:
+		return 2, true
+	}
+	return 0, false
+}
+
+// entry is one tensor's record in the JSON header.
+type entry struct {
+	Dtype       string  `json:"dtype"`
+	Shape       []int   `json:"shape"`
+	DataOffsets []int64 `json:"data_offsets"`
+}
+
+// Read reads and decodes the file at path.
+func Read(path string) (*File, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	f, err := Decode(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return f, nil
+}
+
+// Decode parses a whole safetensors file held in memory.
+func Decode(b []byte) (*File, error) {
+	if len(b) < 8 {
+		return nil, fmt.Errorf("safetensors: truncated: %d bytes, need at least 8", len(b))
+	}
+	n := binary.LittleEndian.Uint64(b)
+	if n > MaxHeader {
+		return nil, fmt.Errorf("safetensors: header length %d exceeds limit %d", n, MaxHeader)
+	}
+	if n > uint64(len(b)-8) {
+		return nil, fmt.Errorf("safetensors: truncated: header length %d but only %d bytes follow", n, len(b)-8)
+	}
+	header, data := b[8:8+n], b[8+n:]
+	entries, meta, err := parseHeader(header)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkLayout(entries, int64(len(data))); err != nil {
+		return nil, err
+	}
+	f := &File{Metadata: meta}
+	for _, e := range entries {
+		t, err := decodeTensor(e.name, e.entry, data[e.DataOffsets[0]:e.DataOffsets[1]])
+		if err != nil {
+			return nil, err
+		}
+		f.Tensors = append(f.Tensors, t)
+	}
+	return f, nil
+}
+
+type namedEntry struct {
+	name string
+	entry
+}
+
+// parseHeader reads the header object key by key so that duplicate names,
+// which a plain map would silently merge, are refused.
+func parseHeader(header []byte) ([]namedEntry, map[string]string, error) {
+	if !json.Valid(header) {
+		return nil, nil, errors.New("safetensors: header is not valid JSON")
+	}
+	dec := json.NewDecoder(bytes.NewReader(header))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, nil, errors.New("safetensors: header is not a JSON object")
+	}
+	var entries []namedEntry
+	var meta map[string]string
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, nil, fmt.Errorf("safetensors: header: %w", err)
+		}
+		name, _ := tok.(string)
+		if seen[name] {
+			return nil, nil, fmt.Errorf("safetensors: tensor %q: listed twice", name)
+		}
+		seen[name] = true
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, nil, fmt.Errorf("safetensors: tensor %q: %w", name, err)
+		}
+		if name == metadataKey {
+			if err := strictUnmarshal(raw, &meta); err != nil || meta == nil {
+				return nil, nil, errors.New("safetensors: __metadata__ must map strings to strings")
+			}
+			continue
+		}
+		if name == "" {
+			return nil, nil, errors.New("safetensors: tensor with an empty name")
+		}
+		var e entry
+		if err := strictUnmarshal(raw, &e); err != nil {
+			return nil, nil, fmt.Errorf("safetensors: tensor %q: bad header entry: %w", name, err)
+		}
+		entries = append(entries, namedEntry{name, e})
+	}
+	return entries, meta, nil
+}
+
+func strictUnmarshal(raw []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
+// checkLayout checks each entry's dtype, shape and offsets, and that the
+// tensors tile the data buffer exactly: no gaps, no overlaps, nothing
+// left over. It sorts entries into offset order.
+func checkLayout(entries []namedEntry, dataLen int64) error {
+	for _, e := range entries {
+		size, ok := dtypeSize(e.Dtype)
+		if !ok {
+			return fmt.Errorf("safetensors: tensor %q: unsupported dtype %q (want F32, F16 or BF16)", e.name, e.Dtype)
+		}
+		if e.Shape == nil {
+			return fmt.Errorf("safetensors: tensor %q: missing shape", e.name)
+		}
+		if len(e.DataOffsets) != 2 {
+			return fmt.Errorf("safetensors: tensor %q: data_offsets must hold two numbers", e.name)
+		}
+		begin, end := e.DataOffsets[0], e.DataOffsets[1]
+		if begin < 0 || end < begin || end > dataLen {
+			return fmt.Errorf("safetensors: tensor %q: data_offsets [%d, %d] outside data of %d bytes", e.name, begin, end, dataLen)
+		}
+		elems, ok := numElems(e.Shape, dataLen)
+		if !ok {
+			return fmt.Errorf("safetensors: tensor %q: shape %v is invalid or larger than the data", e.name, e.Shape)
+		}
+		if elems*int64(size) != end-begin {
+			return fmt.Errorf("safetensors: tensor %q: shape %v of %s needs %d bytes, offsets give %d", e.name, e.Shape, e.Dtype, elems*int64(size), end-begin)
+		}
+	}
+	slices.SortStableFunc(entries, func(a, b namedEntry) int {
+		return cmp.Or(cmp.Compare(a.DataOffsets[0], b.DataOffsets[0]), cmp.Compare(a.DataOffsets[1], b.DataOffsets[1]))
+	})
+	var at int64
+	for _, e := range entries {
+		begin := e.DataOffsets[0]
+		if begin < at {
+			return fmt.Errorf("safetensors: tensor %q: data overlaps the previous tensor", e.name)
+		}
+		if begin > at {
+			return fmt.Errorf("safetensors: tensor %q: gap of %d bytes before its data", e.name, begin-at)
+		}
+		at = e.DataOffsets[1]
+	}
+	if at != dataLen {
+		return fmt.Errorf("safetensors: data buffer is %d bytes but tensors cover %d", dataLen, at)
+	}
+	return nil
+}
+
+// numElems returns the product of shape if no dimension is negative and the
+// product is at most limit. Checking against the limit as it multiplies
+// keeps a hostile shape from overflowing.
+func numElems(shape []int, limit int64) (int64, bool) {
+	if slices.Contains(shape, 0) {
+		return 0, !slices.ContainsFunc(shape, func(d int) bool { return d < 0 })
+	}
+	n := int64(1)
+	for _, d := range shape {
+		if d < 0 || n > limit/int64(d) {
+			return 0, false
+		}
+		n *= int64(d)
+	}
+	return n, true
+}
+
+func decodeTensor(name string, e entry, raw []byte) (Tensor, error) {
+	size, _ := dtypeSize(e.Dtype)
+	data := make([]float32, len(raw)/size)
+	for i := range data {
+		switch e.Dtype {
+		case F32:
+			data[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+		case F16:
+			data[i] = f16ToF32(binary.LittleEndian.Uint16(raw[2*i:]))
+		case BF16:
+			data[i] = math.Float32frombits(uint32(binary.LittleEndian.Uint16(raw[2*i:])) << 16)
+		}
+		if v := float64(data[i]); math.IsNaN(v) || math.IsInf(v, 0) {
+			return Tensor{}, fmt.Errorf("safetensors: tensor %q: element %d is %v", name, i, v)
+		}
+	}
+	return Tensor{Name: name, Shape: slices.Clone(e.Shape), Data: data}, nil
+}
+
+// f16ToF32 widens an IEEE half exactly; every half is a float32.
+func f16ToF32(h uint16) float32 {
+	sign := uint32(h>>15) << 31
+	exp := uint32(h>>10) & 0x1f
+	mant := uint32(h) & 0x3ff
+	switch exp {
+	case 0: // zero or subnormal: mant × 2⁻²⁴, exact in float32
+		v := float32(mant) * (1.0 / (1 << 24))
+		return math.Float32frombits(math.Float32bits(v) | sign)
+	case 0x1f: // infinity or NaN
+		return math.Float32frombits(sign | 0xff<<23 | mant<<13)
+	}
+	return math.Float32frombits(sign | (exp-15+127)<<23 | mant<<13)
+}
+
+// bf16 rounds a finite float32 to bfloat16, to nearest with ties to even.
+func bf16(v float32) uint16 {
+	b := math.Float32bits(v)
+	b += 0x7fff + (b>>16)&1
+	return uint16(b >> 16)
+}
+
+// Encode writes f in safetensors form with every tensor stored as dtype
+// (F32 or BF16), data in the order of f.Tensors. The header is
+// deterministic (sorted keys) and padded with spaces so the data starts on
+// an 8-byte boundary. Everything is checked before the first byte is
+// written, so a refused file writes nothing.
+func Encode(w io.Writer, f *File, dtype string) error {
+	if dtype != F32 && dtype != BF16 {
+		return fmt.Errorf("safetensors: cannot write dtype %q (want F32 or BF16)", dtype)
+	}
+	if f == nil {
+		return errors.New("safetensors: nil file")
+	}
+	size, _ := dtypeSize(dtype)
+	header := map[string]any{}
+	if len(f.Metadata) > 0 {
+		header[metadataKey] = f.Metadata
+	}
+	var offset int64
+	for _, t := range f.Tensors {
+		if err := checkTensor(t, dtype, header); err != nil {
+			return err
+		}
+		n := int64(len(t.Data)) * int64(size)
+		header[t.Name] = entry{Dtype: dtype, Shape: append([]int{}, t.Shape...), DataOffsets: []int64{offset, offset + n}}
+		offset += n
+	}
+	js, err := json.Marshal(header)
+	if err != nil {
+		return fmt.Errorf("safetensors: header: %w", err)
+	}
+	if pad := len(js) % 8; pad != 0 {
+		js = append(js, strings.Repeat(" ", 8-pad)...)
+	}
+	bw := bufio.NewWriter(w)
+	var word [8]byte
+	binary.LittleEndian.PutUint64(word[:], uint64(len(js)))
+	bw.Write(word[:])
+	bw.Write(js)
+	for _, t := range f.Tensors {
+		for _, v := range t.Data {
+			if dtype == F32 {
+				binary.LittleEndian.PutUint32(word[:], math.Float32bits(v))
+				bw.Write(word[:4])
+			} else {
+				binary.LittleEndian.PutUint16(word[:], bf16(v))
+				bw.Write(word[:2])
+			}
+		}
+	}
+	// bufio keeps the first write error and returns it here.
+	return bw.Flush()
+}
+
+// checkTensor refuses what Decode would refuse, so that every file this
+// package writes can be read back.
+func checkTensor(t Tensor, dtype string, header map[string]any) error {
+	if t.Name == "" || t.Name == metadataKey {
+		return fmt.Errorf("safetensors: invalid tensor name %q", t.Name)
+	}
+	if _, dup := header[t.Name]; dup {
+		return fmt.Errorf("safetensors: tensor %q: listed twice", t.Name)
+	}
+	if n, ok := numElems(t.Shape, int64(len(t.Data))); !ok || n != int64(len(t.Data)) {
+		return fmt.Errorf("safetensors: tensor %q: shape %v does not match %d values", t.Name, t.Shape, len(t.Data))
+	}
+	for i, v := range t.Data {
+		if x := float64(v); math.IsNaN(x) || math.IsInf(x, 0) {
+			return fmt.Errorf("safetensors: tensor %q: element %d is %v", t.Name, i, x)
+		}
+		// Values near the float32 limit round up to infinity in BF16.
+		if dtype == BF16 && bf16(v)&0x7f80 == 0x7f80 {
+			return fmt.Errorf("safetensors: tensor %q: element %d (%v) overflows BF16", t.Name, i, v)
+		}
+	}
+	return nil
+}
+
+// Write encodes f to path atomically: the bytes go to a temporary file in
+// the same directory, which is synced and renamed over path, so a reader
+// sees either the old file or the whole new one, never a torn write.
+func Write(path string, f *File, dtype string) error {
+	err := atomicfile.Write(path, func(w io.Writer) error { return Encode(w, f, dtype) })
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"image"
+	"image/png"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"parascope/engine/casedir"
+	"parascope/engine/judge"
+	"parascope/engine/token"
+	"parascope/engine/vq"
+	"parascope/engine/world"
+)
+
+// capture runs the command line and returns what it printed.
+func capture(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	old := os.Stdout
+	r, w, _ := os.Pipe()
+	os.Stdout = w
+	done := make(chan []byte)
+	go func() { b, _ := io.ReadAll(r); done <- b }()
+	err := run(args)
+	w.Close()
+	os.Stdout = old
+	return string(<-done), err
+}
+
+func TestWorldThenJudgeScores100(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "w")
+	if _, err := capture(t, "world", "--seed", "1", "--n", "50", "--task", "mixed", "--out", dir); err != nil {
+		t.Fatal(err)
+	}
+	out, err := capture(t, "judge", dir, "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var top map[string]any
+	if err := json.Unmarshal([]byte(out), &top); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, k := range []string{"text_quality", "text_alignment", "image_consistency", "image_alignment", "image_quality", "output_alignment", "overall"} {
+		if top[k] != 100.0 {
+			t.Errorf("%s = %v, want 100", k, top[k])
+		}
+	}
+	if top["cases"] != 50.0 {
+		t.Errorf("cases = %v", top["cases"])
+	}
+}
+
+func TestWorldFoldersHoldEverything(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := capture(t, "world", "--seed", "3", "--n", "6", "--task", "thinkedit", "--out", dir); err != nil {
+		t.Fatal(err)
+	}
+	dirs, err := casedir.List(dir)
+	if err != nil || len(dirs) != 6 {
+		t.Fatalf("%d folders, %v", len(dirs), err)
+	}
+	l, err := casedir.Read(dirs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := world.Generate(3, 0, world.MixEdit)
+	if l.Meta.Instruction != want.Instruction || !l.Meta.Input.Equal(want.Input) || !l.Meta.Target.Equal(want.Target) {
+		t.Fatalf("case.json does not hold case 0: %+v", l.Meta.Case)
+	}
+	// the token ids decode back to the case
+	vocab := token.New(vq.Default().K())
+	parts, err := vocab.Split(*l.Meta.Tokens)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, _ := vq.Default().Decode(parts.Input)
+	if parts.Reasoning != want.Reasoning || !bytes.Equal(in.Pix, world.Render(want.Input).Pix) {
+		t.Fatal("token ids do not decode to the case")
+	}
+	for _, f := range []string{casedir.InputPNG, casedir.TargetPNG, casedir.TargetTxt} {
+		if _, err := os.Stat(filepath.Join(dirs[0], f)); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestJudgeReadsModelOutputs(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := capture(t, "world", "--seed", "4", "--n", "3", "--task", "thinkgen", "--out", dir); err != nil {
+		t.Fatal(err)
+	}
+	dirs, _ := casedir.List(dir)
+	// An empty picture and no text for the first case.
+	os.WriteFile(filepath.Join(dirs[0], casedir.OutputText), []byte(""), 0o644)
+	var b bytes.Buffer
+	png.Encode(&b, world.Render(world.Scene{}))
+	os.WriteFile(filepath.Join(dirs[0], casedir.OutputPNG), b.Bytes(), 0o644)
+	out, err := capture(t, "judge", dir, "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r judge.Report
+	json.Unmarshal([]byte(out), &r)
+	if r.TextQuality > 200.0/3+1e-9 || r.ImageAlignment > 200.0/3+1e-9 {
+		t.Fatalf("an empty output should cost a third: %+v", r.Metrics)
+	}
+}
+
+func TestBadInputErrorsNameTheFile(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := capture(t, "world", "--seed", "5", "--n", "2", "--task", "thinkedit", "--out", dir); err != nil {
+		t.Fatal(err)
+	}
+	dirs, _ := casedir.List(dir)
+	caseFile := filepath.Join(dirs[0], casedir.CaseJSON)
+	orig, _ := os.ReadFile(caseFile)
+	writeOutput := func(txt string, img image.Image, raw []byte) {
+		os.WriteFile(filepath.Join(dirs[1], casedir.OutputText), []byte(txt), 0o644)
+		if raw == nil {
+			var b bytes.Buffer
+			png.Encode(&b, img)
+			raw = b.Bytes()
+		}
+		os.WriteFile(filepath.Join(dirs[1], casedir.OutputPNG), raw, 0o644)
+	}
+	tests := []struct {
+		name  string
+		setup func()
+		want  []string
+	}{
+		{"missing folder", func() {}, []string{"no-such-folder"}},
+		{"malformed case.json", func() { os.WriteFile(caseFile, []byte("{\n  \"task\": \"thinkedit\",\n  oops\n}"), 0o644) }, []string{caseFile + ":3"}},
+		{"unknown task", func() {
+			os.WriteFile(caseFile, bytes.Replace(orig, []byte(`"thinkedit"`), []byte(`"thinkdraw"`), 1), 0o644)
+		}, []string{caseFile, `unknown task "thinkdraw"`}},
+		{"unknown key", func() {
+			os.WriteFile(caseFile, bytes.Replace(orig, []byte(`"task"`), []byte(`"tusk"`), 1), 0o644)
+		}, []string{caseFile, `"tusk"`}},
+		{"two objects in a cell", func() {
+			var m map[string]any
+			json.Unmarshal(orig, &m)
+			objs := m["target"].(map[string]any)["objects"].([]any)
+			m["target"].(map[string]any)["objects"] = append(objs, objs[0])
+			b, _ := json.Marshal(m)
+			os.WriteFile(caseFile, b, 0o644)
+		}, []string{caseFile, "target scene", "holds two objects"}},
+		{"unreadable PNG", func() { writeOutput("", nil, []byte("not a png")) }, []string{filepath.Join(dirs[1], casedir.OutputPNG), "not a readable PNG"}},
+		{"wrong image size", func() { writeOutput("", image.NewRGBA(image.Rect(0, 0, 64, 64)), nil) }, []string{casedir.OutputPNG, "64×64"}},
+		{"text without image", func() {
+			os.WriteFile(filepath.Join(dirs[1], casedir.OutputText), []byte("x"), 0o644)
+		}, []string{dirs[1], "output.txt has no output.png"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			os.WriteFile(caseFile, orig, 0o644)
+			os.Remove(filepath.Join(dirs[1], casedir.OutputText))
+			os.Remove(filepath.Join(dirs[1], casedir.OutputPNG))
+			tc.setup()
+			target := dir
+			if tc.name == "missing folder" {
+				target = filepath.Join(dir, "no-such-folder")
+			}
+			_, err := capture(t, "judge", target)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{{"frobnicate"}, {"world"}, {"world", "--out", "x", "--task", "paint"}, {"judge"}, {"train", "gan"}} {
+		_, err := capture(t, args...)
+		var u usageError
+		if err == nil || !errors.As(err, &u) {
+			t.Errorf("%v: got %v, want a usage error", args, err)
+		}
+	}
+	out, err := capture(t)
+	if err != nil || !strings.Contains(out, "parascope world") {
+		t.Fatalf("bare command: %v\n%s", err, out)
+	}
+}
+
+// The figures the README quotes: the embedded codebook on fresh scenes.
+func TestCodebookRoundTrip(t *testing.T) {
+	rt := measureRoundTrip(vq.Default(), 99, 1000)
+	t.Log(rt)
+	if float64(rt.sceneOK) < 0.99*float64(rt.scenes) {
+		t.Fatalf("scene round trip %d/%d is below 99%%", rt.sceneOK, rt.scenes)
+	}
+}
+
+// BenchmarkCaseToTokens is the data path training will draw from:
+// generate a case, render it, encode the images, build the sequence.
+func BenchmarkCaseToTokens(b *testing.B) {
+	cb := vq.Default()
+	vocab := token.New(cb.K())
+	n := 0
+	for b.Loop() {
+		if _, err := buildSequence(vocab, cb, world.Generate(1, n, world.MixBoth)); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "cases/s")
+}
