@@ -1,0 +1,197 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Both kernels compute C (+)= A·B for one tile. Per k they load one row of
+// the packed B panel into two vector registers, broadcast each of the mr
+// values of the packed A panel in turn, and issue two FMAs per broadcast.
+//
+// Registers: CX counts k, SI walks A, DI walks B, DX walks the rows of C,
+// R8 is the row stride of C in bytes.
+
+// AVX2: one A value times the 16-wide B row, into a row's two accumulators.
+#define FMA6x16(off, c0, c1) \
+	VBROADCASTSS off(SI), Y14; \
+	VFMADD231PS  Y12, Y14, c0; \
+	VFMADD231PS  Y13, Y14, c1
+
+// AVX2: write (or add) a row's two accumulators to C and step to the next row.
+#define STORE6x16(c0, c1) \
+	VMOVUPS c0, (DX);   \
+	VMOVUPS c1, 32(DX); \
+	ADDQ    R8, DX
+
+#define ADD6x16(c0, c1) \
+	VADDPS  (DX), c0, c0;   \
+	VADDPS  32(DX), c1, c1; \
+	STORE6x16(c0, c1)
+
+// func gemm6x16(k int, a, b, c *float32, ldc int, acc bool)
+TEXT ·gemm6x16(SB), NOSPLIT, $0-41
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), R8
+	SHLQ $2, R8
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+	TESTQ CX, CX
+	JEQ   store6x16
+
+loop6x16:
+	VMOVUPS (DI), Y12
+	VMOVUPS 32(DI), Y13
+	FMA6x16(0, Y0, Y1)
+	FMA6x16(4, Y2, Y3)
+	FMA6x16(8, Y4, Y5)
+	FMA6x16(12, Y6, Y7)
+	FMA6x16(16, Y8, Y9)
+	FMA6x16(20, Y10, Y11)
+	ADDQ $24, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  loop6x16
+
+store6x16:
+	MOVB  acc+40(FP), AX
+	TESTB AL, AL
+	JEQ   overwrite6x16
+	ADD6x16(Y0, Y1)
+	ADD6x16(Y2, Y3)
+	ADD6x16(Y4, Y5)
+	ADD6x16(Y6, Y7)
+	ADD6x16(Y8, Y9)
+	ADD6x16(Y10, Y11)
+	VZEROUPPER
+	RET
+
+overwrite6x16:
+	STORE6x16(Y0, Y1)
+	STORE6x16(Y2, Y3)
+	STORE6x16(Y4, Y5)
+	STORE6x16(Y6, Y7)
+	STORE6x16(Y8, Y9)
+	STORE6x16(Y10, Y11)
+	VZEROUPPER
+	RET
+
+// AVX-512: one A value times the 32-wide B row, into a row's two accumulators.
+#define FMA12x32(off, c0, c1) \
+	VBROADCASTSS off(SI), Z26; \
+	VFMADD231PS  Z24, Z26, c0; \
+	VFMADD231PS  Z25, Z26, c1
+
+#define STORE12x32(c0, c1) \
+	VMOVUPS c0, (DX);   \
+	VMOVUPS c1, 64(DX); \
+	ADDQ    R8, DX
+
+#define ADD12x32(c0, c1) \
+	VADDPS  (DX), c0, c0;   \
+	VADDPS  64(DX), c1, c1; \
+	STORE12x32(c0, c1)
+
+// func gemm12x32(k int, a, b, c *float32, ldc int, acc bool)
+TEXT ·gemm12x32(SB), NOSPLIT, $0-41
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), R8
+	SHLQ $2, R8
+
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+
+	TESTQ CX, CX
+	JEQ   store12x32
+
+loop12x32:
+	VMOVUPS (DI), Z24
+	VMOVUPS 64(DI), Z25
+	FMA12x32(0, Z0, Z1)
+	FMA12x32(4, Z2, Z3)
+	FMA12x32(8, Z4, Z5)
+	FMA12x32(12, Z6, Z7)
+	FMA12x32(16, Z8, Z9)
+	FMA12x32(20, Z10, Z11)
+	FMA12x32(24, Z12, Z13)
+	FMA12x32(28, Z14, Z15)
+	FMA12x32(32, Z16, Z17)
+	FMA12x32(36, Z18, Z19)
+	FMA12x32(40, Z20, Z21)
+	FMA12x32(44, Z22, Z23)
+	ADDQ $48, SI
+	ADDQ $128, DI
+	DECQ CX
+	JNZ  loop12x32
+
+store12x32:
+	MOVB  acc+40(FP), AX
+	TESTB AL, AL
+	JEQ   overwrite12x32
+	ADD12x32(Z0, Z1)
+	ADD12x32(Z2, Z3)
+	ADD12x32(Z4, Z5)
+	ADD12x32(Z6, Z7)
+	ADD12x32(Z8, Z9)
+	ADD12x32(Z10, Z11)
+	ADD12x32(Z12, Z13)
+	ADD12x32(Z14, Z15)
+	ADD12x32(Z16, Z17)
+	ADD12x32(Z18, Z19)
+	ADD12x32(Z20, Z21)
+	ADD12x32(Z22, Z23)
+	VZEROUPPER
+	RET
+
+overwrite12x32:
+	STORE12x32(Z0, Z1)
+	STORE12x32(Z2, Z3)
+	STORE12x32(Z4, Z5)
+	STORE12x32(Z6, Z7)
+	STORE12x32(Z8, Z9)
+	STORE12x32(Z10, Z11)
+	STORE12x32(Z12, Z13)
+	STORE12x32(Z14, Z15)
+	STORE12x32(Z16, Z17)
+	STORE12x32(Z18, Z19)
+	STORE12x32(Z20, Z21)
+	STORE12x32(Z22, Z23)
+	VZEROUPPER
+	RET

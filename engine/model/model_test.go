@@ -1,0 +1,269 @@
+package model
+
+import (
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"parascope/engine/nn"
+	"parascope/engine/safetensors"
+)
+
+var tiny = Config{Layers: 2, DModel: 32, Heads: 4, MLP: 48, Vocab: 50, RopeTheta: 10000, NormEps: 1e-5, MaxLen: 16}
+
+func randomBatch(r *rand.Rand, cfg Config, batch, seq, n int) (ids, sel, targets []int32, weights []float32) {
+	for range batch * seq {
+		ids = append(ids, int32(r.IntN(cfg.Vocab)))
+	}
+	for _, p := range r.Perm(batch * seq)[:n] {
+		sel = append(sel, int32(p))
+		targets = append(targets, int32(r.IntN(cfg.Vocab)))
+		weights = append(weights, float32(0.5+r.Float64())/float32(n))
+	}
+	return
+}
+
+func download(be nn.Backend, b nn.Buf) []float32 {
+	out := make([]float32, b.Len())
+	be.Download(out, b)
+	return out
+}
+
+func maxAbsDiff(a, b []float32) float64 {
+	d := 0.0
+	for i := range a {
+		d = math.Max(d, math.Abs(float64(a[i]-b[i])))
+	}
+	return d
+}
+
+// A sequence's logits do not depend on what else is in the batch.
+func TestBatchedEqualsSingle(t *testing.T) {
+	m, _ := New(tiny, nn.CPU{})
+	m.Init(1)
+	r := rand.New(rand.NewPCG(2, 2))
+	ids, _, _, _ := randomBatch(r, tiny, 3, 9, 1)
+	sel := []int32{0, 4, 8, 9, 13, 17, 18, 26}
+	all, err := m.Forward(ids, 3, 9, sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	batched := download(m.be, all)
+	for b := range 3 {
+		var local []int32
+		var rows []int
+		for j, p := range sel {
+			if int(p)/9 == b {
+				local = append(local, p%9)
+				rows = append(rows, j)
+			}
+		}
+		one, err := m.Forward(ids[b*9:(b+1)*9], 1, 9, local)
+		if err != nil {
+			t.Fatal(err)
+		}
+		single := download(m.be, one)
+		for i, j := range rows {
+			if d := maxAbsDiff(single[i*tiny.Vocab:(i+1)*tiny.Vocab], batched[j*tiny.Vocab:(j+1)*tiny.Vocab]); d > 1e-5 {
+				t.Fatalf("sequence %d position %d: batched and single logits differ by %g", b, local[i], d)
+			}
+		}
+	}
+}
+
+func TestForwardRefusesBadInput(t *testing.T) {
+	m, _ := New(tiny, nn.CPU{})
+	for _, c := range []struct {
+		ids  []int32
+		b, s int
+		sel  []int32
+		want string
+	}{
+		{[]int32{1, 2, 3}, 1, 4, []int32{0}, "3 ids for a batch of 1×4"},
+		{make([]int32, 20), 1, 20, []int32{0}, "longer than max_len 16"},
+		{[]int32{1, 50}, 1, 2, []int32{0}, "token 50 at position 1"},
+		{[]int32{1, 2}, 1, 2, []int32{2}, "selected position 2"},
+		{[]int32{1, 2}, 1, 2, nil, "no positions"},
+	} {
+		if _, err := m.Forward(c.ids, c.b, c.s, c.sel); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("got %v, want %q", err, c.want)
+		}
+	}
+	if _, err := New(Config{Layers: 1, DModel: 30, Heads: 4, MLP: 8, Vocab: 9, RopeTheta: 1e4, NormEps: 1e-5, MaxLen: 8}, nn.CPU{}); err == nil || !strings.Contains(err.Error(), "d_model 30") {
+		t.Errorf("got %v", err)
+	}
+}
+
+func TestTrainingReducesLoss(t *testing.T) {
+	m, _ := New(tiny, nn.CPU{})
+	m.Init(3)
+	r := rand.New(rand.NewPCG(4, 4))
+	ids, sel, targets, weights := randomBatch(r, tiny, 2, 12, 10)
+	h := nn.AdamW{LR: 3e-3, Beta1: 0.9, Beta2: 0.95, Eps: 1e-8, WeightDecay: 0.1}
+	var first, last float64
+	for step := 1; step <= 30; step++ {
+		m.ZeroGrad()
+		loss, err := m.Loss(ids, 2, 12, sel, targets, weights)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if step == 1 {
+			first = loss
+		}
+		last = loss
+		h.Step = step
+		m.Step(h)
+	}
+	if last > first/4 {
+		t.Fatalf("30 steps on one batch took the loss from %.3f only to %.3f", first, last)
+	}
+}
+
+func TestCheckpointRoundTrip(t *testing.T) {
+	m, _ := New(tiny, nn.CPU{})
+	m.Init(5)
+	dir := t.TempDir()
+	want := download(m.be, m.params)
+	for _, dtype := range []string{safetensors.F32, safetensors.BF16} {
+		path := filepath.Join(dir, "m-"+dtype+".safetensors")
+		if err := m.Save(path, dtype, map[string]string{"note": "test"}); err != nil {
+			t.Fatal(err)
+		}
+		back, err := Load(path, nn.CPU{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if back.Config != tiny {
+			t.Fatalf("config %+v", back.Config)
+		}
+		tol := 0.0
+		if dtype == safetensors.BF16 {
+			tol = 0.004 * 0.1 // bf16 keeps 8 bits of mantissa; weights are below 0.1
+		}
+		if d := maxAbsDiff(download(back.be, back.params), want); d > tol {
+			t.Fatalf("%s: weights differ by %g", dtype, d)
+		}
+	}
+}
+
+func TestCheckpointRefusesBadFiles(t *testing.T) {
+	m, _ := New(tiny, nn.CPU{})
+	m.Init(6)
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.safetensors")
+	if err := m.Save(good, safetensors.F32, nil); err != nil {
+		t.Fatal(err)
+	}
+	f, err := safetensors.Read(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(name string, edit func(f *safetensors.File)) string {
+		g := &safetensors.File{Metadata: f.Metadata}
+		for _, t := range f.Tensors {
+			t.Data = append([]float32(nil), t.Data...)
+			g.Tensors = append(g.Tensors, t)
+		}
+		edit(g)
+		p := filepath.Join(dir, name)
+		if err := safetensors.Write(p, g, safetensors.F32); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	raw, _ := os.ReadFile(good)
+	truncated := filepath.Join(dir, "truncated.safetensors")
+	os.WriteFile(truncated, raw[:len(raw)-100], 0o644)
+	nan := filepath.Join(dir, "nan.safetensors")
+	// A NaN written byte by byte: the writer refuses to produce one.
+	nanRaw := append([]byte(nil), raw...)
+	copy(nanRaw[len(nanRaw)-4:], []byte{0, 0, 0xc0, 0x7f})
+	os.WriteFile(nan, nanRaw, 0o644)
+	cases := []struct {
+		path string
+		want string
+	}{
+		{truncated, "truncated.safetensors"},
+		{nan, `"head"`},
+		{write("shape.safetensors", func(g *safetensors.File) {
+			g.Tensors[2].Shape = []int{16, 64}
+		}), `tensor "blocks.0.wq" has shape [16 64]`},
+		{write("missing.safetensors", func(g *safetensors.File) { g.Tensors = g.Tensors[1:] }), `tensor "wte" is missing`},
+		{write("extra.safetensors", func(g *safetensors.File) {
+			g.Tensors = append(g.Tensors, safetensors.Tensor{Name: "bonus", Shape: []int{1}, Data: []float32{1}})
+		}), `tensor "bonus" is not part of the model`},
+	}
+	for _, c := range cases {
+		if _, err := Load(c.path, nn.CPU{}); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want an error naming %s", filepath.Base(c.path), err, c.want)
+		}
+	}
+}
+
+// A checkpoint in LLaDA's layout — Hugging Face config.json, LLaDA weight
+// names, bf16, optionally sharded — loads into the same model.
+func TestLoadLLaDALayout(t *testing.T) {
+	m, _ := New(tiny, nn.CPU{})
+	m.Init(7)
+	host := download(m.be, m.params)
+	native := map[string]string{"wte": "model.transformer.wte.weight", "ln_f": "model.transformer.ln_f.weight", "head": "model.transformer.ff_out.weight"}
+	for long, short := range lladaNames {
+		for i := range tiny.Layers {
+			native[blockName(i, short)] = "model.transformer.blocks." + string(rune('0'+i)) + "." + long + ".weight"
+		}
+	}
+	var shards [2]safetensors.File
+	weightMap := map[string]string{}
+	for i, s := range m.specs {
+		name := native[s.name]
+		shards[i%2].Tensors = append(shards[i%2].Tensors, safetensors.Tensor{Name: name, Shape: s.shape, Data: host[s.offset : s.offset+s.size()]})
+		weightMap[name] = []string{"model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"}[i%2]
+	}
+	cfg := map[string]any{"d_model": 32, "n_heads": 4, "n_kv_heads": 4, "n_layers": 2, "mlp_hidden_size": 48,
+		"vocab_size": 50, "embedding_size": 50, "rope_theta": 10000.0, "rms_norm_eps": 1e-5, "max_sequence_length": 16,
+		"weight_tying": false, "block_type": "llama"}
+	cfgJSON, _ := json.Marshal(cfg)
+
+	single, sharded := t.TempDir(), t.TempDir()
+	all := &safetensors.File{Tensors: append(append([]safetensors.Tensor(nil), shards[0].Tensors...), shards[1].Tensors...)}
+	os.WriteFile(filepath.Join(single, "config.json"), cfgJSON, 0o644)
+	if err := safetensors.Write(filepath.Join(single, "model.safetensors"), all, safetensors.BF16); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(sharded, "config.json"), cfgJSON, 0o644)
+	for i := range shards {
+		if err := safetensors.Write(filepath.Join(sharded, []string{"model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"}[i]), &shards[i], safetensors.BF16); err != nil {
+			t.Fatal(err)
+		}
+	}
+	idx, _ := json.Marshal(map[string]any{"metadata": map[string]any{}, "weight_map": weightMap})
+	os.WriteFile(filepath.Join(sharded, "model.safetensors.index.json"), idx, 0o644)
+
+	r := rand.New(rand.NewPCG(8, 8))
+	ids, sel, _, _ := randomBatch(r, tiny, 1, 10, 5)
+	want, _ := m.Forward(ids, 1, 10, sel)
+	wantLogits := download(m.be, want)
+	for _, path := range []string{single, filepath.Join(single, "model.safetensors"), sharded} {
+		got, err := Load(path, nn.CPU{})
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if got.Config != tiny {
+			t.Fatalf("%s: config %+v", path, got.Config)
+		}
+		logits, _ := got.Forward(ids, 1, 10, sel)
+		if d := maxAbsDiff(download(got.be, logits), wantLogits); d > 0.05 {
+			t.Fatalf("%s: logits differ by %g after a bf16 round trip", path, d)
+		}
+	}
+	cfg["n_kv_heads"] = 2
+	cfgJSON, _ = json.Marshal(cfg)
+	os.WriteFile(filepath.Join(single, "config.json"), cfgJSON, 0o644)
+	if _, err := Load(single, nn.CPU{}); err == nil || !strings.Contains(err.Error(), "grouped-query") {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -1,0 +1,95 @@
+package nn
+
+import (
+	"math"
+
+	"parascope/engine/parallel"
+)
+
+// Loops over n elements split into chunks of at least this many.
+const grain = 1 << 14
+
+func addTo(dst, src []float32) {
+	mustLen("add", len(src), len(dst))
+	parallel.For(len(dst), grain, func(lo, hi int) {
+		d, s := dst[lo:hi], src[lo:hi]
+		for i := range d {
+			d[i] += s[i]
+		}
+	})
+}
+
+// expf is exp for float32 accurate to about one ulp, several times faster
+// than math.Exp: x = n·ln2 + r with |r| ≤ ln2/2, exp(r) by a degree-6
+// minimax polynomial, 2^n put straight into the exponent bits.
+func expf(x float32) float32 {
+	switch {
+	case x > 88.72:
+		return float32(math.Inf(1))
+	case x < -87.33:
+		return 0
+	case x != x:
+		return x
+	}
+	const ln2hi, ln2lo = 0.693359375, -2.12194440e-4
+	n := float32(math.Floor(float64(x*1.44269504088896341 + 0.5)))
+	r := x - n*ln2hi - n*ln2lo
+	p := float32(1.9875691500e-4)
+	p = p*r + 1.3981999507e-3
+	p = p*r + 8.3334519073e-3
+	p = p*r + 4.1665795894e-2
+	p = p*r + 1.6666665459e-1
+	p = p*r + 5.0000001201e-1
+	e := p*r*r + r + 1
+	return e * math.Float32frombits(uint32(int32(n)+127)<<23)
+}
+
+// sigmoid is 1/(1+e^-x) without overflow for large |x|.
+func sigmoid(x float32) float32 {
+	if x >= 0 {
+		return 1 / (1 + expf(-x))
+	}
+	e := expf(x)
+	return e / (1 + e)
+}
+
+// ---- SwiGLU: out = silu(gate)·up ------------------------------------------
+
+func swigluForward(out, gate, up []float32) {
+	parallel.For(len(out), grain, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			g := gate[i]
+			out[i] = g * sigmoid(g) * up[i]
+		}
+	})
+}
+
+func swigluBackward(dGate, dUp, dOut, gate, up []float32) {
+	parallel.For(len(dOut), grain, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			g, s := gate[i], sigmoid(gate[i])
+			dUp[i] = dOut[i] * g * s
+			dGate[i] = dOut[i] * up[i] * s * (1 + g*(1-s))
+		}
+	})
+}
+
+// ---- AdamW ----------------------------------------------------------------
+
+// adamw applies one decoupled-weight-decay Adam step (Loshchilov & Hutter),
+// in the same order of operations as PyTorch's AdamW.
+func adamw(p, g, m, v []float32, h AdamW) {
+	bc1 := 1 - math.Pow(float64(h.Beta1), float64(h.Step))
+	bc2 := 1 - math.Pow(float64(h.Beta2), float64(h.Step))
+	stepSize := float32(float64(h.LR) / bc1)
+	sqrtBC2 := float32(math.Sqrt(bc2))
+	decay := 1 - h.LR*h.WeightDecay
+	parallel.For(len(p), grain, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			m[i] = h.Beta1*m[i] + (1-h.Beta1)*g[i]
+			v[i] = h.Beta2*v[i] + (1-h.Beta2)*g[i]*g[i]
+			denom := float32(math.Sqrt(float64(v[i])))/sqrtBC2 + h.Eps
+			p[i] = p[i]*decay - stepSize*m[i]/denom
+		}
+	})
+}
