@@ -195,3 +195,84 @@ overwrite12x32:
 	STORE12x32(Z22, Z23)
 	VZEROUPPER
 	RET
+
+// The packing helpers below use only SSE, which every amd64 CPU has.
+
+// func transpose4x4(dst *float32, w int, src *float32, ld, n int, alpha float32)
+TEXT ·transpose4x4(SB), NOSPLIT, $0-44
+	MOVQ   dst+0(FP), DI
+	MOVQ   w+8(FP), R10
+	MOVQ   src+16(FP), SI
+	MOVQ   ld+24(FP), R8
+	MOVQ   n+32(FP), CX
+	MOVSS  alpha+40(FP), X8
+	SHUFPS $0, X8, X8   // alpha in every lane
+	SHLQ   $2, R8         // source row stride in bytes
+	LEAQ   (R8)(R8*2), R9 // three rows
+	SHLQ   $2, R10        // destination group stride in bytes
+	LEAQ   (R10)(R10*2), R11
+	LEAQ   (R10*4), R12   // four groups
+
+loopT:
+	// Rows a, b, c, d, four values each.
+	MOVUPS (SI), X0
+	MOVUPS (SI)(R8*1), X1
+	MOVUPS (SI)(R8*2), X2
+	MOVUPS (SI)(R9*1), X3
+
+	MOVAPS   X0, X4
+	UNPCKLPS X1, X4   // a0 b0 a1 b1
+	UNPCKHPS X1, X0   // a2 b2 a3 b3
+	MOVAPS   X2, X5
+	UNPCKLPS X3, X5   // c0 d0 c1 d1
+	UNPCKHPS X3, X2   // c2 d2 c3 d3
+	MOVAPS   X4, X6
+	MOVLHPS  X5, X6   // a0 b0 c0 d0
+	MOVHLPS  X4, X5   // a1 b1 c1 d1
+	MOVAPS   X0, X7
+	MOVLHPS  X2, X7   // a2 b2 c2 d2
+	MOVHLPS  X0, X2   // a3 b3 c3 d3
+
+	MULPS  X8, X6
+	MULPS  X8, X5
+	MULPS  X8, X7
+	MULPS  X8, X2
+	MOVUPS X6, (DI)
+	MOVUPS X5, (DI)(R10*1)
+	MOVUPS X7, (DI)(R10*2)
+	MOVUPS X2, (DI)(R11*1)
+
+	ADDQ $16, SI
+	ADDQ R12, DI
+	SUBQ $4, CX
+	JNZ  loopT
+	RET
+
+// func scaleRows(dst *float32, w int, src *float32, ld, kc int, alpha float32)
+TEXT ·scaleRows(SB), NOSPLIT, $0-44
+	MOVQ   dst+0(FP), DI
+	MOVQ   w+8(FP), R10
+	MOVQ   src+16(FP), SI
+	MOVQ   ld+24(FP), R8
+	MOVQ   kc+32(FP), CX
+	MOVSS  alpha+40(FP), X8
+	SHUFPS $0, X8, X8 // alpha in every lane
+	SHLQ   $2, R8     // source row stride in bytes
+	SHLQ   $2, R10    // bytes per row
+
+loopRow:
+	XORQ AX, AX
+
+loopCol:
+	MOVUPS (SI)(AX*1), X0
+	MULPS  X8, X0
+	MOVUPS X0, (DI)(AX*1)
+	ADDQ   $16, AX
+	CMPQ   AX, R10
+	JNE    loopCol
+
+	ADDQ R8, SI
+	ADDQ R10, DI
+	DECQ CX
+	JNZ  loopRow
+	RET

@@ -5,20 +5,23 @@
 // loops are blocked so that the panels stay in cache; and a
 // register-blocked micro-kernel does the arithmetic on one small tile of C
 // at a time. On amd64 the micro-kernel is Go assembly using AVX-512 or
-// AVX2+FMA, chosen at start-up from CPUID; elsewhere a pure-Go kernel runs.
+// AVX2+FMA, chosen from what package cpu reports, and the packing loops use SSE;
+// elsewhere (or with the purego build tag) everything is pure Go.
 package gemm
 
 import (
 	"fmt"
 	"sync"
 
+	"parascope/engine/cpu"
 	"parascope/engine/parallel"
 )
 
-// Cache blocking. A kc×mr panel of A stays in L1 while the micro-kernel
-// sweeps the kc×nc block of B, which stays in L2 (256×512 floats, 512 KiB);
-// the mc×kc block of A is read from L2/L3 once per nc block. mcMax and
-// ncMax are multiples of every kernel's mr and nr.
+// Cache blocking. A kc×mr panel of A (12 KiB for the AVX-512 kernel) stays
+// in L1 while the micro-kernel sweeps the kc×nc block of B, which stays in
+// L2 (512 KiB of a 1 MiB L2); the mc×kc block of A (under 1 MiB) is read
+// from L2/L3 once per nc block. mcMax and ncMax are multiples of every
+// kernel's mr and nr, so only the edges of C need partial tiles.
 const (
 	kcMax = 256
 	mcMax = 960
@@ -26,25 +29,36 @@ const (
 )
 
 // parallelMin is the smallest m·n·k worth splitting across cores; smaller
-// products run on the calling goroutine.
-const parallelMin = 64 * 64 * 64
+// products run on the calling goroutine. Waking an idle core costs from a
+// few microseconds up to ~100 µs on a virtual machine, while 128³ is about
+// 40 µs of work for one core. Attention-sized products (200×200×32) stay
+// inline, where callers already run many of them side by side.
+const parallelMin = 128 * 128 * 128
 
 // kernel is a register-blocked micro-kernel. fn multiplies a packed mr×k
 // panel of A (k groups of mr values) by a packed k×nr panel of B (k groups
-// of nr values) and stores the mr×nr product into c (row stride ldc), or
-// adds it to c when acc is set.
+// of nr values), k ≥ 1, and stores the mr×nr product into c (row stride
+// ldc), or adds it to c when acc is set.
 type kernel struct {
 	name   string
 	mr, nr int
 	fn     func(k int, a, b, c []float32, ldc int, acc bool)
 }
 
-// kernels lists the micro-kernels this machine can run, slowest first;
-// best is the one Sgemm uses. Neither changes after start-up.
-var (
-	kernels = append([]*kernel{&goKernel}, archKernels()...)
-	best    = kernels[len(kernels)-1]
-)
+// kernels lists the micro-kernels this machine can run, slowest first.
+var kernels = append([]*kernel{&goKernel}, archKernels()...)
+
+// best is the widest kernel the vector units that package cpu allows can
+// run; tests narrow them to check the slower paths.
+func best() *kernel {
+	switch {
+	case cpu.AVX512 && avx512Kernel != nil:
+		return avx512Kernel
+	case cpu.AVX2 && avx2Kernel != nil:
+		return avx2Kernel
+	}
+	return &goKernel
+}
 
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C, where op(A) is m×k and
 // op(B) is k×n. All matrices are row-major. A is m×k (lda ≥ k) when
@@ -53,7 +67,7 @@ var (
 // being read. Sgemm is safe for concurrent use; large products are split
 // across cores, small ones run on the calling goroutine.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	sgemm(best, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	sgemm(best(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // problem is one call's operands; the parallel split hands each worker a
@@ -92,9 +106,11 @@ func sgemm(kern *kernel, transA, transB bool, m, n, k int, alpha float32, a []fl
 	if beta != 0 && beta != 1 {
 		scale(c, m, n, ldc, beta)
 	}
-	p := problem{transA, transB, m, n, k, alpha, a, b, c, lda, ldb, ldc, beta != 0}
-
-	if m*n*k < parallelMin || parallel.Workers() == 1 {
+	p := problem{
+		transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+		a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc, acc: beta != 0,
+	}
+	if m*n*k < parallelMin {
 		p.run(kern)
 		return
 	}
@@ -184,64 +200,58 @@ func (p problem) run(kern *kernel) {
 	}
 }
 
-// packA copies alpha·op(A)[i0:i0+mc, p0:p0+kc] into dst as panels of mr
-// rows; each panel holds kc groups of mr values, one group per k, and rows
-// past mc are zero.
+// packA packs alpha·op(A)[i0:i0+mc, p0:p0+kc] into panels of mr rows.
 func (p problem) packA(dst []float32, i0, mc, p0, kc, mr int) {
-	for ir := 0; ir < mc; ir += mr {
-		d := dst[ir*kc : (ir+mr)*kc]
-		rows := min(mr, mc-ir)
-		if p.transA {
-			// op(A) rows are columns of A: each k reads rows contiguous values.
-			for q := range kc {
-				src := p.a[(p0+q)*p.lda+i0+ir:][:rows]
-				g := d[q*mr : q*mr+mr]
-				for i, v := range src {
-					g[i] = p.alpha * v
-				}
-				clear(g[rows:])
-			}
-			continue
-		}
-		for i := range rows {
-			src := p.a[(i0+ir+i)*p.lda+p0:][:kc]
-			for q, v := range src {
-				d[q*mr+i] = p.alpha * v
-			}
-		}
-		for i := rows; i < mr; i++ {
-			for q := range kc {
-				d[q*mr+i] = 0
-			}
-		}
+	if p.transA {
+		pack(dst, mr, p.a[p0*p.lda+i0:], p.lda, true, mc, kc, p.alpha)
+	} else {
+		pack(dst, mr, p.a[i0*p.lda+p0:], p.lda, false, mc, kc, p.alpha)
 	}
 }
 
-// packB copies op(B)[p0:p0+kc, j0:j0+nc] into dst as panels of nr columns;
-// each panel holds kc groups of nr values, one group per k, and columns
-// past nc are zero.
+// packB packs op(B)[p0:p0+kc, j0:j0+nc] into panels of nr columns.
 func (p problem) packB(dst []float32, p0, kc, j0, nc, nr int) {
-	for jr := 0; jr < nc; jr += nr {
-		d := dst[jr*kc : (jr+nr)*kc]
-		cols := min(nr, nc-jr)
-		if !p.transB {
+	if p.transB {
+		pack(dst, nr, p.b[j0*p.ldb+p0:], p.ldb, false, nc, kc, 1)
+	} else {
+		pack(dst, nr, p.b[p0*p.ldb+j0:], p.ldb, true, nc, kc, 1)
+	}
+}
+
+// pack copies alpha·X, for an n×kc block X, into dst in the layout the
+// micro-kernels read: panel t (at dst[t·w·kc:]) holds, for each q < kc in
+// turn, the w values X[t·w : t·w+w, q], zero past n. X[i, q] lies at
+// src[q·ld+i] when kMajor, else at src[i·ld+q].
+func pack(dst []float32, w int, src []float32, ld int, kMajor bool, n, kc int, alpha float32) {
+	for t := 0; t < n; t += w {
+		d := dst[t*kc:][:w*kc]
+		cols := min(w, n-t)
+		if kMajor && cols == w {
+			copyPanel(d, w, src[t:], ld, kc, alpha)
+			continue
+		}
+		if kMajor {
 			for q := range kc {
-				g := d[q*nr : q*nr+nr]
-				copy(g, p.b[(p0+q)*p.ldb+j0+jr:][:cols])
+				g := d[q*w:][:w]
+				for i, v := range src[q*ld+t:][:cols] {
+					g[i] = alpha * v
+				}
 				clear(g[cols:])
 			}
 			continue
 		}
-		// op(B) columns are rows of B: scatter each into its place per k.
-		for j := range cols {
-			src := p.b[(j0+jr+j)*p.ldb+p0:][:kc]
-			for q, v := range src {
-				d[q*nr+j] = v
+		i := 0
+		for ; i+4 <= cols; i += 4 {
+			gather4(d[i:], w, src[(t+i)*ld:], ld, kc, alpha)
+		}
+		for ; i < cols; i++ {
+			for q, v := range src[(t+i)*ld:][:kc] {
+				d[q*w+i] = alpha * v
 			}
 		}
-		for j := cols; j < nr; j++ {
+		for ; i < w; i++ {
 			for q := range kc {
-				d[q*nr+j] = 0
+				d[q*w+i] = 0
 			}
 		}
 	}
@@ -267,7 +277,7 @@ func scale(c []float32, m, n, ldc int, beta float32) {
 // checkMatrix panics unless x can hold a rows×cols matrix with row
 // stride ld.
 func checkMatrix(name string, x []float32, rows, cols, ld int) {
-	if ld < max(cols, 1) {
+	if ld < cols {
 		panic(fmt.Sprintf("gemm: leading dimension of %s is %d, less than its %d columns", name, ld, cols))
 	}
 	if rows > 0 && cols > 0 && len(x) < (rows-1)*ld+cols {

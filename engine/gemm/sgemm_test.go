@@ -97,7 +97,7 @@ func TestKernelsAvailable(t *testing.T) {
 	for _, k := range kernels {
 		names = append(names, k.name)
 	}
-	t.Logf("kernels: %s; Sgemm uses %s", strings.Join(names, ", "), best.name)
+	t.Logf("kernels: %s; Sgemm uses %s", strings.Join(names, ", "), best().name)
 }
 
 var shapes = [][3]int{ // m, n, k
@@ -165,7 +165,7 @@ func TestSgemmConcurrent(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(g), 9))
 			for _, s := range [][3]int{{37, 29, 41}, {200, 200, 32}, {96, 128, 80}} {
 				o := newOperands(rng, g%2 == 1, g%3 == 1, s[0], s[1], s[2], g%2)
-				o.check(t, best, 1, 0)
+				o.check(t, best(), 1, 0)
 			}
 		}()
 	}
@@ -195,6 +195,33 @@ func TestSgemmPanics(t *testing.T) {
 	}
 }
 
+// TestPackHelpers checks the packing helpers against their pure-Go
+// versions, which the pure-Go kernel's runs of TestSgemm do not reach on
+// amd64.
+func TestPackHelpers(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, w := range []int{4, 6, 12, 16, 32} {
+		for _, kc := range []int{0, 1, 3, 4, 5, 8, 13, 256} {
+			ld := w + kc + 5
+			src := randSlice(rng, (kc+4)*ld) // enough for both layouts
+			for name, f := range map[string][2]func([]float32, int, []float32, int, int, float32){
+				"gather4":   {gather4, gather4Go},
+				"copyPanel": {copyPanel, copyPanelGo},
+			} {
+				got := make([]float32, max(kc*w, 1))
+				want := make([]float32, max(kc*w, 1))
+				f[0](got, w, src, ld, kc, 0.5)
+				f[1](want, w, src, ld, kc, 0.5)
+				for i := range want {
+					if got[i] != want[i] {
+						t.Fatalf("%s w=%d kc=%d: dst[%d] = %v, want %v", name, w, kc, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
+
 func benchSgemm(b *testing.B, kern *kernel, transA, transB bool, m, n, k int) {
 	o := newOperands(rand.New(rand.NewPCG(5, 6)), transA, transB, m, n, k, 0)
 	for b.Loop() {
@@ -205,7 +232,7 @@ func benchSgemm(b *testing.B, kern *kernel, transA, transB bool, m, n, k int) {
 
 func BenchmarkSgemm(b *testing.B) {
 	for _, n := range []int{256, 512, 1024} {
-		b.Run(fmt.Sprint(n), func(b *testing.B) { benchSgemm(b, best, false, false, n, n, n) })
+		b.Run(fmt.Sprint(n), func(b *testing.B) { benchSgemm(b, best(), false, false, n, n, n) })
 	}
 	// Transformer shapes: d_model 256, MLP 768, 1600 tokens, head dim 32.
 	for _, s := range []struct {
@@ -220,7 +247,7 @@ func BenchmarkSgemm(b *testing.B) {
 		{"NT", false, true, 200, 200, 32},    // attention scores Q·Kᵀ, one head
 	} {
 		name := fmt.Sprintf("%s/%dx%dx%d", s.name, s.m, s.n, s.k)
-		b.Run(name, func(b *testing.B) { benchSgemm(b, best, s.transA, s.transB, s.m, s.n, s.k) })
+		b.Run(name, func(b *testing.B) { benchSgemm(b, best(), s.transA, s.transB, s.m, s.n, s.k) })
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"gorgonia.org/tensor"
+
 	"parascope/engine/nn"
 )
 
@@ -262,4 +264,17 @@ func (m *Model) Step(h nn.AdamW) {
 		view := func(b nn.Buf) nn.Buf { return m.be.Slice(b, t.offset, t.size()) }
 		m.be.AdamW(view(m.params), view(m.grads), view(m.adamM), view(m.adamV), ht)
 	}
+}
+
+// Logits runs Forward and returns the logits on the host as a shaped
+// (len(sel), Vocab) tensor: the form the sampler and other callers outside
+// the engine's hot loops consume.
+func (m *Model) Logits(ids []int32, batch, seq int, sel []int32) (*tensor.Dense, error) {
+	buf, err := m.Forward(ids, batch, seq, sel)
+	if err != nil {
+		return nil, err
+	}
+	host := make([]float32, buf.Len())
+	m.be.Download(host, buf)
+	return tensor.New(tensor.WithShape(len(sel), m.Vocab), tensor.WithBacking(host)), nil
 }

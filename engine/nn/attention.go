@@ -35,13 +35,7 @@ func softmaxRow(row []float32) {
 	for _, x := range row {
 		m = max(m, x)
 	}
-	var sum float32
-	for i, x := range row {
-		e := expf(x - m)
-		row[i] = e
-		sum += e
-	}
-	inv := 1 / sum
+	inv := 1 / expAffine(row, row, 1, -m)
 	for i := range row {
 		row[i] *= inv
 	}

@@ -18,12 +18,7 @@ func crossEntropy(dLogits, logits []float32, targets []int32, weights []float32,
 			for _, x := range l {
 				m = max(m, x)
 			}
-			var sum float32
-			for i, x := range l {
-				e := expf(x - m)
-				g[i] = e
-				sum += e
-			}
+			sum := expAffine(g, l, 1, -m)
 			t, w := targets[j], weights[j]
 			losses[j] = float64(w) * (math.Log(float64(sum)) - float64(l[t]-m))
 			scale := w / sum

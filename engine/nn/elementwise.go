@@ -44,32 +44,29 @@ func expf(x float32) float32 {
 	return e * math.Float32frombits(uint32(int32(n)+127)<<23)
 }
 
-// sigmoid is 1/(1+e^-x) without overflow for large |x|.
-func sigmoid(x float32) float32 {
-	if x >= 0 {
-		return 1 / (1 + expf(-x))
-	}
-	e := expf(x)
-	return e / (1 + e)
-}
-
-// ---- SwiGLU: out = silu(gate)·up ------------------------------------------
+// ---- SwiGLU: out = silu(gate)·up, silu(g) = g·σ(g) = g/(1+e^-g) ------------
 
 func swigluForward(out, gate, up []float32) {
 	parallel.For(len(out), grain, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			g := gate[i]
-			out[i] = g * sigmoid(g) * up[i]
+		o := out[lo:hi]
+		expAffine(o, gate[lo:hi], -1, 0) // e^-g; +Inf for very negative g gives silu = 0
+		for i := range o {
+			j := lo + i
+			o[i] = gate[j] * up[j] / (1 + o[i])
 		}
 	})
 }
 
+// swigluBackward: dup = dout·silu(g), dgate = dout·up·σ(g)·(1 + g·(1 − σ(g))).
 func swigluBackward(dGate, dUp, dOut, gate, up []float32) {
 	parallel.For(len(dOut), grain, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			g, s := gate[i], sigmoid(gate[i])
-			dUp[i] = dOut[i] * g * s
-			dGate[i] = dOut[i] * up[i] * s * (1 + g*(1-s))
+		dg := dGate[lo:hi]
+		expAffine(dg, gate[lo:hi], -1, 0)
+		for i := range dg {
+			j := lo + i
+			g, s := gate[j], 1/(1+dg[i])
+			dUp[j] = dOut[j] * g * s
+			dg[i] = dOut[j] * up[j] * s * (1 + g*(1-s))
 		}
 	})
 }

@@ -171,7 +171,7 @@ def format_table(torch_figs, go_figs):
 
 # ---------------------------------------------------------------- PyTorch
 
-def timed(fn, min_time=0.2, runs=5, warmup=2):
+def timed(fn, min_time=0.2, runs=7, warmup=2):
     """Median seconds per call: warm up, then `runs` timed runs of at least
     min_time each (several calls per run where one call is shorter)."""
     for _ in range(warmup):
@@ -192,6 +192,7 @@ def timed(fn, min_time=0.2, runs=5, warmup=2):
 def bench_torch():
     import torch
 
+    sys.dont_write_bytecode = True  # no __pycache__ in the source tree
     sys.path.insert(0, HERE)
     import reference as ref
 
@@ -219,7 +220,7 @@ def bench_torch():
         with torch.no_grad():
             ref.logits_at(params, ids, sel, cfg)
 
-    s = timed(forward, min_time=0.2, runs=5, warmup=1)
+    s = timed(forward, warmup=1)
     figs["forward"] = B * T / s
     print("torch forward:          %8.0f tokens/s (%.1f ms)" % (figs["forward"], s * 1e3), flush=True)
 
@@ -231,10 +232,37 @@ def bench_torch():
         loss = ref.weighted_loss(ref.logits_at(live, ids, sel, cfg), targets, weights)
         loss.backward()
 
-    s = timed(fwdbwd, min_time=0.2, runs=5, warmup=1)
+    s = timed(fwdbwd, warmup=1)
     figs["fwdbwd"] = B * T / s
     print("torch forward+backward: %8.0f tokens/s (%.1f ms)" % (figs["fwdbwd"], s * 1e3), flush=True)
     return figs, torch.__version__
+
+
+class OtherLoad:
+    """CPU time used by other processes while timing, in CPUs on average:
+    all busy time in /proc/stat minus this process's own."""
+
+    def __init__(self):
+        self.start = self._sample()
+
+    @staticmethod
+    def _sample():
+        try:
+            with open("/proc/stat") as fh:
+                f = [int(x) for x in fh.readline().split()[1:9]]
+        except (OSError, ValueError):
+            return None
+        busy = (f[0] + f[1] + f[2] + f[5] + f[6] + f[7]) / os.sysconf("SC_CLK_TCK")
+        t = os.times()
+        return busy, t.user + t.system, time.monotonic()
+
+    def cpus(self):
+        end = self._sample()
+        if self.start is None or end is None:
+            return None
+        wall = end[2] - self.start[2]
+        other = (end[0] - self.start[0]) - (end[1] - self.start[1])
+        return max(other, 0.0) / wall if wall > 0 else None
 
 
 def main():
@@ -247,7 +275,9 @@ def main():
         self_test()
         return 0
 
+    other = OtherLoad()
     torch_figs, version = bench_torch()
+    other_cpus = other.cpus()
 
     notes = []
     if args.no_go:
@@ -264,6 +294,9 @@ def main():
     print("PyTorch %s, %d threads; Go GOMAXPROCS %s; %d CPUs" % (
         version, THREADS, os.environ.get("GOMAXPROCS", "default"), os.cpu_count()))
     print(format_table(torch_figs, go_figs))
+    if other_cpus is not None:
+        busy = " (the machine was shared: PyTorch figures are low and noisy)" if other_cpus > 0.1 else ""
+        print("note: other processes used %.2f CPUs on average during the PyTorch timings%s" % (other_cpus, busy))
     for n in notes:
         print("note: " + n)
     return 0

@@ -1,17 +1,17 @@
 //go:build amd64 && !purego
 
-package gemm
+package cpu
+
+// detects is true: this build asks the CPU.
+const detects = true
 
 // cpuid executes CPUID with the given leaf and sub-leaf.
 func cpuid(leaf, subleaf uint32) (eax, ebx, ecx, edx uint32)
 
-// xgetbv reads XCR0, the register in which the OS says which vector
-// register state it saves on context switches.
+// xgetbv reads XCR0.
 func xgetbv() (eax, edx uint32)
 
-// cpuFeatures reports whether AVX2 with FMA, and AVX-512F, can be used:
-// the CPU must have them and the OS must have enabled their registers.
-func cpuFeatures() (avx2, avx512 bool) {
+func features() (avx2, avx512 bool) {
 	if maxLeaf, _, _, _ := cpuid(0, 0); maxLeaf < 7 {
 		return false, false
 	}

@@ -1,0 +1,33 @@
+//go:build amd64 && !purego
+
+package nn
+
+import "parascope/engine/cpu"
+
+//go:noescape
+func expAffineAVX512(dst, src *float32, n int, a, b float32, table *[numExpConsts][16]float32, partial *[16]float32)
+
+//go:noescape
+func expAffineAVX2(dst, src *float32, n int, a, b float32, table *[numExpConsts][16]float32, partial *[16]float32)
+
+// expAffineVector does the longest prefix the vector unit can and returns
+// its length and sum.
+func expAffineVector(dst, src []float32, a, b float32) (int, float32) {
+	var part [16]float32
+	var k int
+	switch {
+	case cpu.AVX512 && len(src) >= 16:
+		k = len(src) &^ 15
+		expAffineAVX512(&dst[0], &src[0], k, a, b, &expTable, &part)
+	case cpu.AVX2 && len(src) >= 8:
+		k = len(src) &^ 7
+		expAffineAVX2(&dst[0], &src[0], k, a, b, &expTable, &part)
+	default:
+		return 0, 0
+	}
+	var sum float32
+	for _, p := range part {
+		sum += p
+	}
+	return k, sum
+}
