@@ -32,6 +32,7 @@ func BenchmarkForward(b *testing.B) {
 	m, _ := New(benchConfig, nn.CPU{})
 	m.Init(1)
 	ids, sel, _, _ := benchInputs()
+	m.Forward(ids, benchBatch, benchSeq, sel) // allocate the activations
 	for b.Loop() {
 		if _, err := m.Forward(ids, benchBatch, benchSeq, sel); err != nil {
 			b.Fatal(err)
@@ -44,6 +45,7 @@ func BenchmarkForwardBackward(b *testing.B) {
 	m, _ := New(benchConfig, nn.CPU{})
 	m.Init(1)
 	ids, sel, targets, weights := benchInputs()
+	m.Loss(ids, benchBatch, benchSeq, sel, targets, weights) // allocate the activations
 	for b.Loop() {
 		if _, err := m.Loss(ids, benchBatch, benchSeq, sel, targets, weights); err != nil {
 			b.Fatal(err)

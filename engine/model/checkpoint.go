@@ -23,8 +23,7 @@ const metaConfig = "config"
 
 // Save writes the weights atomically, in f32 or bf16.
 func (m *Model) Save(path, dtype string, meta map[string]string) error {
-	host := make([]float32, m.Params())
-	m.be.Download(host, m.params)
+	host := m.Weights()
 	cfg, err := json.Marshal(m.Config)
 	if err != nil {
 		return err

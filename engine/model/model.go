@@ -274,7 +274,20 @@ func (m *Model) Logits(ids []int32, batch, seq int, sel []int32) (*tensor.Dense,
 	if err != nil {
 		return nil, err
 	}
-	host := make([]float32, buf.Len())
-	m.be.Download(host, buf)
-	return tensor.New(tensor.WithShape(len(sel), m.Vocab), tensor.WithBacking(host)), nil
+	return tensor.New(tensor.WithShape(len(sel), m.Vocab), tensor.WithBacking(m.host(buf))), nil
+}
+
+// Weights returns a host copy of every weight, in layout order.
+func (m *Model) Weights() []float32 { return m.host(m.params) }
+
+// Gradients returns a host copy of the gradients, in layout order.
+func (m *Model) Gradients() []float32 { return m.host(m.grads) }
+
+// SetWeights uploads weights in layout order.
+func (m *Model) SetWeights(w []float32) { m.be.Upload(m.params, w) }
+
+func (m *Model) host(b nn.Buf) []float32 {
+	out := make([]float32, b.Len())
+	m.be.Download(out, b)
+	return out
 }

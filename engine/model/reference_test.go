@@ -5,15 +5,24 @@ import (
 	"math"
 	"testing"
 
+	"parascope/engine/cpu"
 	"parascope/engine/nn"
 	"parascope/engine/safetensors"
 )
 
 // TestMatchesPyTorch compares the model with a PyTorch run of the same
 // tiny model, llm.c style: logits, loss, every gradient, then the losses
-// and final weights of five AdamW steps. testdata/reference.safetensors
-// is written by reference/reference.py.
+// and final weights of five AdamW steps, on every vector path.
+// testdata/reference.safetensors is written by reference/reference.py.
 func TestMatchesPyTorch(t *testing.T) {
+	for _, p := range cpu.Paths() {
+		restore := p.Use()
+		t.Run(p.Name, matchPyTorch)
+		restore()
+	}
+}
+
+func matchPyTorch(t *testing.T) {
 	f, err := safetensors.Read("testdata/reference.safetensors")
 	if err != nil {
 		t.Fatal(err)

@@ -31,14 +31,7 @@ func attentionForward(out, probs, q, k, v []float32, batch, seq, heads, hd int) 
 
 // softmaxRow normalises a row in place, stable against large logits.
 func softmaxRow(row []float32) {
-	m := row[0]
-	for _, x := range row {
-		m = max(m, x)
-	}
-	inv := 1 / expAffine(row, row, 1, -m)
-	for i := range row {
-		row[i] *= inv
-	}
+	scale(row, 1/expAffine(row, row, 1, -maxOf(row)))
 }
 
 // attentionBackward: with S = q·kᵀ·scale and P = softmax(S),

@@ -14,17 +14,11 @@ func crossEntropy(dLogits, logits []float32, targets []int32, weights []float32,
 	parallel.For(n, grain/v+1, func(lo, hi int) {
 		for j := lo; j < hi; j++ {
 			l, g := logits[j*v:(j+1)*v], dLogits[j*v:(j+1)*v]
-			m := l[0]
-			for _, x := range l {
-				m = max(m, x)
-			}
+			m := maxOf(l)
 			sum := expAffine(g, l, 1, -m)
 			t, w := targets[j], weights[j]
 			losses[j] = float64(w) * (math.Log(float64(sum)) - float64(l[t]-m))
-			scale := w / sum
-			for i := range g {
-				g[i] *= scale
-			}
+			scale(g, w/sum)
 			g[t] -= w
 		}
 	})

@@ -52,3 +52,22 @@ func expAffine(dst, src []float32, a, b float32) float32 {
 	}
 	return sum
 }
+
+// maxOf returns the largest element of a non-empty slice.
+func maxOf(x []float32) float32 {
+	done, m := maxVector(x)
+	if done == 0 {
+		m = x[0]
+	}
+	for _, v := range x[done:] {
+		m = max(m, v)
+	}
+	return m
+}
+
+// scale multiplies every element of x by s.
+func scale(x []float32, s float32) {
+	for i := scaleVector(x, s); i < len(x); i++ {
+		x[i] *= s
+	}
+}

@@ -31,3 +31,32 @@ func expAffineVector(dst, src []float32, a, b float32) (int, float32) {
 	}
 	return k, sum
 }
+
+//go:noescape
+func maxAVX2(x *float32, n int, partial *[8]float32)
+
+//go:noescape
+func scaleAVX2(x *float32, n int, s float32)
+
+// maxVector returns the maximum of the longest prefix of x the vector
+// unit can do, and its length.
+func maxVector(x []float32) (int, float32) {
+	if !cpu.AVX2 || len(x) < 8 {
+		return 0, 0
+	}
+	var part [8]float32
+	k := len(x) &^ 7
+	maxAVX2(&x[0], k, &part)
+	return k, max(part[0], part[1], part[2], part[3], part[4], part[5], part[6], part[7])
+}
+
+// scaleVector multiplies the longest prefix of x the vector unit can do by
+// s and returns its length.
+func scaleVector(x []float32, s float32) int {
+	if !cpu.AVX2 || len(x) < 8 {
+		return 0
+	}
+	k := len(x) &^ 7
+	scaleAVX2(&x[0], k, s)
+	return k
+}

@@ -127,3 +127,41 @@ loop256:
 	VMOVUPS Y5, (AX)
 	VZEROUPPER
 	RET
+
+// func maxAVX2(x *float32, n int, partial *[8]float32)
+// n is a positive multiple of 8; partial receives the lane maxima.
+TEXT ·maxAVX2(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVQ partial+16(FP), AX
+	VMOVUPS (SI), Y0
+	ADDQ $32, SI
+	SUBQ $8, CX
+	JZ maxdone
+
+maxloop:
+	VMAXPS (SI), Y0, Y0
+	ADDQ $32, SI
+	SUBQ $8, CX
+	JNZ maxloop
+
+maxdone:
+	VMOVUPS Y0, (AX)
+	VZEROUPPER
+	RET
+
+// func scaleAVX2(x *float32, n int, s float32)
+// x[i] *= s for a positive multiple of 8 values.
+TEXT ·scaleAVX2(SB), NOSPLIT, $0-20
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS s+16(FP), Y1
+
+scaleloop:
+	VMULPS (SI), Y1, Y0
+	VMOVUPS Y0, (SI)
+	ADDQ $32, SI
+	SUBQ $8, CX
+	JNZ scaleloop
+	VZEROUPPER
+	RET

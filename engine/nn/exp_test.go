@@ -72,3 +72,28 @@ func BenchmarkExpAffine(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*len(src))/b.Elapsed().Seconds()/1e9, "Gexp/s")
 }
+
+func TestMaxAndScale(t *testing.T) {
+	withPaths(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(3, 3))
+		for _, n := range []int{1, 7, 8, 9, 16, 200, 203} {
+			x := make([]float32, n)
+			want := float32(math.Inf(-1))
+			for i := range x {
+				x[i] = float32(r.NormFloat64())
+				want = max(want, x[i])
+			}
+			x[r.IntN(n)] = want + 1 // the maximum anywhere, the tail included
+			if got := maxOf(x); got != want+1 {
+				t.Fatalf("n=%d: max %g, want %g", n, got, want+1)
+			}
+			y := append([]float32(nil), x...)
+			scale(y, 0.5)
+			for i := range y {
+				if y[i] != x[i]*0.5 {
+					t.Fatalf("n=%d: scaled[%d] = %g, want %g", n, i, y[i], x[i]*0.5)
+				}
+			}
+		}
+	})
+}

@@ -16,3 +16,37 @@ func TestCPUOps(t *testing.T) {
 		restore()
 	}
 }
+
+// Every other backend compiled in, op by op and for a whole training
+// step, against the references and the CPU.
+func TestBackendParity(t *testing.T) {
+	names := nn.Names()[1:]
+	if len(names) == 0 {
+		t.Skip("only the CPU backend is compiled in (the CUDA backend needs -tags cuda and a GPU)")
+	}
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			be, err := nn.Open(name)
+			if err != nil {
+				t.Skipf("%s: %v", name, err)
+			}
+			nntest.Ops(t, be)
+			nntest.Model(t, be)
+		})
+	}
+}
+
+// The whole-model check compares the vector paths with each other too.
+func TestModelAcrossPaths(t *testing.T) {
+	for _, p := range cpu.Paths()[:len(cpu.Paths())-1] {
+		restore := p.Use()
+		t.Run(p.Name, func(t *testing.T) { nntest.Model(t, nn.CPU{}) })
+		restore()
+	}
+}
+
+func TestOpenUnknownBackend(t *testing.T) {
+	if _, err := nn.Open("tpu"); err == nil {
+		t.Fatal("no error for an unknown backend")
+	}
+}
