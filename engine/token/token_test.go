@@ -65,14 +65,14 @@ func TestEncodeUnknownWordNamesIt(t *testing.T) {
 // The layouts written out by hand from the sequence order.
 func TestLayouts(t *testing.T) {
 	edit := LayoutFor(world.ThinkEdit)
-	wantEdit := Layout{Task: world.ThinkEdit, Len: 141,
-		InputImage: Span{2, 38}, Instruction: Span{40, 61}, OutputImage: Span{62, 98}, OutputText: Span{100, 141}}
+	wantEdit := Layout{Task: world.ThinkEdit, Len: 140,
+		InputImage: Span{2, 38}, Instruction: Span{40, 61}, OutputImage: Span{62, 98}, OutputText: Span{100, 140}}
 	if edit != wantEdit {
 		t.Fatalf("thinkedit layout\n got %+v\nwant %+v", edit, wantEdit)
 	}
 	gen := LayoutFor(world.ThinkGen)
-	wantGen := Layout{Task: world.ThinkGen, Len: 103,
-		Instruction: Span{2, 23}, OutputImage: Span{24, 60}, OutputText: Span{62, 103}}
+	wantGen := Layout{Task: world.ThinkGen, Len: 102,
+		Instruction: Span{2, 23}, OutputImage: Span{24, 60}, OutputText: Span{62, 102}}
 	if gen != wantGen {
 		t.Fatalf("thinkgen layout\n got %+v\nwant %+v", gen, wantGen)
 	}
@@ -132,7 +132,7 @@ func TestBuildErrorsNameThePart(t *testing.T) {
 		{Parts{Task: world.ThinkGen, Instruction: "draw", Output: codes[:3]}, "output image: 3 codes"},
 		{Parts{Task: world.ThinkEdit, Instruction: "draw", Input: append(slices.Clone(codes[:35]), 8), Output: codes}, "input image: code 8 at patch 35"},
 		{Parts{Task: world.ThinkGen, Instruction: "draw a cat", Output: codes}, `instruction: unknown word "cat"`},
-		{Parts{Task: world.ThinkGen, Instruction: "draw", Output: codes, Reasoning: long}, "reasoning: 44 words, at most 40 fit"},
+		{Parts{Task: world.ThinkGen, Instruction: "draw", Output: codes, Reasoning: long}, "reasoning: 44 words, at most 39 fit"},
 	}
 	for _, c := range cases {
 		_, err := v.Build(c.p)

@@ -64,7 +64,7 @@ func (k *EditKind) UnmarshalText(b []byte) error {
 // fits the fixed token layout.
 const (
 	MaxInstructionWords = 20
-	MaxReasoningWords   = 40
+	MaxReasoningWords   = 39
 )
 
 // Case is one training or benchmark example with its ground truth.
