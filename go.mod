@@ -1,8 +1,12 @@
 module parascope
 
-go 1.26
+go 1.26.0
 
-require gorgonia.org/tensor v0.9.24
+require (
+	github.com/BurntSushi/toml v1.6.0
+	golang.org/x/image v0.48.0
+	gorgonia.org/tensor v0.9.24
+)
 
 require (
 	github.com/apache/arrow/go/arrow v0.0.0-20201229220542-30ce2eb5d4dc // indirect

@@ -144,3 +144,34 @@ func (v *Vocab) Split(seq Sequence) (Parts, error) {
 	}
 	return p, nil
 }
+
+// Masked builds the sequence a sampler starts from: the input part as
+// Build lays it out, every output position [MASK]. p.Output and
+// p.Reasoning are ignored.
+func (v *Vocab) Masked(p Parts) (Sequence, error) {
+	p.Output, p.Reasoning = make([]int, ImageTokens), ""
+	seq, err := v.Build(p)
+	if err != nil {
+		return seq, err
+	}
+	l := seq.Layout
+	for _, s := range []Span{l.OutputImage, l.OutputText} {
+		for i := s.Start; i < s.End; i++ {
+			seq.IDs[i] = Mask
+		}
+	}
+	return seq, nil
+}
+
+// Unconditional returns a copy of seq with the instruction replaced by
+// <|uncond|>: the branch classifier-free guidance steers away from, and
+// what training's condition dropout shows the model.
+func Unconditional(seq Sequence) Sequence {
+	ids := append([]int(nil), seq.IDs...)
+	s := seq.Layout.Instruction
+	ids[s.Start], ids[s.Start+1] = Uncond, EOS
+	for i := s.Start + 2; i < s.End; i++ {
+		ids[i] = Pad
+	}
+	return Sequence{IDs: ids, Layout: seq.Layout}
+}

@@ -167,3 +167,35 @@ func BenchmarkBuildCase(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "cases/s")
 }
+
+func TestMaskedAndUnconditional(t *testing.T) {
+	v := New(30)
+	c := world.Generate(2, 1, world.MixEdit)
+	in := make([]int, ImageTokens)
+	for i := range in {
+		in[i] = i % 30
+	}
+	seq, err := v.Masked(Parts{Task: c.Task, Input: in, Instruction: c.Instruction})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := seq.Layout
+	for i, id := range seq.IDs {
+		out := (i >= l.OutputImage.Start && i < l.OutputImage.End) || (i >= l.OutputText.Start && i < l.OutputText.End)
+		if out != (id == Mask) {
+			t.Fatalf("position %d holds %s", i, v.Name(id))
+		}
+	}
+	u := Unconditional(seq)
+	if got := v.Text(u.IDs[l.Instruction.Start:l.Instruction.End]); got != "<|uncond|>" {
+		t.Fatalf("unconditional instruction %q", got)
+	}
+	for i := range seq.IDs {
+		if (i < l.Instruction.Start || i >= l.Instruction.End) && u.IDs[i] != seq.IDs[i] {
+			t.Fatalf("position %d outside the instruction changed", i)
+		}
+	}
+	if v.Text(seq.IDs[l.Instruction.Start:l.Instruction.End]) != c.Instruction {
+		t.Fatal("Unconditional changed its argument")
+	}
+}

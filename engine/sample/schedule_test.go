@@ -1,0 +1,102 @@
+package sample
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// Every expected figure below is worked out by hand from the formulas.
+func TestTextCounts(t *testing.T) {
+	cases := []struct {
+		schedule string
+		m, k     int
+		want     []int
+	}{
+		{"linear", 40, 20, slices.Repeat([]int{2}, 20)},
+		{"linear", 10, 4, []int{3, 3, 2, 2}},   // 10 = 4·2 + 2: the first two get one more
+		{"linear", 3, 5, []int{1, 1, 1, 0, 0}}, // more steps than tokens
+		{"linear", 40, 1, []int{40}},           // a single step
+		{"cosine", 10, 4, []int{1, 2, 4, 3}},   // masked after: ⌊10·cos(π/8)⌋=9, ⌊10·cos(π/4)⌋=7, ⌊10·cos(3π/8)⌋=3, 0
+		// exponential: fraction(r) = (e^-5r − e^-5)/(1 − e^-5) = 0.28167,
+		// 0.07586, 0.01689 at r = ¼, ½, ¾: 40 masked → 11, 3, 0, 0 left
+		{"exponential", 40, 4, []int{29, 8, 3, 0}},
+		{"linear", 0, 3, []int{0, 0, 0}}, // nothing left to reveal
+	}
+	for _, c := range cases {
+		if got := textCounts(c.schedule, c.m, c.k); !slices.Equal(got, c.want) {
+			t.Errorf("%s m=%d k=%d: %v, want %v", c.schedule, c.m, c.k, got, c.want)
+		}
+	}
+}
+
+func TestImageMaskedAfter(t *testing.T) {
+	// N = 36, T = 4, cosine: ⌊36·cos(π/8)⌋ = 33, ⌊36·cos(π/4)⌋ = 25,
+	// ⌊36·cos(3π/8)⌋ = 13, then 0.
+	unknown := 36
+	var reveals []int
+	for step := range 4 {
+		after := imageMaskedAfter("cosine", 36, unknown, step, 4)
+		reveals = append(reveals, unknown-after)
+		unknown = after
+	}
+	if want := []int{3, 8, 12, 13}; !slices.Equal(reveals, want) {
+		t.Fatalf("reveals %v, want %v", reveals, want)
+	}
+	// The clamps: at least one revealed and one kept before the last step.
+	if got := imageMaskedAfter("cosine", 36, 36, 0, 100); got != 35 {
+		t.Errorf("first of 100 steps keeps %d masked, want 35 (⌊36·cos(π/200)⌋ = 35)", got)
+	}
+	if got := imageMaskedAfter("cosine", 36, 2, 98, 100); got != 1 {
+		t.Errorf("with 2 unknown one step early, %d stay masked, want 1", got)
+	}
+	if got := imageMaskedAfter("cosine", 36, 1, 50, 100); got != 1 {
+		t.Errorf("with 1 unknown before the end, %d stay masked, want 1 (nothing revealed)", got)
+	}
+	if got := imageMaskedAfter("cosine", 36, 36, 0, 1); got != 0 {
+		t.Errorf("a single step leaves %d masked, want 0", got)
+	}
+}
+
+func TestImageStepList(t *testing.T) {
+	cases := []struct {
+		S, T int
+		want []int
+	}{
+		{4, 0, []int{0, 1, 2, 3}},
+		{20, 5, []int{5, 8, 12, 16, 19}}, // linspace(5, 19, 5) = 5, 8.5, 12, 15.5, 19; halves to even
+		{8, 8, []int{2, 3, 4, 5, 6, 7}},  // 2, 2.71, 3.43, 4.14, 4.86, 5.57, 6.29, 7: repeats count once
+		{10, 1, []int{2}},
+		{1, 1, []int{0}},
+	}
+	for _, c := range cases {
+		if got := imageStepList(c.S, c.T); !slices.Equal(got, c.want) {
+			t.Errorf("S=%d T=%d: %v, want %v", c.S, c.T, got, c.want)
+		}
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	cases := []struct {
+		edit func(c *Config)
+		want string
+	}{
+		{func(c *Config) { c.Text.Block = 7 }, "text.block: 7 does not divide the text span of 40"},
+		{func(c *Config) { c.Text.Block, c.Steps = 20, 3 }, "text.block: 2 blocks do not divide steps = 3 evenly"},
+		{func(c *Config) { c.Steps = 0 }, "steps: 0, want at least 1"},
+		{func(c *Config) { c.Mode = "serial" }, `mode: "serial" is not one of parallel, sequential`},
+		{func(c *Config) { c.Image.Remasking = "lowest" }, `image.remasking: "lowest"`},
+		{func(c *Config) { c.Image.ImageSteps = 30 }, "image.image_steps: 30"},
+		{func(c *Config) { c.Text.Temperature = -1 }, "text.temperature"},
+	}
+	for _, c := range cases {
+		cfg := Defaults()
+		c.edit(&cfg)
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("got %v, want %q", err, c.want)
+		}
+	}
+	if err := Defaults().Validate(); err != nil {
+		t.Fatalf("defaults: %v", err)
+	}
+}

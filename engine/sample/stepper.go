@@ -1,0 +1,304 @@
+package sample
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"parascope/engine/token"
+	"parascope/engine/world"
+)
+
+// Model is what the sampler needs of a mask predictor: logits at chosen
+// flat positions (b·seq + t) of a batch of sequences, [len(sel), vocab].
+type Model interface {
+	Logits(ids []int32, batch, seq int, sel []int32) ([]float32, error)
+}
+
+// Prompt is what the user asks: a generation prompt, or an edit
+// instruction with the input picture's codes.
+type Prompt struct {
+	Task        world.Task
+	Instruction string
+	Input       []int // image codes; thinkedit only
+}
+
+// Stepper runs one trajectory a step at a time and keeps its history.
+type Stepper struct {
+	model  Model
+	vocab  *token.Vocab
+	cfg    Config
+	prompt Prompt
+	cond   token.Sequence // the start: input part filled, output masked
+	uncond token.Sequence // the same with the instruction replaced by <|uncond|>
+	frames []Frame
+
+	total    int         // steps in the whole run
+	imgStep  map[int]int // absolute step → index on the image's timeline
+	imgSteps int         // length of the image's timeline
+	textIDs  []int       // ids a reasoning position may take
+	plan     blockPlan
+}
+
+// blockPlan is the text schedule of the block being revealed.
+type blockPlan struct {
+	block, start int
+	counts       []int
+}
+
+// New starts a trajectory. Frame 0, the all-masked start, is in the
+// history at once.
+func New(m Model, v *token.Vocab, cfg Config, p Prompt) (*Stepper, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cond, err := v.Masked(token.Parts{Task: p.Task, Input: p.Input, Instruction: p.Instruction})
+	if err != nil {
+		return nil, err
+	}
+	s := &Stepper{model: m, vocab: v, prompt: p, cond: cond, uncond: token.Unconditional(cond)}
+	s.textIDs = []int{token.EOS, token.Pad}
+	for id := token.NumSpecial; id < v.ImageOffset(); id++ {
+		s.textIDs = append(s.textIDs, id)
+	}
+	s.configure(cfg)
+	n := s.outputLen()
+	start := Frame{Tokens: make([]int32, n), RevealedAt: make([]int16, n), Confidence: make([]float32, n), Guess: make([]int32, n)}
+	for i := range n {
+		start.Tokens[i], start.RevealedAt[i], start.Guess[i] = token.Mask, -1, token.Mask
+	}
+	start.Text.Total, start.Image.Total = token.ReasoningLen, ImageTokens
+	s.frames = []Frame{start}
+	return s, nil
+}
+
+// configure derives the timeline from a config.
+func (s *Stepper) configure(cfg Config) {
+	s.cfg, s.plan = cfg, blockPlan{block: -1}
+	s.imgStep = map[int]int{}
+	var steps []int
+	if cfg.Mode == Sequential {
+		T := cfg.Image.ImageSteps
+		if T == 0 {
+			T = cfg.Steps
+		}
+		for i := range T {
+			steps = append(steps, cfg.Steps+i)
+		}
+	} else {
+		steps = imageStepList(cfg.Steps, cfg.Image.ImageSteps)
+	}
+	for t, i := range steps {
+		s.imgStep[i] = t
+	}
+	s.imgSteps = len(steps)
+	s.total = max(cfg.Steps, steps[len(steps)-1]+1)
+}
+
+func (s *Stepper) outputLen() int { return ImageTokens + token.ReasoningLen }
+
+// Config is the configuration the stepper runs with.
+func (s *Stepper) Config() Config { return s.cfg }
+
+// Prompt is what the trajectory answers.
+func (s *Stepper) Prompt() Prompt { return s.prompt }
+
+// Steps is the number of steps of the whole run.
+func (s *Stepper) Steps() int { return s.total }
+
+// History returns the frames so far, frame 0 being the start.
+func (s *Stepper) History() []Frame { return s.frames }
+
+// Last is the newest frame.
+func (s *Stepper) Last() Frame { return s.frames[len(s.frames)-1] }
+
+// Done reports whether the run is over.
+func (s *Stepper) Done() bool {
+	last := s.Last()
+	return last.Step >= s.total || (last.Text.Actual == last.Text.Total && last.Image.Actual == last.Image.Total)
+}
+
+// Fork returns a stepper that shares this one's first k steps and goes on
+// with another config; this one's history is left as it is. The text
+// schedule of the block in progress is spread over the block's remaining
+// steps under the new config.
+func (s *Stepper) Fork(k int, cfg Config) (*Stepper, error) {
+	if k < 0 || k >= len(s.frames) {
+		return nil, fmt.Errorf("fork at step %d: the history has steps 0 to %d", k, len(s.frames)-1)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	f := *s
+	f.frames = slices.Clone(s.frames[:k+1])
+	f.configure(cfg)
+	if k >= f.total {
+		return nil, fmt.Errorf("fork at step %d: the new config has only %d steps", k, f.total)
+	}
+	return &f, nil
+}
+
+// Step runs the model once (twice batched with guidance) and commits the
+// tokens the schedules call for.
+func (s *Stepper) Step(ctx context.Context) (Frame, error) {
+	if err := ctx.Err(); err != nil {
+		return Frame{}, err
+	}
+	if s.Done() {
+		return Frame{}, errors.New("sample: the trajectory is complete")
+	}
+	began := time.Now()
+	prev := s.Last()
+	i := prev.Step // the step being taken, 0-based
+	f := Frame{
+		Step: i + 1, Tokens: slices.Clone(prev.Tokens), RevealedAt: slices.Clone(prev.RevealedAt),
+		Confidence: slices.Clone(prev.Confidence), Guess: slices.Clone(prev.Tokens),
+		Text: prev.Text, Image: prev.Image,
+	}
+	masked := make([]int, 0, len(f.Tokens))
+	for o, id := range f.Tokens {
+		if id == token.Mask {
+			masked = append(masked, o)
+		}
+	}
+	cond, uncond, err := s.logits(masked, f.Tokens)
+	if err != nil {
+		return Frame{}, err
+	}
+	r := rand.New(rand.NewPCG(s.cfg.Seed, uint64(i)))
+
+	// What the schedules ask of this step.
+	nText, textLimit := s.textPlan(i, f.Tokens)
+	imgT, imgActive := s.imgStep[i]
+	var candidates []candidate
+	for j, o := range masked {
+		var u []float32
+		if uncond != nil {
+			u = uncond[j]
+		}
+		c := s.candidate(r, o, cond[j], u, imgT)
+		f.Guess[o] = c.guess
+		if (o >= ImageTokens && nText > 0 && o-ImageTokens < textLimit) || (o < ImageTokens && imgActive) {
+			candidates = append(candidates, c)
+		}
+	}
+	// Commit per modality: the most confident first, ties to the earlier
+	// position, so a run is reproducible.
+	slices.SortStableFunc(candidates, func(a, b candidate) int {
+		switch {
+		case a.conf > b.conf:
+			return -1
+		case a.conf < b.conf:
+			return 1
+		}
+		return a.pos - b.pos
+	})
+	nImage := 0
+	if imgActive {
+		unknown := f.Image.Total - f.Image.Actual
+		nImage = unknown - imageMaskedAfter(s.cfg.Image.Schedule, ImageTokens, unknown, imgT, s.imgSteps)
+	}
+	f.Text.Target += nText
+	f.Image.Target += nImage
+	for _, c := range candidates {
+		quota, count := &nText, &f.Text.Actual
+		if c.pos < ImageTokens {
+			quota, count = &nImage, &f.Image.Actual
+		}
+		if *quota == 0 {
+			continue
+		}
+		*quota--
+		*count++
+		f.Tokens[c.pos], f.Guess[c.pos], f.RevealedAt[c.pos], f.Confidence[c.pos] = c.token, c.token, int16(i+1), float32(c.conf)
+	}
+	f.Nanos = time.Since(began).Nanoseconds()
+	s.frames = append(s.frames, f)
+	return f, nil
+}
+
+// textPlan returns how many text tokens step i reveals and up to which
+// text position (the end of the current block) candidates may come from.
+func (s *Stepper) textPlan(i int, tokens []int32) (int, int) {
+	if i >= s.cfg.Steps {
+		return 0, 0
+	}
+	B := s.cfg.Text.Block
+	perBlock := s.cfg.Steps / (token.ReasoningLen / B)
+	b, j := i/perBlock, i%perBlock
+	limit := (b + 1) * B
+	if s.plan.block != b {
+		m := 0
+		for _, id := range tokens[ImageTokens : ImageTokens+limit] {
+			if id == token.Mask {
+				m++
+			}
+		}
+		s.plan = blockPlan{block: b, start: i, counts: textCounts(s.cfg.Text.Schedule, m, perBlock-j)}
+	}
+	return s.plan.counts[i-s.plan.start], limit
+}
+
+// logits runs the model on the current sequence (and its unconditional
+// twin when guidance is on) and returns one row per masked position.
+func (s *Stepper) logits(masked []int, out []int32) (cond, uncond [][]float32, err error) {
+	seq := s.cond.Layout.Len
+	guided := s.cfg.Text.CFG > 0 || s.cfg.Image.CFG > 0
+	batch := 1
+	if guided {
+		batch = 2
+	}
+	ids := make([]int32, 0, batch*seq)
+	for _, base := range []token.Sequence{s.cond, s.uncond}[:batch] {
+		row := make([]int32, seq)
+		for p, id := range base.IDs {
+			row[p] = int32(id)
+		}
+		s.placeOutput(row, out)
+		ids = append(ids, row...)
+	}
+	var sel []int32
+	for b := range batch {
+		for _, o := range masked {
+			sel = append(sel, int32(b*seq+s.position(o)))
+		}
+	}
+	if len(sel) == 0 {
+		return nil, nil, nil
+	}
+	flat, err := s.model.Logits(ids, batch, seq, sel)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sample: step %d: %w", s.Last().Step+1, err)
+	}
+	v := s.vocab.Size()
+	if len(flat) != len(sel)*v {
+		return nil, nil, fmt.Errorf("sample: the model returned %d logits for %d positions of %d", len(flat), len(sel), v)
+	}
+	rows := make([][]float32, len(sel))
+	for j := range rows {
+		rows[j] = flat[j*v : (j+1)*v]
+	}
+	cond = rows[:len(masked)]
+	if guided {
+		uncond = rows[len(masked):]
+	}
+	return cond, uncond, nil
+}
+
+// position maps an output index to its place in the sequence.
+func (s *Stepper) position(o int) int {
+	l := s.cond.Layout
+	if o < ImageTokens {
+		return l.OutputImage.Start + o
+	}
+	return l.OutputText.Start + o - ImageTokens
+}
+
+func (s *Stepper) placeOutput(row []int32, out []int32) {
+	for o, id := range out {
+		row[s.position(o)] = id
+	}
+}

@@ -1,0 +1,177 @@
+package viz
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/gif"
+	"unicode/utf8"
+
+	"parascope/engine/sample"
+	"parascope/engine/token"
+	"parascope/engine/vq"
+	"parascope/engine/world"
+)
+
+// AnimOptions sets up Animation. Zero values take the defaults.
+type AnimOptions struct {
+	Scale   int  // picture magnification; default 4 (192 px)
+	Delay   int  // hundredths of a second per frame; default 25
+	Hold    int  // hundredths of a second on the final frame; default 200
+	Guesses bool // show the model's guess, dimmed, in masked patches
+}
+
+// Layout of an animation frame: the picture on the left, then the
+// reasoning text in a column textCols glyphs wide.
+const (
+	textCols    = 40
+	margin      = 8
+	lineSpacing = 2
+	placeholder = "___"
+)
+
+// gifPalette holds every colour a frame can use, so pictures keep their
+// exact colours. The rest of the table is a colour cube, so a codebook
+// whose codes are not world colours is still drawn approximately.
+var gifPalette = func() color.Palette {
+	p := color.Palette{paper, inkLight, inkNew, inkHeader, maskGrey, world.Background, dim(world.Background)}
+	for _, c := range world.Palette {
+		p = append(p, c, dim(c))
+	}
+	for r := range 6 {
+		for g := range 6 {
+			for b := range 6 {
+				p = append(p, color.RGBA{uint8(r * 51), uint8(g * 51), uint8(b * 51), 255})
+			}
+		}
+	}
+	return p
+}()
+
+// word is one reasoning position as drawn: its text and colour.
+type word struct {
+	text string
+	ink  color.RGBA
+}
+
+// reasoning returns the reasoning span's positions up to the first revealed
+// end token: revealed words light, words revealed at this step highlighted,
+// masked positions as a grey placeholder.
+func reasoning(f sample.Frame, v *token.Vocab) []word {
+	var out []word
+	for i, id := range f.Tokens[min(sample.ImageTokens, len(f.Tokens)):] {
+		pos := sample.ImageTokens + i
+		switch {
+		case id == token.Mask:
+			out = append(out, word{placeholder, maskGrey})
+		case id == token.EOS || id == token.Pad:
+			return out
+		case pos < len(f.RevealedAt) && int(f.RevealedAt[pos]) == f.Step:
+			out = append(out, word{v.Name(int(id)), inkNew})
+		default:
+			out = append(out, word{v.Name(int(id)), inkLight})
+		}
+	}
+	return out
+}
+
+// wrapWords fills lines of at most cols characters greedily, words
+// separated by one space. A word longer than cols gets a line of its own.
+func wrapWords(words []string, cols int) [][]string {
+	var lines [][]string
+	var line []string
+	width := 0
+	for _, w := range words {
+		n := utf8.RuneCountInString(w)
+		if len(line) > 0 && width+1+n > cols {
+			lines = append(lines, line)
+			line, width = nil, 0
+		}
+		if len(line) > 0 {
+			width++
+		}
+		line = append(line, w)
+		width += n
+	}
+	if len(line) > 0 {
+		lines = append(lines, line)
+	}
+	return lines
+}
+
+// Animation draws a whole run as an animated GIF: each frame shows the
+// picture at that step and the reasoning text as it stands, under a
+// "step s/S" header, and the final frame is held longer. Colours come from
+// one fixed palette without dithering, so the same frames always encode
+// to the same bytes.
+func Animation(frames []sample.Frame, v *token.Vocab, cb *vq.Codebook, opt AnimOptions) (*gif.GIF, error) {
+	if len(frames) == 0 {
+		return nil, errors.New("viz: animation: no frames")
+	}
+	scale, delay, hold := opt.Scale, opt.Delay, opt.Hold
+	if scale <= 0 {
+		scale = 4
+	}
+	if delay <= 0 {
+		delay = 25
+	}
+	if hold <= 0 {
+		hold = 200
+	}
+
+	// Every frame has the size of the tallest text, so lay all out first.
+	texts := make([][]word, len(frames))
+	lines := make([][][]string, len(frames))
+	maxLines := 0
+	for i, f := range frames {
+		texts[i] = reasoning(f, v)
+		plain := make([]string, len(texts[i]))
+		for j, w := range texts[i] {
+			plain[j] = w.text
+		}
+		lines[i] = wrapWords(plain, textCols)
+		maxLines = max(maxLines, len(lines[i]))
+	}
+	side := world.Canvas * scale
+	lineH := glyphH + lineSpacing
+	textX := margin + side + 2*margin
+	textTop := margin + 2*lineH // header, then a blank line
+	bounds := image.Rect(0, 0, textX+textCols*glyphW+margin, max(margin+side, textTop+maxLines*lineH)+margin)
+
+	g := &gif.GIF{}
+	last := frames[len(frames)-1].Step
+	for i, f := range frames {
+		pic, err := Picture(f, v, cb, opt.Guesses)
+		if err != nil {
+			return nil, fmt.Errorf("viz: animation: %w", err)
+		}
+		// Map the 48×48 picture to palette indices once, then scale the
+		// indices: exact colours, and far fewer palette searches.
+		small := image.NewPaletted(pic.Bounds(), gifPalette)
+		draw.Draw(small, small.Bounds(), pic, image.Point{}, draw.Src)
+
+		img := image.NewPaletted(bounds, gifPalette)
+		draw.Draw(img, bounds, image.NewUniform(paper), image.Point{}, draw.Src)
+		for y := range side {
+			for x := range side {
+				img.SetColorIndex(margin+x, margin+y, small.ColorIndexAt(x/scale, y/scale))
+			}
+		}
+		drawText(img, textX, margin, fmt.Sprintf("step %d/%d", f.Step, last), inkHeader)
+		k := 0 // index into texts[i]: the lines hold its words in order
+		for l, line := range lines[i] {
+			col := 0
+			for _, w := range line {
+				drawText(img, textX+col*glyphW, textTop+l*lineH, w, texts[i][k].ink)
+				col += utf8.RuneCountInString(w) + 1
+				k++
+			}
+		}
+		g.Image = append(g.Image, img)
+		g.Delay = append(g.Delay, delay)
+	}
+	g.Delay[len(g.Delay)-1] = hold
+	return g, nil
+}
