@@ -5,23 +5,32 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"image"
 	"image/color"
+	"image/gif"
 	"image/png"
 	"io"
 	"math"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
 
 	"parascope/engine/atomicfile"
 	"parascope/engine/casedir"
 	"parascope/engine/judge"
+	"parascope/engine/model"
+	"parascope/engine/nn"
+	"parascope/engine/sample"
 	"parascope/engine/token"
 	"parascope/engine/vq"
 	"parascope/engine/world"
@@ -43,9 +52,9 @@ func init() {
 		{"judge", "DIR [--json]", "score the case folders in DIR with the exact judge (ParaBench-mini metrics)", runJudge},
 		{"train", "vq [flags]", "learn the image tokenizer's codebook (sft, pararl and clip are not available yet)", runTrain},
 		{"version", "", "print the version", runVersion},
-		{"sample", "", "not available yet: run the sampler headless", notYet("sample")},
+		{"sample", "[--config FILE] (--case DIR | --prompt TEXT | --instruction TEXT --input PNG) [flags]", "denoise one answer step by step and export it (trace, GIF, PNG, judge folder)", runSample},
 		{"bench", "", "not available yet: run ParaBench-mini on a model", notYet("bench")},
-		{"replay", "", "not available yet: replay a saved trajectory", notYet("replay")},
+		{"replay", "TRACE [--gif FILE] [--png FILE] [--strip FILE [--strip-steps LIST]]", "replay a saved trajectory without a model, and export it", runReplay},
 	}
 }
 
@@ -342,4 +351,313 @@ func measureRoundTrip(cb *vq.Codebook, seed uint64, n int) roundTrip {
 		}
 	}
 	return r
+}
+
+// ---- sample ---------------------------------------------------------------
+
+func runSample(args []string) error {
+	fs := flag.NewFlagSet("sample", flag.ContinueOnError)
+	cfgPath := fs.String("config", "", "sampler config (TOML); defaults when empty")
+	caseDir := fs.String("case", "", "a case folder written by 'parascope world'")
+	prompt := fs.String("prompt", "", "a thinkgen prompt, e.g. \"draw a big red circle at the top left\"")
+	instruction := fs.String("instruction", "", "a thinkedit instruction (with --input)")
+	input := fs.String("input", "", "the input picture of an edit (48×48 PNG)")
+	seed := fs.String("seed", "", "seed, overriding the config")
+	mode := fs.String("mode", "", "parallel or sequential, overriding the config")
+	tracePath := fs.String("trace", "", "write the trajectory as JSON Lines")
+	gifPath := fs.String("gif", "", "write an animated GIF of the run")
+	pngPath := fs.String("png", "", "write the final picture")
+	stripPath := fs.String("strip", "", "write a PNG strip of the picture at --strip-steps")
+	stripSteps := fs.String("strip-steps", "", "comma-separated steps for --strip (default: five evenly spaced)")
+	outDir := fs.String("out", "", "write output.txt and output.png (and the case's files) for 'parascope judge'")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return helpOK(err)
+	}
+	if len(pos) > 0 {
+		return usageError{fmt.Sprintf("sample: unexpected argument %q", pos[0])}
+	}
+	cfg := sample.Defaults()
+	if *cfgPath != "" {
+		if cfg, err = sample.LoadConfig(*cfgPath); err != nil {
+			return err
+		}
+	}
+	if *seed != "" {
+		if cfg.Seed, err = strconv.ParseUint(*seed, 10, 64); err != nil {
+			return usageError{fmt.Sprintf("sample: --seed %q is not a whole number", *seed)}
+		}
+	}
+	if *mode != "" {
+		cfg.Mode = *mode
+	}
+	if err := cfg.Validate(); err != nil {
+		return usageError{"sample: " + err.Error()}
+	}
+	cb := vq.Default()
+	if cfg.Codebook != "" {
+		if cb, err = vq.Load(cfg.Codebook); err != nil {
+			return err
+		}
+	}
+	vocab := token.New(cb.K())
+	p, truth, err := samplePrompt(cb, *caseDir, *prompt, *instruction, *input)
+	if err != nil {
+		return err
+	}
+	m, err := model.Open(cfg.Model, nn.CPU{}, vocab.Size())
+	if err != nil {
+		return fmt.Errorf("sample: %w", err)
+	}
+	st, err := sample.New(sample.FromModel(m), vocab, cfg, p)
+	if err != nil {
+		return fmt.Errorf("sample: %w", err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	live := isTerminal(os.Stdout)
+	began := time.Now()
+	var stepErr error
+	for !st.Done() {
+		f, err := st.Step(ctx)
+		if err != nil {
+			stepErr = err
+			break
+		}
+		line := fmt.Sprintf("step %2d/%d  image %2d/%d  %s", f.Step, st.Steps(), f.Image.Actual, f.Image.Total, maskedText(f, vocab))
+		if live {
+			fmt.Printf("\r\x1b[K%s", truncate(line, 120))
+		} else {
+			fmt.Println(line)
+		}
+	}
+	if live {
+		fmt.Println()
+	}
+	elapsed := time.Since(began)
+	frames := st.History()
+	last := frames[len(frames)-1]
+	// What there is gets written even when the run was stopped.
+	if err := writeSampleOutputs(st, cfg, truth, cb, vocab, *tracePath, *gifPath, *pngPath, *stripPath, *stripSteps, *outDir, *caseDir); err != nil {
+		return err
+	}
+	if stepErr != nil {
+		return fmt.Errorf("sample: stopped at step %d: %w", last.Step, stepErr)
+	}
+	fmt.Printf("%s\n%d steps in %.2f s (%.1f steps/s)\n", last.Reasoning(vocab), last.Step, elapsed.Seconds(), float64(last.Step)/elapsed.Seconds())
+	return nil
+}
+
+// samplePrompt turns the command line into a prompt, with the case's
+// ground truth when there is one.
+func samplePrompt(cb *vq.Codebook, caseDir, prompt, instruction, input string) (sample.Prompt, *world.Case, error) {
+	given := 0
+	for _, s := range []string{caseDir, prompt, instruction} {
+		if s != "" {
+			given++
+		}
+	}
+	if given != 1 || (instruction != "") != (input != "") {
+		return sample.Prompt{}, nil, usageError{"sample: give one of --case DIR, --prompt TEXT, or --instruction TEXT with --input PNG"}
+	}
+	switch {
+	case caseDir != "":
+		l, err := casedir.Read(caseDir)
+		if err != nil {
+			return sample.Prompt{}, nil, err
+		}
+		c := l.Meta.Case
+		p := sample.Prompt{Task: c.Task, Instruction: c.Instruction}
+		if c.Task == world.ThinkEdit {
+			if p.Input, err = cb.Encode(world.Render(c.Input)); err != nil {
+				return p, nil, err
+			}
+		}
+		return p, &c, nil
+	case prompt != "":
+		return sample.Prompt{Task: world.ThinkGen, Instruction: prompt}, nil, nil
+	}
+	img, err := casedir.ReadPNG(input)
+	if err != nil {
+		return sample.Prompt{}, nil, err
+	}
+	codes, err := cb.Encode(img)
+	return sample.Prompt{Task: world.ThinkEdit, Instruction: instruction, Input: codes}, nil, err
+}
+
+func writeSampleOutputs(st *sample.Stepper, cfg sample.Config, truth *world.Case, cb *vq.Codebook, vocab *token.Vocab,
+	tracePath, gifPath, pngPath, stripPath, stripSteps, outDir, caseDir string) error {
+	frames := st.History()
+	modelName := cfg.Model
+	if modelName == "" {
+		modelName = "embedded"
+	}
+	if tracePath != "" {
+		err := atomicfile.Write(tracePath, func(w io.Writer) error {
+			tw, err := sample.NewTraceWriter(w, sample.NewHeader(st, modelName, truth))
+			if err != nil {
+				return err
+			}
+			for _, f := range frames {
+				if err := tw.Frame(f); err != nil {
+					return err
+				}
+			}
+			return tw.Flush()
+		})
+		if err != nil {
+			return fmt.Errorf("sample: trace: %w", err)
+		}
+	}
+	if err := exportFrames(frames, vocab, cb, gifPath, pngPath, stripPath, stripSteps); err != nil {
+		return err
+	}
+	if outDir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return err
+	}
+	if caseDir != "" && filepath.Clean(caseDir) != filepath.Clean(outDir) {
+		for _, name := range []string{casedir.CaseJSON, casedir.InputPNG, casedir.TargetPNG, casedir.TargetTxt} {
+			data, err := os.ReadFile(filepath.Join(caseDir, name))
+			if errors.Is(err, os.ErrNotExist) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if err := atomicfile.WriteFile(filepath.Join(outDir, name), data); err != nil {
+				return err
+			}
+		}
+	}
+	last := frames[len(frames)-1]
+	if err := atomicfile.WriteFile(filepath.Join(outDir, casedir.OutputText), []byte(last.Reasoning(vocab)+"\n")); err != nil {
+		return err
+	}
+	return exportFrames(frames, vocab, cb, "", filepath.Join(outDir, casedir.OutputPNG), "", "")
+}
+
+// exportFrames writes the pictures of a trajectory: an animated GIF, the
+// final picture, and a strip at chosen steps; empty paths are skipped.
+func exportFrames(frames []sample.Frame, vocab *token.Vocab, cb *vq.Codebook, gifPath, pngPath, stripPath, stripSteps string) error {
+	writePNG := func(path string, img image.Image) error {
+		return atomicfile.Write(path, func(w io.Writer) error { return png.Encode(w, img) })
+	}
+	if gifPath != "" {
+		anim, err := viz.Animation(frames, vocab, cb, viz.AnimOptions{})
+		if err != nil {
+			return err
+		}
+		if err := atomicfile.Write(gifPath, func(w io.Writer) error { return gif.EncodeAll(w, anim) }); err != nil {
+			return fmt.Errorf("gif: %w", err)
+		}
+	}
+	last := frames[len(frames)-1]
+	if pngPath != "" {
+		final, err := viz.Picture(last, vocab, cb, false)
+		if err != nil {
+			return err
+		}
+		if err := writePNG(pngPath, final); err != nil {
+			return fmt.Errorf("png: %w", err)
+		}
+	}
+	if stripPath != "" {
+		steps, err := parseSteps(stripSteps, last.Step)
+		if err != nil {
+			return err
+		}
+		img, err := viz.Strip(frames, steps, vocab, cb, 3)
+		if err != nil {
+			return fmt.Errorf("strip: %w", err)
+		}
+		if err := writePNG(stripPath, img); err != nil {
+			return fmt.Errorf("strip: %w", err)
+		}
+	}
+	return nil
+}
+
+// ---- replay ---------------------------------------------------------------
+
+func runReplay(args []string) error {
+	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
+	gifPath := fs.String("gif", "", "write an animated GIF of the run")
+	pngPath := fs.String("png", "", "write the final picture")
+	stripPath := fs.String("strip", "", "write a PNG strip of the picture at --strip-steps")
+	stripSteps := fs.String("strip-steps", "", "comma-separated steps for --strip (default: five evenly spaced)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return helpOK(err)
+	}
+	if len(pos) != 1 {
+		return usageError{"replay: want one trace file"}
+	}
+	f, err := os.Open(pos[0])
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	cb := vq.Default()
+	vocab := token.New(cb.K())
+	h, frames, err := sample.ReadTrace(f, pos[0], nil)
+	if err != nil {
+		return err
+	}
+	if h.Config.Codebook != "" {
+		if cb, err = vq.Load(h.Config.Codebook); err != nil {
+			return fmt.Errorf("replay: the trace's codebook: %w", err)
+		}
+		vocab = token.New(cb.K())
+	}
+	if h.VocabHash != vocab.Hash() {
+		return fmt.Errorf("%s: made with vocabulary %s, this build has %s", pos[0], h.VocabHash, vocab.Hash())
+	}
+	for _, fr := range frames {
+		fmt.Printf("step %2d/%d  image %2d/%d  %s\n", fr.Step, h.Steps, fr.Image.Actual, fr.Image.Total, maskedText(fr, vocab))
+	}
+	return exportFrames(frames, vocab, cb, *gifPath, *pngPath, *stripPath, *stripSteps)
+}
+
+// parseSteps reads "0,5,10"; empty gives five steps from start to end.
+func parseSteps(s string, last int) ([]int, error) {
+	if s == "" {
+		return []int{0, last / 4, last / 2, 3 * last / 4, last}, nil
+	}
+	var out []int
+	for _, part := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(part))
+		if err != nil || n < 0 || n > last {
+			return nil, usageError{fmt.Sprintf("sample: --strip-steps: %q is not a step from 0 to %d", part, last)}
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// maskedText is the reasoning as it stands, masked words as ___.
+func maskedText(f sample.Frame, v *token.Vocab) string {
+	words := f.Words(v)
+	for i, w := range words {
+		if w == v.Name(token.Mask) {
+			words[i] = "___"
+		}
+	}
+	return strings.Join(words, " ")
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// isTerminal reports whether f is a character device, as a terminal is.
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -287,3 +287,22 @@ func TestLogitsTensor(t *testing.T) {
 		t.Fatalf("At(1, 7) = %v (%v), want %v", v, err, want[tiny.Vocab+7])
 	}
 }
+
+func TestOpen(t *testing.T) {
+	if _, err := Open("", nn.CPU{}, 50); err != ErrNoDefault {
+		t.Fatalf("got %v", err)
+	}
+	m, err := Open("random:3", nn.CPU{}, 50)
+	if err != nil || m.Config != DefaultConfig(50) {
+		t.Fatalf("%v %+v", err, m)
+	}
+	if _, err := Open("random:x", nn.CPU{}, 50); err == nil {
+		t.Fatal("bad seed accepted")
+	}
+	path := filepath.Join(t.TempDir(), "m.safetensors")
+	small, _ := New(tiny, nn.CPU{})
+	small.Save(path, safetensors.F32, nil)
+	if _, err := Open(path, nn.CPU{}, 51); err == nil || !strings.Contains(err.Error(), "vocabulary of 50, the tokenizer has 51") {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -368,3 +368,36 @@ func TestConfidenceIsRecorded(t *testing.T) {
 		}
 	}
 }
+
+func TestTraceRoundTrip(t *testing.T) {
+	m, p, _ := fixture(t)
+	s, _ := New(m, m.v, greedy(4), p)
+	var buf strings.Builder
+	frames := run(t, s)
+	w, err := NewTraceWriter(&buf, NewHeader(s, "scripted", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range frames {
+		w.Frame(f)
+	}
+	w.Flush()
+	h, back, err := ReadTrace(strings.NewReader(buf.String()), "t.jsonl", m.v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := json.Marshal(back)
+	b, _ := json.Marshal(frames)
+	if string(a) != string(b) || h.Steps != 4 || h.Prompt.Instruction != p.Instruction || h.Config != s.Config() {
+		t.Fatalf("round trip differs: header %+v", h)
+	}
+	lines := strings.Split(buf.String(), "\n")
+	broken := strings.Join(append(lines[:3:3], `{"step": 7}`), "\n")
+	if _, _, err := ReadTrace(strings.NewReader(broken), "t.jsonl", m.v); err == nil || !strings.Contains(err.Error(), "t.jsonl:4") {
+		t.Fatalf("got %v", err)
+	}
+	other := token.New(m.v.Codes() + 1)
+	if _, _, err := ReadTrace(strings.NewReader(buf.String()), "t.jsonl", other); err == nil || !strings.Contains(err.Error(), "t.jsonl:1: made with vocabulary") {
+		t.Fatalf("got %v", err)
+	}
+}

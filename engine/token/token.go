@@ -6,6 +6,8 @@
 package token
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 
@@ -108,4 +110,14 @@ func (v *Vocab) Images(ids []int) ([]int, error) {
 		codes[i] = id - v.ImageOffset()
 	}
 	return codes, nil
+}
+
+// Hash identifies the vocabulary: a trajectory or checkpoint made with
+// one vocabulary must not be read with another.
+func (v *Vocab) Hash() string {
+	h := sha256.New()
+	for id := range v.Size() {
+		fmt.Fprintln(h, v.Name(id))
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
 }

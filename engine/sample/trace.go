@@ -1,0 +1,121 @@
+package sample
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"parascope/engine/token"
+	"parascope/engine/world"
+)
+
+// A trace is a trajectory on disk, JSON Lines: a header, then one frame
+// per line. It replays without a model; the codebook named by the
+// config (or the embedded one) draws its pictures.
+
+// TraceFormat names the file format in every header.
+const TraceFormat = "parascope-trajectory/1"
+
+// Header is a trace's first line.
+type Header struct {
+	Format    string      `json:"format"`
+	Model     string      `json:"model"`
+	Config    Config      `json:"config"`
+	Seed      uint64      `json:"seed"`
+	VocabHash string      `json:"vocab_hash"`
+	Task      world.Task  `json:"task"`
+	Prompt    PromptJSON  `json:"prompt"`
+	Case      *world.Case `json:"case,omitempty"` // ground truth, when sampled from a case
+	Steps     int         `json:"steps"`
+}
+
+// PromptJSON is a Prompt as it is written down.
+type PromptJSON struct {
+	Instruction string `json:"instruction"`
+	Input       []int  `json:"input,omitempty"`
+}
+
+// NewHeader describes a stepper's trajectory.
+func NewHeader(s *Stepper, model string, c *world.Case) Header {
+	return Header{
+		Format: TraceFormat, Model: model, Config: s.cfg, Seed: s.cfg.Seed,
+		VocabHash: s.vocab.Hash(), Task: s.prompt.Task,
+		Prompt: PromptJSON{Instruction: s.prompt.Instruction, Input: s.prompt.Input},
+		Case:   c, Steps: s.total,
+	}
+}
+
+// TraceWriter writes a trace as the steps happen.
+type TraceWriter struct {
+	w   *bufio.Writer
+	enc *json.Encoder
+}
+
+// NewTraceWriter writes the header.
+func NewTraceWriter(w io.Writer, h Header) (*TraceWriter, error) {
+	bw := bufio.NewWriter(w)
+	t := &TraceWriter{w: bw, enc: json.NewEncoder(bw)}
+	return t, t.enc.Encode(h)
+}
+
+// Frame appends one frame.
+func (t *TraceWriter) Frame(f Frame) error { return t.enc.Encode(f) }
+
+// Flush writes what is buffered.
+func (t *TraceWriter) Flush() error { return t.w.Flush() }
+
+// ReadTrace reads a whole trace; name is used in errors. The vocabulary,
+// when given, must be the one the trace was made with.
+func ReadTrace(r io.Reader, name string, v *token.Vocab) (Header, []Frame, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<16), 1<<24)
+	var h Header
+	var frames []Frame
+	line := 0
+	for sc.Scan() {
+		line++
+		var err error
+		if line == 1 {
+			err = json.Unmarshal(sc.Bytes(), &h)
+			if err == nil && h.Format != TraceFormat {
+				err = fmt.Errorf("format %q, want %q", h.Format, TraceFormat)
+			}
+			if err == nil && v != nil && h.VocabHash != v.Hash() {
+				err = fmt.Errorf("made with vocabulary %s, this build has %s", h.VocabHash, v.Hash())
+			}
+		} else {
+			var f Frame
+			err = json.Unmarshal(sc.Bytes(), &f)
+			if err == nil {
+				err = checkFrame(f, len(frames))
+			}
+			frames = append(frames, f)
+		}
+		if err != nil {
+			return h, nil, fmt.Errorf("%s:%d: %w", name, line, err)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return h, nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if line == 0 {
+		return h, nil, fmt.Errorf("%s: empty trace", name)
+	}
+	if len(frames) == 0 {
+		return h, nil, fmt.Errorf("%s: a header and no frames", name)
+	}
+	return h, frames, nil
+}
+
+func checkFrame(f Frame, want int) error {
+	n := ImageTokens + token.ReasoningLen
+	switch {
+	case f.Step != want:
+		return fmt.Errorf("frame of step %d where step %d belongs", f.Step, want)
+	case len(f.Tokens) != n || len(f.RevealedAt) != n || len(f.Confidence) != n || len(f.Guess) != n:
+		return errors.New("a frame needs tokens, revealed_at, confidence and guess for every output position")
+	}
+	return nil
+}
