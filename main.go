@@ -54,7 +54,7 @@ func init() {
 		{"version", "", "print the version", runVersion},
 		{"sample", "[--config FILE] (--case DIR | --prompt TEXT | --instruction TEXT --input PNG) [flags]", "denoise one answer step by step and export it (trace, GIF, PNG, judge folder)", runSample},
 		{"bench", "", "not available yet: run ParaBench-mini on a model", notYet("bench")},
-		{"replay", "TRACE [--gif FILE] [--png FILE] [--strip FILE [--strip-steps LIST]]", "replay a saved trajectory without a model, and export it", runReplay},
+		{"replay", "TRACE [--gif FILE] [--png FILE] [--strip FILE [--strip-steps LIST]] [--text FILE]", "replay a saved trajectory without a model, and export it", runReplay},
 	}
 }
 
@@ -588,6 +588,7 @@ func runReplay(args []string) error {
 	pngPath := fs.String("png", "", "write the final picture")
 	stripPath := fs.String("strip", "", "write a PNG strip of the picture at --strip-steps")
 	stripSteps := fs.String("strip-steps", "", "comma-separated steps for --strip (default: five evenly spaced)")
+	textPath := fs.String("text", "", "write the final reasoning text")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return helpOK(err)
@@ -617,6 +618,11 @@ func runReplay(args []string) error {
 	}
 	for _, fr := range frames {
 		fmt.Printf("step %2d/%d  image %2d/%d  %s\n", fr.Step, h.Steps, fr.Image.Actual, fr.Image.Total, maskedText(fr, vocab))
+	}
+	if *textPath != "" {
+		if err := atomicfile.WriteFile(*textPath, []byte(frames[len(frames)-1].Reasoning(vocab)+"\n")); err != nil {
+			return fmt.Errorf("replay: %w", err)
+		}
 	}
 	return exportFrames(frames, vocab, cb, *gifPath, *pngPath, *stripPath, *stripSteps)
 }

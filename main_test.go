@@ -271,7 +271,7 @@ func TestSampleConfigErrorsNameKeyAndLine(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 	os.WriteFile(cfg, []byte("[text]\nblock = 7\n"), 0o644)
-	if _, err := capture(t, "sample", "--config", cfg, "--prompt", "draw"); err == nil || !strings.Contains(err.Error(), "text.block: 7 does not divide") {
+	if _, err := capture(t, "sample", "--config", cfg, "--prompt", "draw"); err == nil || !strings.Contains(err.Error(), cfg+":2: text.block: 7 does not divide") {
 		t.Fatalf("got %v", err)
 	}
 	os.WriteFile(cfg, []byte("steps = \"ten\"\n"), 0o644)

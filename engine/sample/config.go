@@ -85,11 +85,18 @@ var (
 	rules     = []string{LowConfidence, Random, Margin, Entropy}
 )
 
-// Validate reports every setting that cannot work, each named by its key.
+// KeyError is a setting that cannot work, named by its dotted key.
+type KeyError struct {
+	Key, Msg string
+}
+
+func (e KeyError) Error() string { return e.Key + ": " + e.Msg }
+
+// Validate reports every setting that cannot work, each as a KeyError.
 func (c Config) Validate() error {
 	var errs []error
 	bad := func(key, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{key}, args...)...))
+		errs = append(errs, KeyError{key, fmt.Sprintf(format, args...)})
 	}
 	oneOf := func(key, v string, allowed []string) {
 		for _, a := range allowed {
@@ -169,7 +176,17 @@ func LoadConfig(path string) (Config, error) {
 		return c, errors.Join(errs...)
 	}
 	if err := c.Validate(); err != nil {
-		return c, fmt.Errorf("%s: %w", path, err)
+		// Point at the line that sets the key, where the file sets it.
+		var located []error
+		for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+			ke := e.(KeyError)
+			if line := keyLine(data, strings.Split(ke.Key, ".")); line > 0 {
+				located = append(located, fmt.Errorf("%s:%d: %w", path, line, ke))
+			} else {
+				located = append(located, fmt.Errorf("%s: %w", path, ke))
+			}
+		}
+		return c, errors.Join(located...)
 	}
 	return c, nil
 }
