@@ -32,6 +32,7 @@ import (
 	"parascope/engine/nn"
 	"parascope/engine/sample"
 	"parascope/engine/token"
+	"parascope/engine/train"
 	"parascope/engine/vq"
 	"parascope/engine/world"
 	"parascope/viz"
@@ -50,7 +51,7 @@ func init() {
 	commands = []command{
 		{"world", "--seed S --n N [--task thinkgen|thinkedit|mixed] --out DIR [--sheet FILE]", "write ShapeWorld cases, one folder each", runWorld},
 		{"judge", "DIR [--json]", "score the case folders in DIR with the exact judge (ParaBench-mini metrics)", runJudge},
-		{"train", "vq [flags]", "learn the image tokenizer's codebook (sft, pararl and clip are not available yet)", runTrain},
+		{"train", "sft --config FILE [--resume CKPT] [--out DIR] | vq [flags]", "fit the model (SFT) or the image tokenizer's codebook (pararl and clip are not available yet)", runTrain},
 		{"version", "", "print the version", runVersion},
 		{"sample", "[--config FILE] (--case DIR | --prompt TEXT | --instruction TEXT --input PNG) [flags]", "denoise one answer step by step and export it (trace, GIF, PNG, judge folder)", runSample},
 		{"bench", "", "not available yet: run ParaBench-mini on a model", notYet("bench")},
@@ -276,10 +277,89 @@ func runTrain(args []string) error {
 	switch args[0] {
 	case "vq":
 		return runTrainVQ(args[1:])
-	case "sft", "pararl", "clip":
+	case "sft":
+		return runTrainSFT(args[1:])
+	case "pararl", "clip":
 		return fmt.Errorf("train %s: not available in this version yet", args[0])
 	}
-	return usageError{fmt.Sprintf("train: unknown job %q (want vq)", args[0])}
+	return usageError{fmt.Sprintf("train: unknown job %q (want sft or vq)", args[0])}
+}
+
+func runTrainSFT(args []string) error {
+	fs := flag.NewFlagSet("train sft", flag.ContinueOnError)
+	cfgPath := fs.String("config", "", "training config (TOML); defaults when empty")
+	resume := fs.String("resume", "", "continue the run saved in this checkpoint")
+	out := fs.String("out", "", "folder for checkpoint.safetensors and model.safetensors (default: runs/sft, or the resumed checkpoint's folder)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return helpOK(err)
+	}
+	if len(pos) > 0 {
+		return usageError{fmt.Sprintf("train sft: unexpected argument %q", pos[0])}
+	}
+	cb := vq.Default()
+	var run *train.SFT
+	if *resume != "" {
+		if *cfgPath != "" {
+			return usageError{"train sft: --resume continues with the checkpoint's own config; drop --config"}
+		}
+		if *out == "" {
+			*out = filepath.Dir(*resume)
+		}
+		if run, err = train.ResumeSFT(*resume, nn.CPU{}, cb, *out); err != nil {
+			return err
+		}
+		fmt.Printf("resuming %s at step %d of %d\n", *resume, run.Step(), run.Config().Steps)
+	} else {
+		cfg := train.DefaultSFT()
+		if *cfgPath != "" {
+			if cfg, err = train.LoadSFT(*cfgPath); err != nil {
+				return err
+			}
+		}
+		if *out == "" {
+			*out = filepath.Join("runs", "sft")
+		}
+		if run, err = train.NewSFT(cfg, nn.CPU{}, cb, *out); err != nil {
+			return err
+		}
+		m := run.Model()
+		fmt.Printf("training a %d-layer model, d_model %d, %d heads, MLP %d: %.2fM weights; %d steps of %d sequences into %s\n",
+			m.Layers, m.DModel, m.Heads, m.MLP, float64(m.Params())/1e6, cfg.Steps, cfg.Batch, *out)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	live := isTerminal(os.Stdout)
+	err = run.Run(ctx, func(p train.Progress) {
+		line := fmt.Sprintf("%s step %d/%d  loss %.4f (image %.4f, text %.4f)  |g| %.2f  lr %.2g  %.0f tokens/s  ETA %s",
+			bar(p.Step, p.Steps, 20), p.Step, p.Steps, p.Loss, p.ImageLoss, p.TextLoss, p.GradNorm, p.LR, p.TokensPerSec, p.ETA.Round(time.Second))
+		switch {
+		case live:
+			fmt.Printf("\r\x1b[K%s", line)
+			if p.Checkpoint != "" {
+				fmt.Printf("\n  saved %s\n", p.Checkpoint)
+			}
+		case p.Step%10 == 0 || p.Checkpoint != "":
+			fmt.Println(line)
+			if p.Checkpoint != "" {
+				fmt.Printf("  saved %s\n", p.Checkpoint)
+			}
+		}
+	})
+	if live {
+		fmt.Println()
+	}
+	if errors.Is(err, context.Canceled) {
+		fmt.Printf("stopped at step %d; resume with: parascope train sft --resume %s\n", run.Step(), filepath.Join(*out, train.CheckpointFile))
+		return nil
+	}
+	return err
+}
+
+// bar draws a progress bar of the given width.
+func bar(done, total, width int) string {
+	n := width * done / max(total, 1)
+	return "[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "]"
 }
 
 func runTrainVQ(args []string) error {

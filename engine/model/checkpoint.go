@@ -23,10 +23,20 @@ const metaConfig = "config"
 
 // Save writes the weights atomically, in f32 or bf16.
 func (m *Model) Save(path, dtype string, meta map[string]string) error {
+	f, err := m.File(meta)
+	if err != nil {
+		return err
+	}
+	return safetensors.Write(path, f, dtype)
+}
+
+// File returns the weights as a safetensors file, the config and meta in
+// its metadata; callers may add tensors of their own before writing it.
+func (m *Model) File(meta map[string]string) (*safetensors.File, error) {
 	host := m.Weights()
 	cfg, err := json.Marshal(m.Config)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	f := &safetensors.File{Metadata: map[string]string{}}
 	maps.Copy(f.Metadata, meta)
@@ -34,7 +44,7 @@ func (m *Model) Save(path, dtype string, meta map[string]string) error {
 	for _, t := range m.specs {
 		f.Tensors = append(f.Tensors, safetensors.Tensor{Name: t.name, Shape: t.shape, Data: host[t.offset : t.offset+t.size()]})
 	}
-	return safetensors.Write(path, f, dtype)
+	return f, nil
 }
 
 // Load reads a checkpoint onto a backend. path is a Parascope checkpoint
@@ -50,20 +60,28 @@ func Load(path string, be nn.Backend) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	raw, ok := f.Metadata[metaConfig]
-	if !ok {
+	if _, ok := f.Metadata[metaConfig]; !ok {
 		return loadLLaDA(filepath.Dir(path), be)
 	}
-	var cfg Config
-	if err := json.Unmarshal([]byte(raw), &cfg); err != nil {
-		return nil, fmt.Errorf("%s: metadata %q: %w", path, metaConfig, err)
-	}
-	m, err := New(cfg, be)
+	m, err := FromFile(f, be)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	return m, nil
+}
+
+// FromFile builds a model from a Parascope checkpoint already read.
+func FromFile(f *safetensors.File, be nn.Backend) (*Model, error) {
+	var cfg Config
+	if err := json.Unmarshal([]byte(f.Metadata[metaConfig]), &cfg); err != nil {
+		return nil, fmt.Errorf("metadata %q: %w", metaConfig, err)
+	}
+	m, err := New(cfg, be)
+	if err != nil {
+		return nil, err
+	}
 	if err := m.setWeights(tensorsByName(f.Tensors)); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
 	}
 	return m, nil
 }

@@ -227,24 +227,49 @@ func (m *Model) Backward(dLogits nn.Buf) {
 // Loss runs forward, the weighted cross-entropy Σ w_j·CE(logits_j, t_j)
 // at the selected positions, and backward; gradients accumulate.
 func (m *Model) Loss(ids []int32, batch, seq int, sel, targets []int32, weights []float32) (float64, error) {
-	if len(targets) != len(sel) || len(weights) != len(sel) {
-		return 0, fmt.Errorf("model: %d targets and %d weights for %d positions", len(targets), len(weights), len(sel))
+	a, b, err := m.LossSplit(ids, batch, seq, sel, targets, weights, len(sel))
+	return a + b, err
+}
+
+// LossSplit is Loss reporting the selected rows [0, split) and [split, n)
+// separately, e.g. image and text positions.
+func (m *Model) LossSplit(ids []int32, batch, seq int, sel, targets []int32, weights []float32, split int) (float64, float64, error) {
+	if len(targets) != len(sel) || len(weights) != len(sel) || split < 0 || split > len(sel) {
+		return 0, 0, fmt.Errorf("model: %d targets and %d weights for %d positions split at %d", len(targets), len(weights), len(sel), split)
 	}
 	for j, t := range targets {
 		if t < 0 || int(t) >= m.Vocab {
-			return 0, fmt.Errorf("model: target %d of position %d is outside the vocabulary", t, j)
+			return 0, 0, fmt.Errorf("model: target %d of position %d is outside the vocabulary", t, j)
 		}
 	}
 	logits, err := m.Forward(ids, batch, seq, sel)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	loss := m.be.CrossEntropy(m.act.dLogits, logits, targets, weights, len(sel), m.Vocab)
-	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return loss, fmt.Errorf("model: loss is %v", loss)
+	v := m.Vocab
+	part := func(lo, hi int) float64 {
+		if lo == hi {
+			return 0
+		}
+		rows := func(b nn.Buf) nn.Buf { return m.be.Slice(b, lo*v, (hi-lo)*v) }
+		return m.be.CrossEntropy(rows(m.act.dLogits), rows(logits), targets[lo:hi], weights[lo:hi], hi-lo, v)
+	}
+	first, second := part(0, split), part(split, len(sel))
+	if loss := first + second; math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return first, second, fmt.Errorf("model: loss is %v", loss)
 	}
 	m.Backward(m.act.dLogits)
-	return loss, nil
+	return first, second, nil
+}
+
+// ClipGradients scales the gradients down so their global norm is at most
+// maxNorm, and returns the norm before clipping.
+func (m *Model) ClipGradients(maxNorm float64) float64 {
+	norm := math.Sqrt(m.be.SumSquares(m.grads))
+	if norm > maxNorm && maxNorm > 0 {
+		m.be.Scale(m.grads, float32(maxNorm/norm))
+	}
+	return norm
 }
 
 // ZeroGrad clears the gradients.
@@ -275,6 +300,24 @@ func (m *Model) Logits(ids []int32, batch, seq int, sel []int32) (*tensor.Dense,
 		return nil, err
 	}
 	return tensor.New(tensor.WithShape(len(sel), m.Vocab), tensor.WithBacking(m.host(buf))), nil
+}
+
+// Moments returns host copies of AdamW's first and second moments (nil
+// before the first Step).
+func (m *Model) Moments() (first, second []float32) {
+	if m.adamM == nil {
+		return nil, nil
+	}
+	return m.host(m.adamM), m.host(m.adamV)
+}
+
+// SetMoments restores AdamW's moments, to resume training exactly.
+func (m *Model) SetMoments(first, second []float32) {
+	if m.adamM == nil {
+		m.adamM, m.adamV = m.be.Alloc(m.Params()), m.be.Alloc(m.Params())
+	}
+	m.be.Upload(m.adamM, first)
+	m.be.Upload(m.adamV, second)
 }
 
 // Weights returns a host copy of every weight, in layout order.

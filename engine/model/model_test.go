@@ -306,3 +306,29 @@ func TestOpen(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestLossSplitAndClipping(t *testing.T) {
+	m, _ := New(tiny, nn.CPU{})
+	m.Init(10)
+	r := rand.New(rand.NewPCG(11, 11))
+	ids, sel, targets, weights := randomBatch(r, tiny, 2, 12, 10)
+	m.ZeroGrad()
+	whole, _ := m.Loss(ids, 2, 12, sel, targets, weights)
+	g1 := m.Gradients()
+	m.ZeroGrad()
+	a, b, err := m.LossSplit(ids, 2, 12, sel, targets, weights, 4)
+	if err != nil || math.Abs(a+b-whole) > 1e-6 || a <= 0 || b <= 0 {
+		t.Fatalf("split %v + %v vs %v (%v)", a, b, whole, err)
+	}
+	if d := maxAbsDiff(m.Gradients(), g1); d > 1e-7 {
+		t.Fatalf("gradients differ by %g", d)
+	}
+	norm := m.ClipGradients(1e-3)
+	after := 0.0
+	for _, g := range m.Gradients() {
+		after += float64(g) * float64(g)
+	}
+	if norm <= 1e-3 || math.Abs(math.Sqrt(after)-1e-3) > 1e-6 {
+		t.Fatalf("norm %g before, %g after clipping to 1e-3", norm, math.Sqrt(after))
+	}
+}

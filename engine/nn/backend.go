@@ -36,6 +36,9 @@ type Backend interface {
 	MatMul(c, a, b Buf, m, n, k int, transA, transB bool, alpha, beta float32)
 	// AddTo computes dst += src.
 	AddTo(dst, src Buf)
+	// SumSquares returns Σ b², in float64; Scale multiplies b by s.
+	SumSquares(b Buf) float64
+	Scale(b Buf, s float32)
 
 	Embed(out, table Buf, ids []int32, d int)
 	EmbedBackward(dTable, dOut Buf, ids []int32, d int) // accumulates

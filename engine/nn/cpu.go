@@ -61,7 +61,9 @@ func (CPU) MatMul(c, a, b Buf, m, n, k int, transA, transB bool, alpha, beta flo
 	gemm.Sgemm(transA, transB, m, n, k, alpha, F32(a), lda, F32(b), ldb, beta, F32(c), n)
 }
 
-func (CPU) AddTo(dst, src Buf) { addTo(F32(dst), F32(src)) }
+func (CPU) AddTo(dst, src Buf)       { addTo(F32(dst), F32(src)) }
+func (CPU) SumSquares(b Buf) float64 { return sumSquares(F32(b)) }
+func (CPU) Scale(b Buf, s float32)   { scaleAll(F32(b), s) }
 
 func (CPU) Embed(out, table Buf, ids []int32, d int) { embedForward(F32(out), F32(table), ids, d) }
 func (CPU) EmbedBackward(dTable, dOut Buf, ids []int32, d int) {

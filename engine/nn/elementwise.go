@@ -19,6 +19,31 @@ func addTo(dst, src []float32) {
 	})
 }
 
+// sumSquares adds in float64 per chunk, then the chunks in order, so the
+// result does not depend on scheduling.
+func sumSquares(x []float32) float64 {
+	chunks := (len(x) + grain - 1) / grain
+	parts := make([]float64, chunks)
+	parallel.For(chunks, 1, func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			s := 0.0
+			for _, v := range x[c*grain : min((c+1)*grain, len(x))] {
+				s += float64(v) * float64(v)
+			}
+			parts[c] = s
+		}
+	})
+	total := 0.0
+	for _, p := range parts {
+		total += p
+	}
+	return total
+}
+
+func scaleAll(x []float32, s float32) {
+	parallel.For(len(x), grain, func(lo, hi int) { scale(x[lo:hi], s) })
+}
+
 // expf is exp for float32 accurate to about one ulp, several times faster
 // than math.Exp: x = n·ln2 + r with |r| ≤ ln2/2, exp(r) by a degree-6
 // minimax polynomial, 2^n put straight into the exponent bits.

@@ -8,14 +8,10 @@ package sample
 import (
 	"errors"
 	"fmt"
-	"maps"
-	"os"
-	"reflect"
 	"strings"
 
-	"github.com/BurntSushi/toml"
-
 	"parascope/engine/token"
+	"parascope/engine/tomlconf"
 )
 
 // Config holds every knob of the sampler. The zero value is not valid;
@@ -85,18 +81,12 @@ var (
 	rules     = []string{LowConfidence, Random, Margin, Entropy}
 )
 
-// KeyError is a setting that cannot work, named by its dotted key.
-type KeyError struct {
-	Key, Msg string
-}
-
-func (e KeyError) Error() string { return e.Key + ": " + e.Msg }
-
-// Validate reports every setting that cannot work, each as a KeyError.
+// Validate reports every setting that cannot work, each as a
+// tomlconf.KeyError.
 func (c Config) Validate() error {
 	var errs []error
 	bad := func(key, format string, args ...any) {
-		errs = append(errs, KeyError{key, fmt.Sprintf(format, args...)})
+		errs = append(errs, tomlconf.KeyError{Key: key, Msg: fmt.Sprintf(format, args...)})
 	}
 	oneOf := func(key, v string, allowed []string) {
 		for _, a := range allowed {
@@ -147,82 +137,9 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// LoadConfig reads a TOML file over the defaults. Syntax errors name the
-// line and column, unknown keys their line, bad values their key.
+// LoadConfig reads a TOML file over the defaults.
 func LoadConfig(path string) (Config, error) {
 	c := Defaults()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return c, err
-	}
-	meta, err := toml.Decode(string(data), &c)
-	if err != nil {
-		var perr toml.ParseError
-		if errors.As(err, &perr) {
-			return c, fmt.Errorf("%s:%d:%d: %s", path, perr.Position.Line, perr.Position.Col, perr.Message)
-		}
-		return c, fmt.Errorf("%s: %w", path, err)
-	}
-	// The decoder matches keys regardless of case; only the exact names
-	// are accepted, so a config reads the same everywhere.
-	known := knownKeys(reflect.TypeOf(c), "")
-	var errs []error
-	for _, k := range meta.Keys() {
-		if !known[k.String()] {
-			errs = append(errs, fmt.Errorf("%s:%d: unknown key %q", path, keyLine(data, k), k.String()))
-		}
-	}
-	if len(errs) > 0 {
-		return c, errors.Join(errs...)
-	}
-	if err := c.Validate(); err != nil {
-		// Point at the line that sets the key, where the file sets it.
-		var located []error
-		for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
-			ke := e.(KeyError)
-			if line := keyLine(data, strings.Split(ke.Key, ".")); line > 0 {
-				located = append(located, fmt.Errorf("%s:%d: %w", path, line, ke))
-			} else {
-				located = append(located, fmt.Errorf("%s: %w", path, ke))
-			}
-		}
-		return c, errors.Join(located...)
-	}
-	return c, nil
-}
-
-// knownKeys lists the dotted TOML keys of a struct type.
-func knownKeys(t reflect.Type, prefix string) map[string]bool {
-	out := map[string]bool{}
-	for i := range t.NumField() {
-		f := t.Field(i)
-		name := prefix + f.Tag.Get("toml")
-		out[name] = true
-		if f.Type.Kind() == reflect.Struct {
-			maps.Copy(out, knownKeys(f.Type, name+"."))
-		}
-	}
-	return out
-}
-
-// keyLine finds the line that sets a key: its last part at the start of a
-// line, inside the table its other parts name; 0 when not found.
-func keyLine(data []byte, k toml.Key) int {
-	table := strings.Join(k[:len(k)-1], ".")
-	current := ""
-	for i, line := range strings.Split(string(data), "\n") {
-		line = strings.TrimSpace(line)
-		if strings.HasPrefix(line, "[") {
-			current = strings.Trim(line, "[] \t")
-			if current == strings.Join(k, ".") {
-				return i + 1 // an unknown table
-			}
-			continue
-		}
-		name, _, ok := strings.Cut(line, "=")
-		if ok && current == table && strings.Trim(strings.TrimSpace(name), `"`) == k[len(k)-1] {
-			return i + 1
-		}
-	}
-	return 0
+	err := tomlconf.Load(path, &c)
+	return c, err
 }

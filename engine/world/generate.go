@@ -2,6 +2,7 @@ package world
 
 import (
 	"fmt"
+	"hash/fnv"
 	"math/rand/v2"
 	"strings"
 )
@@ -352,4 +353,14 @@ func relationalEdit(r *rand.Rand, in Scene, free []Cell) (edit, []string, []Clai
 		instr = words("make", phrase, e.size.String())
 	}
 	return e, instr, lead, true
+}
+
+// HeldOut reports whether a case belongs to the benchmark's side of the
+// split: a hash of what the model is shown (task, instruction, input
+// scene) puts one case in eight there. Training skips these, so a
+// benchmark case is never a training case, whatever the seeds.
+func (c Case) HeldOut() bool {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%s|%s|%v", c.Task, c.Instruction, c.Input.Objects)
+	return h.Sum64()%8 == 0
 }

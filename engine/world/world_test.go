@@ -209,3 +209,19 @@ func BenchmarkRender(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "images/s")
 }
+
+func TestHeldOutIsAStableEighth(t *testing.T) {
+	held := 0
+	for i := range 8000 {
+		c := Generate(5, i, MixBoth)
+		if c.HeldOut() {
+			held++
+		}
+		if c.HeldOut() != Generate(5, i, MixBoth).HeldOut() {
+			t.Fatal("not stable")
+		}
+	}
+	if held < 800 || held > 1200 {
+		t.Fatalf("%d of 8000 held out, want about 1000", held)
+	}
+}

@@ -295,6 +295,18 @@ func checkAddCopyZero(c *checker) {
 	c.close("add", c.download(ab), sum, 1e-7)
 	c.be.Copy(ab, bb)
 	c.close("copy", c.download(ab), b, 0)
+	big := roundTrip(c.random(40000, 1)) // more than one chunk
+	ss := 0.0
+	for _, v := range big {
+		ss += v * v
+	}
+	bigb := c.upload(big)
+	c.close("sum of squares", []float64{c.be.SumSquares(bigb)}, []float64{ss}, 1e-9)
+	c.be.Scale(bigb, 0.25)
+	for i := range big {
+		big[i] *= 0.25
+	}
+	c.close("scale", c.download(bigb), big, 0)
 	view := c.be.Slice(ab, 10, 5)
 	c.be.Zero(view)
 	got := c.download(ab)

@@ -1,0 +1,121 @@
+// Package tomlconf loads TOML config files strictly: a syntax error names
+// the line and column, an unknown or wrongly cased key its line, and a bad
+// value its key and the line that sets it.
+package tomlconf
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"reflect"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// KeyError is a setting that cannot work, named by its dotted key.
+type KeyError struct {
+	Key, Msg string
+}
+
+func (e KeyError) Error() string { return e.Key + ": " + e.Msg }
+
+// Validator checks a decoded config; its errors are KeyErrors, joined.
+type Validator interface {
+	Validate() error
+}
+
+// Load decodes the file over v (which holds the defaults) and validates
+// it. v must point to a struct whose fields carry toml tags.
+func Load(path string, v Validator) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	meta, err := toml.Decode(string(data), v)
+	if err != nil {
+		var perr toml.ParseError
+		if errors.As(err, &perr) {
+			return fmt.Errorf("%s:%d:%d: %s", path, perr.Position.Line, perr.Position.Col, perr.Message)
+		}
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	// The decoder matches keys regardless of case; only the exact names
+	// are accepted, so a config reads the same everywhere.
+	known := knownKeys(reflect.TypeOf(v).Elem(), "")
+	var errs []error
+	for _, k := range meta.Keys() {
+		if !known[k.String()] {
+			errs = append(errs, fmt.Errorf("%s:%d: unknown key %q", path, keyLine(data, k), k.String()))
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	return Locate(path, data, v.Validate())
+}
+
+// Locate prefixes each KeyError with the file and the line that sets its
+// key, where the file sets it.
+func Locate(path string, data []byte, err error) error {
+	if err == nil {
+		return nil
+	}
+	list := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		list = j.Unwrap()
+	}
+	var located []error
+	for _, e := range list {
+		var ke KeyError
+		if errors.As(e, &ke) {
+			if line := keyLine(data, strings.Split(ke.Key, ".")); line > 0 {
+				located = append(located, fmt.Errorf("%s:%d: %w", path, line, e))
+				continue
+			}
+		}
+		located = append(located, fmt.Errorf("%s: %w", path, e))
+	}
+	return errors.Join(located...)
+}
+
+// knownKeys lists the dotted TOML keys of a struct type.
+func knownKeys(t reflect.Type, prefix string) map[string]bool {
+	out := map[string]bool{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("toml")
+		if tag == "" || tag == "-" {
+			continue
+		}
+		name := prefix + tag
+		out[name] = true
+		if f.Type.Kind() == reflect.Struct {
+			maps.Copy(out, knownKeys(f.Type, name+"."))
+		}
+	}
+	return out
+}
+
+// keyLine finds the line that sets a key: its last part at the start of a
+// line, inside the table its other parts name; 0 when not found.
+func keyLine(data []byte, k []string) int {
+	table := strings.Join(k[:len(k)-1], ".")
+	current := ""
+	for i, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "[") {
+			current = strings.Trim(line, "[] \t")
+			if current == strings.Join(k, ".") {
+				return i + 1 // an unknown table
+			}
+			continue
+		}
+		name, _, ok := strings.Cut(line, "=")
+		if ok && current == table && strings.Trim(strings.TrimSpace(name), `"`) == k[len(k)-1] {
+			return i + 1
+		}
+	}
+	return 0
+}

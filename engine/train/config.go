@@ -1,0 +1,125 @@
+// Package train fits the mask predictor on ShapeWorld. SFT follows the
+// paper's objective: per sequence t ~ U(ε, 1), each output token masked
+// with probability t, the input never masked; text cross-entropy weighted
+// by 1/t, image cross-entropy by a constant; condition dropout so that
+// guidance works. Runs checkpoint atomically and resume exactly.
+package train
+
+import (
+	"errors"
+	"fmt"
+
+	"parascope/engine/tomlconf"
+	"parascope/engine/world"
+)
+
+// SFTConfig holds every knob of a supervised run.
+type SFTConfig struct {
+	Seed  uint64 `toml:"seed" json:"seed"`   // data, masking and initialisation
+	Steps int    `toml:"steps" json:"steps"` // optimiser steps in the whole run
+	Batch int    `toml:"batch" json:"batch"` // sequences a step
+	// GenEvery makes every GenEvery-th batch a thinkgen batch, the others
+	// thinkedit (a batch holds one task: their sequences differ in length).
+	GenEvery int `toml:"gen_every" json:"gen_every"`
+	// EditKinds limits the edits to these kinds ("" or empty: all).
+	EditKinds []string `toml:"edit_kinds" json:"edit_kinds,omitempty"`
+
+	LR          float64 `toml:"lr" json:"lr"`
+	MinLR       float64 `toml:"min_lr" json:"min_lr"`
+	Warmup      int     `toml:"warmup" json:"warmup"`
+	WeightDecay float64 `toml:"weight_decay" json:"weight_decay"`
+	Beta1       float64 `toml:"beta1" json:"beta1"`
+	Beta2       float64 `toml:"beta2" json:"beta2"`
+	Clip        float64 `toml:"clip" json:"clip"` // global gradient norm; 0 = no clipping
+
+	MinMask     float64 `toml:"min_mask" json:"min_mask"`         // ε of t ~ U(ε, 1)
+	TextWeight  float64 `toml:"text_weight" json:"text_weight"`   // text CE × TextWeight / t
+	ImageWeight float64 `toml:"image_weight" json:"image_weight"` // image CE × ImageWeight
+	CondDropout float64 `toml:"cond_dropout" json:"cond_dropout"` // share with the instruction → <|uncond|>
+
+	CheckpointEvery int `toml:"checkpoint_every" json:"checkpoint_every"`
+	// Init starts from a checkpoint's weights (fine-tuning); empty starts
+	// from random weights of the shape below.
+	Init  string     `toml:"init" json:"init,omitempty"`
+	Model ModelShape `toml:"model" json:"model"`
+}
+
+// ModelShape is the size of a fresh model; the vocabulary and length
+// follow from the tokenizer.
+type ModelShape struct {
+	Layers int `toml:"layers" json:"layers"`
+	DModel int `toml:"d_model" json:"d_model"`
+	Heads  int `toml:"heads" json:"heads"`
+	MLP    int `toml:"mlp" json:"mlp"`
+}
+
+// DefaultSFT is the recipe examples/sft.toml spells out.
+func DefaultSFT() SFTConfig {
+	return SFTConfig{
+		Seed: 1, Steps: 20000, Batch: 32, GenEvery: 3,
+		LR: 1e-3, MinLR: 1e-4, Warmup: 300, WeightDecay: 0.1, Beta1: 0.9, Beta2: 0.95, Clip: 1,
+		MinMask: 1e-3, TextWeight: 1, ImageWeight: 1, CondDropout: 0.1,
+		CheckpointEvery: 250,
+		Model:           ModelShape{Layers: 4, DModel: 256, Heads: 8, MLP: 768},
+	}
+}
+
+// Validate reports every setting that cannot work.
+func (c SFTConfig) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, tomlconf.KeyError{Key: key, Msg: fmt.Sprintf(format, args...)})
+	}
+	for key, v := range map[string]int{"steps": c.Steps, "batch": c.Batch, "gen_every": c.GenEvery, "checkpoint_every": c.CheckpointEvery} {
+		if v < 1 {
+			bad(key, "%d, want at least 1", v)
+		}
+	}
+	if c.Warmup < 0 {
+		bad("warmup", "%d, want ≥ 0", c.Warmup)
+	}
+	if c.LR <= 0 || c.MinLR < 0 || c.MinLR > c.LR {
+		bad("lr", "lr %g and min_lr %g: want 0 ≤ min_lr ≤ lr, lr > 0", c.LR, c.MinLR)
+	}
+	for key, v := range map[string]float64{"beta1": c.Beta1, "beta2": c.Beta2, "cond_dropout": c.CondDropout} {
+		if v < 0 || v >= 1 {
+			bad(key, "%g, want 0 ≤ x < 1", v)
+		}
+	}
+	if c.MinMask <= 0 || c.MinMask >= 1 {
+		bad("min_mask", "%g, want 0 < ε < 1", c.MinMask)
+	}
+	if c.TextWeight < 0 || c.ImageWeight < 0 || c.TextWeight+c.ImageWeight == 0 {
+		bad("text_weight", "text_weight %g and image_weight %g: want ≥ 0, not both 0", c.TextWeight, c.ImageWeight)
+	}
+	if c.WeightDecay < 0 || c.Clip < 0 {
+		bad("clip", "weight_decay %g and clip %g must be ≥ 0", c.WeightDecay, c.Clip)
+	}
+	if _, err := c.kinds(); err != nil {
+		bad("edit_kinds", "%v", err)
+	}
+	return errors.Join(errs...)
+}
+
+// kinds returns the edit kinds to train on.
+func (c SFTConfig) kinds() ([]world.EditKind, error) {
+	if len(c.EditKinds) == 0 {
+		return world.EditKinds(), nil
+	}
+	var out []world.EditKind
+	for _, s := range c.EditKinds {
+		var k world.EditKind
+		if err := k.UnmarshalText([]byte(s)); err != nil || k == world.NoEdit {
+			return nil, fmt.Errorf("%q is not an edit kind", s)
+		}
+		out = append(out, k)
+	}
+	return out, nil
+}
+
+// LoadSFT reads a TOML file over the defaults.
+func LoadSFT(path string) (SFTConfig, error) {
+	c := DefaultSFT()
+	err := tomlconf.Load(path, &c)
+	return c, err
+}
