@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"parascope/engine/atomicfile"
+	"parascope/engine/bench"
 	"parascope/engine/casedir"
 	"parascope/engine/judge"
 	"parascope/engine/model"
@@ -54,7 +55,7 @@ func init() {
 		{"train", "sft --config FILE [--resume CKPT] [--out DIR] | vq [flags]", "fit the model (SFT) or the image tokenizer's codebook (pararl and clip are not available yet)", runTrain},
 		{"version", "", "print the version", runVersion},
 		{"sample", "[--config FILE] (--case DIR | --prompt TEXT | --instruction TEXT --input PNG) [flags]", "denoise one answer step by step and export it (trace, GIF, PNG, judge folder)", runSample},
-		{"bench", "", "not available yet: run ParaBench-mini on a model", notYet("bench")},
+		{"bench", "[--model CKPT] [--mode parallel|sequential] [--cases N] [--seed S] [--config FILE] [--json]", "run ParaBench-mini: sample held-out cases and judge them", runBench},
 		{"replay", "TRACE [--gif FILE] [--png FILE] [--strip FILE [--strip-steps LIST]] [--text FILE]", "replay a saved trajectory without a model, and export it", runReplay},
 	}
 }
@@ -658,6 +659,80 @@ func exportFrames(frames []sample.Frame, vocab *token.Vocab, cb *vq.Codebook, gi
 		}
 	}
 	return nil
+}
+
+// ---- bench ----------------------------------------------------------------
+
+func runBench(args []string) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	modelSpec := fs.String("model", "", "checkpoint (or random:SEED); default: the config's model")
+	mode := fs.String("mode", "", "parallel or sequential, overriding the config")
+	n := fs.Int("cases", bench.DefaultCases, "number of suite cases (two edits for each generation)")
+	seed := fs.Uint64("seed", bench.DefaultSeed, "seed of the suite")
+	cfgPath := fs.String("config", "", "sampler config (TOML); defaults when empty")
+	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return helpOK(err)
+	}
+	if len(pos) > 0 || *n < 1 {
+		return usageError{"bench: takes only flags, and --cases must be at least 1"}
+	}
+	cfg := sample.Defaults()
+	if *cfgPath != "" {
+		if cfg, err = sample.LoadConfig(*cfgPath); err != nil {
+			return err
+		}
+	}
+	if *modelSpec != "" {
+		cfg.Model = *modelSpec
+	}
+	if *mode != "" {
+		cfg.Mode = *mode
+	}
+	if err := cfg.Validate(); err != nil {
+		return usageError{"bench: " + err.Error()}
+	}
+	cb := vq.Default()
+	if cfg.Codebook != "" {
+		if cb, err = vq.Load(cfg.Codebook); err != nil {
+			return err
+		}
+	}
+	vocab := token.New(cb.K())
+	m, err := model.Open(cfg.Model, nn.CPU{}, vocab.Size())
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	began := time.Now()
+	live := isTerminal(os.Stderr)
+	r, _, err := bench.Run(ctx, sample.FromModel(m), vocab, cb, cfg, bench.Suite(*seed, *n), func(done, total int) {
+		if live || done == total || done%25 == 0 {
+			elapsed := time.Since(began)
+			eta := time.Duration(float64(elapsed) / float64(done) * float64(total-done)).Round(time.Second)
+			end := "\n"
+			if live {
+				end = ""
+				fmt.Fprint(os.Stderr, "\r\x1b[K")
+			}
+			fmt.Fprintf(os.Stderr, "%s %d/%d cases  %.1f cases/s  ETA %s%s", bar(done, total, 20), done, total, float64(done)/elapsed.Seconds(), eta, end)
+		}
+	})
+	if live {
+		fmt.Fprintln(os.Stderr)
+	}
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	}
+	fmt.Printf("ParaBench-mini: %d cases (seed %d), model %s, %s mode, %d steps\n\n", *n, *seed, cfg.Model, cfg.Mode, cfg.Steps)
+	return r.WriteTable(os.Stdout)
 }
 
 // ---- replay ---------------------------------------------------------------

@@ -16,6 +16,7 @@ import (
 	"parascope/engine/judge"
 	"parascope/engine/sample"
 	"parascope/engine/token"
+	"parascope/engine/train"
 	"parascope/engine/vq"
 	"parascope/engine/world"
 )
@@ -289,7 +290,13 @@ func TestExampleConfigsLoad(t *testing.T) {
 		t.Fatalf("%d example configs", len(paths))
 	}
 	for _, p := range paths {
-		if _, err := sample.LoadConfig(p); err != nil {
+		var err error
+		if strings.HasPrefix(filepath.Base(p), "sft") {
+			_, err = train.LoadSFT(p)
+		} else {
+			_, err = sample.LoadConfig(p)
+		}
+		if err != nil {
 			t.Error(err)
 		}
 	}

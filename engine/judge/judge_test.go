@@ -335,6 +335,17 @@ func saltNoise(src *image.RGBA, share float64) *image.RGBA {
 	return img
 }
 
+func TestEmptyTextAgreesWithNothing(t *testing.T) {
+	c := world.Generate(1, 0, world.MixGen)
+	s, err := Score(c, "add add add", world.Render(world.Scene{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.OutputAlignment != 0 || s.TextQuality != 0 {
+		t.Fatalf("junk text and an empty picture: %+v", s)
+	}
+}
+
 func TestScoreRefusesBrokenGroundTruth(t *testing.T) {
 	c := world.Generate(1, 0, world.MixEdit)
 	c.Reasoning = "the circle explodes ."

@@ -31,7 +31,7 @@ type Scores struct {
 //   - image_quality: share of pixels a clean rendering of the recognised
 //     objects explains;
 //   - output_alignment: share of cells where the scene the text describes
-//     and the scene the image shows agree.
+//     and the scene the image shows agree; 0 when the text states nothing.
 //
 // Cells count only where something is or should be: an empty cell that
 // stays empty is neither a success nor a failure.
@@ -53,8 +53,10 @@ func Score(c world.Case, text string, img image.Image) (Scores, error) {
 		ImageQuality:   100 * pic.Quality,
 		HasConsistency: c.Task == world.ThinkEdit,
 	}
-	said := world.Apply(c.Input, claims(got))
-	s.OutputAlignment = cellAgreement(said, pic.Scene, everyCell)
+	// A text that states nothing agrees with no picture, even an empty one.
+	if said := claims(got); len(said) > 0 {
+		s.OutputAlignment = cellAgreement(world.Apply(c.Input, said), pic.Scene, everyCell)
+	}
 	if c.Task == world.ThinkEdit {
 		changed := func(cell world.Cell) bool { return !sameCell(c.Input, c.Target, cell) }
 		s.ImageAlignment = cellAgreement(c.Target, pic.Scene, changed)
