@@ -36,6 +36,7 @@ import (
 	"parascope/engine/train"
 	"parascope/engine/vq"
 	"parascope/engine/world"
+	"parascope/tui"
 	"parascope/viz"
 )
 
@@ -72,11 +73,8 @@ func main() {
 }
 
 func run(args []string) error {
-	if len(args) == 0 {
-		// The interactive viewer is not built yet; until it is, the bare
-		// command shows what there is.
-		usage(os.Stdout)
-		return nil
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "-help" && args[0] != "--help" {
+		return runView(args)
 	}
 	switch args[0] {
 	case "help", "-h", "-help", "--help":
@@ -94,6 +92,7 @@ func run(args []string) error {
 
 func usage(w io.Writer) {
 	fmt.Fprintf(w, "parascope %s: watch a model denoise reasoning text and an image together.\n\nUsage:\n", version)
+	fmt.Fprintf(w, "  parascope [--config FILE] [--preview auto|sixel|kitty|blocks] [--case DIR | --prompt TEXT | --instruction TEXT --input PNG]\n      open the viewer (keys: ? inside it)\n")
 	for _, c := range commands {
 		fmt.Fprintf(w, "  parascope %-8s %s\n      %s\n", c.name, c.args, c.summary)
 	}
@@ -147,6 +146,96 @@ func runVersion(args []string) error {
 	}
 	fmt.Printf("parascope %s (commit %s, %s %s/%s)\n", version, rev, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	return nil
+}
+
+// ---- the viewer -----------------------------------------------------------
+
+func runView(args []string) error {
+	fs := flag.NewFlagSet("parascope", flag.ContinueOnError)
+	cfgPath := fs.String("config", "", "sampler config (TOML); defaults when empty")
+	preview := fs.String("preview", "auto", "picture protocol: auto (ask the terminal), sixel, kitty or blocks")
+	caseDir := fs.String("case", "", "open on a case folder written by 'parascope world'")
+	prompt := fs.String("prompt", "", "open on a thinkgen prompt")
+	instruction := fs.String("instruction", "", "open on a thinkedit instruction (with --input)")
+	input := fs.String("input", "", "the input picture of an edit (48×48 PNG)")
+	exportDir := fs.String("export", "exports", "folder the x key writes into")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return helpOK(err)
+	}
+	if len(pos) > 0 {
+		return usageError{fmt.Sprintf("unexpected argument %q (see parascope help)", pos[0])}
+	}
+	switch *preview {
+	case "auto", "sixel", "kitty", "blocks":
+	default:
+		return usageError{fmt.Sprintf("--preview %q: want auto, sixel, kitty or blocks", *preview)}
+	}
+	if !isTerminal(os.Stdout) || !isTerminal(os.Stdin) {
+		return errors.New("the viewer needs a terminal; for headless work use 'parascope sample' (see 'parascope help')")
+	}
+	cfg := sample.Defaults()
+	if *cfgPath != "" {
+		if cfg, err = sample.LoadConfig(*cfgPath); err != nil {
+			return err
+		}
+	}
+	cb := vq.Default()
+	if cfg.Codebook != "" {
+		if cb, err = vq.Load(cfg.Codebook); err != nil {
+			return err
+		}
+	}
+	vocab := token.New(cb.K())
+	modelName := cfg.Model
+	m, err := model.Open(cfg.Model, nn.CPU{}, vocab.Size())
+	if errors.Is(err, model.ErrNoDefault) {
+		// No trained model ships yet: show the machinery on an untrained one.
+		modelName = "untrained (random:1)"
+		m, err = model.Open("random:1", nn.CPU{}, vocab.Size())
+	}
+	if err != nil {
+		return err
+	}
+	var p sample.Prompt
+	var truth *world.Case
+	if *caseDir == "" && *prompt == "" && *instruction == "" {
+		c := world.Generate(cfg.Seed, 0, world.MixEdit)
+		truth = &c
+		p = sample.Prompt{Task: c.Task, Instruction: c.Instruction}
+		if p.Input, err = cb.Encode(world.Render(c.Input)); err != nil {
+			return err
+		}
+	} else if p, truth, err = samplePrompt(cb, *caseDir, *prompt, *instruction, *input); err != nil {
+		return err
+	}
+	var inputScene *world.Scene
+	if truth != nil {
+		inputScene = &truth.Input
+	}
+	return tui.Run(tui.Options{
+		Model: sample.FromModel(m), ModelName: modelName, Vocab: vocab, Codebook: cb, Config: cfg, Prompt: p, Input: inputScene,
+		Preview: *preview, ExportDir: *exportDir,
+		Export: func(frames []sample.Frame, cfg sample.Config, dir string) ([]string, error) {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return nil, err
+			}
+			stamp := time.Now().Format("20060102-150405")
+			trace := filepath.Join(dir, "trajectory-"+stamp+".jsonl")
+			gifPath := filepath.Join(dir, "trajectory-"+stamp+".gif")
+			strip := filepath.Join(dir, "strip-"+stamp+".png")
+			err := atomicfile.Write(trace, func(w io.Writer) error {
+				return sample.WriteTrace(w, sample.HeaderFor(cfg, vocab, p, frames[len(frames)-1].Step, modelName, truth), frames)
+			})
+			if err != nil {
+				return nil, err
+			}
+			if err := exportFrames(frames, vocab, cb, gifPath, "", strip, ""); err != nil {
+				return nil, err
+			}
+			return []string{trace, gifPath, strip}, nil
+		},
+	})
 }
 
 // ---- world ----------------------------------------------------------------
@@ -575,16 +664,7 @@ func writeSampleOutputs(st *sample.Stepper, cfg sample.Config, truth *world.Case
 	}
 	if tracePath != "" {
 		err := atomicfile.Write(tracePath, func(w io.Writer) error {
-			tw, err := sample.NewTraceWriter(w, sample.NewHeader(st, modelName, truth))
-			if err != nil {
-				return err
-			}
-			for _, f := range frames {
-				if err := tw.Frame(f); err != nil {
-					return err
-				}
-			}
-			return tw.Flush()
+			return sample.WriteTrace(w, sample.NewHeader(st, modelName, truth), frames)
 		})
 		if err != nil {
 			return fmt.Errorf("sample: trace: %w", err)
@@ -744,6 +824,7 @@ func runReplay(args []string) error {
 	stripPath := fs.String("strip", "", "write a PNG strip of the picture at --strip-steps")
 	stripSteps := fs.String("strip-steps", "", "comma-separated steps for --strip (default: five evenly spaced)")
 	textPath := fs.String("text", "", "write the final reasoning text")
+	preview := fs.String("preview", "auto", "picture protocol in the viewer: auto, sixel, kitty or blocks")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return helpOK(err)
@@ -770,6 +851,15 @@ func runReplay(args []string) error {
 	}
 	if h.VocabHash != vocab.Hash() {
 		return fmt.Errorf("%s: made with vocabulary %s, this build has %s", pos[0], h.VocabHash, vocab.Hash())
+	}
+	if *gifPath == "" && *pngPath == "" && *stripPath == "" && *textPath == "" && isTerminal(os.Stdout) {
+		var input *world.Scene
+		if h.Case != nil {
+			input = &h.Case.Input
+		}
+		return tui.Run(tui.Options{ModelName: h.Model + " (replay)", Vocab: vocab, Codebook: cb, Config: h.Config,
+			Prompt: sample.Prompt{Task: h.Task, Instruction: h.Prompt.Instruction, Input: h.Prompt.Input},
+			Input:  input, Frames: frames, Steps: h.Steps, Preview: *preview})
 	}
 	for _, fr := range frames {
 		fmt.Printf("step %2d/%d  image %2d/%d  %s\n", fr.Step, h.Steps, fr.Image.Actual, fr.Image.Total, maskedText(fr, vocab))

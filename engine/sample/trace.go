@@ -39,12 +39,31 @@ type PromptJSON struct {
 
 // NewHeader describes a stepper's trajectory.
 func NewHeader(s *Stepper, model string, c *world.Case) Header {
+	return HeaderFor(s.cfg, s.vocab, s.prompt, s.total, model, c)
+}
+
+// HeaderFor describes a trajectory from its parts.
+func HeaderFor(cfg Config, v *token.Vocab, p Prompt, steps int, model string, c *world.Case) Header {
 	return Header{
-		Format: TraceFormat, Model: model, Config: s.cfg, Seed: s.cfg.Seed,
-		VocabHash: s.vocab.Hash(), Task: s.prompt.Task,
-		Prompt: PromptJSON{Instruction: s.prompt.Instruction, Input: s.prompt.Input},
-		Case:   c, Steps: s.total,
+		Format: TraceFormat, Model: model, Config: cfg, Seed: cfg.Seed,
+		VocabHash: v.Hash(), Task: p.Task,
+		Prompt: PromptJSON{Instruction: p.Instruction, Input: p.Input},
+		Case:   c, Steps: steps,
 	}
+}
+
+// WriteTrace writes a whole trajectory.
+func WriteTrace(w io.Writer, h Header, frames []Frame) error {
+	tw, err := NewTraceWriter(w, h)
+	if err != nil {
+		return err
+	}
+	for _, f := range frames {
+		if err := tw.Frame(f); err != nil {
+			return err
+		}
+	}
+	return tw.Flush()
 }
 
 // TraceWriter writes a trace as the steps happen.

@@ -1,0 +1,134 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"parascope/engine/sample"
+	"parascope/engine/token"
+	"parascope/engine/vq"
+	"parascope/engine/world"
+)
+
+// Options say what the viewer shows.
+type Options struct {
+	Model     sample.Model // nil when replaying
+	ModelName string
+	Vocab     *token.Vocab
+	Codebook  *vq.Codebook
+	Config    sample.Config
+	Prompt    sample.Prompt
+	Input     *world.Scene   // the input picture of an edit, for display
+	Frames    []sample.Frame // a saved trajectory to replay
+	Steps     int            // the replayed run's length
+	Preview   string         // auto, sixel, kitty or blocks
+	ExportDir string         // where x writes
+	// Export writes a trajectory's files and returns their paths.
+	Export func(frames []sample.Frame, cfg sample.Config, dir string) ([]string, error)
+}
+
+// app is the root model.
+type app struct {
+	o      Options
+	cfg    sample.Config
+	width  int
+	height int
+
+	stepper *sample.Stepper
+	frames  []sample.Frame
+	total   int
+	shown   int
+	run     int // bumps on every restart, so stale step results are dropped
+	busy    bool
+	running bool
+	speed   time.Duration
+
+	byConfidence, guesses, help bool
+	panel                       bool // the knob panel has the focus
+	knob                        int
+	editing                     bool
+	edit                        []rune
+
+	preview  string // the protocol in use: blocks, sixel or kitty
+	imageGen int
+	status   string
+	err      error
+}
+
+func newApp(o Options) (*app, error) {
+	a := &app{o: o, cfg: o.Config, width: 80, height: 24, speed: 300 * time.Millisecond, preview: "blocks"}
+	switch o.Preview {
+	case "sixel", "kitty":
+		a.preview = o.Preview
+	}
+	if o.Model == nil {
+		a.frames, a.total = o.Frames, o.Steps
+		a.shown = len(a.frames) - 1
+		return a, nil
+	}
+	return a, a.restart()
+}
+
+// restart begins a new trajectory with the current knobs.
+func (a *app) restart() error {
+	s, err := sample.New(a.o.Model, a.o.Vocab, a.cfg, a.o.Prompt)
+	if err != nil {
+		return err
+	}
+	a.stepper, a.frames, a.total, a.shown = s, s.History(), s.Steps(), 0
+	a.run++
+	a.busy, a.running = false, false
+	return nil
+}
+
+func (a *app) replaying() bool { return a.o.Model == nil }
+
+func (a *app) done() bool {
+	return a.replaying() || a.stepper.Done()
+}
+
+// Messages.
+type (
+	stepMsg struct {
+		run   int
+		frame sample.Frame
+		err   error
+	}
+	tickMsg  struct{ run int }
+	imageMsg struct {
+		gen  int
+		data []byte
+	}
+	resendMsg struct{ gen int }
+)
+
+// stepCmd runs one step off the UI goroutine. Only one is in flight at a
+// time, so the stepper is never used concurrently.
+func (a *app) stepCmd() tea.Cmd {
+	if a.busy || a.done() {
+		return nil
+	}
+	a.busy = true
+	s, run := a.stepper, a.run
+	return func() tea.Msg {
+		f, err := s.Step(context.Background())
+		return stepMsg{run, f, err}
+	}
+}
+
+func (a *app) Init() tea.Cmd {
+	cmds := []tea.Cmd{tea.RequestWindowSize}
+	if a.o.Preview == "auto" || a.o.Preview == "" {
+		// Ask for sixel support (DA1) and kitty graphics; the answers
+		// arrive as messages and switch the preview.
+		cmds = append(cmds, tea.Raw("\x1b_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\x1b\\\x1b[c"))
+	}
+	return tea.Batch(cmds...)
+}
+
+func (a *app) setStatus(format string, args ...any) { a.status, a.err = fmt.Sprintf(format, args...), nil }
+
+func (a *app) fail(err error) { a.err, a.status = err, "" }

@@ -1,0 +1,205 @@
+package tui
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"parascope/engine/sample"
+	"parascope/engine/token"
+	"parascope/engine/vq"
+	"parascope/engine/world"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden screens")
+
+// fixed is a fake model with a fixed preference: the word "circle" in the
+// text, code 3 in the picture, a little surer at later positions.
+type fixed struct{ v *token.Vocab }
+
+func (m fixed) Logits(ids []int32, batch, seq int, sel []int32) ([]float32, error) {
+	V := m.v.Size()
+	circle, _ := m.v.Encode("circle")
+	out := make([]float32, len(sel)*V)
+	for j, p := range sel {
+		out[j*V+circle[0]] = 2 + float32(int(p)%seq)/100
+		out[j*V+m.v.ImageOffset()+3] = 2 + float32(int(p)%seq)/100
+	}
+	return out, nil
+}
+
+func testApp(t *testing.T, w, h int) *app {
+	t.Helper()
+	cb := vq.Default()
+	v := token.New(cb.K())
+	c := world.Generate(1, 0, world.MixEdit)
+	in, _ := cb.Encode(world.Render(c.Input))
+	cfg := sample.Defaults()
+	cfg.Steps = 8
+	a, err := newApp(Options{Model: fixed{v}, ModelName: "fixed", Vocab: v, Codebook: cb, Config: cfg,
+		Prompt: sample.Prompt{Task: c.Task, Instruction: c.Instruction, Input: in}, Input: &c.Input, Preview: "blocks"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	return a
+}
+
+// press sends a key and runs what it starts to completion, as the program
+// would, feeding each result back.
+func press(a *app, keys ...string) {
+	for _, k := range keys {
+		text := ""
+		if len([]rune(k)) == 1 {
+			text = k
+		}
+		code := []rune(k)[0]
+		if k == "space" {
+			code, text = tea.KeySpace, " "
+		}
+		if named, ok := map[string]rune{"left": tea.KeyLeft, "right": tea.KeyRight, "up": tea.KeyUp, "down": tea.KeyDown, "enter": tea.KeyEnter, "tab": tea.KeyTab, "esc": tea.KeyEscape, "backspace": tea.KeyBackspace}[k]; ok {
+			code, text = named, ""
+		}
+		_, cmd := a.Update(tea.KeyPressMsg{Code: code, Text: text})
+		drain(a, cmd)
+	}
+}
+
+func drain(a *app, cmd tea.Cmd) {
+	for cmd != nil {
+		msg := cmd()
+		switch msg := msg.(type) {
+		case stepMsg:
+			_, cmd = a.Update(msg)
+		case tea.BatchMsg:
+			for _, c := range msg {
+				drain(a, c)
+			}
+			return
+		default:
+			return
+		}
+	}
+}
+
+func screen(a *app) string { return ansi.Strip(a.render()) }
+
+func TestKeys(t *testing.T) {
+	a := testApp(t, 120, 40)
+	if !strings.Contains(screen(a), "step 0/8") {
+		t.Fatalf("start screen:\n%s", screen(a))
+	}
+	press(a, "space", "space", "space")
+	if s := screen(a); !strings.Contains(s, "step 3/8") || !strings.Contains(s, "circle") {
+		t.Fatalf("after three steps:\n%s", s)
+	}
+	press(a, "left")
+	if a.shown != 2 || !strings.Contains(screen(a), "step 2/8") {
+		t.Fatalf("scrubbed to %d", a.shown)
+	}
+	press(a, "space") // forward through history, no new step
+	if a.shown != 3 || len(a.frames) != 4 {
+		t.Fatalf("shown %d of %d frames", a.shown, len(a.frames))
+	}
+	press(a, "g", "v")
+	if !a.guesses || !a.byConfidence {
+		t.Fatal("toggles")
+	}
+	press(a, "tab", "down", "right") // mode → sequential on the panel
+	if a.cfg.Mode != sample.Sequential {
+		t.Fatalf("mode %s", a.cfg.Mode)
+	}
+	press(a, "tab", "f") // fork at step 3 in sequential mode
+	if a.stepper.Config().Mode != sample.Sequential || len(a.frames) != 4 {
+		t.Fatalf("fork: mode %s, %d frames", a.stepper.Config().Mode, len(a.frames))
+	}
+	press(a, "n")
+	if a.cfg.Seed != 1 || len(a.frames) != 1 {
+		t.Fatalf("new seed: %d, %d frames", a.cfg.Seed, len(a.frames))
+	}
+	press(a, "e", "backspace", "backspace", "x", "enter")
+	if a.err == nil || !strings.Contains(a.err.Error(), "unknown word") {
+		t.Fatalf("a bad instruction: %v", a.err)
+	}
+	press(a, "esc", "?")
+	if !strings.Contains(screen(a), "fork at the shown step") {
+		t.Fatal("no help")
+	}
+	_, cmd := a.Update(tea.KeyPressMsg{Code: 'q', Text: "q"})
+	if _, ok := cmd().(tea.QuitMsg); !ok {
+		t.Fatal("q does not quit")
+	}
+}
+
+func TestRunToTheEnd(t *testing.T) {
+	a := testApp(t, 100, 30)
+	for range 20 {
+		press(a, "space")
+	}
+	if !a.done() || !strings.Contains(screen(a), "step 8/8") || !strings.Contains(screen(a), "done") {
+		t.Fatalf("not done:\n%s", screen(a))
+	}
+}
+
+// Golden screens at fixed sizes, colours stripped.
+func TestGoldenScreens(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {120, 40}, {200, 60}} {
+		a := testApp(t, size[0], size[1])
+		press(a, "space", "space")
+		got := screen(a)
+		lines := strings.Split(got, "\n")
+		if len(lines) != size[1] {
+			t.Fatalf("%v: %d lines", size, len(lines))
+		}
+		for i, l := range lines {
+			if w := ansi.StringWidth(l); w > size[0] {
+				t.Fatalf("%v: line %d is %d wide", size, i, w)
+			}
+		}
+		path := filepath.Join("testdata", fmt.Sprintf("screen-%dx%d.golden", size[0], size[1]))
+		if *update {
+			os.WriteFile(path, []byte(got), 0o644)
+			continue
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (run with -update to write it)", err)
+		}
+		if got != string(want) {
+			t.Errorf("%s differs:\n%s", path, got)
+		}
+	}
+}
+
+func TestReplayNeedsNoModel(t *testing.T) {
+	a := testApp(t, 100, 30)
+	press(a, "space", "space", "space")
+	r, err := newApp(Options{ModelName: "replay", Vocab: a.o.Vocab, Codebook: a.o.Codebook, Config: a.cfg, Prompt: a.o.Prompt,
+		Frames: a.frames, Steps: a.total, Preview: "blocks"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
+	if !strings.Contains(screen(r), "step 3/8") {
+		t.Fatal("a replay opens on its last step")
+	}
+	press(r, "left", "left", "n")
+	if r.shown != 1 || !strings.Contains(screen(r), "a replay has no model") {
+		t.Fatalf("replay: shown %d", r.shown)
+	}
+}
+
+func BenchmarkRender(b *testing.B) {
+	a := testApp(&testing.T{}, 200, 60)
+	press(a, "space", "space", "space")
+	for b.Loop() {
+		a.render()
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/frame")
+}

@@ -1,0 +1,313 @@
+package tui
+
+import (
+	"fmt"
+	"image"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"parascope/engine/sample"
+	"parascope/engine/token"
+	"parascope/engine/world"
+	"parascope/viz"
+)
+
+// layout places the picture: a rectangle of cells, kept a few rows clear
+// of the bottom so an image never touches the last row.
+type layout struct {
+	imgTop, imgLeft, imgRows, imgCols int
+	textLeft, textWidth               int
+	panelWidth                        int
+}
+
+func (a *app) layout() layout {
+	l := layout{imgTop: 3, imgLeft: 1}
+	l.imgRows = min(max(a.height-13, 4), 24)
+	if a.width >= 110 {
+		l.panelWidth = 30
+	}
+	// The text needs 30 columns at least.
+	for l.imgRows > 4 && 2*l.imgRows+l.imgLeft+3+30+l.panelWidth > a.width {
+		l.imgRows--
+	}
+	l.imgCols = 2 * l.imgRows
+	l.textLeft = l.imgLeft + l.imgCols + 3
+	l.textWidth = max(a.width-l.textLeft-l.panelWidth-1, 10)
+	return l
+}
+
+func (a *app) View() tea.View {
+	v := tea.NewView(a.render())
+	v.AltScreen = true
+	v.WindowTitle = "parascope"
+	return v
+}
+
+// render draws the whole screen as text.
+func (a *app) render() string {
+	l := a.layout()
+	f := a.frames[a.shown]
+	lines := make([]string, a.height)
+	lines[0] = headerStyle.Width(a.width).Render(truncate(a.header(f), a.width))
+	task := "prompt"
+	if a.o.Prompt.Task == world.ThinkEdit {
+		task = "instruction"
+	}
+	if a.editing {
+		lines[1] = focusStyle.Render(" " + task + ": " + string(a.edit) + "█")
+	} else {
+		lines[1] = " " + labelStyle.Render(task+":") + " " + truncate(a.o.Prompt.Instruction, a.width-len(task)-4)
+	}
+
+	// The picture: half-blocks in the text, or a blank rectangle the
+	// sixel or kitty bytes are drawn into.
+	img := a.picture(f)
+	var rows []string
+	if a.preview == "blocks" {
+		rows = viz.HalfBlocks(img, l.imgCols, l.imgRows, viz.TrueColor)
+	} else {
+		for r := range l.imgRows {
+			rows = append(rows, placeholderRow(r, l.imgCols))
+		}
+	}
+	right := a.textPanel(f, l)
+	for r := range l.imgRows + 1 {
+		y := l.imgTop + r
+		if y >= a.height-3-len(a.plots(l)) {
+			break
+		}
+		left := strings.Repeat(" ", l.imgCols)
+		if r < len(rows) {
+			left = rows[r]
+		}
+		text := ""
+		if r < len(right) {
+			text = right[r]
+		}
+		lines[y] = " " + left + " │ " + text
+	}
+	if l.panelWidth > 0 || a.panel {
+		a.drawPanel(lines, l)
+	}
+	plots := a.plots(l)
+	base := a.height - 2 - len(plots)
+	for i, p := range plots {
+		if y := base + i; y > 1 && y < a.height-2 {
+			lines[y] = " " + p
+		}
+	}
+	switch {
+	case a.err != nil:
+		lines[a.height-2] = " " + errorStyle.Render(truncate(a.err.Error(), a.width-2))
+	case a.status != "":
+		lines[a.height-2] = " " + statusStyle.Render(truncate(a.status, a.width-2))
+	}
+	lines[a.height-1] = footerStyle.Render(truncate(a.footer(), a.width))
+	if a.help {
+		a.drawHelp(lines)
+	}
+	for i, line := range lines {
+		lines[i] = ansi.Truncate(line, a.width, "")
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (a *app) header(f sample.Frame) string {
+	state := "paused"
+	switch {
+	case a.replaying():
+		state = "replay"
+	case a.running:
+		state = "running"
+	case a.done():
+		state = "done"
+	}
+	c := a.cfg
+	return fmt.Sprintf(" step %d/%d %s │ %s │ %s │ %s │ text %s B=%d │ image %s │ seed %d │ parascope",
+		f.Step, a.total, state, a.o.ModelName, a.o.Prompt.Task, c.Mode, c.Text.Schedule, c.Text.Block, c.Image.Schedule, c.Seed)
+}
+
+func (a *app) footer() string {
+	if a.editing {
+		return " type the new text · enter: run it · esc: cancel"
+	}
+	return " space step · enter run/pause · ←/→ scrub · g guesses · v colour · f fork · n seed · m mode · e edit · x export · tab knobs · ? help · q quit"
+}
+
+// picture is the shown frame's image.
+func (a *app) picture(f sample.Frame) image.Image {
+	img, err := viz.Picture(f, a.o.Vocab, a.o.Codebook, a.guesses)
+	if err != nil {
+		return image.NewRGBA(image.Rect(0, 0, world.Canvas, world.Canvas))
+	}
+	return img
+}
+
+// placeholderRow keeps the image's cells blank, each row with different
+// text (an invisible letter) so the renderer never takes two rows for the
+// same and scrolls them.
+func placeholderRow(r, cols int) string {
+	mark := string(rune('a' + r%26))
+	return lipgloss.NewStyle().Foreground(lipgloss.Color("#000000")).Background(lipgloss.Color("#000000")).Render(mark + strings.Repeat(" ", cols-1))
+}
+
+// textPanel wraps the reasoning: masked positions dim, revealed words
+// coloured by age (or confidence), this step's words highlighted.
+func (a *app) textPanel(f sample.Frame, l layout) []string {
+	var out []string
+	if a.o.Input != nil && a.o.Prompt.Task == world.ThinkEdit && l.imgRows >= 16 {
+		in := viz.HalfBlocks(world.Render(*a.o.Input), 16, 8, viz.TrueColor)
+		out = append(out, labelStyle.Render("input"))
+		out = append(out, in...)
+		out = append(out, "")
+	}
+	out = append(out, labelStyle.Render(fmt.Sprintf("reasoning  %d/%d revealed", f.Text.Actual, f.Text.Total)))
+	var line []string
+	width := 0
+	flush := func() {
+		out = append(out, strings.Join(line, " "))
+		line, width = nil, 0
+	}
+	for i, id := range f.TextTokens() {
+		o := sample.ImageTokens + i
+		var word, styled string
+		switch {
+		case id == token.EOS || id == token.Pad:
+			i = len(f.TextTokens())
+		case id == token.Mask:
+			word = "···"
+			styled = maskStyle.Render(word)
+		default:
+			word = a.o.Vocab.Name(int(id))
+			at := int(f.RevealedAt[o])
+			st := lipgloss.NewStyle()
+			switch {
+			case at == f.Step:
+				st = newStyle
+			case a.byConfidence:
+				st = st.Foreground(confidenceColour(float64(f.Confidence[o])))
+			default:
+				st = st.Foreground(ageColour(float64(f.Step-at) / float64(max(a.total, 1))))
+			}
+			styled = st.Render(word)
+		}
+		if word == "" {
+			break
+		}
+		if width+len([]rune(word))+1 > l.textWidth && len(line) > 0 {
+			flush()
+		}
+		line = append(line, styled)
+		width += len([]rune(word)) + 1
+	}
+	if len(line) > 0 {
+		flush()
+	}
+	return out
+}
+
+// plots are sparklines of the revealed share per modality, scheduled and
+// actual, up to the shown step.
+func (a *app) plots(l layout) []string {
+	w := max(min(a.total+1, a.width-40), 4)
+	line := func(name string, get func(sample.Frame) (int, int, int)) string {
+		var b strings.Builder
+		for k := range w {
+			i := k * (len(a.frames) - 1) / max(w-1, 1)
+			if a.total+1 >= w {
+				i = k
+			}
+			if i >= len(a.frames) || i > a.shown {
+				b.WriteString(" ")
+				continue
+			}
+			v, _, total := get(a.frames[i])
+			b.WriteRune(spark(float64(v) / float64(max(total, 1))))
+		}
+		v, sched, total := get(a.frames[a.shown])
+		return fmt.Sprintf("%s %s %3d/%d (scheduled %d)", labelStyle.Render(fmt.Sprintf("%-15s", name)), b.String(), v, total, sched)
+	}
+	return []string{
+		line("text revealed", func(f sample.Frame) (int, int, int) { return f.Text.Actual, f.Text.Target, f.Text.Total }),
+		line("image revealed", func(f sample.Frame) (int, int, int) { return f.Image.Actual, f.Image.Target, f.Image.Total }),
+		labelStyle.Render(fmt.Sprintf("%-15s", "alignment")) + " (needs the CLIP scorer, not built yet)",
+	}
+}
+
+func spark(v float64) rune {
+	bars := []rune("▁▂▃▄▅▆▇█")
+	return bars[min(int(v*float64(len(bars)-1)+0.5), len(bars)-1)]
+}
+
+func (a *app) drawPanel(lines []string, l layout) {
+	w := l.panelWidth
+	if w == 0 {
+		w = 30
+	}
+	x := a.width - w
+	title := "knobs (tab)"
+	if a.panel {
+		title = "knobs: ↑↓ pick, ←→ change; r rerun, f fork"
+	}
+	put := func(y int, s string) {
+		if y < a.height-2 {
+			lines[y] = overlay(lines[y], x, s, w)
+		}
+	}
+	put(l.imgTop, labelStyle.Render(truncate(title, w)))
+	for i, k := range knobs {
+		s := fmt.Sprintf("%-19s %s", k.name, k.show(a.cfg))
+		if a.panel && i == a.knob {
+			s = focusStyle.Render("▸" + truncate(s, w-1))
+		} else {
+			s = " " + truncate(s, w-1)
+		}
+		put(l.imgTop+1+i, s)
+	}
+}
+
+func (a *app) drawHelp(lines []string) {
+	help := []string{
+		"space   one step (or forward through history)",
+		"enter   run / pause; + and - change the speed",
+		"← →     scrub through the steps; home / end",
+		"g       show the model's guesses in masked patches",
+		"v       colour words by confidence instead of age",
+		"f       fork at the shown step with the panel's knobs",
+		"r       rerun from the start with the knobs",
+		"n       new seed;  m  parallel ↔ sequential",
+		"e       edit the prompt or instruction",
+		"x       export trace, GIF and strip",
+		"tab     the knob panel;  c compare;  s SFT;  p ParaRL",
+		"q       quit",
+	}
+	top := 3
+	for i, h := range help {
+		if y := top + i; y < a.height-2 {
+			lines[y] = overlay(lines[y], 4, focusStyle.Render(" "+h+" "), 60)
+		}
+	}
+}
+
+// overlay writes s over line from column x, keeping what is left of x.
+func overlay(line string, x int, s string, w int) string {
+	left := ansi.Truncate(line, x, "")
+	if pad := x - ansi.StringWidth(left); pad > 0 {
+		left += strings.Repeat(" ", pad)
+	}
+	return left + ansi.Truncate(s, w, "")
+}
+
+func truncate(s string, n int) string {
+	if n <= 0 {
+		return ""
+	}
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
