@@ -189,9 +189,13 @@ func TestUsageErrors(t *testing.T) {
 			t.Errorf("%v: got %v, want a usage error", args, err)
 		}
 	}
-	out, err := capture(t)
-	if err != nil || !strings.Contains(out, "parascope world") {
-		t.Fatalf("bare command: %v\n%s", err, out)
+	// Without a terminal the bare command points to the headless commands.
+	if _, err := capture(t); err == nil || !strings.Contains(err.Error(), "parascope sample") {
+		t.Fatalf("bare command without a terminal: %v", err)
+	}
+	out, err := capture(t, "help")
+	if err != nil || !strings.Contains(out, "parascope world") || !strings.Contains(out, "open the viewer") {
+		t.Fatalf("help: %v\n%s", err, out)
 	}
 }
 

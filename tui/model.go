@@ -129,6 +129,8 @@ func (a *app) Init() tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-func (a *app) setStatus(format string, args ...any) { a.status, a.err = fmt.Sprintf(format, args...), nil }
+func (a *app) setStatus(format string, args ...any) {
+	a.status, a.err = fmt.Sprintf(format, args...), nil
+}
 
 func (a *app) fail(err error) { a.err, a.status = err, "" }

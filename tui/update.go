@@ -284,4 +284,3 @@ var knobs = []knob{
 	{"remask temperature", func(c sample.Config) string { return fmt.Sprintf("%.1f", c.Image.RemaskTemperature) }, func(c *sample.Config, d int) { step(&c.Image.RemaskTemperature, 0.5, d) }},
 	{"image cfg", func(c sample.Config) string { return fmt.Sprintf("%.1f", c.Image.CFG) }, func(c *sample.Config, d int) { step(&c.Image.CFG, 0.5, d) }},
 }
-
