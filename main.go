@@ -92,7 +92,7 @@ func run(args []string) error {
 
 func usage(w io.Writer) {
 	fmt.Fprintf(w, "parascope %s: watch a model denoise reasoning text and an image together.\n\nUsage:\n", version)
-	fmt.Fprintf(w, "  parascope [--config FILE] [--preview auto|sixel|kitty|blocks] [--case DIR | --prompt TEXT | --instruction TEXT --input PNG]\n      open the viewer (keys: ? inside it)\n")
+	fmt.Fprintf(w, "  parascope [--config FILE] [--preview auto|sixel|kitty|blocks] [--color auto|truecolor|256|16|none] [--case DIR | --prompt TEXT | --instruction TEXT --input PNG]\n      open the viewer (keys: ? inside it)\n")
 	for _, c := range commands {
 		fmt.Fprintf(w, "  parascope %-8s %s\n      %s\n", c.name, c.args, c.summary)
 	}
@@ -154,6 +154,7 @@ func runView(args []string) error {
 	fs := flag.NewFlagSet("parascope", flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "sampler config (TOML); defaults when empty")
 	preview := fs.String("preview", "auto", "picture protocol: auto (ask the terminal), sixel, kitty or blocks")
+	colors := fs.String("color", "auto", "colours: auto (the terminal's and NO_COLOR), truecolor, 256, 16 or none")
 	caseDir := fs.String("case", "", "open on a case folder written by 'parascope world'")
 	prompt := fs.String("prompt", "", "open on a thinkgen prompt")
 	instruction := fs.String("instruction", "", "open on a thinkedit instruction (with --input)")
@@ -215,7 +216,7 @@ func runView(args []string) error {
 	}
 	return tui.Run(tui.Options{
 		Model: sample.FromModel(m), ModelName: modelName, Vocab: vocab, Codebook: cb, Config: cfg, Prompt: p, Input: inputScene,
-		Preview: *preview, ExportDir: *exportDir,
+		Preview: *preview, Color: *colors, ExportDir: *exportDir,
 		Export: func(frames []sample.Frame, cfg sample.Config, dir string) ([]string, error) {
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return nil, err
@@ -825,6 +826,7 @@ func runReplay(args []string) error {
 	stripSteps := fs.String("strip-steps", "", "comma-separated steps for --strip (default: five evenly spaced)")
 	textPath := fs.String("text", "", "write the final reasoning text")
 	preview := fs.String("preview", "auto", "picture protocol in the viewer: auto, sixel, kitty or blocks")
+	colors := fs.String("color", "auto", "colours in the viewer: auto, truecolor, 256, 16 or none")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return helpOK(err)
@@ -859,7 +861,7 @@ func runReplay(args []string) error {
 		}
 		return tui.Run(tui.Options{ModelName: h.Model + " (replay)", Vocab: vocab, Codebook: cb, Config: h.Config,
 			Prompt: sample.Prompt{Task: h.Task, Instruction: h.Prompt.Instruction, Input: h.Prompt.Input},
-			Input:  input, Frames: frames, Steps: h.Steps, Preview: *preview})
+			Input:  input, Frames: frames, Steps: h.Steps, Preview: *preview, Color: *colors})
 	}
 	for _, fr := range frames {
 		fmt.Printf("step %2d/%d  image %2d/%d  %s\n", fr.Step, h.Steps, fr.Image.Actual, fr.Image.Total, maskedText(fr, vocab))

@@ -25,6 +25,7 @@ type Options struct {
 	Frames    []sample.Frame // a saved trajectory to replay
 	Steps     int            // the replayed run's length
 	Preview   string         // auto, sixel, kitty or blocks
+	Color     string         // auto, truecolor, 256, 16 or none
 	ExportDir string         // where x writes
 	// Export writes a trajectory's files and returns their paths.
 	Export func(frames []sample.Frame, cfg sample.Config, dir string) ([]string, error)
