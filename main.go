@@ -188,12 +188,12 @@ func runView(args []string) error {
 		}
 	}
 	vocab := token.New(cb.K())
-	modelName := cfg.Model
+	modelName, spec := cfg.Model, cfg.Model
 	m, err := model.Open(cfg.Model, nn.CPU{}, vocab.Size())
 	if errors.Is(err, model.ErrNoDefault) {
 		// No trained model ships yet: show the machinery on an untrained one.
-		modelName = "untrained (random:1)"
-		m, err = model.Open("random:1", nn.CPU{}, vocab.Size())
+		modelName, spec = "untrained (random:1)", "random:1"
+		m, err = model.Open(spec, nn.CPU{}, vocab.Size())
 	}
 	if err != nil {
 		return err
@@ -215,7 +215,17 @@ func runView(args []string) error {
 		inputScene = &truth.Input
 	}
 	return tui.Run(tui.Options{
-		Model: sample.FromModel(m), ModelName: modelName, Vocab: vocab, Codebook: cb, Config: cfg, Prompt: p, Input: inputScene,
+		Model: sample.FromModel(m), ModelName: modelName, ModelSpec: spec, Vocab: vocab, Codebook: cb, Config: cfg, Prompt: p, Input: inputScene,
+		SFT: func(ctx context.Context, init string, kinds []string, steps int, progress func(tui.JobProgress)) (string, error) {
+			return viewerSFT(ctx, cb, init, kinds, steps, progress)
+		},
+		Open: func(path string) (sample.Model, error) {
+			m, err := model.Open(path, nn.CPU{}, vocab.Size())
+			if err != nil {
+				return nil, err
+			}
+			return sample.FromModel(m), nil
+		},
 		Preview: *preview, Color: *colors, ExportDir: *exportDir,
 		Export: func(frames []sample.Frame, cfg sample.Config, dir string) ([]string, error) {
 			if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -237,6 +247,23 @@ func runView(args []string) error {
 			return []string{trace, gifPath, strip}, nil
 		},
 	})
+}
+
+// viewerSFT is the viewer's fine-tuning job: a short, gentle SFT run from
+// the live model's weights into runs/viewer-sft-TIME.
+func viewerSFT(ctx context.Context, cb *vq.Codebook, init string, kinds []string, steps int, progress func(tui.JobProgress)) (string, error) {
+	cfg := train.DefaultSFT()
+	cfg.Init, cfg.EditKinds, cfg.Steps, cfg.Batch = init, kinds, steps, 16
+	cfg.LR, cfg.MinLR, cfg.Warmup, cfg.CheckpointEvery = 3e-4, 3e-5, min(20, steps/5), max(steps/4, 1)
+	out := filepath.Join("runs", "viewer-sft-"+time.Now().Format("20060102-150405"))
+	run, err := train.NewSFT(cfg, nn.CPU{}, cb, out)
+	if err != nil {
+		return "", err
+	}
+	err = run.Run(ctx, func(p train.Progress) {
+		progress(tui.JobProgress{Step: p.Step, Steps: p.Steps, Loss: p.Loss, Rate: p.TokensPerSec, ETA: p.ETA})
+	})
+	return filepath.Join(out, train.ModelFile), err
 }
 
 // ---- world ----------------------------------------------------------------

@@ -17,6 +17,7 @@ import (
 type Options struct {
 	Model     sample.Model // nil when replaying
 	ModelName string
+	ModelSpec string // what model.Open was given: a path or random:SEED
 	Vocab     *token.Vocab
 	Codebook  *vq.Codebook
 	Config    sample.Config
@@ -29,6 +30,9 @@ type Options struct {
 	ExportDir string         // where x writes
 	// Export writes a trajectory's files and returns their paths.
 	Export func(frames []sample.Frame, cfg sample.Config, dir string) ([]string, error)
+	// SFT runs a fine-tuning job on the live model; Open loads its result.
+	SFT  SFTJob
+	Open OpenModel
 }
 
 // app is the root model.
@@ -53,6 +57,10 @@ type app struct {
 	editing                     bool
 	edit                        []rune
 
+	job   *job
+	form  jobForm
+	offer string // a finished job's checkpoint, waiting for y
+
 	preview  string // the protocol in use: blocks, sixel or kitty
 	imageGen int
 	status   string
@@ -60,7 +68,7 @@ type app struct {
 }
 
 func newApp(o Options) (*app, error) {
-	a := &app{o: o, cfg: o.Config, width: 80, height: 24, speed: 300 * time.Millisecond, preview: "blocks"}
+	a := &app{o: o, cfg: o.Config, width: 80, height: 24, speed: 300 * time.Millisecond, preview: "blocks", form: jobForm{steps: 300}}
 	switch o.Preview {
 	case "sixel", "kitty":
 		a.preview = o.Preview

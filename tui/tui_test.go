@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -75,7 +76,7 @@ func drain(a *app, cmd tea.Cmd) {
 	for cmd != nil {
 		msg := cmd()
 		switch msg := msg.(type) {
-		case stepMsg:
+		case stepMsg, jobMsg:
 			_, cmd = a.Update(msg)
 		case tea.BatchMsg:
 			for _, c := range msg {
@@ -174,6 +175,37 @@ func TestGoldenScreens(t *testing.T) {
 		if got != string(want) {
 			t.Errorf("%s differs:\n%s", path, got)
 		}
+	}
+}
+
+func TestSFTJob(t *testing.T) {
+	a := testApp(t, 120, 40)
+	var gotKinds []string
+	var gotInit string
+	a.o.ModelSpec = "random:7"
+	a.o.SFT = func(ctx context.Context, init string, kinds []string, steps int, progress func(JobProgress)) (string, error) {
+		gotInit, gotKinds = init, kinds
+		for i := 1; i <= 3; i++ {
+			progress(JobProgress{Step: i, Steps: 3, Loss: 1 / float64(i)})
+		}
+		return "runs/x/model.safetensors", nil
+	}
+	opened := ""
+	a.o.Open = func(path string) (sample.Model, error) { opened = path; return a.o.Model, nil }
+	press(a, "s")
+	if !a.form.open || !strings.Contains(screen(a), "SFT job — edit kind: ◂ every kind ▸") {
+		t.Fatalf("no form:\n%s", screen(a))
+	}
+	press(a, "right", "right", "enter") // remove
+	if a.job != nil || gotInit != "random:7" || len(gotKinds) != 1 || gotKinds[0] != "remove" {
+		t.Fatalf("job %v, init %q, kinds %v", a.job, gotInit, gotKinds)
+	}
+	if !strings.Contains(screen(a), "y switches the sampler") {
+		t.Fatalf("no offer:\n%s", screen(a))
+	}
+	press(a, "y")
+	if opened != "runs/x/model.safetensors" || a.o.ModelSpec != opened || !strings.Contains(screen(a), "step 0/8") {
+		t.Fatalf("switch: opened %q, spec %q", opened, a.o.ModelSpec)
 	}
 }
 

@@ -62,6 +62,8 @@ func (a *app) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.gen == a.imageGen && len(msg.data) > 0 {
 			return a, tea.Raw(string(msg.data))
 		}
+	case jobMsg:
+		return a, a.jobUpdate(msg)
 	case tea.KeyPressMsg:
 		return a, a.key(msg.String(), msg.Key().Text)
 	}
@@ -72,6 +74,9 @@ func (a *app) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (a *app) key(k, text string) tea.Cmd {
 	if a.editing {
 		return a.editKey(k, text)
+	}
+	if a.form.open {
+		return a.formKey(k)
 	}
 	if a.panel {
 		switch k {
@@ -185,7 +190,19 @@ func (a *app) key(k, text string) tea.Cmd {
 	case "c":
 		a.setStatus("compare: side-by-side runs are not built yet")
 	case "s":
-		a.setStatus("SFT job: not built into the viewer yet; run 'parascope train sft' in a shell")
+		switch {
+		case a.job != nil:
+			a.job.cancel()
+			a.setStatus("cancelling the SFT job…")
+		case a.o.SFT == nil || a.replaying():
+			a.setStatus("no SFT job here: a replay has no model to train")
+		default:
+			a.form.open = true
+		}
+	case "y":
+		if a.offer != "" {
+			return a.switchModel()
+		}
 	case "p":
 		a.setStatus("ParaRL job: not built yet")
 	}

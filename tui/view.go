@@ -100,6 +100,10 @@ func (a *app) render() string {
 		}
 	}
 	switch {
+	case a.form.open:
+		lines[a.height-2] = " " + focusStyle.Render(truncate(a.formLine(), a.width-2))
+	case a.job != nil && a.err == nil:
+		lines[a.height-2] = " " + statusStyle.Render(truncate(a.jobLine(), a.width-2))
 	case a.err != nil:
 		lines[a.height-2] = " " + errorStyle.Render(truncate(a.err.Error(), a.width-2))
 	case a.status != "":
@@ -225,7 +229,7 @@ func (a *app) plots(l layout) []string {
 				continue
 			}
 			v, _, total := get(a.frames[i])
-			b.WriteRune(spark(float64(v) / float64(max(total, 1))))
+			b.WriteRune(sparkRune(float64(v) / float64(max(total, 1))))
 		}
 		v, sched, total := get(a.frames[a.shown])
 		return fmt.Sprintf("%s %s %3d/%d (scheduled %d)", labelStyle.Render(fmt.Sprintf("%-15s", name)), b.String(), v, total, sched)
@@ -237,7 +241,7 @@ func (a *app) plots(l layout) []string {
 	}
 }
 
-func spark(v float64) rune {
+func sparkRune(v float64) rune {
 	bars := []rune("▁▂▃▄▅▆▇█")
 	return bars[min(int(v*float64(len(bars)-1)+0.5), len(bars)-1)]
 }
@@ -281,7 +285,9 @@ func (a *app) drawHelp(lines []string) {
 		"n       new seed;  m  parallel ↔ sequential",
 		"e       edit the prompt or instruction",
 		"x       export trace, GIF and strip",
-		"tab     the knob panel;  c compare;  s SFT;  p ParaRL",
+		"s       an SFT job on the live model (s again cancels)",
+		"y       switch the sampler to a finished job's model",
+		"tab     the knob panel;  c compare;  p ParaRL",
 		"q       quit",
 	}
 	top := 3
