@@ -17,7 +17,7 @@ const cellW, cellH = 6, 13
 // a little after this frame, because raw bytes written in the same tick as
 // the frame that blanks the rectangle would be painted over.
 func (a *app) refreshImage() tea.Cmd {
-	if a.preview == "blocks" {
+	if a.preview == "blocks" || a.cmp != nil {
 		return nil
 	}
 	a.imageGen++
@@ -30,7 +30,7 @@ func (a *app) refreshImage() tea.Cmd {
 // moved to the rectangle's corner, restored.
 func (a *app) encodeImage() tea.Cmd {
 	l := a.layout()
-	img := a.picture(a.frames[a.shown])
+	img := a.picture(a.frames[min(a.shown, len(a.frames)-1)])
 	gen, preview := a.imageGen, a.preview
 	return func() tea.Msg {
 		scale := max(1, min(l.imgCols*cellW, l.imgRows*cellH)/img.Bounds().Dx())

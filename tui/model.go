@@ -57,11 +57,13 @@ type app struct {
 	editing                     bool
 	edit                        []rune
 
+	cmp   *comparison // the other run, while comparing
 	job   *job
 	form  jobForm
 	offer string // a finished job's checkpoint, waiting for y
 
 	preview  string // the protocol in use: blocks, sixel or kitty
+	shading  bool   // no colours (NO_COLOR, or a dumb terminal): draw pictures in shades
 	imageGen int
 	status   string
 	err      error
@@ -88,6 +90,7 @@ func (a *app) restart() error {
 		return err
 	}
 	a.stepper, a.frames, a.total, a.shown = s, s.History(), s.Steps(), 0
+	a.cmp = nil
 	a.run++
 	a.busy, a.running = false, false
 	return nil
@@ -96,7 +99,15 @@ func (a *app) restart() error {
 func (a *app) replaying() bool { return a.o.Model == nil }
 
 func (a *app) done() bool {
-	return a.replaying() || a.stepper.Done()
+	return a.replaying() || a.stepper.Done() && (a.cmp == nil || a.cmp.stepper.Done())
+}
+
+// historyLen is the number of frames one can scrub through.
+func (a *app) historyLen() int {
+	if a.cmp != nil {
+		return max(len(a.frames), len(a.cmp.frames))
+	}
+	return len(a.frames)
 }
 
 // Messages.
@@ -117,6 +128,9 @@ type (
 // stepCmd runs one step off the UI goroutine. Only one is in flight at a
 // time, so the stepper is never used concurrently.
 func (a *app) stepCmd() tea.Cmd {
+	if a.cmp != nil {
+		return a.compareStepCmd()
+	}
 	if a.busy || a.done() {
 		return nil
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/ansi"
 
 	"parascope/engine/sample"
@@ -76,7 +77,7 @@ func drain(a *app, cmd tea.Cmd) {
 	for cmd != nil {
 		msg := cmd()
 		switch msg := msg.(type) {
-		case stepMsg, jobMsg:
+		case stepMsg, jobMsg, compareMsg:
 			_, cmd = a.Update(msg)
 		case tea.BatchMsg:
 			for _, c := range msg {
@@ -138,6 +139,16 @@ func TestKeys(t *testing.T) {
 	}
 }
 
+func TestNoColorDrawsShades(t *testing.T) {
+	a := testApp(t, 100, 30)
+	a.Update(tea.ColorProfileMsg{Profile: colorprofile.Ascii})
+	press(a, "space", "space", "space", "space", "space")
+	s := a.render()
+	if strings.Contains(s, "▀") || !strings.ContainsAny(s, "░▒▓█") {
+		t.Fatalf("no shading without colours:\n%s", ansi.Strip(s))
+	}
+}
+
 func TestRunToTheEnd(t *testing.T) {
 	a := testApp(t, 100, 30)
 	for range 20 {
@@ -175,6 +186,34 @@ func TestGoldenScreens(t *testing.T) {
 		if got != string(want) {
 			t.Errorf("%s differs:\n%s", path, got)
 		}
+	}
+}
+
+func TestCompare(t *testing.T) {
+	a := testApp(t, 120, 40)
+	press(a, "space", "c")
+	if a.cmp == nil || len(a.frames) != 1 {
+		t.Fatal("compare restarts both runs")
+	}
+	press(a, "space", "space")
+	s := screen(a)
+	if !strings.Contains(s, "parallel · step 2") || !strings.Contains(s, "sequential · step 2") {
+		t.Fatalf("compare screen:\n%s", s)
+	}
+	// Sequential runs longer (text, then image): step both to the end.
+	for range 20 {
+		press(a, "space")
+	}
+	if !a.done() || len(a.cmp.frames) != 17 || len(a.frames) != 9 {
+		t.Fatalf("done %v, frames %d and %d", a.done(), len(a.frames), len(a.cmp.frames))
+	}
+	press(a, "left")
+	if !strings.Contains(screen(a), "sequential · step 15") || !strings.Contains(screen(a), "parallel · step 8") {
+		t.Fatalf("scrubbing keeps the shorter run on its last step:\n%s", screen(a))
+	}
+	press(a, "c")
+	if a.cmp != nil {
+		t.Fatal("c closes the comparison")
 	}
 }
 

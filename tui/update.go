@@ -7,6 +7,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 	uv "github.com/charmbracelet/ultraviolet"
 
 	"parascope/engine/sample"
@@ -17,6 +18,8 @@ func (a *app) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		a.width, a.height = msg.Width, msg.Height
 		return a, a.refreshImage()
+	case tea.ColorProfileMsg:
+		a.shading = msg.Profile == colorprofile.Ascii || msg.Profile == colorprofile.NoTTY
 	case uv.PrimaryDeviceAttributesEvent:
 		if slices.Contains(msg, 4) && a.preview == "blocks" {
 			a.preview = "sixel"
@@ -64,6 +67,16 @@ func (a *app) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	case jobMsg:
 		return a, a.jobUpdate(msg)
+	case compareMsg:
+		a.compareUpdate(msg)
+		if a.running {
+			if a.done() {
+				a.running = false
+			} else {
+				run := a.run
+				return a, tea.Tick(a.speed, func(time.Time) tea.Msg { return tickMsg{run} })
+			}
+		}
 	case tea.KeyPressMsg:
 		return a, a.key(msg.String(), msg.Key().Text)
 	}
@@ -102,7 +115,7 @@ func (a *app) key(k, text string) tea.Cmd {
 	case "tab", "shift+tab":
 		a.panel = !a.panel
 	case "space":
-		if a.shown < len(a.frames)-1 {
+		if a.shown < a.historyLen()-1 {
 			a.shown++
 			return a.refreshImage()
 		}
@@ -116,7 +129,7 @@ func (a *app) key(k, text string) tea.Cmd {
 		}
 		a.running = !a.running && !a.done()
 		if a.running {
-			a.shown = len(a.frames) - 1
+			a.shown = a.historyLen() - 1
 			return a.stepCmd()
 		}
 	case "+", "=":
@@ -129,13 +142,13 @@ func (a *app) key(k, text string) tea.Cmd {
 		a.shown = max(a.shown-1, 0)
 		return a.refreshImage()
 	case "right":
-		a.shown = min(a.shown+1, len(a.frames)-1)
+		a.shown = min(a.shown+1, a.historyLen()-1)
 		return a.refreshImage()
 	case "home":
 		a.shown = 0
 		return a.refreshImage()
 	case "end":
-		a.shown = len(a.frames) - 1
+		a.shown = a.historyLen() - 1
 		return a.refreshImage()
 	case "g":
 		a.guesses = !a.guesses
@@ -167,8 +180,8 @@ func (a *app) key(k, text string) tea.Cmd {
 		if a.replaying() {
 			return nil
 		}
-		if a.busy {
-			a.setStatus("wait for the step in progress")
+		if a.busy || a.cmp != nil {
+			a.setStatus("fork needs one run, and no step in progress")
 			return nil
 		}
 		f, err := a.stepper.Fork(a.shown, a.cfg)
@@ -188,7 +201,7 @@ func (a *app) key(k, text string) tea.Cmd {
 	case "x":
 		return a.export()
 	case "c":
-		a.setStatus("compare: side-by-side runs are not built yet")
+		return a.toggleCompare()
 	case "s":
 		switch {
 		case a.job != nil:

@@ -49,7 +49,7 @@ func (a *app) View() tea.View {
 // render draws the whole screen as text.
 func (a *app) render() string {
 	l := a.layout()
-	f := a.frames[a.shown]
+	f := a.frames[min(a.shown, len(a.frames)-1)]
 	lines := make([]string, a.height)
 	lines[0] = headerStyle.Width(a.width).Render(truncate(a.header(f), a.width))
 	task := "prompt"
@@ -62,12 +62,16 @@ func (a *app) render() string {
 		lines[1] = " " + labelStyle.Render(task+":") + " " + truncate(a.o.Prompt.Instruction, a.width-len(task)-4)
 	}
 
+	if a.cmp != nil {
+		a.compareView(lines)
+		return a.finish(lines, l)
+	}
 	// The picture: half-blocks in the text, or a blank rectangle the
 	// sixel or kitty bytes are drawn into.
 	img := a.picture(f)
 	var rows []string
 	if a.preview == "blocks" {
-		rows = viz.HalfBlocks(img, l.imgCols, l.imgRows, viz.TrueColor)
+		rows = viz.HalfBlocks(img, l.imgCols, l.imgRows, a.blockProfile())
 	} else {
 		for r := range l.imgRows {
 			rows = append(rows, placeholderRow(r, l.imgCols))
@@ -92,6 +96,11 @@ func (a *app) render() string {
 	if l.panelWidth > 0 || a.panel {
 		a.drawPanel(lines, l)
 	}
+	return a.finish(lines, l)
+}
+
+// finish adds the plots, status and footer lines and joins the screen.
+func (a *app) finish(lines []string, l layout) string {
 	plots := a.plots(l)
 	base := a.height - 2 - len(plots)
 	for i, p := range plots {
@@ -150,6 +159,15 @@ func (a *app) picture(f sample.Frame) image.Image {
 	return img
 }
 
+// blockProfile draws in truecolour, which the renderer brings down to the
+// terminal's colours, or in shades when there are none.
+func (a *app) blockProfile() viz.ColorProfile {
+	if a.shading {
+		return viz.NoColor
+	}
+	return viz.TrueColor
+}
+
 // placeholderRow keeps the image's cells blank, each row with different
 // text (an invisible letter) so the renderer never takes two rows for the
 // same and scrolls them.
@@ -163,7 +181,7 @@ func placeholderRow(r, cols int) string {
 func (a *app) textPanel(f sample.Frame, l layout) []string {
 	var out []string
 	if a.o.Input != nil && a.o.Prompt.Task == world.ThinkEdit && l.imgRows >= 16 {
-		in := viz.HalfBlocks(world.Render(*a.o.Input), 16, 8, viz.TrueColor)
+		in := viz.HalfBlocks(world.Render(*a.o.Input), 16, 8, a.blockProfile())
 		out = append(out, labelStyle.Render("input"))
 		out = append(out, in...)
 		out = append(out, "")
@@ -231,7 +249,7 @@ func (a *app) plots(l layout) []string {
 			v, _, total := get(a.frames[i])
 			b.WriteRune(sparkRune(float64(v) / float64(max(total, 1))))
 		}
-		v, sched, total := get(a.frames[a.shown])
+		v, sched, total := get(a.frames[min(a.shown, len(a.frames)-1)])
 		return fmt.Sprintf("%s %s %3d/%d (scheduled %d)", labelStyle.Render(fmt.Sprintf("%-15s", name)), b.String(), v, total, sched)
 	}
 	return []string{
@@ -287,7 +305,8 @@ func (a *app) drawHelp(lines []string) {
 		"x       export trace, GIF and strip",
 		"s       an SFT job on the live model (s again cancels)",
 		"y       switch the sampler to a finished job's model",
-		"tab     the knob panel;  c compare;  p ParaRL",
+		"c       compare with the other mode, side by side",
+		"tab     the knob panel;  p ParaRL",
 		"q       quit",
 	}
 	top := 3

@@ -1,0 +1,166 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+
+	"parascope/engine/sample"
+	"parascope/engine/token"
+	"parascope/viz"
+)
+
+// comparison is a second trajectory run beside the first: the same
+// prompt and seed in the other mode, stepped together.
+type comparison struct {
+	stepper *sample.Stepper
+	frames  []sample.Frame
+}
+
+type compareMsg struct {
+	run  int
+	a, b *sample.Frame
+	err  error
+}
+
+func otherMode(m string) string {
+	if m == sample.Parallel {
+		return sample.Sequential
+	}
+	return sample.Parallel
+}
+
+// toggleCompare starts both runs afresh, or leaves the comparison.
+func (a *app) toggleCompare() tea.Cmd {
+	if a.cmp != nil {
+		a.cmp = nil
+		a.setStatus("comparison closed")
+		return tea.Batch(tea.ClearScreen, a.refreshImage())
+	}
+	if a.replaying() {
+		a.setStatus("a replay has no model to compare with")
+		return nil
+	}
+	if err := a.restart(); err != nil {
+		a.fail(err)
+		return nil
+	}
+	other := a.cfg
+	other.Mode = otherMode(a.cfg.Mode)
+	s, err := sample.New(a.o.Model, a.o.Vocab, other, a.o.Prompt)
+	if err != nil {
+		a.fail(err)
+		return nil
+	}
+	a.cmp = &comparison{stepper: s, frames: s.History()}
+	a.setStatus("comparing %s (left) with %s (right) on seed %d; c closes", a.cfg.Mode, other.Mode, a.cfg.Seed)
+	return tea.ClearScreen // wipe a sixel or kitty picture the columns do not cover
+}
+
+// compareStepCmd steps both runs off the UI goroutine.
+func (a *app) compareStepCmd() tea.Cmd {
+	if a.busy || (a.stepper.Done() && a.cmp.stepper.Done()) {
+		return nil
+	}
+	a.busy = true
+	s1, s2, run := a.stepper, a.cmp.stepper, a.run
+	return func() tea.Msg {
+		var msg compareMsg
+		msg.run = run
+		for _, s := range []*sample.Stepper{s1, s2} {
+			if s.Done() {
+				continue
+			}
+			f, err := s.Step(context.Background())
+			if err != nil {
+				msg.err = err
+				return msg
+			}
+			if s == s1 {
+				msg.a = &f
+			} else {
+				msg.b = &f
+			}
+		}
+		return msg
+	}
+}
+
+func (a *app) compareUpdate(msg compareMsg) {
+	if msg.run != a.run || a.cmp == nil {
+		return
+	}
+	a.busy = false
+	if msg.err != nil {
+		a.running = false
+		a.fail(msg.err)
+		return
+	}
+	if msg.a != nil {
+		a.frames = append(a.frames, *msg.a)
+	}
+	if msg.b != nil {
+		a.cmp.frames = append(a.cmp.frames, *msg.b)
+	}
+	a.shown = max(len(a.frames), len(a.cmp.frames)) - 1
+}
+
+// compareView draws the two runs in two columns, half-blocks each.
+func (a *app) compareView(lines []string) {
+	half := (a.width - 3) / 2
+	rows := min(max((a.height-10)/2, 4), 16, half/2)
+	col := func(frames []sample.Frame, mode string) []string {
+		f := frames[min(a.shown, len(frames)-1)]
+		img, err := viz.Picture(f, a.o.Vocab, a.o.Codebook, a.guesses)
+		out := []string{labelStyle.Render(fmt.Sprintf("%s · step %d · text %d/%d · image %d/%d", mode, f.Step, f.Text.Actual, f.Text.Total, f.Image.Actual, f.Image.Total))}
+		if err == nil {
+			out = append(out, viz.HalfBlocks(img, 2*rows, rows, a.blockProfile())...)
+		}
+		out = append(out, wrap(strings.Fields(maskedWords(f, a.o.Vocab)), half)...)
+		return out
+	}
+	left, right := col(a.frames, a.cfg.Mode), col(a.cmp.frames, otherMode(a.cfg.Mode))
+	for i := 0; 3+i < a.height-3; i++ {
+		l, r := "", ""
+		if i < len(left) {
+			l = left[i]
+		}
+		if i < len(right) {
+			r = right[i]
+		}
+		lines[3+i] = overlay(" "+l, half+1, "│ "+r, half+2)
+	}
+}
+
+// wrap joins words into lines at most width wide.
+func wrap(words []string, width int) []string {
+	var out []string
+	line := ""
+	for _, w := range words {
+		if line != "" && len([]rune(line))+1+len([]rune(w)) > width {
+			out = append(out, line)
+			line = ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += w
+	}
+	if line != "" {
+		out = append(out, line)
+	}
+	return out
+}
+
+// maskedWords is the reasoning as it stands, masked positions as ···.
+func maskedWords(f sample.Frame, v *token.Vocab) string {
+	words := f.Words(v)
+	for i, w := range words {
+		if w == v.Name(token.Mask) {
+			words[i] = "···"
+		}
+	}
+	return strings.Join(words, " ")
+}
