@@ -1,0 +1,77 @@
+package tomlconf
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+type conf struct {
+	Name  string `toml:"name"`
+	Count int    `toml:"count"`
+	Inner struct {
+		Rate float64 `toml:"rate"`
+	} `toml:"inner"`
+}
+
+func (c conf) Validate() error {
+	if c.Count < 0 {
+		return KeyError{"count", "must not be negative"}
+	}
+	if c.Inner.Rate > 1 {
+		return errors.Join(KeyError{"inner.rate", "at most 1"})
+	}
+	return nil
+}
+
+func load(t *testing.T, text string) error {
+	path := filepath.Join(t.TempDir(), "c.toml")
+	os.WriteFile(path, []byte(text), 0o644)
+	var c conf
+	err := Load(path, &c)
+	if err != nil {
+		return errors.New(strings.ReplaceAll(err.Error(), path, "c.toml"))
+	}
+	return nil
+}
+
+func TestErrorsNameLineAndKey(t *testing.T) {
+	cases := []struct{ text, want string }{
+		{"name = \"x\"\ncount = 2\n", ""},
+		{"name = \"x\"\ncuont = 2\n", `c.toml:2: unknown key "cuont"`},
+		{"Name = \"x\"\n", `c.toml:1: unknown key "Name"`},
+		{"[inner]\nrate = 0.5\nspeed = 1\n", `c.toml:3: unknown key "inner.speed"`},
+		{"[outer]\nx = 1\n", `c.toml:1: unknown key "outer"`},
+		{"count = -1\n", "c.toml:1: count: must not be negative"},
+		{"[inner]\nrate = 3\n", "c.toml:2: inner.rate: at most 1"},
+		{"count = \n", "c.toml:1:"},
+		{"count = \"three\"\n", "c.toml"},
+	}
+	for _, c := range cases {
+		err := load(t, c.text)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%q: %v", c.text, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%q: got %v, want %q", c.text, err, c.want)
+		}
+	}
+}
+
+// FuzzLoad: any file loads or fails with an error naming it; no panics.
+func FuzzLoad(f *testing.F) {
+	f.Add("name = \"x\"\n[inner]\nrate = 0.5\n")
+	f.Add("[inner\n")
+	f.Add("count = -3\n")
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, text string) {
+		path := filepath.Join(dir, "f.toml")
+		os.WriteFile(path, []byte(text), 0o644)
+		var c conf
+		if err := Load(path, &c); err != nil && !strings.Contains(err.Error(), path) {
+			t.Fatalf("error without the file name: %v", err)
+		}
+	})
+}
