@@ -10,10 +10,11 @@
 #   forward        the default model (L=6, d=256, H=8, F=768, V=1536, B=8, T=200),
 #                  logits at positions t >= 100 of every sequence, tokens/s = B*T/time
 #   fwd+bwd        the same forward with grad, weighted cross-entropy, backward
+#   SFT step       a whole optimiser step at the training shape (see TRAIN below)
 #
 # Go side:
 #   go test -run '^$' -bench 'Sgemm/(256|512|1024)$' -benchtime 2s ./engine/gemm
-#   go test -run '^$' -bench 'Forward$|ForwardBackward$' -benchtime 3x ./engine/model
+#   go test -run '^$' -bench 'Forward$|ForwardBackward$|TrainStep$' -benchtime 3x ./engine/model
 # A Go figure that is missing (package absent, benchmark failed) prints as n/a.
 #
 #   --no-go          time PyTorch only
@@ -58,14 +59,21 @@ B, T, SEL_FROM = 8, 200, 100
 
 GO_RUNS = [
     ["go", "test", "-run", "^$", "-bench", "Sgemm/(256|512|1024)$", "-benchtime", "2s", "./engine/gemm"],
-    ["go", "test", "-run", "^$", "-bench", "Forward$|ForwardBackward$", "-benchtime", "3x", "./engine/model"],
+    ["go", "test", "-run", "^$", "-bench", "Forward$|ForwardBackward$|TrainStep$", "-benchtime", "3x", "./engine/model"],
 ]
 
 # (row label, PyTorch key, Go benchmark name without the -GOMAXPROCS suffix, Go metric unit)
 ROWS = [("sgemm %d (GFLOP/s)" % n, "sgemm%d" % n, "BenchmarkSgemm/%d" % n, "GFLOP/s") for n in SGEMM_SIZES] + [
     ("forward (tokens/s)", "forward", "BenchmarkForward", "tokens/s"),
     ("forward+backward (tokens/s)", "fwdbwd", "BenchmarkForwardBackward", "tokens/s"),
+    ("SFT step (tokens/s)", "train", "BenchmarkTrainStep", "tokens/s"),
 ]
+
+# The SFT step: the default SFT model (4 layers), 32 thinkedit sequences of
+# 140 tokens, every other output position ([62, 98) and [100, 140)) masked,
+# weighted cross-entropy, backward, gradient clipping at 1, AdamW.
+TRAIN = dict(MODEL, layers=4, vocab=386, max_len=140)
+TRAIN_B, TRAIN_T = 32, 140
 
 
 # ---------------------------------------------------------------- Go output
@@ -235,6 +243,30 @@ def bench_torch():
     s = timed(fwdbwd, warmup=1)
     figs["fwdbwd"] = B * T / s
     print("torch forward+backward: %8.0f tokens/s (%.1f ms)" % (figs["fwdbwd"], s * 1e3), flush=True)
+
+    tcfg = TRAIN
+    tparams = {k: v.clone().requires_grad_(True) for k, v in ref.init_params(tcfg).items()}
+    tV = tcfg["vocab"]
+    tids = torch.randint(0, tV, (TRAIN_B, TRAIN_T), dtype=torch.int64)
+    tsel = torch.tensor([b * TRAIN_T + t for b in range(TRAIN_B) for t in range(TRAIN_T)
+                         if ((62 <= t < 98) or t >= 100) and t % 2 == 0], dtype=torch.int64)
+    ttargets = torch.randint(0, tV, (tsel.numel(),), dtype=torch.int64)
+    tweights = torch.full((tsel.numel(),), 1.0 / tsel.numel(), dtype=torch.float32)
+    decay = [p for k, p in tparams.items() if p.dim() == 2]
+    no_decay = [p for k, p in tparams.items() if p.dim() != 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
+                            lr=1e-3, betas=(0.9, 0.95), eps=1e-8)
+
+    def train_step():
+        opt.zero_grad(set_to_none=True)
+        loss = ref.weighted_loss(ref.logits_at(tparams, tids, tsel, tcfg), ttargets, tweights)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(tparams.values(), 1.0)
+        opt.step()
+
+    s = timed(train_step, warmup=1)
+    figs["train"] = TRAIN_B * TRAIN_T / s
+    print("torch SFT step:         %8.0f tokens/s (%.1f ms)" % (figs["train"], s * 1e3), flush=True)
     return figs, torch.__version__
 
 
