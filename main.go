@@ -31,6 +31,7 @@ import (
 	"parascope/engine/judge"
 	"parascope/engine/model"
 	"parascope/engine/nn"
+	"parascope/engine/safetensors"
 	"parascope/engine/sample"
 	"parascope/engine/token"
 	"parascope/engine/train"
@@ -53,7 +54,7 @@ func init() {
 	commands = []command{
 		{"world", "--seed S --n N [--task thinkgen|thinkedit|mixed] --out DIR [--sheet FILE]", "write ShapeWorld cases, one folder each", runWorld},
 		{"judge", "DIR [--json]", "score the case folders in DIR with the exact judge (ParaBench-mini metrics)", runJudge},
-		{"train", "sft --config FILE [--resume CKPT] [--out DIR] | vq [flags]", "fit the model (SFT) or the image tokenizer's codebook (pararl and clip are not available yet)", runTrain},
+		{"train", "sft --config FILE [--resume CKPT] [--out DIR] | promote MODEL | vq [flags]", "fit the model (SFT), make a trained model the embedded default, or learn the image tokenizer's codebook (pararl and clip are not available yet)", runTrain},
 		{"version", "", "print the version", runVersion},
 		{"sample", "[--config FILE] (--case DIR | --prompt TEXT | --instruction TEXT --input PNG) [flags]", "denoise one answer step by step and export it (trace, GIF, PNG, judge folder)", runSample},
 		{"bench", "[--model CKPT] [--mode parallel|sequential] [--cases N] [--seed S] [--config FILE] [--json]", "run ParaBench-mini: sample held-out cases and judge them", runBench},
@@ -397,6 +398,8 @@ func runTrain(args []string) error {
 		return runTrainVQ(args[1:])
 	case "sft":
 		return runTrainSFT(args[1:])
+	case "promote":
+		return runPromote(args[1:])
 	case "pararl", "clip":
 		return fmt.Errorf("train %s: not available in this version yet", args[0])
 	}
@@ -472,6 +475,45 @@ func runTrainSFT(args []string) error {
 		return nil
 	}
 	return err
+}
+
+// runPromote makes a trained model the embedded default: its weights in
+// bf16 to engine/model/weights/default.safetensors, and how it was made to
+// default.json beside it. Rebuild to embed them.
+func runPromote(args []string) error {
+	fs := flag.NewFlagSet("train promote", flag.ContinueOnError)
+	dir := fs.String("to", filepath.Join("engine", "model", "weights"), "the folder the binary embeds")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return helpOK(err)
+	}
+	if len(pos) != 1 {
+		return usageError{"train promote: want the model.safetensors of a training run"}
+	}
+	f, err := safetensors.Read(pos[0])
+	if err != nil {
+		return err
+	}
+	if _, err := model.FromFile(f, nn.CPU{}); err != nil {
+		return fmt.Errorf("%s: %w", pos[0], err)
+	}
+	record := map[string]any{"source": pos[0], "metadata": f.Metadata,
+		"reproduce": "parascope train sft --config FILE (the train config below) runs to the step below; the run's checkpoint at that step is these weights, stored here in bf16"}
+	js, err := json.MarshalIndent(record, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*dir, 0o755); err != nil {
+		return err
+	}
+	if err := safetensors.Write(filepath.Join(*dir, "default.safetensors"), f, safetensors.BF16); err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(filepath.Join(*dir, "default.json"), append(js, '\n')); err != nil {
+		return err
+	}
+	fmt.Printf("promoted %s (step %s) to %s; rebuild to embed it\n", pos[0], f.Metadata["step"], *dir)
+	return nil
 }
 
 // bar draws a progress bar of the given width.

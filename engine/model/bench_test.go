@@ -59,7 +59,7 @@ func BenchmarkForwardBackward(b *testing.B) {
 // tokens, every other output position masked, then clipping and AdamW.
 // reference/peer.py runs the same step in PyTorch.
 func BenchmarkTrainStep(b *testing.B) {
-	cfg := Config{Layers: 4, DModel: 256, Heads: 8, MLP: 768, Vocab: 386, RopeTheta: 10000, NormEps: 1e-5, MaxLen: 256}
+	cfg := Config{Layers: 4, DModel: 256, Heads: 8, MLP: 768, Vocab: 388, RopeTheta: 10000, NormEps: 1e-5, MaxLen: 256}
 	m, _ := New(cfg, nn.CPU{})
 	m.Init(1)
 	const batch, seq = 32, 140

@@ -289,8 +289,12 @@ func TestLogitsTensor(t *testing.T) {
 }
 
 func TestOpen(t *testing.T) {
-	if _, err := Open("", nn.CPU{}, 50); err != ErrNoDefault {
-		t.Fatalf("got %v", err)
+	if _, err := embedded.ReadFile(defaultPath); err != nil {
+		if _, err := Open("", nn.CPU{}, 50); err != ErrNoDefault {
+			t.Fatalf("got %v", err)
+		}
+	} else if _, err := Default(nn.CPU{}); err != nil {
+		t.Fatalf("the embedded model does not load: %v", err)
 	}
 	m, err := Open("random:3", nn.CPU{}, 50)
 	if err != nil || m.Config != DefaultConfig(50) {

@@ -1,13 +1,48 @@
 package model
 
 import (
+	"embed"
 	"errors"
 	"fmt"
+	"io/fs"
 	"strconv"
 	"strings"
 
 	"parascope/engine/nn"
+	"parascope/engine/safetensors"
 )
+
+// The default model, embedded when weights/default.safetensors exists
+// (see weights/README.md); the folder always holds its README, so the
+// build does not depend on the model being there.
+//
+//go:embed weights
+var embedded embed.FS
+
+const defaultPath = "weights/default.safetensors"
+
+// Default returns the embedded default model, or ErrNoDefault.
+func Default(be nn.Backend) (*Model, error) {
+	data, err := embedded.ReadFile(defaultPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrNoDefault
+	}
+	if err != nil {
+		return nil, err
+	}
+	f, err := safetensors.Decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("embedded default model: %w", err)
+	}
+	return FromFile(f, be)
+}
+
+// DefaultRecord returns how the embedded model was made (default.json),
+// empty when there is none.
+func DefaultRecord() string {
+	data, _ := embedded.ReadFile("weights/default.json")
+	return string(data)
+}
 
 // DefaultConfig is the default model's shape for a vocabulary: d_model
 // 256, 6 layers, 8 heads, MLP 768, room for the longest task sequence.
@@ -15,7 +50,8 @@ func DefaultConfig(vocab int) Config {
 	return Config{Layers: 6, DModel: 256, Heads: 8, MLP: 768, Vocab: vocab, RopeTheta: 10000, NormEps: 1e-5, MaxLen: 256}
 }
 
-// ErrNoDefault says this build carries no trained model.
+// ErrNoDefault says this build carries no trained model: build with
+// weights/default.safetensors present to embed one.
 var ErrNoDefault = errors.New("this build has no embedded model yet: set model to a checkpoint path, or to random:SEED for an untrained one")
 
 // Open returns the model a config names: a checkpoint path, "random:SEED"
@@ -27,7 +63,7 @@ func Open(spec string, be nn.Backend, vocab int) (*Model, error) {
 	var err error
 	switch {
 	case spec == "":
-		return nil, ErrNoDefault
+		m, err = Default(be)
 	case strings.HasPrefix(spec, "random:"):
 		seed, perr := strconv.ParseUint(strings.TrimPrefix(spec, "random:"), 10, 64)
 		if perr != nil {

@@ -38,11 +38,12 @@ type Progress struct {
 
 // SFT is a supervised run.
 type SFT struct {
-	cfg  SFTConfig
-	m    *model.Model
-	d    data
-	step int
-	out  string
+	cfg     SFTConfig
+	m       *model.Model
+	d       data
+	step    int
+	out     string
+	elapsed time.Duration // training time so far, across resumes
 }
 
 // NewSFT starts a run writing into the folder out: from cfg.Init's weights,
@@ -124,6 +125,9 @@ func ResumeSFT(path string, be nn.Backend, cb *vq.Codebook, out string) (*SFT, e
 		return nil, err
 	}
 	s.step = step
+	if secs, err := strconv.ParseFloat(f.Metadata["elapsed_s"], 64); err == nil {
+		s.elapsed = time.Duration(secs * float64(time.Second))
+	}
 	return s, nil
 }
 
@@ -149,7 +153,8 @@ func (s *SFT) learningRate(step int) float64 {
 // Run trains until the configured number of steps, checkpointing every
 // checkpoint_every steps, at the end, and when ctx is cancelled.
 func (s *SFT) Run(ctx context.Context, progress func(Progress)) error {
-	began, startStep, tokens := time.Now(), s.step, 0
+	began, startStep, tokens, before := time.Now(), s.step, 0, s.elapsed
+	defer func() { s.elapsed = before + time.Since(began) }()
 	for s.step < s.cfg.Steps {
 		if err := ctx.Err(); err != nil {
 			if _, cerr := s.Checkpoint(); cerr != nil {
@@ -173,6 +178,7 @@ func (s *SFT) Run(ctx context.Context, progress func(Progress)) error {
 		s.step++
 		tokens += b.tokens
 		elapsed := time.Since(began)
+		s.elapsed = before + elapsed
 		p := Progress{Step: s.step, Steps: s.cfg.Steps, Loss: img + txt, ImageLoss: img, TextLoss: txt, GradNorm: norm, LR: lr,
 			TokensPerSec: float64(tokens) / elapsed.Seconds(),
 			ETA:          time.Duration(float64(elapsed) / float64(s.step-startStep) * float64(s.cfg.Steps-s.step))}
@@ -195,7 +201,8 @@ func (s *SFT) Checkpoint() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	meta := map[string]string{"train": string(cfg), "step": strconv.Itoa(s.step), "vocab_hash": s.d.vocab.Hash()}
+	meta := map[string]string{"train": string(cfg), "step": strconv.Itoa(s.step), "vocab_hash": s.d.vocab.Hash(),
+		"elapsed_s": strconv.FormatFloat(s.elapsed.Seconds(), 'f', 0, 64)}
 	if err := s.m.Save(filepath.Join(s.out, ModelFile), safetensors.F32, meta); err != nil {
 		return "", err
 	}

@@ -72,7 +72,7 @@ ROWS = [("sgemm %d (GFLOP/s)" % n, "sgemm%d" % n, "BenchmarkSgemm/%d" % n, "GFLO
 # The SFT step: the default SFT model (4 layers), 32 thinkedit sequences of
 # 140 tokens, every other output position ([62, 98) and [100, 140)) masked,
 # weighted cross-entropy, backward, gradient clipping at 1, AdamW.
-TRAIN = dict(MODEL, layers=4, vocab=386, max_len=140)
+TRAIN = dict(MODEL, layers=4, vocab=388, max_len=140)
 TRAIN_B, TRAIN_T = 32, 140
 
 
