@@ -20,6 +20,7 @@ type Model struct {
 	w, g   weights
 	adamM  nn.Buf // optimiser moments, allocated on the first Step
 	adamV  nn.Buf
+	stack  *Stack
 	act    *activations
 }
 
@@ -27,10 +28,6 @@ type Model struct {
 type weights struct {
 	wte, lnF, head nn.Buf
 	blocks         []block
-}
-
-type block struct {
-	attnNorm, wq, wk, wv, wo, ffNorm, wGate, wUp, wDown nn.Buf
 }
 
 // New makes a model with all weights zero; see Init and Load.
@@ -42,6 +39,7 @@ func New(cfg Config, be nn.Backend) (*Model, error) {
 	n := cfg.Params()
 	m.params, m.grads = be.Alloc(n), be.Alloc(n)
 	m.w, m.g = m.views(m.params), m.views(m.grads)
+	m.stack = &Stack{cfg: cfg, be: be, w: m.w.blocks, g: m.g.blocks}
 	return m, nil
 }
 
@@ -50,12 +48,7 @@ func (m *Model) views(flat nn.Buf) weights {
 	for _, t := range m.specs {
 		byName[t.name] = m.be.Slice(flat, t.offset, t.size())
 	}
-	w := weights{wte: byName["wte"], lnF: byName["ln_f"], head: byName["head"]}
-	for i := range m.Layers {
-		b := func(n string) nn.Buf { return byName[blockName(i, n)] }
-		w.blocks = append(w.blocks, block{b(attnNorm), b(wq), b(wk), b(wv), b(wo), b(ffNorm), b(wGate), b(wUp), b(wDown)})
-	}
-	return w
+	return weights{wte: byName["wte"], lnF: byName["ln_f"], head: byName["head"], blocks: blocks(byName, "", m.Layers)}
 }
 
 // Backend is the backend the model runs on.
@@ -78,51 +71,27 @@ func (m *Model) Init(seed uint64) {
 	m.be.Upload(m.params, host)
 }
 
-// activations hold what the backward pass needs, sized for one batch shape.
+// activations hold what the head's backward needs, for one batch shape;
+// the stack keeps its own.
 type activations struct {
 	batch, seq, nsel int
 	ids, sel         []int32
-	x                []nn.Buf // input of each layer, then the final residual
-	layers           []layerActs
+	emb, out         nn.Buf // the embeddings; the stack's output
 	h, rstdF         nn.Buf
 	hs, logits       nn.Buf
-	// backward scratch
-	dx, dh, da, dq, dk, dv, do, df nn.Buf
-	ds, dg, du                     nn.Buf
-	dhs, dLogits                   nn.Buf
-}
-
-type layerActs struct {
-	a, q, k, v, o, xmid, f nn.Buf
-	rstd1, rstd2           nn.Buf
-	g, u, s                nn.Buf
-	probs                  nn.Buf
+	dx, dh           nn.Buf
+	dhs, dLogits     nn.Buf
 }
 
 func (m *Model) activationsFor(batch, seq, nsel int) *activations {
 	if a := m.act; a != nil && a.batch == batch && a.seq == seq && a.nsel == nsel {
 		return a
 	}
-	rows, d, f := batch*seq, m.DModel, m.MLP
-	alloc := m.be.Alloc
-	a := &activations{batch: batch, seq: seq, nsel: nsel}
-	for range m.Layers + 1 {
-		a.x = append(a.x, alloc(rows*d))
-	}
-	for range m.Layers {
-		a.layers = append(a.layers, layerActs{
-			a: alloc(rows * d), q: alloc(rows * d), k: alloc(rows * d), v: alloc(rows * d),
-			o: alloc(rows * d), xmid: alloc(rows * d), f: alloc(rows * d),
-			rstd1: alloc(rows), rstd2: alloc(rows),
-			g: alloc(rows * f), u: alloc(rows * f), s: alloc(rows * f),
-			probs: alloc(batch * m.Heads * seq * seq),
-		})
-	}
-	a.h, a.rstdF = alloc(rows*d), alloc(rows)
-	a.hs, a.logits = alloc(nsel*d), alloc(nsel*m.Vocab)
-	a.dx, a.dh, a.da, a.dq, a.dk, a.dv, a.do, a.df = alloc(rows*d), alloc(rows*d), alloc(rows*d), alloc(rows*d), alloc(rows*d), alloc(rows*d), alloc(rows*d), alloc(rows*d)
-	a.ds, a.dg, a.du = alloc(rows*f), alloc(rows*f), alloc(rows*f)
-	a.dhs, a.dLogits = alloc(nsel*d), alloc(nsel*m.Vocab)
+	rows, d, alloc := batch*seq, m.DModel, m.be.Alloc
+	a := &activations{batch: batch, seq: seq, nsel: nsel,
+		emb: alloc(rows * d), h: alloc(rows * d), rstdF: alloc(rows),
+		hs: alloc(nsel * d), logits: alloc(nsel * m.Vocab),
+		dx: alloc(rows * d), dh: alloc(rows * d), dhs: alloc(nsel * d), dLogits: alloc(nsel * m.Vocab)}
 	m.act = a
 	return a
 }
@@ -159,28 +128,10 @@ func (m *Model) Forward(ids []int32, batch, seq int, sel []int32) (nn.Buf, error
 	}
 	be, a := m.be, m.activationsFor(batch, seq, len(sel))
 	a.ids, a.sel = append(a.ids[:0], ids...), append(a.sel[:0], sel...)
-	rows, d, f, hd := batch*seq, m.DModel, m.MLP, m.HeadDim()
-	eps := float32(m.NormEps)
-	be.Embed(a.x[0], m.w.wte, ids, d)
-	for l, w := range m.w.blocks {
-		la, x := &a.layers[l], a.x[l]
-		be.RMSNorm(la.a, la.rstd1, x, w.attnNorm, rows, d, eps)
-		be.MatMul(la.q, la.a, w.wq, rows, d, d, false, true, 1, 0)
-		be.MatMul(la.k, la.a, w.wk, rows, d, d, false, true, 1, 0)
-		be.MatMul(la.v, la.a, w.wv, rows, d, d, false, true, 1, 0)
-		be.RoPE(la.q, batch, seq, m.Heads, hd, m.RopeTheta, false)
-		be.RoPE(la.k, batch, seq, m.Heads, hd, m.RopeTheta, false)
-		be.Attention(la.o, la.probs, la.q, la.k, la.v, batch, seq, m.Heads, hd)
-		be.Copy(la.xmid, x)
-		be.MatMul(la.xmid, la.o, w.wo, rows, d, d, false, true, 1, 1)
-		be.RMSNorm(la.f, la.rstd2, la.xmid, w.ffNorm, rows, d, eps)
-		be.MatMul(la.g, la.f, w.wGate, rows, f, d, false, true, 1, 0)
-		be.MatMul(la.u, la.f, w.wUp, rows, f, d, false, true, 1, 0)
-		be.SwiGLU(la.s, la.g, la.u)
-		be.Copy(a.x[l+1], la.xmid)
-		be.MatMul(a.x[l+1], la.s, w.wDown, rows, d, f, false, true, 1, 1)
-	}
-	be.RMSNorm(a.h, a.rstdF, a.x[m.Layers], m.w.lnF, rows, d, eps)
+	rows, d := batch*seq, m.DModel
+	be.Embed(a.emb, m.w.wte, ids, d)
+	a.out = m.stack.Forward(a.emb, batch, seq)
+	be.RMSNorm(a.h, a.rstdF, a.out, m.w.lnF, rows, d, float32(m.NormEps))
 	be.Gather(a.hs, a.h, sel, d)
 	be.MatMul(a.logits, a.hs, m.w.head, len(sel), m.Vocab, d, false, true, 1, 0)
 	return a.logits, nil
@@ -190,38 +141,13 @@ func (m *Model) Forward(ids []int32, batch, seq int, sel []int32) (nn.Buf, error
 // gradient of the loss with respect to the last Forward's logits.
 func (m *Model) Backward(dLogits nn.Buf) {
 	be, a := m.be, m.act
-	rows, d, f, hd, n := a.batch*a.seq, m.DModel, m.MLP, m.HeadDim(), a.nsel
+	rows, d, n := a.batch*a.seq, m.DModel, a.nsel
 	be.MatMul(m.g.head, dLogits, a.hs, m.Vocab, d, n, true, false, 1, 1)
 	be.MatMul(a.dhs, dLogits, m.w.head, n, d, m.Vocab, false, false, 1, 0)
 	be.Scatter(a.dh, a.dhs, a.sel, d)
 	be.Zero(a.dx)
-	be.RMSNormBackward(a.dx, m.g.lnF, a.dh, a.x[m.Layers], m.w.lnF, a.rstdF, rows, d)
-	for l := m.Layers - 1; l >= 0; l-- {
-		la, w, g := &a.layers[l], m.w.blocks[l], m.g.blocks[l]
-		// x[l+1] = xmid + swiglu(f)·w_downᵀ; dx is d x[l+1] and passes to xmid.
-		be.MatMul(g.wDown, a.dx, la.s, d, f, rows, true, false, 1, 1)
-		be.MatMul(a.ds, a.dx, w.wDown, rows, f, d, false, false, 1, 0)
-		be.SwiGLUBackward(a.dg, a.du, a.ds, la.g, la.u)
-		be.MatMul(g.wGate, a.dg, la.f, f, d, rows, true, false, 1, 1)
-		be.MatMul(g.wUp, a.du, la.f, f, d, rows, true, false, 1, 1)
-		be.MatMul(a.df, a.dg, w.wGate, rows, d, f, false, false, 1, 0)
-		be.MatMul(a.df, a.du, w.wUp, rows, d, f, false, false, 1, 1)
-		be.RMSNormBackward(a.dx, g.ffNorm, a.df, la.xmid, w.ffNorm, la.rstd2, rows, d)
-		// xmid = x[l] + attention·woᵀ; dx is now d xmid and passes to x[l].
-		be.MatMul(g.wo, a.dx, la.o, d, d, rows, true, false, 1, 1)
-		be.MatMul(a.do, a.dx, w.wo, rows, d, d, false, false, 1, 0)
-		be.AttentionBackward(a.dq, a.dk, a.dv, a.do, la.q, la.k, la.v, la.probs, a.batch, a.seq, m.Heads, hd)
-		be.RoPE(a.dq, a.batch, a.seq, m.Heads, hd, m.RopeTheta, true)
-		be.RoPE(a.dk, a.batch, a.seq, m.Heads, hd, m.RopeTheta, true)
-		be.MatMul(g.wq, a.dq, la.a, d, d, rows, true, false, 1, 1)
-		be.MatMul(g.wk, a.dk, la.a, d, d, rows, true, false, 1, 1)
-		be.MatMul(g.wv, a.dv, la.a, d, d, rows, true, false, 1, 1)
-		be.MatMul(a.da, a.dq, w.wq, rows, d, d, false, false, 1, 0)
-		be.MatMul(a.da, a.dk, w.wk, rows, d, d, false, false, 1, 1)
-		be.MatMul(a.da, a.dv, w.wv, rows, d, d, false, false, 1, 1)
-		be.RMSNormBackward(a.dx, g.attnNorm, a.da, a.x[l], w.attnNorm, la.rstd1, rows, d)
-	}
-	be.EmbedBackward(m.g.wte, a.dx, a.ids, d)
+	be.RMSNormBackward(a.dx, m.g.lnF, a.dh, a.out, m.w.lnF, a.rstdF, rows, d)
+	be.EmbedBackward(m.g.wte, m.stack.Backward(a.dx), a.ids, d)
 }
 
 // Loss runs forward, the weighted cross-entropy Σ w_j·CE(logits_j, t_j)
