@@ -2,10 +2,13 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"testing"
 
+	"parascope/engine/model"
+	"parascope/engine/nn"
 	"parascope/engine/sample"
 	"parascope/engine/token"
 	"parascope/engine/vq"
@@ -100,5 +103,50 @@ func TestOracleScoresFullMarks(t *testing.T) {
 	}
 	if results[0].Text != cases[0].Reasoning {
 		t.Fatalf("text %q, want %q", results[0].Text, cases[0].Reasoning)
+	}
+}
+
+func TestDeterministic(t *testing.T) {
+	cb := vq.Default()
+	v := token.New(cb.K())
+	m, err := model.Open("random:2", nn.CPU{}, v.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := sample.Defaults()
+	cfg.Steps = 4
+	cases := Suite(DefaultSeed, 4)
+	a, ra, _ := Run(context.Background(), sample.FromModel(m), v, cb, cfg, cases, nil)
+	b, rb, _ := Run(context.Background(), sample.FromModel(m), v, cb, cfg, cases, nil)
+	if !reflect.DeepEqual(a, b) || !reflect.DeepEqual(ra, rb) {
+		t.Fatal("two runs of the same model, seed and config differ")
+	}
+}
+
+// The quality bar of the embedded default model, on held-out cases in
+// parallel mode with the default settings (issue: SFT and the default
+// model). It runs whenever a model is embedded (engine/model/weights).
+func TestEmbeddedModelQuality(t *testing.T) {
+	m, err := model.Default(nn.CPU{})
+	if errors.Is(err, model.ErrNoDefault) {
+		t.Skip("no model is embedded in this build (engine/model/weights/default.safetensors)")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb := vq.Default()
+	v := token.New(cb.K())
+	r, _, err := Run(context.Background(), sample.FromModel(m), v, cb, sample.Defaults(), Suite(7777, 30), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%+v", r.Metrics)
+	for name, bar := range map[string][2]float64{
+		"output_alignment": {r.OutputAlignment, 80}, "image_alignment": {r.ImageAlignment, 80},
+		"text_alignment": {r.TextAlignment, 80}, "text_quality": {r.TextQuality, 90},
+	} {
+		if bar[0] < bar[1] {
+			t.Errorf("%s = %.1f, the bar is %.0f", name, bar[0], bar[1])
+		}
 	}
 }
