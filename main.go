@@ -664,7 +664,7 @@ func runSample(args []string) error {
 			stepErr = err
 			break
 		}
-		line := fmt.Sprintf("step %2d/%d  image %2d/%d  %s", f.Step, st.Steps(), f.Image.Actual, f.Image.Total, maskedText(f, vocab))
+		line := fmt.Sprintf("step %2d/%d  image %2d/%d  %s", f.Step, st.Steps(), f.Image.Actual, f.Image.Total, f.MaskedText(vocab, "___"))
 		if live {
 			fmt.Printf("\r\x1b[K%s", truncate(line, 120))
 		} else {
@@ -933,7 +933,7 @@ func runReplay(args []string) error {
 			Input:  input, Frames: frames, Steps: h.Steps, Preview: *preview, Color: *colors})
 	}
 	for _, fr := range frames {
-		fmt.Printf("step %2d/%d  image %2d/%d  %s\n", fr.Step, h.Steps, fr.Image.Actual, fr.Image.Total, maskedText(fr, vocab))
+		fmt.Printf("step %2d/%d  image %2d/%d  %s\n", fr.Step, h.Steps, fr.Image.Actual, fr.Image.Total, fr.MaskedText(vocab, "___"))
 	}
 	if *textPath != "" {
 		if err := atomicfile.WriteFile(*textPath, []byte(frames[len(frames)-1].Reasoning(vocab)+"\n")); err != nil {
@@ -957,17 +957,6 @@ func parseSteps(s string, last int) ([]int, error) {
 		out = append(out, n)
 	}
 	return out, nil
-}
-
-// maskedText is the reasoning as it stands, masked words as ___.
-func maskedText(f sample.Frame, v *token.Vocab) string {
-	words := f.Words(v)
-	for i, w := range words {
-		if w == v.Name(token.Mask) {
-			words[i] = "___"
-		}
-	}
-	return strings.Join(words, " ")
 }
 
 func truncate(s string, n int) string {

@@ -8,7 +8,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"parascope/engine/sample"
-	"parascope/engine/token"
 	"parascope/viz"
 )
 
@@ -118,7 +117,7 @@ func (a *app) compareView(lines []string) {
 		if err == nil {
 			out = append(out, viz.HalfBlocks(img, 2*rows, rows, a.blockProfile())...)
 		}
-		out = append(out, wrap(strings.Fields(maskedWords(f, a.o.Vocab)), half)...)
+		out = append(out, wrap(strings.Fields(f.MaskedText(a.o.Vocab, "···")), half)...)
 		return out
 	}
 	left, right := col(a.frames, a.cfg.Mode), col(a.cmp.frames, otherMode(a.cfg.Mode))
@@ -152,15 +151,4 @@ func wrap(words []string, width int) []string {
 		out = append(out, line)
 	}
 	return out
-}
-
-// maskedWords is the reasoning as it stands, masked positions as ···.
-func maskedWords(f sample.Frame, v *token.Vocab) string {
-	words := f.Words(v)
-	for i, w := range words {
-		if w == v.Name(token.Mask) {
-			words[i] = "···"
-		}
-	}
-	return strings.Join(words, " ")
 }

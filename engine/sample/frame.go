@@ -79,3 +79,15 @@ func (f Frame) Words(v *token.Vocab) []string {
 
 // Reasoning is the text as it stands: the words before the end token.
 func (f Frame) Reasoning(v *token.Vocab) string { return strings.Join(f.Words(v), " ") }
+
+// MaskedText is the reasoning as it stands, each masked position shown as
+// placeholder.
+func (f Frame) MaskedText(v *token.Vocab, placeholder string) string {
+	words := f.Words(v)
+	for i, w := range words {
+		if w == v.Name(token.Mask) {
+			words[i] = placeholder
+		}
+	}
+	return strings.Join(words, " ")
+}
