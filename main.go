@@ -105,12 +105,6 @@ type usageError struct{ msg string }
 
 func (u usageError) Error() string { return u.msg }
 
-func notYet(name string) func([]string) error {
-	return func([]string) error {
-		return fmt.Errorf("%s: not available in this version yet", name)
-	}
-}
-
 // parseFlags parses flags that may come before or after the positional
 // arguments and returns the positionals.
 func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {

@@ -194,11 +194,12 @@ func (a *app) textPanel(f sample.Frame, l layout) []string {
 		line, width = nil, 0
 	}
 	for i, id := range f.TextTokens() {
+		if id == token.EOS || id == token.Pad {
+			break // the text ends here; what follows is padding
+		}
 		o := sample.ImageTokens + i
 		var word, styled string
 		switch {
-		case id == token.EOS || id == token.Pad:
-			i = len(f.TextTokens())
 		case id == token.Mask:
 			word = "···"
 			styled = maskStyle.Render(word)
@@ -215,9 +216,6 @@ func (a *app) textPanel(f sample.Frame, l layout) []string {
 				st = st.Foreground(ageColour(float64(f.Step-at) / float64(max(a.total, 1))))
 			}
 			styled = st.Render(word)
-		}
-		if word == "" {
-			break
 		}
 		if width+len([]rune(word))+1 > l.textWidth && len(line) > 0 {
 			flush()

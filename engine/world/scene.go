@@ -88,23 +88,6 @@ func (s Scene) sorted() Scene {
 	return Scene{Objects: objs}
 }
 
-// with returns a copy of the scene with cell c holding o (or emptied when
-// o is nil), in cell order.
-func (s Scene) with(c Cell, o *Object) Scene {
-	var out []Object
-	for _, p := range s.Objects {
-		if p.Cell != c {
-			out = append(out, p)
-		}
-	}
-	if o != nil {
-		p := *o
-		p.Cell = c
-		out = append(out, p)
-	}
-	return Scene{Objects: out}.sorted()
-}
-
 // Covers reports whether the pixel at (x, y) of a cell, in cell-local
 // coordinates, belongs to a shape of the given size. All shapes are
 // centred in the cell and symmetric left to right.
