@@ -33,17 +33,13 @@ func (m *Model) Save(path, dtype string, meta map[string]string) error {
 // File returns the weights as a safetensors file, the config and meta in
 // its metadata; callers may add tensors of their own before writing it.
 func (m *Model) File(meta map[string]string) (*safetensors.File, error) {
-	host := m.Weights()
 	cfg, err := json.Marshal(m.Config)
 	if err != nil {
 		return nil, err
 	}
-	f := &safetensors.File{Metadata: map[string]string{}}
+	f := &safetensors.File{Metadata: map[string]string{}, Tensors: m.tensors()}
 	maps.Copy(f.Metadata, meta)
 	f.Metadata[metaConfig] = string(cfg)
-	for _, t := range m.specs {
-		f.Tensors = append(f.Tensors, safetensors.Tensor{Name: t.name, Shape: t.shape, Data: host[t.offset : t.offset+t.size()]})
-	}
 	return f, nil
 }
 
@@ -80,7 +76,7 @@ func FromFile(f *safetensors.File, be nn.Backend) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := m.setWeights(tensorsByName(f.Tensors)); err != nil {
+	if err := m.setTensors(tensorsByName(f.Tensors)); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -92,28 +88,6 @@ func tensorsByName(ts []safetensors.Tensor) map[string]safetensors.Tensor {
 		out[t.Name] = t
 	}
 	return out
-}
-
-// setWeights uploads named tensors; every weight must be there with its
-// exact shape, and nothing else may be.
-func (m *Model) setWeights(byName map[string]safetensors.Tensor) error {
-	host := make([]float32, m.Params())
-	for _, t := range m.specs {
-		src, ok := byName[t.name]
-		if !ok {
-			return fmt.Errorf("tensor %q is missing", t.name)
-		}
-		if !slices.Equal(src.Shape, t.shape) {
-			return fmt.Errorf("tensor %q has shape %v, the config needs %v", t.name, src.Shape, t.shape)
-		}
-		copy(host[t.offset:], src.Data)
-		delete(byName, t.name)
-	}
-	if len(byName) > 0 {
-		return fmt.Errorf("tensor %q is not part of the model", slices.Sorted(maps.Keys(byName))[0])
-	}
-	m.be.Upload(m.params, host)
-	return nil
 }
 
 // ---- LLaDA / MMaDA checkpoints ---------------------------------------------
@@ -207,7 +181,7 @@ func loadLLaDA(dir string, be nn.Backend) (*Model, error) {
 	if _, ok := byName["head"]; !ok && lc.WeightTying {
 		byName["head"] = byName["wte"]
 	}
-	if err := m.setWeights(byName); err != nil {
+	if err := m.setTensors(byName); err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
 	return m, nil

@@ -2,22 +2,6 @@ package model
 
 import "fmt"
 
-// tensorSpec is one named weight tensor inside the flat buffer.
-type tensorSpec struct {
-	name   string
-	shape  []int
-	offset int
-	decay  bool // weight decay applies to matrices, not to norm gains
-}
-
-func (t tensorSpec) size() int {
-	n := 1
-	for _, d := range t.shape {
-		n *= d
-	}
-	return n
-}
-
 // Names of the per-layer tensors, in buffer order.
 const (
 	attnNorm = "attn_norm"
@@ -33,32 +17,32 @@ const (
 
 func blockName(i int, n string) string { return fmt.Sprintf("blocks.%d.%s", i, n) }
 
-// layout lists every tensor with its offset: wte, the blocks, ln_f, head.
-// Linear weights are [out, in], as PyTorch stores them.
-func (c Config) layout() []tensorSpec {
+// layout lists every tensor in buffer order: wte, the blocks, ln_f,
+// head. Linear weights are [out, in], as PyTorch stores them.
+func (c Config) layout() []Param {
+	out := []Param{{"wte", []int{c.Vocab, c.DModel}, true}}
+	out = append(out, BlockParams(c, "")...)
+	return append(out, Param{"ln_f", []int{c.DModel}, false}, Param{"head", []int{c.Vocab, c.DModel}, true})
+}
+
+// BlockParams lists the tensors of a stack of c.Layers blocks of c's
+// shape, named prefix+"blocks.{i}.…".
+func BlockParams(c Config, prefix string) []Param {
 	d, f := c.DModel, c.MLP
-	var ts []tensorSpec
-	add := func(name string, decay bool, shape ...int) {
-		off := 0
-		if len(ts) > 0 {
-			last := ts[len(ts)-1]
-			off = last.offset + last.size()
-		}
-		ts = append(ts, tensorSpec{name, shape, off, decay})
-	}
-	add("wte", true, c.Vocab, d)
+	var out []Param
 	for i := range c.Layers {
-		add(blockName(i, attnNorm), false, d)
-		add(blockName(i, wq), true, d, d)
-		add(blockName(i, wk), true, d, d)
-		add(blockName(i, wv), true, d, d)
-		add(blockName(i, wo), true, d, d)
-		add(blockName(i, ffNorm), false, d)
-		add(blockName(i, wGate), true, f, d)
-		add(blockName(i, wUp), true, f, d)
-		add(blockName(i, wDown), true, d, f)
+		n := func(s string) string { return prefix + blockName(i, s) }
+		out = append(out,
+			Param{n(attnNorm), []int{d}, false},
+			Param{n(wq), []int{d, d}, true},
+			Param{n(wk), []int{d, d}, true},
+			Param{n(wv), []int{d, d}, true},
+			Param{n(wo), []int{d, d}, true},
+			Param{n(ffNorm), []int{d}, false},
+			Param{n(wGate), []int{f, d}, true},
+			Param{n(wUp), []int{f, d}, true},
+			Param{n(wDown), []int{d, f}, true},
+		)
 	}
-	add("ln_f", false, d)
-	add("head", true, c.Vocab, d)
-	return ts
+	return out
 }

@@ -3,7 +3,6 @@ package model
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 
 	"gorgonia.org/tensor"
 
@@ -13,21 +12,16 @@ import (
 // Model is the mask predictor on a backend.
 type Model struct {
 	Config
-	be     nn.Backend
-	specs  []tensorSpec
-	params nn.Buf // every weight, in layout order
-	grads  nn.Buf // same layout
-	w, g   weights
-	adamM  nn.Buf // optimiser moments, allocated on the first Step
-	adamV  nn.Buf
-	stack  *Stack
-	act    *activations
+	*ParamSet
+	be    nn.Backend
+	w, g  head // the embedding and head, weights and gradients
+	stack *Stack
+	act   *activations
 }
 
-// weights are named views into a flat buffer.
-type weights struct {
+// head holds the views outside the blocks.
+type head struct {
 	wte, lnF, head nn.Buf
-	blocks         []block
 }
 
 // New makes a model with all weights zero; see Init and Load.
@@ -35,41 +29,18 @@ func New(cfg Config, be nn.Backend) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("model config: %w", err)
 	}
-	m := &Model{Config: cfg, be: be, specs: cfg.layout()}
-	n := cfg.Params()
-	m.params, m.grads = be.Alloc(n), be.Alloc(n)
-	m.w, m.g = m.views(m.params), m.views(m.grads)
-	m.stack = &Stack{cfg: cfg, be: be, w: m.w.blocks, g: m.g.blocks}
+	ps := NewParamSet(be, cfg.layout())
+	m := &Model{Config: cfg, ParamSet: ps, be: be, stack: NewStack(cfg, ps, ""),
+		w: head{ps.View("wte"), ps.View("ln_f"), ps.View("head")},
+		g: head{ps.Grad("wte"), ps.Grad("ln_f"), ps.Grad("head")}}
 	return m, nil
-}
-
-func (m *Model) views(flat nn.Buf) weights {
-	byName := map[string]nn.Buf{}
-	for _, t := range m.specs {
-		byName[t.name] = m.be.Slice(flat, t.offset, t.size())
-	}
-	return weights{wte: byName["wte"], lnF: byName["ln_f"], head: byName["head"], blocks: blocks(byName, "", m.Layers)}
 }
 
 // Backend is the backend the model runs on.
 func (m *Model) Backend() nn.Backend { return m.be }
 
 // Init draws fresh weights: matrices from N(0, 0.02²), norm gains 1.
-func (m *Model) Init(seed uint64) {
-	r := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
-	host := make([]float32, m.Params())
-	for _, t := range m.specs {
-		v := host[t.offset : t.offset+t.size()]
-		for i := range v {
-			if t.decay {
-				v[i] = float32(r.NormFloat64() * 0.02)
-			} else {
-				v[i] = 1
-			}
-		}
-	}
-	m.be.Upload(m.params, host)
-}
+func (m *Model) Init(seed uint64) { m.ParamSet.Init(seed, 0.02) }
 
 // activations hold what the head's backward needs, for one batch shape;
 // the stack keeps its own.
@@ -188,35 +159,6 @@ func (m *Model) LossSplit(ids []int32, batch, seq int, sel, targets []int32, wei
 	return first, second, nil
 }
 
-// ClipGradients scales the gradients down so their global norm is at most
-// maxNorm, and returns the norm before clipping.
-func (m *Model) ClipGradients(maxNorm float64) float64 {
-	norm := math.Sqrt(m.be.SumSquares(m.grads))
-	if norm > maxNorm && maxNorm > 0 {
-		m.be.Scale(m.grads, float32(maxNorm/norm))
-	}
-	return norm
-}
-
-// ZeroGrad clears the gradients.
-func (m *Model) ZeroGrad() { m.be.Zero(m.grads) }
-
-// Step applies one AdamW update to every weight; norm gains get no
-// weight decay.
-func (m *Model) Step(h nn.AdamW) {
-	if m.adamM == nil {
-		m.adamM, m.adamV = m.be.Alloc(m.Params()), m.be.Alloc(m.Params())
-	}
-	for _, t := range m.specs {
-		ht := h
-		if !t.decay {
-			ht.WeightDecay = 0
-		}
-		view := func(b nn.Buf) nn.Buf { return m.be.Slice(b, t.offset, t.size()) }
-		m.be.AdamW(view(m.params), view(m.grads), view(m.adamM), view(m.adamV), ht)
-	}
-}
-
 // Logits runs Forward and returns the logits on the host as a shaped
 // (len(sel), Vocab) tensor: the form the sampler and other callers outside
 // the engine's hot loops consume.
@@ -225,38 +167,7 @@ func (m *Model) Logits(ids []int32, batch, seq int, sel []int32) (*tensor.Dense,
 	if err != nil {
 		return nil, err
 	}
-	return tensor.New(tensor.WithShape(len(sel), m.Vocab), tensor.WithBacking(m.host(buf))), nil
-}
-
-// Moments returns host copies of AdamW's first and second moments (nil
-// before the first Step).
-func (m *Model) Moments() (first, second []float32) {
-	if m.adamM == nil {
-		return nil, nil
-	}
-	return m.host(m.adamM), m.host(m.adamV)
-}
-
-// SetMoments restores AdamW's moments, to resume training exactly.
-func (m *Model) SetMoments(first, second []float32) {
-	if m.adamM == nil {
-		m.adamM, m.adamV = m.be.Alloc(m.Params()), m.be.Alloc(m.Params())
-	}
-	m.be.Upload(m.adamM, first)
-	m.be.Upload(m.adamV, second)
-}
-
-// Weights returns a host copy of every weight, in layout order.
-func (m *Model) Weights() []float32 { return m.host(m.params) }
-
-// Gradients returns a host copy of the gradients, in layout order.
-func (m *Model) Gradients() []float32 { return m.host(m.grads) }
-
-// SetWeights uploads weights in layout order.
-func (m *Model) SetWeights(w []float32) { m.be.Upload(m.params, w) }
-
-func (m *Model) host(b nn.Buf) []float32 {
-	out := make([]float32, b.Len())
-	m.be.Download(out, b)
-	return out
+	host := make([]float32, buf.Len())
+	m.be.Download(host, buf)
+	return tensor.New(tensor.WithShape(len(sel), m.Vocab), tensor.WithBacking(host)), nil
 }

@@ -127,7 +127,7 @@ func TestCheckpointRoundTrip(t *testing.T) {
 	m, _ := New(tiny, nn.CPU{})
 	m.Init(5)
 	dir := t.TempDir()
-	want := download(m.be, m.params)
+	want := m.Weights()
 	for _, dtype := range []string{safetensors.F32, safetensors.BF16} {
 		path := filepath.Join(dir, "m-"+dtype+".safetensors")
 		if err := m.Save(path, dtype, map[string]string{"note": "test"}); err != nil {
@@ -144,7 +144,7 @@ func TestCheckpointRoundTrip(t *testing.T) {
 		if dtype == safetensors.BF16 {
 			tol = 0.004 * 0.1 // bf16 keeps 8 bits of mantissa; weights are below 0.1
 		}
-		if d := maxAbsDiff(download(back.be, back.params), want); d > tol {
+		if d := maxAbsDiff(back.Weights(), want); d > tol {
 			t.Fatalf("%s: weights differ by %g", dtype, d)
 		}
 	}
@@ -209,7 +209,6 @@ func TestCheckpointRefusesBadFiles(t *testing.T) {
 func TestLoadLLaDALayout(t *testing.T) {
 	m, _ := New(tiny, nn.CPU{})
 	m.Init(7)
-	host := download(m.be, m.params)
 	native := map[string]string{"wte": "model.transformer.wte.weight", "ln_f": "model.transformer.ln_f.weight", "head": "model.transformer.ff_out.weight"}
 	for long, short := range lladaNames {
 		for i := range tiny.Layers {
@@ -218,9 +217,9 @@ func TestLoadLLaDALayout(t *testing.T) {
 	}
 	var shards [2]safetensors.File
 	weightMap := map[string]string{}
-	for i, s := range m.specs {
-		name := native[s.name]
-		shards[i%2].Tensors = append(shards[i%2].Tensors, safetensors.Tensor{Name: name, Shape: s.shape, Data: host[s.offset : s.offset+s.size()]})
+	for i, s := range m.tensors() {
+		name := native[s.Name]
+		shards[i%2].Tensors = append(shards[i%2].Tensors, safetensors.Tensor{Name: name, Shape: s.Shape, Data: s.Data})
 		weightMap[name] = []string{"model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"}[i%2]
 	}
 	cfg := map[string]any{"d_model": 32, "n_heads": 4, "n_kv_heads": 4, "n_layers": 2, "mlp_hidden_size": 48,

@@ -59,11 +59,13 @@ func matchPyTorch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	host := make([]float32, m.Params())
-	for _, s := range m.specs {
-		copy(host[s.offset:], get(s.name))
+	initial := map[string]safetensors.Tensor{}
+	for _, t := range m.tensors() {
+		initial[t.Name] = safetensors.Tensor{Name: t.Name, Shape: t.Shape, Data: get(t.Name)}
 	}
-	m.be.Upload(m.params, host)
+	if err := m.setTensors(initial); err != nil {
+		t.Fatal(err)
+	}
 
 	ids, sel, targets, weights := ints("ids"), ints("sel"), ints("targets"), get("weights")
 	logits, err := m.Forward(ids, shape.B, shape.T, sel)
@@ -77,9 +79,8 @@ func matchPyTorch(t *testing.T) {
 		t.Fatal(err)
 	}
 	compare(t, "loss", []float32{float32(loss)}, get("loss"))
-	grads := download(m.be, m.grads)
-	for _, s := range m.specs {
-		compare(t, "grad."+s.name, grads[s.offset:s.offset+s.size()], get("grad."+s.name))
+	for _, g := range m.gradTensors() {
+		compare(t, "grad."+g.Name, g.Data, get("grad."+g.Name))
 	}
 
 	// Five optimiser steps; the first loss is the one above.
@@ -97,9 +98,8 @@ func matchPyTorch(t *testing.T) {
 		m.Step(h)
 	}
 	compare(t, "adamw losses", losses, wantLosses)
-	final := download(m.be, m.params)
-	for _, s := range m.specs {
-		compare(t, "final."+s.name, final[s.offset:s.offset+s.size()], get("final."+s.name))
+	for _, w := range m.tensors() {
+		compare(t, "final."+w.Name, w.Data, get("final."+w.Name))
 	}
 }
 

@@ -17,14 +17,19 @@ type block struct {
 	attnNorm, wq, wk, wv, wo, ffNorm, wGate, wUp, wDown nn.Buf
 }
 
-// blocks returns the views of layers blocks named prefix+"blocks.{i}.…".
-func blocks(byName map[string]nn.Buf, prefix string, layers int) []block {
-	var out []block
-	for i := range layers {
-		b := func(n string) nn.Buf { return byName[prefix+blockName(i, n)] }
-		out = append(out, block{b(attnNorm), b(wq), b(wk), b(wv), b(wo), b(ffNorm), b(wGate), b(wUp), b(wDown)})
+// NewStack runs the blocks named prefix+"blocks.{i}.…" (BlockParams) of a
+// parameter set, with cfg's shape.
+func NewStack(cfg Config, ps *ParamSet, prefix string) *Stack {
+	s := &Stack{cfg: cfg, be: ps.be}
+	for i := range cfg.Layers {
+		views := func(get func(string) nn.Buf) block {
+			b := func(n string) nn.Buf { return get(prefix + blockName(i, n)) }
+			return block{b(attnNorm), b(wq), b(wk), b(wv), b(wo), b(ffNorm), b(wGate), b(wUp), b(wDown)}
+		}
+		s.w = append(s.w, views(ps.View))
+		s.g = append(s.g, views(ps.Grad))
 	}
-	return out
+	return s
 }
 
 // stackActs hold what the backward pass needs, for one batch shape.

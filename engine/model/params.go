@@ -1,0 +1,179 @@
+package model
+
+import (
+	"fmt"
+	"maps"
+	"math"
+	"math/rand/v2"
+	"slices"
+
+	"parascope/engine/nn"
+	"parascope/engine/safetensors"
+)
+
+// Param describes one named weight tensor.
+type Param struct {
+	Name  string
+	Shape []int
+	Decay bool // weight decay and random init apply to matrices, not to gains
+}
+
+func (p Param) size() int {
+	n := 1
+	for _, d := range p.Shape {
+		n *= d
+	}
+	return n
+}
+
+// ParamSet is a model's weights: named tensors in one flat buffer, a
+// gradient buffer of the same layout, and AdamW's moments, so zeroing the
+// gradients is one call, the update one loop and a checkpoint one read.
+type ParamSet struct {
+	be           nn.Backend
+	params       []Param
+	offsets      []int
+	index        map[string]int
+	flat, grads  nn.Buf
+	adamM, adamV nn.Buf // allocated on the first Step
+}
+
+// NewParamSet lays the tensors out in order, all zero.
+func NewParamSet(be nn.Backend, params []Param) *ParamSet {
+	p := &ParamSet{be: be, params: params, index: map[string]int{}}
+	n := 0
+	for i, t := range params {
+		p.offsets = append(p.offsets, n)
+		p.index[t.Name] = i
+		n += t.size()
+	}
+	p.flat, p.grads = be.Alloc(n), be.Alloc(n)
+	return p
+}
+
+// Len counts the weights.
+func (p *ParamSet) Len() int { return p.flat.Len() }
+
+func (p *ParamSet) slice(b nn.Buf, name string) nn.Buf {
+	i, ok := p.index[name]
+	if !ok {
+		panic("model: no weight " + name)
+	}
+	return p.be.Slice(b, p.offsets[i], p.params[i].size())
+}
+
+// View is a weight's view into the flat buffer; Grad is its gradient's.
+func (p *ParamSet) View(name string) nn.Buf { return p.slice(p.flat, name) }
+func (p *ParamSet) Grad(name string) nn.Buf { return p.slice(p.grads, name) }
+
+// Init draws fresh weights: matrices from N(0, std²), gains 1.
+func (p *ParamSet) Init(seed uint64, std float64) {
+	r := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
+	host := make([]float32, p.Len())
+	for i, t := range p.params {
+		v := host[p.offsets[i] : p.offsets[i]+t.size()]
+		for j := range v {
+			if t.Decay {
+				v[j] = float32(r.NormFloat64() * std)
+			} else {
+				v[j] = 1
+			}
+		}
+	}
+	p.be.Upload(p.flat, host)
+}
+
+// ZeroGrad clears the gradients.
+func (p *ParamSet) ZeroGrad() { p.be.Zero(p.grads) }
+
+// ClipGradients scales the gradients down so their global norm is at most
+// maxNorm, and returns the norm before clipping.
+func (p *ParamSet) ClipGradients(maxNorm float64) float64 {
+	norm := math.Sqrt(p.be.SumSquares(p.grads))
+	if norm > maxNorm && maxNorm > 0 {
+		p.be.Scale(p.grads, float32(maxNorm/norm))
+	}
+	return norm
+}
+
+// Step applies one AdamW update to every weight; gains get no decay.
+func (p *ParamSet) Step(h nn.AdamW) {
+	if p.adamM == nil {
+		p.adamM, p.adamV = p.be.Alloc(p.Len()), p.be.Alloc(p.Len())
+	}
+	for _, t := range p.params {
+		ht := h
+		if !t.Decay {
+			ht.WeightDecay = 0
+		}
+		p.be.AdamW(p.slice(p.flat, t.Name), p.slice(p.grads, t.Name), p.slice(p.adamM, t.Name), p.slice(p.adamV, t.Name), ht)
+	}
+}
+
+// Moments returns host copies of AdamW's first and second moments (nil
+// before the first Step).
+func (p *ParamSet) Moments() (first, second []float32) {
+	if p.adamM == nil {
+		return nil, nil
+	}
+	return p.host(p.adamM), p.host(p.adamV)
+}
+
+// SetMoments restores AdamW's moments, to resume training exactly.
+func (p *ParamSet) SetMoments(first, second []float32) {
+	if p.adamM == nil {
+		p.adamM, p.adamV = p.be.Alloc(p.Len()), p.be.Alloc(p.Len())
+	}
+	p.be.Upload(p.adamM, first)
+	p.be.Upload(p.adamV, second)
+}
+
+// Weights returns a host copy of every weight, in layout order.
+func (p *ParamSet) Weights() []float32 { return p.host(p.flat) }
+
+// Gradients returns a host copy of the gradients, in layout order.
+func (p *ParamSet) Gradients() []float32 { return p.host(p.grads) }
+
+// SetWeights uploads weights in layout order.
+func (p *ParamSet) SetWeights(w []float32) { p.be.Upload(p.flat, w) }
+
+func (p *ParamSet) host(b nn.Buf) []float32 {
+	out := make([]float32, b.Len())
+	p.be.Download(out, b)
+	return out
+}
+
+// tensors returns the weights as named safetensors tensors, and
+// gradTensors the gradients.
+func (p *ParamSet) tensors() []safetensors.Tensor     { return p.named(p.Weights()) }
+func (p *ParamSet) gradTensors() []safetensors.Tensor { return p.named(p.Gradients()) }
+
+func (p *ParamSet) named(host []float32) []safetensors.Tensor {
+	var out []safetensors.Tensor
+	for i, t := range p.params {
+		out = append(out, safetensors.Tensor{Name: t.Name, Shape: t.Shape, Data: host[p.offsets[i] : p.offsets[i]+t.size()]})
+	}
+	return out
+}
+
+// setTensors uploads named tensors; every weight must be there with its
+// exact shape, and nothing else may be.
+func (p *ParamSet) setTensors(byName map[string]safetensors.Tensor) error {
+	host := make([]float32, p.Len())
+	for i, t := range p.params {
+		src, ok := byName[t.Name]
+		if !ok {
+			return fmt.Errorf("tensor %q is missing", t.Name)
+		}
+		if !slices.Equal(src.Shape, t.Shape) {
+			return fmt.Errorf("tensor %q has shape %v, the config needs %v", t.Name, src.Shape, t.Shape)
+		}
+		copy(host[p.offsets[i]:], src.Data)
+		delete(byName, t.Name)
+	}
+	if len(byName) > 0 {
+		return fmt.Errorf("tensor %q is not part of the model", slices.Sorted(maps.Keys(byName))[0])
+	}
+	p.be.Upload(p.flat, host)
+	return nil
+}
