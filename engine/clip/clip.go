@@ -1,0 +1,273 @@
+// Package clip is a small CLIP for ShapeWorld: an image tower over the
+// canvas's 8×8 RGB patches and a text tower over the grammar's words,
+// trained contrastively (symmetric InfoNCE) so that the cosine of their
+// embeddings says how well a text and a picture agree. Both towers are
+// the engine's transformer stack; the contrastive head, a B×B matrix, is
+// computed on the host.
+package clip
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"parascope/engine/model"
+	"parascope/engine/nn"
+	"parascope/engine/token"
+	"parascope/engine/world"
+)
+
+// Geometry of the inputs.
+const (
+	Patches  = (world.Canvas / world.PatchPx) * (world.Canvas / world.PatchPx)
+	PatchDim = world.PatchPx * world.PatchPx * 3
+	TextLen  = token.ReasoningLen + 1 // <|bos|>, then the words, padded
+)
+
+// Config fixes the towers' shape; both towers share it.
+type Config struct {
+	Layers int     `json:"layers"`
+	DModel int     `json:"d_model"`
+	Heads  int     `json:"heads"`
+	MLP    int     `json:"mlp"`
+	Embed  int     `json:"embed"` // width of the joint embedding
+	Vocab  int     `json:"vocab"` // text ids below this
+	Scale  float64 `json:"scale"` // logit scale: 1 / temperature
+}
+
+func (c Config) stack() model.Config {
+	return model.Config{Layers: c.Layers, DModel: c.DModel, Heads: c.Heads, MLP: c.MLP, Vocab: 1,
+		RopeTheta: 10000, NormEps: 1e-5, MaxLen: max(Patches, TextLen)}
+}
+
+// Validate reports a shape that cannot work.
+func (c Config) Validate() error {
+	if c.Embed < 1 || c.Vocab < 1 || c.Scale <= 0 {
+		return fmt.Errorf("clip: embed %d, vocab %d and scale %g must be positive", c.Embed, c.Vocab, c.Scale)
+	}
+	return c.stack().Validate()
+}
+
+func (c Config) params() []model.Param {
+	d := c.DModel
+	ps := []model.Param{
+		{Name: "vision.patch", Shape: []int{d, PatchDim}, Decay: true},
+		{Name: "vision.pos", Shape: []int{Patches, d}, Decay: true},
+	}
+	ps = append(ps, model.BlockParams(c.stack(), "vision.")...)
+	ps = append(ps,
+		model.Param{Name: "vision.ln", Shape: []int{d}},
+		model.Param{Name: "vision.proj", Shape: []int{c.Embed, d}, Decay: true},
+		model.Param{Name: "text.wte", Shape: []int{c.Vocab, d}, Decay: true},
+	)
+	ps = append(ps, model.BlockParams(c.stack(), "text.")...)
+	return append(ps,
+		model.Param{Name: "text.ln", Shape: []int{d}},
+		model.Param{Name: "text.proj", Shape: []int{c.Embed, d}, Decay: true},
+	)
+}
+
+// Model is the two towers on a backend.
+type Model struct {
+	Config
+	*model.ParamSet
+	be       nn.Backend
+	vis, txt *model.Stack
+	act      *acts
+}
+
+// New makes a model with zero weights; see Init.
+func New(cfg Config, be nn.Backend) (*Model, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	ps := model.NewParamSet(be, cfg.params())
+	return &Model{Config: cfg, ParamSet: ps, be: be,
+		vis: model.NewStack(cfg.stack(), ps, "vision."), txt: model.NewStack(cfg.stack(), ps, "text.")}, nil
+}
+
+// Init draws fresh weights.
+func (m *Model) Init(seed uint64) { m.ParamSet.Init(seed, 0.02) }
+
+// Pair is one picture and one text as the towers read them.
+type Pair struct {
+	Patches []float32 // Patches×PatchDim: RGB in [−1, 1], 0 is the background
+	Text    []int32   // TextLen ids: <|bos|>, words, <|pad|>…
+}
+
+// acts hold one batch's activations for the backward pass.
+type acts struct {
+	n                      int
+	patches, x, ids        nn.Buf
+	textIDs                []int32
+	poolV, poolT           nn.Buf // pooling matrices, n × rows
+	visOut, txtOut         nn.Buf
+	visH, visR, txtH, txtR nn.Buf // final norms and their rstd
+	visP, txtP             nn.Buf // pooled, n × d
+	visZ, txtZ             nn.Buf // projected, n × embed
+	dZ, dP, dH, dx         nn.Buf
+	dPT, dHT, dxT          nn.Buf
+}
+
+func (m *Model) acts(n int) *acts {
+	if a := m.act; a != nil && a.n == n {
+		return a
+	}
+	d, e, alloc := m.DModel, m.Embed, m.be.Alloc
+	rv, rt := n*Patches, n*TextLen
+	a := &acts{n: n, patches: alloc(rv * PatchDim), x: alloc(rv * d), ids: nil,
+		poolV: alloc(n * rv), poolT: alloc(n * rt),
+		visH: alloc(rv * d), visR: alloc(rv), txtH: alloc(rt * d), txtR: alloc(rt),
+		visP: alloc(n * d), txtP: alloc(n * d), visZ: alloc(n * e), txtZ: alloc(n * e),
+		dZ: alloc(n * e), dP: alloc(n * d), dH: alloc(rv * d), dx: alloc(rv * d),
+		dPT: alloc(n * d), dHT: alloc(rt * d), dxT: alloc(rt * d)}
+	a.ids = alloc(rt * d) // the text tower's embeddings
+	m.act = a
+	return a
+}
+
+// encode runs both towers and returns the projected (not yet normalised)
+// embeddings on the host, n × embed each.
+func (m *Model) encode(pairs []Pair) (img, txt []float32, err error) {
+	n := len(pairs)
+	if n == 0 {
+		return nil, nil, errors.New("clip: no pairs")
+	}
+	be, a, d, e := m.be, m.acts(n), m.DModel, m.Embed
+	host := make([]float32, 0, n*Patches*PatchDim)
+	a.textIDs = a.textIDs[:0]
+	poolT := make([]float32, n*n*TextLen)
+	poolV := make([]float32, n*n*Patches)
+	for i, p := range pairs {
+		if len(p.Patches) != Patches*PatchDim || len(p.Text) != TextLen {
+			return nil, nil, fmt.Errorf("clip: pair %d has %d patch values and %d text ids, want %d and %d", i, len(p.Patches), len(p.Text), Patches*PatchDim, TextLen)
+		}
+		host = append(host, p.Patches...)
+		words := 0
+		for _, id := range p.Text {
+			if id < 0 || int(id) >= m.Vocab {
+				return nil, nil, fmt.Errorf("clip: pair %d: text id %d outside the vocabulary of %d", i, id, m.Vocab)
+			}
+			if id != token.Pad {
+				words++
+			}
+		}
+		for t, id := range p.Text {
+			if id != token.Pad {
+				poolT[i*n*TextLen+i*TextLen+t] = 1 / float32(words)
+			}
+		}
+		for t := range Patches {
+			poolV[i*n*Patches+i*Patches+t] = 1 / float32(Patches)
+		}
+		a.textIDs = append(a.textIDs, p.Text...)
+	}
+	be.Upload(a.patches, host)
+	be.Upload(a.poolV, poolV)
+	be.Upload(a.poolT, poolT)
+	eps := float32(1e-5)
+	// Vision: patches·Wᵀ + pos, the stack, a norm, mean over patches, projection.
+	be.MatMul(a.x, a.patches, m.View("vision.patch"), n*Patches, d, PatchDim, false, true, 1, 0)
+	for i := range n {
+		be.AddTo(be.Slice(a.x, i*Patches*d, Patches*d), m.View("vision.pos"))
+	}
+	a.visOut = m.vis.Forward(a.x, n, Patches)
+	be.RMSNorm(a.visH, a.visR, a.visOut, m.View("vision.ln"), n*Patches, d, eps)
+	be.MatMul(a.visP, a.poolV, a.visH, n, d, n*Patches, false, false, 1, 0)
+	be.MatMul(a.visZ, a.visP, m.View("vision.proj"), n, e, d, false, true, 1, 0)
+	// Text: embeddings, the stack, a norm, mean over the words, projection.
+	be.Embed(a.ids, m.View("text.wte"), a.textIDs, d)
+	a.txtOut = m.txt.Forward(a.ids, n, TextLen)
+	be.RMSNorm(a.txtH, a.txtR, a.txtOut, m.View("text.ln"), n*TextLen, d, eps)
+	be.MatMul(a.txtP, a.poolT, a.txtH, n, d, n*TextLen, false, false, 1, 0)
+	be.MatMul(a.txtZ, a.txtP, m.View("text.proj"), n, e, d, false, true, 1, 0)
+	img, txt = make([]float32, n*e), make([]float32, n*e)
+	be.Download(img, a.visZ)
+	be.Download(txt, a.txtZ)
+	return img, txt, nil
+}
+
+// backward takes the gradients of the projected embeddings and
+// accumulates every weight's gradient.
+func (m *Model) backward(dImg, dTxt []float32) {
+	be, a, d, e, n := m.be, m.act, m.DModel, m.Embed, m.act.n
+	// Vision.
+	be.Upload(a.dZ, dImg)
+	be.MatMul(m.Grad("vision.proj"), a.dZ, a.visP, e, d, n, true, false, 1, 1)
+	be.MatMul(a.dP, a.dZ, m.View("vision.proj"), n, d, e, false, false, 1, 0)
+	be.MatMul(a.dH, a.poolV, a.dP, n*Patches, d, n, true, false, 1, 0)
+	be.Zero(a.dx)
+	be.RMSNormBackward(a.dx, m.Grad("vision.ln"), a.dH, a.visOut, m.View("vision.ln"), a.visR, n*Patches, d)
+	dx := m.vis.Backward(a.dx)
+	for i := range n {
+		be.AddTo(m.Grad("vision.pos"), be.Slice(dx, i*Patches*d, Patches*d))
+	}
+	be.MatMul(m.Grad("vision.patch"), dx, a.patches, d, PatchDim, n*Patches, true, false, 1, 1)
+	// Text.
+	be.Upload(a.dZ, dTxt)
+	be.MatMul(m.Grad("text.proj"), a.dZ, a.txtP, e, d, n, true, false, 1, 1)
+	be.MatMul(a.dPT, a.dZ, m.View("text.proj"), n, d, e, false, false, 1, 0)
+	be.MatMul(a.dHT, a.poolT, a.dPT, n*TextLen, d, n, true, false, 1, 0)
+	be.Zero(a.dxT)
+	be.RMSNormBackward(a.dxT, m.Grad("text.ln"), a.dHT, a.txtOut, m.View("text.ln"), a.txtR, n*TextLen, d)
+	be.EmbedBackward(m.Grad("text.wte"), m.txt.Backward(a.dxT), a.textIDs, d)
+}
+
+// Loss runs both towers on a batch of matching pairs and the symmetric
+// InfoNCE loss (pair i's picture should pick text i among the batch's, and
+// the other way round), then the backward pass; gradients accumulate.
+func (m *Model) Loss(pairs []Pair) (float64, error) {
+	img, txt, err := m.encode(pairs)
+	if err != nil {
+		return 0, err
+	}
+	loss, dImg, dTxt := contrastive(img, txt, len(pairs), m.Embed, m.Scale)
+	m.backward(dImg, dTxt)
+	return loss, nil
+}
+
+// Scores returns the cosine of each pair's picture and text embeddings.
+func (m *Model) Scores(pairs []Pair) ([]float64, error) {
+	img, txt, err := m.encode(pairs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float64, len(pairs))
+	for i := range pairs {
+		zi, _ := normalize(img[i*m.Embed : (i+1)*m.Embed])
+		zt, _ := normalize(txt[i*m.Embed : (i+1)*m.Embed])
+		for k := range zi {
+			out[i] += zi[k] * zt[k]
+		}
+	}
+	return out, nil
+}
+
+// Embeddings returns the normalised picture and text embeddings, for
+// retrieval: similarity is their dot product.
+func (m *Model) Embeddings(pairs []Pair) (img, txt [][]float64, err error) {
+	pi, pt, err := m.encode(pairs)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range pairs {
+		zi, _ := normalize(pi[i*m.Embed : (i+1)*m.Embed])
+		zt, _ := normalize(pt[i*m.Embed : (i+1)*m.Embed])
+		img, txt = append(img, zi), append(txt, zt)
+	}
+	return img, txt, nil
+}
+
+// normalize returns x/|x| in float64 and |x|.
+func normalize(x []float32) ([]float64, float64) {
+	n := 0.0
+	for _, v := range x {
+		n += float64(v) * float64(v)
+	}
+	n = math.Sqrt(n)
+	out := make([]float64, len(x))
+	for i, v := range x {
+		out[i] = float64(v) / max(n, 1e-12)
+	}
+	return out, n
+}

@@ -1,0 +1,164 @@
+package clip
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"parascope/engine/nn"
+	"parascope/engine/token"
+	"parascope/engine/vq"
+	"parascope/engine/world"
+)
+
+func TestContrastiveGradient(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 1))
+	const n, e, scale = 4, 3, 7.0
+	img, txt := make([]float32, n*e), make([]float32, n*e)
+	for i := range img {
+		img[i], txt[i] = float32(r.NormFloat64()), float32(r.NormFloat64())
+	}
+	_, dImg, dTxt := contrastive(img, txt, n, e, scale)
+	const h = 1e-3
+	for _, x := range []struct {
+		v []float32
+		g []float32
+	}{{img, dImg}, {txt, dTxt}} {
+		for i := range x.v {
+			keep := x.v[i]
+			x.v[i] = keep + h
+			plus, _, _ := contrastive(img, txt, n, e, scale)
+			x.v[i] = keep - h
+			minus, _, _ := contrastive(img, txt, n, e, scale)
+			x.v[i] = keep
+			if num := (plus - minus) / (2 * h); math.Abs(num-float64(x.g[i])) > 2e-3*math.Max(1, math.Abs(num)) {
+				t.Fatalf("coordinate %d: analytic %g, numeric %g", i, x.g[i], num)
+			}
+		}
+	}
+}
+
+func tinyConfig() Config {
+	return Config{Layers: 1, DModel: 8, Heads: 2, MLP: 12, Embed: 4, Vocab: token.New(vq.Default().K()).ImageOffset(), Scale: 5}
+}
+
+func randomPairs(r *rand.Rand, n, vocab int) []Pair {
+	var out []Pair
+	for range n {
+		p := Pair{Patches: make([]float32, Patches*PatchDim), Text: make([]int32, TextLen)}
+		for i := range p.Patches {
+			p.Patches[i] = r.Float32()
+		}
+		p.Text[0] = token.BOS
+		for i := 1; i < TextLen; i++ {
+			p.Text[i] = token.Pad
+			if i < 6 {
+				p.Text[i] = int32(token.NumSpecial + r.IntN(vocab-token.NumSpecial))
+			}
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// The whole model's gradients against central differences of its loss,
+// at a sample of coordinates in every tensor.
+func TestModelGradient(t *testing.T) {
+	m, err := New(tinyConfig(), nn.CPU{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.ParamSet.Init(3, 0.3)
+	r := rand.New(rand.NewPCG(4, 4))
+	pairs := randomPairs(r, 3, m.Vocab)
+	m.ZeroGrad()
+	if _, err := m.Loss(pairs); err != nil {
+		t.Fatal(err)
+	}
+	grads := m.Gradients()
+	w := m.Weights()
+	loss := func() float64 {
+		m.SetWeights(w)
+		img, txt, err := m.encode(pairs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, _, _ := contrastive(img, txt, len(pairs), m.Embed, m.Scale)
+		return l
+	}
+	const h = 1e-2
+	checked := 0
+	for _, i := range r.Perm(len(w))[:400] {
+		if grads[i] == 0 {
+			continue // e.g. embedding rows of words not in the batch
+		}
+		keep := w[i]
+		w[i] = keep + h
+		plus := loss()
+		w[i] = keep - h
+		minus := loss()
+		w[i] = keep
+		num := (plus - minus) / (2 * h)
+		if math.Abs(num-float64(grads[i])) > 0.05*math.Abs(num)+2e-4 {
+			t.Errorf("weight %d: analytic %g, numeric %g", i, grads[i], num)
+		}
+		checked++
+	}
+	if checked < 100 {
+		t.Fatalf("only %d coordinates had a gradient", checked)
+	}
+}
+
+// A few pairs are quickly told apart: the loss falls and each picture
+// scores its own text highest.
+func TestMemorises(t *testing.T) {
+	cb := vq.Default()
+	v := token.New(cb.K())
+	cfg := tinyConfig()
+	cfg.DModel, cfg.Heads, cfg.MLP, cfg.Embed, cfg.Scale = 32, 4, 48, 16, 14
+	m, _ := New(cfg, nn.CPU{})
+	m.Init(5)
+	var pairs []Pair
+	for i := range 8 {
+		c := world.Generate(9, i, world.MixGen)
+		p, err := PairOf(world.Render(c.Target), c.Reasoning, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pairs = append(pairs, p)
+	}
+	h := nn.AdamW{LR: 3e-3, Beta1: 0.9, Beta2: 0.95, Eps: 1e-8, WeightDecay: 0}
+	var first, last float64
+	for step := 1; step <= 150; step++ {
+		m.ZeroGrad()
+		l, err := m.Loss(pairs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if step == 1 {
+			first = l
+		}
+		last = l
+		h.Step = step
+		m.Step(h)
+	}
+	if last > first/4 {
+		t.Fatalf("loss %g → %g", first, last)
+	}
+	img, txt, _ := m.Embeddings(pairs)
+	for i := range pairs {
+		best, bestScore := -1, math.Inf(-1)
+		for j := range pairs {
+			s := 0.0
+			for k := range img[i] {
+				s += img[i][k] * txt[j][k]
+			}
+			if s > bestScore {
+				best, bestScore = j, s
+			}
+		}
+		if best != i {
+			t.Errorf("picture %d picks text %d", i, best)
+		}
+	}
+}
