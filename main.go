@@ -28,6 +28,7 @@ import (
 	"parascope/engine/atomicfile"
 	"parascope/engine/bench"
 	"parascope/engine/casedir"
+	"parascope/engine/clip"
 	"parascope/engine/judge"
 	"parascope/engine/model"
 	"parascope/engine/nn"
@@ -54,7 +55,7 @@ func init() {
 	commands = []command{
 		{"world", "--seed S --n N [--task thinkgen|thinkedit|mixed] --out DIR [--sheet FILE]", "write ShapeWorld cases, one folder each", runWorld},
 		{"judge", "DIR [--json]", "score the case folders in DIR with the exact judge (ParaBench-mini metrics)", runJudge},
-		{"train", "sft --config FILE [--resume CKPT] [--out DIR] | promote MODEL | vq [flags]", "fit the model (SFT), make a trained model the embedded default, or learn the image tokenizer's codebook (pararl and clip are not available yet)", runTrain},
+		{"train", "sft|clip --config FILE [--resume CKPT] [--out DIR] | promote MODEL | vq [flags]", "fit the model (SFT) or the CLIP scorer, make a trained model the embedded default, or learn the image tokenizer's codebook (pararl is not available yet)", runTrain},
 		{"version", "", "print the version", runVersion},
 		{"sample", "[--config FILE] (--case DIR | --prompt TEXT | --instruction TEXT --input PNG) [flags]", "denoise one answer step by step and export it (trace, GIF, PNG, judge folder)", runSample},
 		{"bench", "[--model CKPT] [--mode parallel|sequential] [--cases N] [--seed S] [--config FILE] [--json]", "run ParaBench-mini: sample held-out cases and judge them", runBench},
@@ -394,7 +395,9 @@ func runTrain(args []string) error {
 		return runTrainSFT(args[1:])
 	case "promote":
 		return runPromote(args[1:])
-	case "pararl", "clip":
+	case "clip":
+		return runTrainCLIP(args[1:])
+	case "pararl":
 		return fmt.Errorf("train %s: not available in this version yet", args[0])
 	}
 	return usageError{fmt.Sprintf("train: unknown job %q (want sft or vq)", args[0])}
@@ -469,6 +472,72 @@ func runTrainSFT(args []string) error {
 		return nil
 	}
 	return err
+}
+
+func runTrainCLIP(args []string) error {
+	fs := flag.NewFlagSet("train clip", flag.ContinueOnError)
+	cfgPath := fs.String("config", "", "training config (TOML); defaults when empty")
+	resume := fs.String("resume", "", "continue the run saved in this checkpoint")
+	out := fs.String("out", "", "folder for checkpoint.safetensors and model.safetensors (default: runs/clip, or the resumed checkpoint's folder)")
+	evalN := fs.Int("eval", 300, "held-out pairs the retrieval and fact-ranking figures are measured on at the end")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return helpOK(err)
+	}
+	if len(pos) > 0 {
+		return usageError{fmt.Sprintf("train clip: unexpected argument %q", pos[0])}
+	}
+	cb := vq.Default()
+	var run *train.CLIP
+	if *resume != "" {
+		if *out == "" {
+			*out = filepath.Dir(*resume)
+		}
+		run, err = train.ResumeCLIP(*resume, nn.CPU{}, cb, *out)
+	} else {
+		cfg := train.DefaultCLIP()
+		if *cfgPath != "" {
+			if cfg, err = train.LoadCLIP(*cfgPath); err != nil {
+				return err
+			}
+		}
+		if *out == "" {
+			*out = filepath.Join("runs", "clip")
+		}
+		run, err = train.NewCLIP(cfg, nn.CPU{}, cb, *out)
+	}
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	live := isTerminal(os.Stdout)
+	err = run.Run(ctx, func(p train.Progress) {
+		line := fmt.Sprintf("%s step %d/%d  loss %.4f  |g| %.2f  lr %.2g  %.0f tokens/s  ETA %s",
+			bar(p.Step, p.Steps, 20), p.Step, p.Steps, p.Loss, p.GradNorm, p.LR, p.TokensPerSec, p.ETA.Round(time.Second))
+		switch {
+		case live:
+			fmt.Printf("\r\x1b[K%s", line)
+		case p.Step%25 == 0 || p.Checkpoint != "":
+			fmt.Println(line)
+		}
+	})
+	if live {
+		fmt.Println()
+	}
+	if errors.Is(err, context.Canceled) {
+		fmt.Printf("stopped at step %d; resume with: parascope train clip --resume %s\n", run.Step(), filepath.Join(*out, train.CheckpointFile))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	q, err := clip.Evaluate(run.Model(), token.New(cb.K()), *evalN)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("held-out: picture → text retrieval among 100, top-1 %.1f%%; true text above one with a fact changed %.1f%%\n", q.Retrieval, q.Ranking)
+	return nil
 }
 
 // runPromote makes a trained model the embedded default: its weights in

@@ -295,9 +295,12 @@ func TestExampleConfigsLoad(t *testing.T) {
 	}
 	for _, p := range paths {
 		var err error
-		if strings.HasPrefix(filepath.Base(p), "sft") {
+		switch {
+		case strings.HasPrefix(filepath.Base(p), "sft"):
 			_, err = train.LoadSFT(p)
-		} else {
+		case strings.HasPrefix(filepath.Base(p), "clip"):
+			_, err = train.LoadCLIP(p)
+		default:
 			_, err = sample.LoadConfig(p)
 		}
 		if err != nil {

@@ -36,7 +36,7 @@ const (
 // exact colours. The rest of the table is a colour cube, so a codebook
 // whose codes are not world colours is still drawn approximately.
 var gifPalette = func() color.Palette {
-	p := color.Palette{paper, inkLight, inkNew, inkHeader, maskGrey, world.Background, dim(world.Background)}
+	p := color.Palette{paper, inkLight, inkNew, inkHeader, world.MaskGrey, world.Background, dim(world.Background)}
 	for _, c := range world.Palette {
 		p = append(p, c, dim(c))
 	}
@@ -65,7 +65,7 @@ func reasoning(f sample.Frame, v *token.Vocab) []word {
 		pos := sample.ImageTokens + i
 		switch {
 		case id == token.Mask:
-			out = append(out, word{placeholder, maskGrey})
+			out = append(out, word{placeholder, world.MaskGrey})
 		case id == token.EOS || id == token.Pad:
 			return out
 		case pos < len(f.RevealedAt) && int(f.RevealedAt[pos]) == f.Step:

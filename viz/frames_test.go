@@ -128,7 +128,7 @@ func TestPictureRevealedIsScene(t *testing.T) {
 
 func TestPictureMaskedIsGrey(t *testing.T) {
 	fx := newFixture(t, 0)
-	if maskGrey == world.Background {
+	if world.MaskGrey == world.Background {
 		t.Fatal("mask grey is the background colour")
 	}
 	const p = 7
@@ -137,8 +137,8 @@ func TestPictureMaskedIsGrey(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range patchPixels(pic, p) {
-		if c != maskGrey {
-			t.Fatalf("masked patch pixel %v, want %v", c, maskGrey)
+		if c != world.MaskGrey {
+			t.Fatalf("masked patch pixel %v, want %v", c, world.MaskGrey)
 		}
 	}
 	// The other patches are untouched.
@@ -159,7 +159,7 @@ func TestPictureGuessesAreDimmed(t *testing.T) {
 	for p := range sample.ImageTokens {
 		got, truth := patchPixels(pic, p), patchPixels(fx.scene, p)
 		for i := range got {
-			if got[i] == maskGrey || got[i] == truth[i] {
+			if got[i] == world.MaskGrey || got[i] == truth[i] {
 				t.Fatalf("patch %d pixel %d = %v: want a dimmed guess (truth %v)", p, i, got[i], truth[i])
 			}
 		}
@@ -255,7 +255,7 @@ func TestAnimationDefaultsAndEmpty(t *testing.T) {
 }
 
 func TestPaletteHoldsPictureColours(t *testing.T) {
-	want := []color.RGBA{maskGrey, world.Background, dim(world.Background)}
+	want := []color.RGBA{world.MaskGrey, world.Background, dim(world.Background)}
 	for _, c := range world.Palette {
 		want = append(want, c, dim(c))
 	}

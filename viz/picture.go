@@ -8,17 +8,14 @@ import (
 	"parascope/engine/sample"
 	"parascope/engine/token"
 	"parascope/engine/vq"
+	"parascope/engine/world"
 )
 
-// maskGrey paints a masked patch. It differs from world.Background so that
-// an unrevealed patch never passes for empty canvas.
-var maskGrey = color.RGBA{110, 110, 118, 255}
-
-// dim blends c halfway toward maskGrey: a guess reads as provisional but
+// dim blends c halfway toward world.MaskGrey: a guess reads as provisional but
 // keeps its hue.
 func dim(c color.RGBA) color.RGBA {
 	mix := func(a, b uint8) uint8 { return uint8((uint16(a) + uint16(b)) / 2) }
-	return color.RGBA{mix(c.R, maskGrey.R), mix(c.G, maskGrey.G), mix(c.B, maskGrey.B), 255}
+	return color.RGBA{mix(c.R, world.MaskGrey.R), mix(c.G, world.MaskGrey.G), mix(c.B, world.MaskGrey.B), 255}
 }
 
 // Picture draws the output image as it stands at frame f: revealed patches
@@ -59,7 +56,7 @@ func Picture(f sample.Frame, v *token.Vocab, cb *vq.Codebook, guesses bool) (*im
 				if guessed[i] {
 					img.SetRGBA(x, y, dim(img.RGBAAt(x, y)))
 				} else {
-					img.SetRGBA(x, y, maskGrey)
+					img.SetRGBA(x, y, world.MaskGrey)
 				}
 			}
 		}

@@ -27,7 +27,7 @@ func maskedPicture() *image.RGBA {
 	img := scenePicture()
 	for y := range 8 {
 		for x := range 8 {
-			img.SetRGBA(8+x, 16+y, maskGrey)
+			img.SetRGBA(8+x, 16+y, world.MaskGrey)
 			img.SetRGBA(24+x, 16+y, dim(img.RGBAAt(24+x, 16+y)))
 		}
 	}

@@ -7,12 +7,16 @@
 package clip
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"strings"
 
 	"parascope/engine/model"
 	"parascope/engine/nn"
+	"parascope/engine/safetensors"
 	"parascope/engine/token"
 	"parascope/engine/world"
 )
@@ -88,6 +92,39 @@ func New(cfg Config, be nn.Backend) (*Model, error) {
 
 // Init draws fresh weights.
 func (m *Model) Init(seed uint64) { m.ParamSet.Init(seed, 0.02) }
+
+// File returns the weights as a safetensors file with the config in its
+// metadata; FromFile reads one back.
+func (m *Model) File(meta map[string]string) (*safetensors.File, error) {
+	cfg, err := json.Marshal(m.Config)
+	if err != nil {
+		return nil, err
+	}
+	f := &safetensors.File{Metadata: map[string]string{}, Tensors: m.Tensors()}
+	maps.Copy(f.Metadata, meta)
+	f.Metadata["clip"] = string(cfg)
+	return f, nil
+}
+
+// FromFile builds a model from a CLIP checkpoint already read; tensors
+// whose names start with "adam." (training state) are left to the caller.
+func FromFile(f *safetensors.File, be nn.Backend) (*Model, error) {
+	var cfg Config
+	if err := json.Unmarshal([]byte(f.Metadata["clip"]), &cfg); err != nil {
+		return nil, fmt.Errorf("not a CLIP checkpoint: metadata \"clip\": %w", err)
+	}
+	m, err := New(cfg, be)
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string]safetensors.Tensor{}
+	for _, t := range f.Tensors {
+		if !strings.HasPrefix(t.Name, "adam.") {
+			byName[t.Name] = t
+		}
+	}
+	return m, m.SetTensors(byName)
+}
 
 // Pair is one picture and one text as the towers read them.
 type Pair struct {

@@ -37,7 +37,7 @@ func (m *Model) File(meta map[string]string) (*safetensors.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &safetensors.File{Metadata: map[string]string{}, Tensors: m.tensors()}
+	f := &safetensors.File{Metadata: map[string]string{}, Tensors: m.Tensors()}
 	maps.Copy(f.Metadata, meta)
 	f.Metadata[metaConfig] = string(cfg)
 	return f, nil
@@ -76,7 +76,7 @@ func FromFile(f *safetensors.File, be nn.Backend) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := m.setTensors(tensorsByName(f.Tensors)); err != nil {
+	if err := m.SetTensors(tensorsByName(f.Tensors)); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -181,7 +181,7 @@ func loadLLaDA(dir string, be nn.Backend) (*Model, error) {
 	if _, ok := byName["head"]; !ok && lc.WeightTying {
 		byName["head"] = byName["wte"]
 	}
-	if err := m.setTensors(byName); err != nil {
+	if err := m.SetTensors(byName); err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
 	return m, nil

@@ -217,7 +217,7 @@ func TestLoadLLaDALayout(t *testing.T) {
 	}
 	var shards [2]safetensors.File
 	weightMap := map[string]string{}
-	for i, s := range m.tensors() {
+	for i, s := range m.Tensors() {
 		name := native[s.Name]
 		shards[i%2].Tensors = append(shards[i%2].Tensors, safetensors.Tensor{Name: name, Shape: s.Shape, Data: s.Data})
 		weightMap[name] = []string{"model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"}[i%2]

@@ -143,9 +143,8 @@ func (p *ParamSet) host(b nn.Buf) []float32 {
 	return out
 }
 
-// tensors returns the weights as named safetensors tensors, and
-// gradTensors the gradients.
-func (p *ParamSet) tensors() []safetensors.Tensor     { return p.named(p.Weights()) }
+// Tensors returns the weights as named safetensors tensors.
+func (p *ParamSet) Tensors() []safetensors.Tensor     { return p.named(p.Weights()) }
 func (p *ParamSet) gradTensors() []safetensors.Tensor { return p.named(p.Gradients()) }
 
 func (p *ParamSet) named(host []float32) []safetensors.Tensor {
@@ -156,9 +155,9 @@ func (p *ParamSet) named(host []float32) []safetensors.Tensor {
 	return out
 }
 
-// setTensors uploads named tensors; every weight must be there with its
+// SetTensors uploads named tensors; every weight must be there with its
 // exact shape, and nothing else may be.
-func (p *ParamSet) setTensors(byName map[string]safetensors.Tensor) error {
+func (p *ParamSet) SetTensors(byName map[string]safetensors.Tensor) error {
 	host := make([]float32, p.Len())
 	for i, t := range p.params {
 		src, ok := byName[t.Name]

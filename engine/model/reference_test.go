@@ -60,10 +60,10 @@ func matchPyTorch(t *testing.T) {
 		t.Fatal(err)
 	}
 	initial := map[string]safetensors.Tensor{}
-	for _, t := range m.tensors() {
+	for _, t := range m.Tensors() {
 		initial[t.Name] = safetensors.Tensor{Name: t.Name, Shape: t.Shape, Data: get(t.Name)}
 	}
-	if err := m.setTensors(initial); err != nil {
+	if err := m.SetTensors(initial); err != nil {
 		t.Fatal(err)
 	}
 
@@ -98,7 +98,7 @@ func matchPyTorch(t *testing.T) {
 		m.Step(h)
 	}
 	compare(t, "adamw losses", losses, wantLosses)
-	for _, w := range m.tensors() {
+	for _, w := range m.Tensors() {
 		compare(t, "final."+w.Name, w.Data, get("final."+w.Name))
 	}
 }

@@ -86,6 +86,10 @@ func knownKeys(t reflect.Type, prefix string) map[string]bool {
 	for i := range t.NumField() {
 		f := t.Field(i)
 		tag := f.Tag.Get("toml")
+		if f.Anonymous && tag == "" {
+			maps.Copy(out, knownKeys(f.Type, prefix)) // promoted fields
+			continue
+		}
 		if tag == "" || tag == "-" {
 			continue
 		}

@@ -8,7 +8,9 @@ package train
 import (
 	"errors"
 	"fmt"
+	"math"
 
+	"parascope/engine/nn"
 	"parascope/engine/tomlconf"
 	"parascope/engine/world"
 )
@@ -23,14 +25,7 @@ type SFTConfig struct {
 	GenEvery int `toml:"gen_every" json:"gen_every"`
 	// EditKinds limits the edits to these kinds ("" or empty: all).
 	EditKinds []string `toml:"edit_kinds" json:"edit_kinds,omitempty"`
-
-	LR          float64 `toml:"lr" json:"lr"`
-	MinLR       float64 `toml:"min_lr" json:"min_lr"`
-	Warmup      int     `toml:"warmup" json:"warmup"`
-	WeightDecay float64 `toml:"weight_decay" json:"weight_decay"`
-	Beta1       float64 `toml:"beta1" json:"beta1"`
-	Beta2       float64 `toml:"beta2" json:"beta2"`
-	Clip        float64 `toml:"clip" json:"clip"` // global gradient norm; 0 = no clipping
+	Optim
 
 	MinMask     float64 `toml:"min_mask" json:"min_mask"`         // ε of t ~ U(ε, 1)
 	TextWeight  float64 `toml:"text_weight" json:"text_weight"`   // text CE × TextWeight / t
@@ -42,6 +37,51 @@ type SFTConfig struct {
 	// from random weights of the shape below.
 	Init  string     `toml:"init" json:"init,omitempty"`
 	Model ModelShape `toml:"model" json:"model"`
+}
+
+// Optim holds the optimiser's settings, shared by every job.
+type Optim struct {
+	LR          float64 `toml:"lr" json:"lr"`
+	MinLR       float64 `toml:"min_lr" json:"min_lr"`
+	Warmup      int     `toml:"warmup" json:"warmup"`
+	WeightDecay float64 `toml:"weight_decay" json:"weight_decay"`
+	Beta1       float64 `toml:"beta1" json:"beta1"`
+	Beta2       float64 `toml:"beta2" json:"beta2"`
+	Clip        float64 `toml:"clip" json:"clip"` // global gradient norm; 0 = no clipping
+}
+
+// learningRate is linear warm-up, then cosine decay to min_lr by the last
+// of steps.
+func (o Optim) learningRate(step, steps int) float64 {
+	if step < o.Warmup {
+		return o.LR * float64(step+1) / float64(o.Warmup)
+	}
+	p := float64(step-o.Warmup) / float64(max(steps-o.Warmup, 1))
+	return o.MinLR + (o.LR-o.MinLR)*0.5*(1+math.Cos(math.Pi*min(p, 1)))
+}
+
+// adamW is the update of step (0-based).
+func (o Optim) adamW(step, steps int) nn.AdamW {
+	return nn.AdamW{LR: float32(o.learningRate(step, steps)), Beta1: float32(o.Beta1), Beta2: float32(o.Beta2), Eps: 1e-8,
+		WeightDecay: float32(o.WeightDecay), Step: step + 1}
+}
+
+// validate reports bad optimiser settings.
+func (o Optim) validate(bad func(key, format string, args ...any)) {
+	if o.Warmup < 0 {
+		bad("warmup", "%d, want ≥ 0", o.Warmup)
+	}
+	if o.LR <= 0 || o.MinLR < 0 || o.MinLR > o.LR {
+		bad("lr", "lr %g and min_lr %g: want 0 ≤ min_lr ≤ lr, lr > 0", o.LR, o.MinLR)
+	}
+	for key, v := range map[string]float64{"beta1": o.Beta1, "beta2": o.Beta2} {
+		if v < 0 || v >= 1 {
+			bad(key, "%g, want 0 ≤ x < 1", v)
+		}
+	}
+	if o.WeightDecay < 0 || o.Clip < 0 {
+		bad("clip", "weight_decay %g and clip %g must be ≥ 0", o.WeightDecay, o.Clip)
+	}
 }
 
 // ModelShape is the size of a fresh model; the vocabulary and length
@@ -57,7 +97,7 @@ type ModelShape struct {
 func DefaultSFT() SFTConfig {
 	return SFTConfig{
 		Seed: 1, Steps: 20000, Batch: 32, GenEvery: 3,
-		LR: 1e-3, MinLR: 1e-4, Warmup: 300, WeightDecay: 0.1, Beta1: 0.9, Beta2: 0.95, Clip: 1,
+		Optim:   Optim{LR: 1e-3, MinLR: 1e-4, Warmup: 300, WeightDecay: 0.1, Beta1: 0.9, Beta2: 0.95, Clip: 1},
 		MinMask: 1e-3, TextWeight: 1, ImageWeight: 1, CondDropout: 0.1,
 		CheckpointEvery: 250,
 		Model:           ModelShape{Layers: 4, DModel: 256, Heads: 8, MLP: 768},
@@ -75,25 +115,15 @@ func (c SFTConfig) Validate() error {
 			bad(key, "%d, want at least 1", v)
 		}
 	}
-	if c.Warmup < 0 {
-		bad("warmup", "%d, want ≥ 0", c.Warmup)
-	}
-	if c.LR <= 0 || c.MinLR < 0 || c.MinLR > c.LR {
-		bad("lr", "lr %g and min_lr %g: want 0 ≤ min_lr ≤ lr, lr > 0", c.LR, c.MinLR)
-	}
-	for key, v := range map[string]float64{"beta1": c.Beta1, "beta2": c.Beta2, "cond_dropout": c.CondDropout} {
-		if v < 0 || v >= 1 {
-			bad(key, "%g, want 0 ≤ x < 1", v)
-		}
+	c.Optim.validate(bad)
+	if c.CondDropout < 0 || c.CondDropout >= 1 {
+		bad("cond_dropout", "%g, want 0 ≤ x < 1", c.CondDropout)
 	}
 	if c.MinMask <= 0 || c.MinMask >= 1 {
 		bad("min_mask", "%g, want 0 < ε < 1", c.MinMask)
 	}
 	if c.TextWeight < 0 || c.ImageWeight < 0 || c.TextWeight+c.ImageWeight == 0 {
 		bad("text_weight", "text_weight %g and image_weight %g: want ≥ 0, not both 0", c.TextWeight, c.ImageWeight)
-	}
-	if c.WeightDecay < 0 || c.Clip < 0 {
-		bad("clip", "weight_decay %g and clip %g must be ≥ 0", c.WeightDecay, c.Clip)
 	}
 	if _, err := c.kinds(); err != nil {
 		bad("edit_kinds", "%v", err)
@@ -120,6 +150,5 @@ func (c SFTConfig) kinds() ([]world.EditKind, error) {
 // LoadSFT reads a TOML file over the defaults.
 func LoadSFT(path string) (SFTConfig, error) {
 	c := DefaultSFT()
-	err := tomlconf.Load(path, &c)
-	return c, err
+	return c, tomlconf.Load(path, &c)
 }

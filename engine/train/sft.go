@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -140,16 +139,6 @@ func (s *SFT) Step() int { return s.step }
 // Config is the run's config.
 func (s *SFT) Config() SFTConfig { return s.cfg }
 
-// learningRate is linear warm-up, then cosine decay to min_lr.
-func (s *SFT) learningRate(step int) float64 {
-	c := s.cfg
-	if step < c.Warmup {
-		return c.LR * float64(step+1) / float64(c.Warmup)
-	}
-	p := float64(step-c.Warmup) / float64(max(c.Steps-c.Warmup, 1))
-	return c.MinLR + (c.LR-c.MinLR)*0.5*(1+math.Cos(math.Pi*min(p, 1)))
-}
-
 // Run trains until the configured number of steps, checkpointing every
 // checkpoint_every steps, at the end, and when ctx is cancelled.
 func (s *SFT) Run(ctx context.Context, progress func(Progress)) error {
@@ -172,9 +161,9 @@ func (s *SFT) Run(ctx context.Context, progress func(Progress)) error {
 			return fmt.Errorf("step %d: %w", s.step+1, err)
 		}
 		norm := s.m.ClipGradients(s.cfg.Clip)
-		lr := s.learningRate(s.step)
-		s.m.Step(nn.AdamW{LR: float32(lr), Beta1: float32(s.cfg.Beta1), Beta2: float32(s.cfg.Beta2), Eps: 1e-8,
-			WeightDecay: float32(s.cfg.WeightDecay), Step: s.step + 1})
+		h := s.cfg.adamW(s.step, s.cfg.Steps)
+		lr := float64(h.LR)
+		s.m.Step(h)
 		s.step++
 		tokens += b.tokens
 		elapsed := time.Since(began)

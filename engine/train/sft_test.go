@@ -134,11 +134,11 @@ func TestKillAndResume(t *testing.T) {
 }
 
 func TestLearningRateSchedule(t *testing.T) {
-	s := &SFT{cfg: DefaultSFT()}
-	s.cfg.Steps, s.cfg.Warmup, s.cfg.LR, s.cfg.MinLR = 110, 10, 1e-3, 1e-4
+	o := DefaultSFT().Optim
+	o.Warmup, o.LR, o.MinLR = 10, 1e-3, 1e-4
 	cases := map[int]float64{0: 1e-4, 9: 1e-3, 10: 1e-3, 60: 5.5e-4, 109: 1e-4 + 0.9e-3*0.5*(1+math.Cos(math.Pi*0.99))}
 	for step, want := range cases {
-		if got := s.learningRate(step); math.Abs(got-want) > 1e-12 {
+		if got := o.learningRate(step, 110); math.Abs(got-want) > 1e-12 {
 			t.Errorf("step %d: lr %g, want %g", step, got, want)
 		}
 	}
@@ -176,5 +176,44 @@ func TestSFTConfigErrors(t *testing.T) {
 	_, err = LoadSFT(path)
 	if err == nil || !strings.Contains(err.Error(), path+":2: batch: 0") || !strings.Contains(err.Error(), path+":3: edit_kinds: \"paint\"") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+func tinyCLIP(steps int) CLIPConfig {
+	c := DefaultCLIP()
+	c.Steps, c.Batch, c.Warmup, c.CheckpointEvery = steps, 4, 2, 2
+	c.Model = CLIPShape{Layers: 1, DModel: 16, Heads: 2, MLP: 24, Embed: 8, Scale: 14}
+	return c
+}
+
+func TestCLIPResumeMatchesUninterrupted(t *testing.T) {
+	cb := vq.Default()
+	whole, err := NewCLIP(tinyCLIP(6), nn.CPU{}, cb, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := whole.Run(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	first, _ := NewCLIP(tinyCLIP(6), nn.CPU{}, cb, dir)
+	ctx, cancel := context.WithCancel(context.Background())
+	first.Run(ctx, func(p Progress) {
+		if p.Step == 3 {
+			cancel()
+		}
+	})
+	second, err := ResumeCLIP(filepath.Join(dir, CheckpointFile), nn.CPU{}, cb, dir)
+	if err != nil || second.Step() != 3 {
+		t.Fatalf("resume: %v at step %d", err, second.Step())
+	}
+	if err := second.Run(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	a, b := whole.Model().Weights(), second.Model().Weights()
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("weight %d differs after a resume", i)
+		}
 	}
 }

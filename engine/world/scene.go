@@ -37,6 +37,9 @@ var (
 		{240, 240, 240, 255}, // white
 	}
 	Background = color.RGBA{20, 22, 30, 255}
+	// MaskGrey is how a masked patch is shown: not the background, not a
+	// palette colour.
+	MaskGrey = color.RGBA{110, 110, 118, 255}
 )
 
 // Object is one shape on the grid.

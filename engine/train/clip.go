@@ -1,0 +1,252 @@
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	"image/draw"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"parascope/engine/clip"
+	"parascope/engine/nn"
+	"parascope/engine/safetensors"
+	"parascope/engine/token"
+	"parascope/engine/tomlconf"
+	"parascope/engine/vq"
+	"parascope/engine/world"
+)
+
+// CLIPConfig holds every knob of a contrastive run.
+type CLIPConfig struct {
+	Seed  uint64 `toml:"seed" json:"seed"`
+	Steps int    `toml:"steps" json:"steps"`
+	Batch int    `toml:"batch" json:"batch"` // pairs a step; the other pairs are the negatives
+	Optim
+	// Partial is the share of pairs shown as a sampler's partial output
+	// would be: with t ~ U(0, 1), each patch painted mask grey and each
+	// word dropped with probability t.
+	Partial         float64   `toml:"partial" json:"partial"`
+	CheckpointEvery int       `toml:"checkpoint_every" json:"checkpoint_every"`
+	Model           CLIPShape `toml:"model" json:"model"`
+}
+
+// CLIPShape is the towers' size.
+type CLIPShape struct {
+	Layers int     `toml:"layers" json:"layers"`
+	DModel int     `toml:"d_model" json:"d_model"`
+	Heads  int     `toml:"heads" json:"heads"`
+	MLP    int     `toml:"mlp" json:"mlp"`
+	Embed  int     `toml:"embed" json:"embed"`
+	Scale  float64 `toml:"scale" json:"scale"`
+}
+
+// DefaultCLIP is the recipe examples/clip.toml spells out.
+func DefaultCLIP() CLIPConfig {
+	return CLIPConfig{
+		Seed: 1, Steps: 3000, Batch: 64, Partial: 0.5, CheckpointEvery: 250,
+		Optim: Optim{LR: 1e-3, MinLR: 5e-5, Warmup: 100, WeightDecay: 0.05, Beta1: 0.9, Beta2: 0.98, Clip: 1},
+		Model: CLIPShape{Layers: 2, DModel: 128, Heads: 4, MLP: 384, Embed: 64, Scale: 14},
+	}
+}
+
+// Validate reports every setting that cannot work.
+func (c CLIPConfig) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, tomlconf.KeyError{Key: key, Msg: fmt.Sprintf(format, args...)})
+	}
+	for key, v := range map[string]int{"steps": c.Steps, "batch": c.Batch - 1, "checkpoint_every": c.CheckpointEvery} {
+		if v < 1 {
+			bad(key, "too small (batch needs 2 pairs at least)")
+		}
+	}
+	c.Optim.validate(bad)
+	if c.Partial < 0 || c.Partial > 1 {
+		bad("partial", "%g, want 0 to 1", c.Partial)
+	}
+	return errors.Join(errs...)
+}
+
+// LoadCLIP reads a TOML file over the defaults.
+func LoadCLIP(path string) (CLIPConfig, error) {
+	c := DefaultCLIP()
+	return c, tomlconf.Load(path, &c)
+}
+
+// CLIP is a contrastive run.
+type CLIP struct {
+	cfg     CLIPConfig
+	m       *clip.Model
+	vocab   *token.Vocab
+	step    int
+	out     string
+	elapsed time.Duration
+}
+
+// NewCLIP starts a run with fresh towers, writing into out.
+func NewCLIP(cfg CLIPConfig, be nn.Backend, cb *vq.Codebook, out string) (*CLIP, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	vocab := token.New(cb.K())
+	s := cfg.Model
+	m, err := clip.New(clip.Config{Layers: s.Layers, DModel: s.DModel, Heads: s.Heads, MLP: s.MLP, Embed: s.Embed,
+		Vocab: vocab.ImageOffset(), Scale: s.Scale}, be)
+	if err != nil {
+		return nil, err
+	}
+	m.Init(cfg.Seed)
+	return &CLIP{cfg: cfg, m: m, vocab: vocab, out: out}, os.MkdirAll(out, 0o755)
+}
+
+// ResumeCLIP continues the run saved in a checkpoint.
+func ResumeCLIP(path string, be nn.Backend, cb *vq.Codebook, out string) (*CLIP, error) {
+	f, err := safetensors.Read(path)
+	if err != nil {
+		return nil, err
+	}
+	var cfg CLIPConfig
+	if err := json.Unmarshal([]byte(f.Metadata["train"]), &cfg); err != nil {
+		return nil, fmt.Errorf("%s: not a CLIP training checkpoint: %w", path, err)
+	}
+	m, err := clip.FromFile(f, be)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	first, _ := f.Get("adam.m")
+	second, _ := f.Get("adam.v")
+	if len(first.Data) != m.Len() || len(second.Data) != m.Len() {
+		return nil, fmt.Errorf("%s: tensors \"adam.m\" and \"adam.v\" must hold %d values", path, m.Len())
+	}
+	m.SetMoments(first.Data, second.Data)
+	step, err := strconv.Atoi(f.Metadata["step"])
+	if err != nil {
+		return nil, fmt.Errorf("%s: metadata \"step\": %w", path, err)
+	}
+	secs, _ := strconv.ParseFloat(f.Metadata["elapsed_s"], 64)
+	return &CLIP{cfg: cfg, m: m, vocab: token.New(cb.K()), step: step, out: out, elapsed: time.Duration(secs * float64(time.Second))},
+		os.MkdirAll(out, 0o755)
+}
+
+// Model is the model being trained; Step the steps taken.
+func (c *CLIP) Model() *clip.Model { return c.m }
+func (c *CLIP) Step() int          { return c.step }
+
+// batch builds step k's pairs from training cases (never held-out ones).
+func (c *CLIP) batch(k int) ([]clip.Pair, error) {
+	r := rand.New(rand.NewPCG(c.cfg.Seed^0x2545f491, uint64(k)))
+	var pairs []clip.Pair
+	for j := 0; len(pairs) < c.cfg.Batch; j++ {
+		cs := world.Generate(c.cfg.Seed, k*c.cfg.Batch*2+j, world.MixBoth)
+		if cs.HeldOut() {
+			continue
+		}
+		img, text := image.Image(world.Render(cs.Target)), cs.Reasoning
+		if r.Float64() < c.cfg.Partial {
+			img, text = partial(r, world.Render(cs.Target), text)
+		}
+		p, err := clip.PairOf(img, text, c.vocab)
+		if err != nil {
+			return nil, err
+		}
+		pairs = append(pairs, p)
+	}
+	return pairs, nil
+}
+
+// partial hides a random share of the patches (mask grey, as the sampler
+// shows them) and of the words, as at an intermediate step.
+func partial(r *rand.Rand, img *image.RGBA, text string) (image.Image, string) {
+	t := r.Float64()
+	grey := image.NewUniform(world.MaskGrey)
+	for py := range world.Canvas / world.PatchPx {
+		for px := range world.Canvas / world.PatchPx {
+			if r.Float64() < t {
+				at := image.Rect(px*world.PatchPx, py*world.PatchPx, (px+1)*world.PatchPx, (py+1)*world.PatchPx)
+				draw.Draw(img, at, grey, image.Point{}, draw.Src)
+			}
+		}
+	}
+	var kept []string
+	for _, w := range strings.Fields(text) {
+		if r.Float64() >= t {
+			kept = append(kept, w)
+		}
+	}
+	return img, strings.Join(kept, " ")
+}
+
+// Run trains to the configured steps, checkpointing like SFT.
+func (c *CLIP) Run(ctx context.Context, progress func(Progress)) error {
+	began, start, before := time.Now(), c.step, c.elapsed
+	defer func() { c.elapsed = before + time.Since(began) }()
+	for c.step < c.cfg.Steps {
+		if err := ctx.Err(); err != nil {
+			if _, cerr := c.Checkpoint(); cerr != nil {
+				return errors.Join(err, cerr)
+			}
+			return err
+		}
+		pairs, err := c.batch(c.step)
+		if err != nil {
+			return err
+		}
+		c.m.ZeroGrad()
+		loss, err := c.m.Loss(pairs)
+		if err != nil {
+			return fmt.Errorf("step %d: %w", c.step+1, err)
+		}
+		norm := c.m.ClipGradients(c.cfg.Clip)
+		h := c.cfg.adamW(c.step, c.cfg.Steps)
+		c.m.Step(h)
+		c.step++
+		elapsed := time.Since(began)
+		c.elapsed = before + elapsed
+		p := Progress{Step: c.step, Steps: c.cfg.Steps, Loss: loss, GradNorm: norm, LR: float64(h.LR),
+			TokensPerSec: float64((c.step-start)*c.cfg.Batch*(clip.Patches+clip.TextLen)) / elapsed.Seconds(),
+			ETA:          time.Duration(float64(elapsed) / float64(c.step-start) * float64(c.cfg.Steps-c.step))}
+		if c.step%c.cfg.CheckpointEvery == 0 || c.step == c.cfg.Steps {
+			if p.Checkpoint, err = c.Checkpoint(); err != nil {
+				return err
+			}
+		}
+		if progress != nil {
+			progress(p)
+		}
+	}
+	return nil
+}
+
+// Checkpoint writes the run's state (checkpoint.safetensors) and the
+// towers alone (model.safetensors).
+func (c *CLIP) Checkpoint() (string, error) {
+	cfg, err := json.Marshal(c.cfg)
+	if err != nil {
+		return "", err
+	}
+	meta := map[string]string{"train": string(cfg), "step": strconv.Itoa(c.step), "vocab_hash": c.vocab.Hash(),
+		"elapsed_s": strconv.FormatFloat(c.elapsed.Seconds(), 'f', 0, 64)}
+	f, err := c.m.File(meta)
+	if err != nil {
+		return "", err
+	}
+	if err := safetensors.Write(filepath.Join(c.out, ModelFile), f, safetensors.F32); err != nil {
+		return "", err
+	}
+	first, second := c.m.Moments()
+	if first == nil {
+		first, second = make([]float32, c.m.Len()), make([]float32, c.m.Len())
+	}
+	f.Tensors = append(f.Tensors,
+		safetensors.Tensor{Name: "adam.m", Shape: []int{len(first)}, Data: first},
+		safetensors.Tensor{Name: "adam.v", Shape: []int{len(second)}, Data: second})
+	path := filepath.Join(c.out, CheckpointFile)
+	return path, safetensors.Write(path, f, safetensors.F32)
+}
