@@ -210,7 +210,11 @@ func runView(args []string) error {
 	if truth != nil {
 		inputScene = &truth.Input
 	}
-	return tui.Run(tui.Options{
+	aligner, err := openAligner(cfg.Clip, vocab, cb)
+	if err != nil {
+		return fmt.Errorf("clip: %w", err)
+	}
+	return tui.Run(tui.Options{Aligner: aligner,
 		Model: sample.FromModel(m), ModelName: modelName, ModelSpec: spec, Vocab: vocab, Codebook: cb, Config: cfg, Prompt: p, Input: inputScene,
 		SFT: func(ctx context.Context, init string, kinds []string, steps int, progress func(tui.JobProgress)) (string, error) {
 			return viewerSFT(ctx, cb, init, kinds, steps, progress)
@@ -716,6 +720,15 @@ func runSample(args []string) error {
 	if err != nil {
 		return fmt.Errorf("sample: %w", err)
 	}
+	aligner, err := openAligner(cfg.Clip, vocab, cb)
+	if err != nil {
+		return fmt.Errorf("sample: clip: %w", err)
+	}
+	if aligner != nil {
+		if err := st.SetAligner(aligner); err != nil {
+			return err
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	live := isTerminal(os.Stdout)
@@ -727,7 +740,11 @@ func runSample(args []string) error {
 			stepErr = err
 			break
 		}
-		line := fmt.Sprintf("step %2d/%d  image %2d/%d  %s", f.Step, st.Steps(), f.Image.Actual, f.Image.Total, f.MaskedText(vocab, "___"))
+		align := ""
+		if f.Alignment != nil {
+			align = fmt.Sprintf("  align %+.3f", *f.Alignment)
+		}
+		line := fmt.Sprintf("step %2d/%d  image %2d/%d%s  %s", f.Step, st.Steps(), f.Image.Actual, f.Image.Total, align, f.MaskedText(vocab, "___"))
 		if live {
 			fmt.Printf("\r\x1b[K%s", truncate(line, 120))
 		} else {
@@ -749,6 +766,22 @@ func runSample(args []string) error {
 	}
 	fmt.Printf("%s\n%d steps in %.2f s (%.1f steps/s)\n", last.Reasoning(vocab), last.Step, elapsed.Seconds(), float64(last.Step)/elapsed.Seconds())
 	return nil
+}
+
+// openAligner returns the alignment scorer a config names, or nil when
+// there is none to use.
+func openAligner(spec string, vocab *token.Vocab, cb *vq.Codebook) (sample.Aligner, error) {
+	if spec == "none" {
+		return nil, nil
+	}
+	m, err := clip.Open(spec, nn.CPU{})
+	if spec == "" && errors.Is(err, clip.ErrNoDefault) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return clip.Scorer{Model: m, Vocab: vocab, Codebook: cb}, nil
 }
 
 // samplePrompt turns the command line into a prompt, with the case's
@@ -921,7 +954,11 @@ func runBench(args []string) error {
 	defer stop()
 	began := time.Now()
 	live := isTerminal(os.Stderr)
-	r, _, err := bench.Run(ctx, sample.FromModel(m), vocab, cb, cfg, bench.Suite(*seed, *n), func(done, total int) {
+	aligner, err := openAligner(cfg.Clip, vocab, cb)
+	if err != nil {
+		return fmt.Errorf("bench: clip: %w", err)
+	}
+	r, _, err := bench.Run(ctx, sample.FromModel(m), aligner, vocab, cb, cfg, bench.Suite(*seed, *n), func(done, total int) {
 		if live || done == total || done%25 == 0 {
 			elapsed := time.Since(began)
 			eta := time.Duration(float64(elapsed) / float64(done) * float64(total-done)).Round(time.Second)
@@ -945,7 +982,16 @@ func runBench(args []string) error {
 		return enc.Encode(r)
 	}
 	fmt.Printf("ParaBench-mini: %d cases (seed %d), model %s, %s mode, %d steps\n\n", *n, *seed, cfg.Model, cfg.Mode, cfg.Steps)
-	return r.WriteTable(os.Stdout)
+	if err := r.WriteTable(os.Stdout); err != nil {
+		return err
+	}
+	if r.ClipFinal != nil {
+		fmt.Printf("\nclip_final %.3f (mean CLIP score of the final outputs)\n", *r.ClipFinal)
+	}
+	if r.ClipJudgeCorr != nil {
+		fmt.Printf("clip_judge_corr %.3f (Pearson correlation of the final CLIP score with the judge's output_alignment)\n", *r.ClipJudgeCorr)
+	}
+	return nil
 }
 
 // ---- replay ---------------------------------------------------------------

@@ -49,6 +49,9 @@ func (a *app) toggleCompare() tea.Cmd {
 	other := a.cfg
 	other.Mode = otherMode(a.cfg.Mode)
 	s, err := sample.New(a.o.Model, a.o.Vocab, other, a.o.Prompt)
+	if err == nil && a.o.Aligner != nil {
+		err = s.SetAligner(a.o.Aligner)
+	}
 	if err != nil {
 		a.fail(err)
 		return nil

@@ -15,7 +15,8 @@ import (
 
 // Options say what the viewer shows.
 type Options struct {
-	Model     sample.Model // nil when replaying
+	Model     sample.Model   // nil when replaying
+	Aligner   sample.Aligner // scores each step's alignment; may be nil
 	ModelName string
 	ModelSpec string // what model.Open was given: a path or random:SEED
 	Vocab     *token.Vocab
@@ -88,6 +89,11 @@ func (a *app) restart() error {
 	s, err := sample.New(a.o.Model, a.o.Vocab, a.cfg, a.o.Prompt)
 	if err != nil {
 		return err
+	}
+	if a.o.Aligner != nil {
+		if err := s.SetAligner(a.o.Aligner); err != nil {
+			return err
+		}
 	}
 	a.stepper, a.frames, a.total, a.shown = s, s.History(), s.Steps(), 0
 	a.cmp = nil

@@ -274,3 +274,17 @@ func BenchmarkRender(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/frame")
 }
+
+type revealAligner struct{}
+
+func (revealAligner) Align(f sample.Frame) (float64, error) { return float64(f.Image.Actual) / 36, nil }
+
+func TestAlignmentPlot(t *testing.T) {
+	a := testApp(t, 120, 40)
+	a.o.Aligner = revealAligner{}
+	press(a, "r", "space", "space", "space")
+	s := screen(a)
+	if !strings.Contains(s, "alignment") || strings.Contains(s, "no CLIP scorer") || !strings.Contains(s, "+0.") {
+		t.Fatalf("no live alignment plot:\n%s", s)
+	}
+}

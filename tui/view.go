@@ -253,8 +253,30 @@ func (a *app) plots(l layout) []string {
 	return []string{
 		line("text revealed", func(f sample.Frame) (int, int, int) { return f.Text.Actual, f.Text.Target, f.Text.Total }),
 		line("image revealed", func(f sample.Frame) (int, int, int) { return f.Image.Actual, f.Image.Target, f.Image.Total }),
-		labelStyle.Render(fmt.Sprintf("%-15s", "alignment")) + " (needs the CLIP scorer, not built yet)",
+		a.alignmentLine(w),
 	}
+}
+
+// alignmentLine plots the CLIP score of each step's partial output.
+func (a *app) alignmentLine(w int) string {
+	label := labelStyle.Render(fmt.Sprintf("%-15s", "alignment"))
+	cur := a.frames[min(a.shown, len(a.frames)-1)].Alignment
+	if cur == nil {
+		return label + " (no CLIP scorer: set clip in the config, or embed one)"
+	}
+	var b strings.Builder
+	for k := range w {
+		i := k * (len(a.frames) - 1) / max(w-1, 1)
+		if a.total+1 >= w {
+			i = k
+		}
+		if i >= len(a.frames) || i > a.shown || a.frames[i].Alignment == nil {
+			b.WriteString(" ")
+			continue
+		}
+		b.WriteRune(sparkRune((*a.frames[i].Alignment + 1) / 2)) // cosine in [−1, 1]
+	}
+	return fmt.Sprintf("%s %s %+.3f", label, b.String(), *cur)
 }
 
 func sparkRune(v float64) rune {

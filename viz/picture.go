@@ -23,6 +23,9 @@ func dim(c color.RGBA) color.RGBA {
 // masked patch shows the model's current guess instead, dimmed; a guess
 // that is not an image code leaves the patch grey.
 func Picture(f sample.Frame, v *token.Vocab, cb *vq.Codebook, guesses bool) (*image.RGBA, error) {
+	if !guesses {
+		return f.Picture(v, cb)
+	}
 	if len(f.Tokens) < sample.ImageTokens {
 		return nil, fmt.Errorf("viz: step %d: %d tokens, want at least %d", f.Step, len(f.Tokens), sample.ImageTokens)
 	}

@@ -6,6 +6,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"parascope/engine/judge"
 	"parascope/engine/sample"
@@ -53,12 +54,24 @@ type Result struct {
 	Case   world.Case
 	Text   string
 	Scores judge.Scores
+	Clip   *float64 // the final output's alignment score, with a scorer
+}
+
+// Report is the judge's table, and with a scorer how CLIP relates to it.
+type Report struct {
+	judge.Report
+	// ClipFinal is the mean CLIP score of the final outputs;
+	// ClipJudgeCorr its Pearson correlation, over the suite, with the
+	// judge's output_alignment.
+	ClipFinal     *float64 `json:"clip_final,omitempty"`
+	ClipJudgeCorr *float64 `json:"clip_judge_corr,omitempty"`
 }
 
 // Run samples every case (case i with seed cfg.Seed + i) and judges the
-// outputs. progress, if not nil, is called after each case.
-func Run(ctx context.Context, m sample.Model, vocab *token.Vocab, cb *vq.Codebook, cfg sample.Config, cases []world.Case,
-	progress func(done, total int)) (judge.Report, []Result, error) {
+// outputs; with an aligner (may be nil) it also scores the final outputs.
+// progress, if not nil, is called after each case.
+func Run(ctx context.Context, m sample.Model, aligner sample.Aligner, vocab *token.Vocab, cb *vq.Codebook, cfg sample.Config, cases []world.Case,
+	progress func(done, total int)) (Report, []Result, error) {
 	var tally judge.Tally
 	var results []Result
 	for i, c := range cases {
@@ -66,35 +79,78 @@ func Run(ctx context.Context, m sample.Model, vocab *token.Vocab, cb *vq.Codeboo
 		var err error
 		if c.Task == world.ThinkEdit {
 			if p.Input, err = cb.Encode(world.Render(c.Input)); err != nil {
-				return judge.Report{}, nil, err
+				return Report{}, nil, err
 			}
 		}
 		run := cfg
 		run.Seed = cfg.Seed + uint64(i)
 		s, err := sample.New(m, vocab, run, p)
 		if err != nil {
-			return judge.Report{}, nil, err
+			return Report{}, nil, err
 		}
 		for !s.Done() {
 			if _, err := s.Step(ctx); err != nil {
-				return judge.Report{}, nil, fmt.Errorf("case %d: %w", i, err)
+				return Report{}, nil, fmt.Errorf("case %d: %w", i, err)
 			}
 		}
 		last := s.Last()
 		img, err := cb.Decode(last.GuessCodes(vocab))
 		if err != nil {
-			return judge.Report{}, nil, err
+			return Report{}, nil, err
 		}
 		text := last.Reasoning(vocab)
 		scores, err := judge.Score(c, text, img)
 		if err != nil {
-			return judge.Report{}, nil, fmt.Errorf("case %d: %w", i, err)
+			return Report{}, nil, fmt.Errorf("case %d: %w", i, err)
 		}
 		tally.Add(c, scores)
-		results = append(results, Result{Case: c, Text: text, Scores: scores})
+		res := Result{Case: c, Text: text, Scores: scores}
+		if aligner != nil {
+			a, err := aligner.Align(last)
+			if err != nil {
+				return Report{}, nil, fmt.Errorf("case %d: %w", i, err)
+			}
+			res.Clip = &a
+		}
+		results = append(results, res)
 		if progress != nil {
 			progress(i+1, len(cases))
 		}
 	}
-	return tally.Report(), results, nil
+	r := Report{Report: tally.Report()}
+	if aligner != nil {
+		var clips, aligned []float64
+		for _, res := range results {
+			clips, aligned = append(clips, *res.Clip), append(aligned, res.Scores.OutputAlignment)
+		}
+		mean := meanOf(clips)
+		r.ClipFinal = &mean
+		if corr, ok := pearson(clips, aligned); ok {
+			r.ClipJudgeCorr = &corr
+		}
+	}
+	return r, results, nil
+}
+
+func meanOf(x []float64) float64 {
+	s := 0.0
+	for _, v := range x {
+		s += v
+	}
+	return s / float64(max(len(x), 1))
+}
+
+// pearson is the correlation of x and y; false when either is constant.
+func pearson(x, y []float64) (float64, bool) {
+	mx, my := meanOf(x), meanOf(y)
+	var sxy, sxx, syy float64
+	for i := range x {
+		sxy += (x[i] - mx) * (y[i] - my)
+		sxx += (x[i] - mx) * (x[i] - mx)
+		syy += (y[i] - my) * (y[i] - my)
+	}
+	if sxx == 0 || syy == 0 {
+		return 0, false
+	}
+	return sxy / math.Sqrt(sxx*syy), true
 }

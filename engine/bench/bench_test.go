@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"testing"
 
@@ -94,7 +95,7 @@ func TestOracleScoresFullMarks(t *testing.T) {
 	cfg.Image.CFG = 0         // the oracle has no unconditional branch
 	cfg.Image.Temperature = 0 // sampling could pick a code the oracle gives 1.4%
 	cfg.Steps = 8
-	r, results, err := Run(context.Background(), newOracle(t, v, cb, cases), v, cb, cfg, cases, nil)
+	r, results, err := Run(context.Background(), newOracle(t, v, cb, cases), nil, v, cb, cfg, cases, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,8 +117,8 @@ func TestDeterministic(t *testing.T) {
 	cfg := sample.Defaults()
 	cfg.Steps = 4
 	cases := Suite(DefaultSeed, 4)
-	a, ra, _ := Run(context.Background(), sample.FromModel(m), v, cb, cfg, cases, nil)
-	b, rb, _ := Run(context.Background(), sample.FromModel(m), v, cb, cfg, cases, nil)
+	a, ra, _ := Run(context.Background(), sample.FromModel(m), nil, v, cb, cfg, cases, nil)
+	b, rb, _ := Run(context.Background(), sample.FromModel(m), nil, v, cb, cfg, cases, nil)
 	if !reflect.DeepEqual(a, b) || !reflect.DeepEqual(ra, rb) {
 		t.Fatal("two runs of the same model, seed and config differ")
 	}
@@ -136,7 +137,7 @@ func TestEmbeddedModelQuality(t *testing.T) {
 	}
 	cb := vq.Default()
 	v := token.New(cb.K())
-	r, _, err := Run(context.Background(), sample.FromModel(m), v, cb, sample.Defaults(), Suite(7777, 30), nil)
+	r, _, err := Run(context.Background(), sample.FromModel(m), nil, v, cb, sample.Defaults(), Suite(7777, 30), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,3 +151,29 @@ func TestEmbeddedModelQuality(t *testing.T) {
 		}
 	}
 }
+
+func TestClipKeys(t *testing.T) {
+	cb := vq.Default()
+	v := token.New(cb.K())
+	cases := Suite(DefaultSeed, 12)
+	cfg := sample.Defaults()
+	cfg.Image.CFG, cfg.Steps = 0, 4
+	m, _ := model.Open("random:4", nn.CPU{}, v.Size())
+	r, results, err := Run(context.Background(), sample.FromModel(m), fixedAligner(0.3), v, cb, cfg, cases, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ClipFinal == nil || math.Abs(*r.ClipFinal-0.3) > 1e-12 || r.ClipJudgeCorr != nil || *results[0].Clip != 0.3 {
+		t.Fatalf("clip_final %v, corr %v (a constant score has no correlation)", r.ClipFinal, r.ClipJudgeCorr)
+	}
+	if c, ok := pearson([]float64{1, 2, 3}, []float64{2, 4, 6.5}); !ok || c < 0.99 {
+		t.Fatalf("pearson %v", c)
+	}
+	if c, _ := pearson([]float64{1, 2, 3}, []float64{3, 2, 1}); c != -1 {
+		t.Fatalf("pearson %v", c)
+	}
+}
+
+type fixedAligner float64
+
+func (f fixedAligner) Align(sample.Frame) (float64, error) { return float64(f), nil }

@@ -23,9 +23,12 @@ type Config struct {
 	// Model is a checkpoint path; empty means the embedded default.
 	Model string `toml:"model" json:"model"`
 	// Codebook is the image tokenizer's codebook; empty means embedded.
-	Codebook string   `toml:"codebook" json:"codebook"`
-	Text     Modality `toml:"text" json:"text"`
-	Image    Modality `toml:"image" json:"image"`
+	Codebook string `toml:"codebook" json:"codebook"`
+	// Clip is the alignment scorer: a CLIP checkpoint, "" for the embedded
+	// one (if the build has one), or "none".
+	Clip  string   `toml:"clip" json:"clip,omitempty"`
+	Text  Modality `toml:"text" json:"text"`
+	Image Modality `toml:"image" json:"image"`
 }
 
 // Modality holds one modality's schedule and rules.

@@ -1,9 +1,14 @@
 package sample
 
 import (
+	"fmt"
+	"image"
+	"image/draw"
 	"strings"
 
 	"parascope/engine/token"
+	"parascope/engine/vq"
+	"parascope/engine/world"
 )
 
 // Frame is the state of the output after one step: data, not colours.
@@ -25,6 +30,9 @@ type Frame struct {
 	// Scheduled and revealed counts so far, per modality.
 	Text  Count `json:"text"`
 	Image Count `json:"image"`
+	// Alignment is the text–picture agreement of this step's partial
+	// output, when the stepper has a scorer.
+	Alignment *float64 `json:"alignment,omitempty"`
 	// Nanos is the step's wall time. It is a measurement, not part of the
 	// trajectory: traces leave it out so a run reproduces byte for byte.
 	Nanos int64 `json:"-"`
@@ -90,4 +98,30 @@ func (f Frame) MaskedText(v *token.Vocab, placeholder string) string {
 		}
 	}
 	return strings.Join(words, " ")
+}
+
+// Picture is the output image as it stands: revealed patches decoded,
+// masked patches painted world.MaskGrey, as the viewer shows them and the
+// alignment scorer reads them.
+func (f Frame) Picture(v *token.Vocab, cb *vq.Codebook) (*image.RGBA, error) {
+	if len(f.Tokens) < ImageTokens {
+		return nil, fmt.Errorf("step %d: %d tokens, want at least %d", f.Step, len(f.Tokens), ImageTokens)
+	}
+	revealed := f.ImageCodes(v)
+	codes := make([]int, len(revealed))
+	for i, c := range revealed {
+		codes[i] = max(c, 0) // code 0 stands in for a masked patch, painted over below
+	}
+	img, err := cb.Decode(codes)
+	if err != nil {
+		return nil, fmt.Errorf("step %d: %w", f.Step, err)
+	}
+	grey := image.NewUniform(world.MaskGrey)
+	for i, c := range revealed {
+		if c < 0 {
+			x0, y0 := i%vq.PerSide*vq.PatchPx, i/vq.PerSide*vq.PatchPx
+			draw.Draw(img, image.Rect(x0, y0, x0+vq.PatchPx, y0+vq.PatchPx), grey, image.Point{}, draw.Src)
+		}
+	}
+	return img, nil
 }

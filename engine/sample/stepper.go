@@ -18,6 +18,11 @@ type Model interface {
 	Logits(ids []int32, batch, seq int, sel []int32) ([]float32, error)
 }
 
+// Aligner scores how well a frame's partial text and picture agree.
+type Aligner interface {
+	Align(f Frame) (float64, error)
+}
+
 // Prompt is what the user asks: a generation prompt, or an edit
 // instruction with the input picture's codes.
 type Prompt struct {
@@ -41,6 +46,26 @@ type Stepper struct {
 	imgSteps int         // length of the image's timeline
 	textIDs  []int       // ids a reasoning position may take
 	plan     blockPlan
+	aligner  Aligner
+}
+
+// SetAligner makes every following frame carry its alignment score; the
+// start frame is scored at once.
+func (s *Stepper) SetAligner(a Aligner) error {
+	s.aligner = a
+	return s.align(&s.frames[len(s.frames)-1])
+}
+
+func (s *Stepper) align(f *Frame) error {
+	if s.aligner == nil {
+		return nil
+	}
+	score, err := s.aligner.Align(*f)
+	if err != nil {
+		return fmt.Errorf("sample: alignment at step %d: %w", f.Step, err)
+	}
+	f.Alignment = &score
+	return nil
 }
 
 // blockPlan is the text schedule of the block being revealed.
@@ -214,6 +239,9 @@ func (s *Stepper) Step(ctx context.Context) (Frame, error) {
 		*quota--
 		*count++
 		f.Tokens[c.pos], f.Guess[c.pos], f.RevealedAt[c.pos], f.Confidence[c.pos] = c.token, c.token, int16(i+1), float32(c.conf)
+	}
+	if err := s.align(&f); err != nil {
+		return Frame{}, err
 	}
 	f.Nanos = time.Since(began).Nanoseconds()
 	s.frames = append(s.frames, f)

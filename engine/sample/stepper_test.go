@@ -401,3 +401,28 @@ func TestTraceRoundTrip(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// stepAligner scores a frame by its share of revealed text.
+type stepAligner struct{}
+
+func (stepAligner) Align(f Frame) (float64, error) {
+	return float64(f.Text.Actual) / float64(f.Text.Total), nil
+}
+
+func TestFramesCarryAlignment(t *testing.T) {
+	m, p, _ := fixture(t)
+	s, _ := New(m, m.v, greedy(4), p)
+	if err := s.SetAligner(stepAligner{}); err != nil {
+		t.Fatal(err)
+	}
+	frames := run(t, s)
+	for k, f := range frames {
+		if f.Alignment == nil || *f.Alignment != float64(10*k)/40 {
+			t.Fatalf("frame %d alignment %v", k, f.Alignment)
+		}
+	}
+	b, _ := json.Marshal(frames[2])
+	if !strings.Contains(string(b), `"alignment":0.5`) {
+		t.Fatalf("the trace does not record it: %s", b)
+	}
+}
