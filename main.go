@@ -55,7 +55,7 @@ func init() {
 	commands = []command{
 		{"world", "--seed S --n N [--task thinkgen|thinkedit|mixed] --out DIR [--sheet FILE]", "write ShapeWorld cases, one folder each", runWorld},
 		{"judge", "DIR [--json]", "score the case folders in DIR with the exact judge (ParaBench-mini metrics)", runJudge},
-		{"train", "sft|clip --config FILE [--resume CKPT] [--out DIR] | promote MODEL | vq [flags]", "fit the model (SFT) or the CLIP scorer, make a trained model the embedded default, or learn the image tokenizer's codebook (pararl is not available yet)", runTrain},
+		{"train", "sft|clip --config FILE [--resume CKPT] [--out DIR] | reward --clip CKPT | promote MODEL | vq [flags]", "fit the model (SFT) or the CLIP scorer, make a trained model the embedded default, or learn the image tokenizer's codebook (pararl is not available yet)", runTrain},
 		{"version", "", "print the version", runVersion},
 		{"sample", "[--config FILE] (--case DIR | --prompt TEXT | --instruction TEXT --input PNG) [flags]", "denoise one answer step by step and export it (trace, GIF, PNG, judge folder)", runSample},
 		{"bench", "[--model CKPT] [--mode parallel|sequential] [--cases N] [--seed S] [--config FILE] [--json]", "run ParaBench-mini: sample held-out cases and judge them", runBench},
@@ -401,6 +401,8 @@ func runTrain(args []string) error {
 		return runPromote(args[1:])
 	case "clip":
 		return runTrainCLIP(args[1:])
+	case "reward":
+		return runReward(args[1:])
 	case "pararl":
 		return fmt.Errorf("train %s: not available in this version yet", args[0])
 	}
@@ -544,12 +546,83 @@ func runTrainCLIP(args []string) error {
 	return nil
 }
 
+// runReward estimates ParaRL's reward normaliser: the CLIP score's μ and
+// σ over the steps of rollouts of training cases, written beside the
+// scorer.
+func runReward(args []string) error {
+	fs := flag.NewFlagSet("train reward", flag.ContinueOnError)
+	modelSpec := fs.String("model", "", "the policy that makes the rollouts (default: the embedded model)")
+	clipPath := fs.String("clip", "", "the CLIP checkpoint (required); reward.json is written beside it")
+	rollouts := fs.Int("rollouts", 64, "rollouts to sample")
+	zSigmas := fs.Float64("z", clip.DefaultZSigmas, "Z in units of σ: reward = clip(½ + (s − μ)/(2Z), 0, 1)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return helpOK(err)
+	}
+	if len(pos) > 0 || *clipPath == "" || *rollouts < 1 {
+		return usageError{"train reward: want --clip CKPT and at least one rollout"}
+	}
+	cb := vq.Default()
+	vocab := token.New(cb.K())
+	m, err := model.Open(*modelSpec, nn.CPU{}, vocab.Size())
+	if err != nil {
+		return err
+	}
+	aligner, err := openAligner(*clipPath, vocab, cb)
+	if err != nil {
+		return err
+	}
+	cfg := sample.Defaults()
+	cfg.Text.Temperature = 0.7 // rollouts explore, as ParaRL's do
+	var scores []float64
+	for i, n := 0, 0; n < *rollouts; i++ {
+		c := world.Generate(1, i, world.MixBoth)
+		if c.HeldOut() {
+			continue
+		}
+		n++
+		p := sample.Prompt{Task: c.Task, Instruction: c.Instruction}
+		if c.Task == world.ThinkEdit {
+			if p.Input, err = cb.Encode(world.Render(c.Input)); err != nil {
+				return err
+			}
+		}
+		cfg.Seed = uint64(i)
+		st, err := sample.New(sample.FromModel(m), vocab, cfg, p)
+		if err != nil {
+			return err
+		}
+		if err := st.SetAligner(aligner); err != nil {
+			return err
+		}
+		for !st.Done() {
+			f, err := st.Step(context.Background())
+			if err != nil {
+				return err
+			}
+			scores = append(scores, *f.Alignment)
+		}
+		fmt.Fprintf(os.Stderr, "\r%s %d/%d rollouts", bar(n, *rollouts, 20), n, *rollouts)
+	}
+	fmt.Fprintln(os.Stderr)
+	norm, err := clip.Estimate(scores, *zSigmas)
+	if err != nil {
+		return err
+	}
+	out := filepath.Join(filepath.Dir(*clipPath), "reward.json")
+	if err := norm.Save(out); err != nil {
+		return err
+	}
+	fmt.Printf("μ %.4f σ %.4f over %d scored steps (Z = %g σ); wrote %s\n", norm.Mu, norm.Sigma, norm.Samples, norm.ZSigmas, out)
+	return nil
+}
+
 // runPromote makes a trained model the embedded default: its weights in
 // bf16 to engine/model/weights/default.safetensors, and how it was made to
 // default.json beside it. Rebuild to embed them.
 func runPromote(args []string) error {
 	fs := flag.NewFlagSet("train promote", flag.ContinueOnError)
-	dir := fs.String("to", filepath.Join("engine", "model", "weights"), "the folder the binary embeds")
+	dir := fs.String("to", "", "the folder the binary embeds (default: engine/model/weights, or engine/clip/weights for a CLIP scorer)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return helpOK(err)
@@ -561,8 +634,20 @@ func runPromote(args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := model.FromFile(f, nn.CPU{}); err != nil {
+	_, isCLIP := f.Metadata["clip"]
+	if isCLIP {
+		_, err = clip.FromFile(f, nn.CPU{})
+	} else {
+		_, err = model.FromFile(f, nn.CPU{})
+	}
+	if err != nil {
 		return fmt.Errorf("%s: %w", pos[0], err)
+	}
+	if *dir == "" {
+		*dir = filepath.Join("engine", "model", "weights")
+		if isCLIP {
+			*dir = filepath.Join("engine", "clip", "weights")
+		}
 	}
 	record := map[string]any{"source": pos[0], "metadata": f.Metadata,
 		"reproduce": "parascope train sft --config FILE (the train config below) runs to the step below; the run's checkpoint at that step is these weights, stored here in bf16"}
@@ -578,6 +663,12 @@ func runPromote(args []string) error {
 	}
 	if err := atomicfile.WriteFile(filepath.Join(*dir, "default.json"), append(js, '\n')); err != nil {
 		return err
+	}
+	// A scorer's reward normaliser travels with it.
+	if reward, err := os.ReadFile(filepath.Join(filepath.Dir(pos[0]), "reward.json")); err == nil && isCLIP {
+		if err := atomicfile.WriteFile(filepath.Join(*dir, "reward.json"), reward); err != nil {
+			return err
+		}
 	}
 	fmt.Printf("promoted %s (step %s) to %s; rebuild to embed it\n", pos[0], f.Metadata["step"], *dir)
 	return nil

@@ -1,0 +1,75 @@
+package clip
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+
+	"parascope/engine/atomicfile"
+)
+
+// Normaliser turns a CLIP score into ParaRL's reward:
+// R = clip(½ + (s − μ)/(2Z), 0, 1), with μ and σ estimated on rollouts of
+// the training distribution and Z = ZSigmas·σ. ZSigmas = 2 maps μ ± 2σ
+// onto [0, 1]: about 95% of scores stay inside the clip, so the reward
+// keeps its resolution and only outliers saturate.
+type Normaliser struct {
+	Mu      float64 `json:"mu"`
+	Sigma   float64 `json:"sigma"`
+	ZSigmas float64 `json:"z_sigmas"`
+	Samples int     `json:"samples"`
+}
+
+// DefaultZSigmas is Z in units of σ.
+const DefaultZSigmas = 2
+
+// Estimate measures μ and σ from scores.
+func Estimate(scores []float64, zSigmas float64) (Normaliser, error) {
+	if len(scores) < 2 {
+		return Normaliser{}, fmt.Errorf("clip: %d scores are too few to estimate a spread", len(scores))
+	}
+	mu := 0.0
+	for _, s := range scores {
+		mu += s
+	}
+	mu /= float64(len(scores))
+	v := 0.0
+	for _, s := range scores {
+		v += (s - mu) * (s - mu)
+	}
+	sigma := math.Sqrt(v / float64(len(scores)-1))
+	if sigma == 0 {
+		return Normaliser{}, fmt.Errorf("clip: all %d scores are equal", len(scores))
+	}
+	return Normaliser{Mu: mu, Sigma: sigma, ZSigmas: zSigmas, Samples: len(scores)}, nil
+}
+
+// Reward maps a score into [0, 1].
+func (n Normaliser) Reward(s float64) float64 {
+	return min(max(0.5+(s-n.Mu)/(2*n.ZSigmas*n.Sigma), 0), 1)
+}
+
+// Save writes the normaliser as JSON, atomically; LoadNormaliser reads it.
+func (n Normaliser) Save(path string) error {
+	b, err := json.MarshalIndent(n, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(path, append(b, '\n'))
+}
+
+func LoadNormaliser(path string) (Normaliser, error) {
+	var n Normaliser
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return n, err
+	}
+	if err := json.Unmarshal(b, &n); err != nil {
+		return n, fmt.Errorf("%s: %w", path, err)
+	}
+	if n.Sigma <= 0 || n.ZSigmas <= 0 {
+		return n, fmt.Errorf("%s: sigma and z_sigmas must be positive", path)
+	}
+	return n, nil
+}
