@@ -134,7 +134,7 @@ type Pair struct {
 
 // acts hold one batch's activations for the backward pass.
 type acts struct {
-	n                      int
+	ni, nt                 int // pictures, texts
 	patches, x, ids        nn.Buf
 	textIDs                []int32
 	poolV, poolT           nn.Buf // pooling matrices, n × rows
@@ -143,82 +143,93 @@ type acts struct {
 	visP, txtP             nn.Buf // pooled, n × d
 	visZ, txtZ             nn.Buf // projected, n × embed
 	dZ, dP, dH, dx         nn.Buf
-	dPT, dHT, dxT          nn.Buf
+	dZT, dPT, dHT, dxT     nn.Buf
 }
 
-func (m *Model) acts(n int) *acts {
-	if a := m.act; a != nil && a.n == n {
+func (m *Model) acts(ni, nt int) *acts {
+	if a := m.act; a != nil && a.ni == ni && a.nt == nt {
 		return a
 	}
 	d, e, alloc := m.DModel, m.Embed, m.be.Alloc
-	rv, rt := n*Patches, n*TextLen
-	a := &acts{n: n, patches: alloc(rv * PatchDim), x: alloc(rv * d), ids: nil,
-		poolV: alloc(n * rv), poolT: alloc(n * rt),
+	rv, rt := ni*Patches, nt*TextLen
+	a := &acts{ni: ni, nt: nt, patches: alloc(rv * PatchDim), x: alloc(rv * d), ids: alloc(rt * d),
+		poolV: alloc(ni * rv), poolT: alloc(nt * rt),
 		visH: alloc(rv * d), visR: alloc(rv), txtH: alloc(rt * d), txtR: alloc(rt),
-		visP: alloc(n * d), txtP: alloc(n * d), visZ: alloc(n * e), txtZ: alloc(n * e),
-		dZ: alloc(n * e), dP: alloc(n * d), dH: alloc(rv * d), dx: alloc(rv * d),
-		dPT: alloc(n * d), dHT: alloc(rt * d), dxT: alloc(rt * d)}
-	a.ids = alloc(rt * d) // the text tower's embeddings
+		visP: alloc(ni * d), txtP: alloc(nt * d), visZ: alloc(ni * e), txtZ: alloc(nt * e),
+		dZ: alloc(ni * e), dP: alloc(ni * d), dH: alloc(rv * d), dx: alloc(rv * d),
+		dZT: alloc(nt * e), dPT: alloc(nt * d), dHT: alloc(rt * d), dxT: alloc(rt * d)}
 	m.act = a
 	return a
 }
 
-// encode runs both towers and returns the projected (not yet normalised)
-// embeddings on the host, n × embed each.
-func (m *Model) encode(pairs []Pair) (img, txt []float32, err error) {
-	n := len(pairs)
-	if n == 0 {
+// encode runs the picture tower on the pairs' pictures and the text tower
+// on their texts followed by extra texts, and returns the projected (not
+// yet normalised) embeddings on the host, one row of embed values each.
+func (m *Model) encode(pairs []Pair, extra [][]int32) (img, txt []float32, err error) {
+	ni := len(pairs)
+	if ni == 0 {
 		return nil, nil, errors.New("clip: no pairs")
 	}
-	be, a, d, e := m.be, m.acts(n), m.DModel, m.Embed
-	host := make([]float32, 0, n*Patches*PatchDim)
-	a.textIDs = a.textIDs[:0]
-	poolT := make([]float32, n*n*TextLen)
-	poolV := make([]float32, n*n*Patches)
+	texts := make([][]int32, 0, ni+len(extra))
+	host := make([]float32, 0, ni*Patches*PatchDim)
 	for i, p := range pairs {
-		if len(p.Patches) != Patches*PatchDim || len(p.Text) != TextLen {
-			return nil, nil, fmt.Errorf("clip: pair %d has %d patch values and %d text ids, want %d and %d", i, len(p.Patches), len(p.Text), Patches*PatchDim, TextLen)
+		if len(p.Patches) != Patches*PatchDim {
+			return nil, nil, fmt.Errorf("clip: pair %d has %d patch values, want %d", i, len(p.Patches), Patches*PatchDim)
 		}
 		host = append(host, p.Patches...)
+		texts = append(texts, p.Text)
+	}
+	texts = append(texts, extra...)
+	nt := len(texts)
+	be, a, d, e := m.be, m.acts(ni, nt), m.DModel, m.Embed
+	a.textIDs = a.textIDs[:0]
+	poolT := make([]float32, nt*nt*TextLen)
+	for i, text := range texts {
+		if len(text) != TextLen {
+			return nil, nil, fmt.Errorf("clip: text %d has %d ids, want %d", i, len(text), TextLen)
+		}
 		words := 0
-		for _, id := range p.Text {
+		for _, id := range text {
 			if id < 0 || int(id) >= m.Vocab {
-				return nil, nil, fmt.Errorf("clip: pair %d: text id %d outside the vocabulary of %d", i, id, m.Vocab)
+				return nil, nil, fmt.Errorf("clip: text %d: id %d outside the vocabulary of %d", i, id, m.Vocab)
 			}
 			if id != token.Pad {
 				words++
 			}
 		}
-		for t, id := range p.Text {
+		for t, id := range text {
 			if id != token.Pad {
-				poolT[i*n*TextLen+i*TextLen+t] = 1 / float32(words)
+				poolT[i*nt*TextLen+i*TextLen+t] = 1 / float32(words)
 			}
 		}
+		a.textIDs = append(a.textIDs, text...)
+	}
+	poolV := make([]float32, ni*ni*Patches)
+	for i := range ni {
 		for t := range Patches {
-			poolV[i*n*Patches+i*Patches+t] = 1 / float32(Patches)
+			poolV[i*ni*Patches+i*Patches+t] = 1 / float32(Patches)
 		}
-		a.textIDs = append(a.textIDs, p.Text...)
 	}
 	be.Upload(a.patches, host)
 	be.Upload(a.poolV, poolV)
 	be.Upload(a.poolT, poolT)
 	eps := float32(1e-5)
-	// Vision: patches·Wᵀ + pos, the stack, a norm, mean over patches, projection.
-	be.MatMul(a.x, a.patches, m.View("vision.patch"), n*Patches, d, PatchDim, false, true, 1, 0)
-	for i := range n {
+	// Pictures: patches·Wᵀ + pos, the stack, a norm, mean over patches, projection.
+	be.MatMul(a.x, a.patches, m.View("vision.patch"), ni*Patches, d, PatchDim, false, true, 1, 0)
+	for i := range ni {
 		be.AddTo(be.Slice(a.x, i*Patches*d, Patches*d), m.View("vision.pos"))
 	}
-	a.visOut = m.vis.Forward(a.x, n, Patches)
-	be.RMSNorm(a.visH, a.visR, a.visOut, m.View("vision.ln"), n*Patches, d, eps)
-	be.MatMul(a.visP, a.poolV, a.visH, n, d, n*Patches, false, false, 1, 0)
-	be.MatMul(a.visZ, a.visP, m.View("vision.proj"), n, e, d, false, true, 1, 0)
-	// Text: embeddings, the stack, a norm, mean over the words, projection.
+	a.visOut = m.vis.Forward(a.x, ni, Patches)
+	be.RMSNorm(a.visH, a.visR, a.visOut, m.View("vision.ln"), ni*Patches, d, eps)
+	be.MatMul(a.visP, a.poolV, a.visH, ni, d, ni*Patches, false, false, 1, 0)
+	be.MatMul(a.visZ, a.visP, m.View("vision.proj"), ni, e, d, false, true, 1, 0)
+	// Texts: embeddings, the stack, a norm, mean over the words, projection.
 	be.Embed(a.ids, m.View("text.wte"), a.textIDs, d)
-	a.txtOut = m.txt.Forward(a.ids, n, TextLen)
-	be.RMSNorm(a.txtH, a.txtR, a.txtOut, m.View("text.ln"), n*TextLen, d, eps)
-	be.MatMul(a.txtP, a.poolT, a.txtH, n, d, n*TextLen, false, false, 1, 0)
-	be.MatMul(a.txtZ, a.txtP, m.View("text.proj"), n, e, d, false, true, 1, 0)
-	img, txt = make([]float32, n*e), make([]float32, n*e)
+	a.txtOut = m.txt.Forward(a.ids, nt, TextLen)
+	be.RMSNorm(a.txtH, a.txtR, a.txtOut, m.View("text.ln"), nt*TextLen, d, eps)
+	be.MatMul(a.txtP, a.poolT, a.txtH, nt, d, nt*TextLen, false, false, 1, 0)
+	be.MatMul(a.txtZ, a.txtP, m.View("text.proj"), nt, e, d, false, true, 1, 0)
+	img, txt = make([]float32, ni*e), make([]float32, nt*e)
 	be.Download(img, a.visZ)
 	be.Download(txt, a.txtZ)
 	return img, txt, nil
@@ -227,45 +238,48 @@ func (m *Model) encode(pairs []Pair) (img, txt []float32, err error) {
 // backward takes the gradients of the projected embeddings and
 // accumulates every weight's gradient.
 func (m *Model) backward(dImg, dTxt []float32) {
-	be, a, d, e, n := m.be, m.act, m.DModel, m.Embed, m.act.n
-	// Vision.
+	be, a, d, e := m.be, m.act, m.DModel, m.Embed
+	ni, nt := a.ni, a.nt
+	// Pictures.
 	be.Upload(a.dZ, dImg)
-	be.MatMul(m.Grad("vision.proj"), a.dZ, a.visP, e, d, n, true, false, 1, 1)
-	be.MatMul(a.dP, a.dZ, m.View("vision.proj"), n, d, e, false, false, 1, 0)
-	be.MatMul(a.dH, a.poolV, a.dP, n*Patches, d, n, true, false, 1, 0)
+	be.MatMul(m.Grad("vision.proj"), a.dZ, a.visP, e, d, ni, true, false, 1, 1)
+	be.MatMul(a.dP, a.dZ, m.View("vision.proj"), ni, d, e, false, false, 1, 0)
+	be.MatMul(a.dH, a.poolV, a.dP, ni*Patches, d, ni, true, false, 1, 0)
 	be.Zero(a.dx)
-	be.RMSNormBackward(a.dx, m.Grad("vision.ln"), a.dH, a.visOut, m.View("vision.ln"), a.visR, n*Patches, d)
+	be.RMSNormBackward(a.dx, m.Grad("vision.ln"), a.dH, a.visOut, m.View("vision.ln"), a.visR, ni*Patches, d)
 	dx := m.vis.Backward(a.dx)
-	for i := range n {
+	for i := range ni {
 		be.AddTo(m.Grad("vision.pos"), be.Slice(dx, i*Patches*d, Patches*d))
 	}
-	be.MatMul(m.Grad("vision.patch"), dx, a.patches, d, PatchDim, n*Patches, true, false, 1, 1)
-	// Text.
-	be.Upload(a.dZ, dTxt)
-	be.MatMul(m.Grad("text.proj"), a.dZ, a.txtP, e, d, n, true, false, 1, 1)
-	be.MatMul(a.dPT, a.dZ, m.View("text.proj"), n, d, e, false, false, 1, 0)
-	be.MatMul(a.dHT, a.poolT, a.dPT, n*TextLen, d, n, true, false, 1, 0)
+	be.MatMul(m.Grad("vision.patch"), dx, a.patches, d, PatchDim, ni*Patches, true, false, 1, 1)
+	// Texts.
+	be.Upload(a.dZT, dTxt)
+	be.MatMul(m.Grad("text.proj"), a.dZT, a.txtP, e, d, nt, true, false, 1, 1)
+	be.MatMul(a.dPT, a.dZT, m.View("text.proj"), nt, d, e, false, false, 1, 0)
+	be.MatMul(a.dHT, a.poolT, a.dPT, nt*TextLen, d, nt, true, false, 1, 0)
 	be.Zero(a.dxT)
-	be.RMSNormBackward(a.dxT, m.Grad("text.ln"), a.dHT, a.txtOut, m.View("text.ln"), a.txtR, n*TextLen, d)
+	be.RMSNormBackward(a.dxT, m.Grad("text.ln"), a.dHT, a.txtOut, m.View("text.ln"), a.txtR, nt*TextLen, d)
 	be.EmbedBackward(m.Grad("text.wte"), m.txt.Backward(a.dxT), a.textIDs, d)
 }
 
 // Loss runs both towers on a batch of matching pairs and the symmetric
 // InfoNCE loss (pair i's picture should pick text i among the batch's, and
 // the other way round), then the backward pass; gradients accumulate.
-func (m *Model) Loss(pairs []Pair) (float64, error) {
-	img, txt, err := m.encode(pairs)
+// Hard negatives, texts that match no picture (e.g. a pair's text with
+// one fact changed), join the texts each picture must rank below its own.
+func (m *Model) Loss(pairs []Pair, negatives [][]int32) (float64, error) {
+	img, txt, err := m.encode(pairs, negatives)
 	if err != nil {
 		return 0, err
 	}
-	loss, dImg, dTxt := contrastive(img, txt, len(pairs), m.Embed, m.Scale)
+	loss, dImg, dTxt := contrastive(img, txt, len(pairs), len(pairs)+len(negatives), m.Embed, m.Scale)
 	m.backward(dImg, dTxt)
 	return loss, nil
 }
 
 // Scores returns the cosine of each pair's picture and text embeddings.
 func (m *Model) Scores(pairs []Pair) ([]float64, error) {
-	img, txt, err := m.encode(pairs)
+	img, txt, err := m.encode(pairs, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -283,7 +297,7 @@ func (m *Model) Scores(pairs []Pair) ([]float64, error) {
 // Embeddings returns the normalised picture and text embeddings, for
 // retrieval: similarity is their dot product.
 func (m *Model) Embeddings(pairs []Pair) (img, txt [][]float64, err error) {
-	pi, pt, err := m.encode(pairs)
+	pi, pt, err := m.encode(pairs, nil)
 	if err != nil {
 		return nil, nil, err
 	}

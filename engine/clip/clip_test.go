@@ -13,12 +13,15 @@ import (
 
 func TestContrastiveGradient(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 1))
-	const n, e, scale = 4, 3, 7.0
-	img, txt := make([]float32, n*e), make([]float32, n*e)
+	const n, m, e, scale = 4, 6, 3, 7.0 // two hard negatives
+	img, txt := make([]float32, n*e), make([]float32, m*e)
 	for i := range img {
-		img[i], txt[i] = float32(r.NormFloat64()), float32(r.NormFloat64())
+		img[i] = float32(r.NormFloat64())
 	}
-	_, dImg, dTxt := contrastive(img, txt, n, e, scale)
+	for i := range txt {
+		txt[i] = float32(r.NormFloat64())
+	}
+	_, dImg, dTxt := contrastive(img, txt, n, m, e, scale)
 	const h = 1e-3
 	for _, x := range []struct {
 		v []float32
@@ -27,9 +30,9 @@ func TestContrastiveGradient(t *testing.T) {
 		for i := range x.v {
 			keep := x.v[i]
 			x.v[i] = keep + h
-			plus, _, _ := contrastive(img, txt, n, e, scale)
+			plus, _, _ := contrastive(img, txt, n, m, e, scale)
 			x.v[i] = keep - h
-			minus, _, _ := contrastive(img, txt, n, e, scale)
+			minus, _, _ := contrastive(img, txt, n, m, e, scale)
 			x.v[i] = keep
 			if num := (plus - minus) / (2 * h); math.Abs(num-float64(x.g[i])) > 2e-3*math.Max(1, math.Abs(num)) {
 				t.Fatalf("coordinate %d: analytic %g, numeric %g", i, x.g[i], num)
@@ -71,19 +74,20 @@ func TestModelGradient(t *testing.T) {
 	m.ParamSet.Init(3, 0.3)
 	r := rand.New(rand.NewPCG(4, 4))
 	pairs := randomPairs(r, 3, m.Vocab)
+	negatives := [][]int32{randomPairs(r, 1, m.Vocab)[0].Text}
 	m.ZeroGrad()
-	if _, err := m.Loss(pairs); err != nil {
+	if _, err := m.Loss(pairs, negatives); err != nil {
 		t.Fatal(err)
 	}
 	grads := m.Gradients()
 	w := m.Weights()
 	loss := func() float64 {
 		m.SetWeights(w)
-		img, txt, err := m.encode(pairs)
+		img, txt, err := m.encode(pairs, negatives)
 		if err != nil {
 			t.Fatal(err)
 		}
-		l, _, _ := contrastive(img, txt, len(pairs), m.Embed, m.Scale)
+		l, _, _ := contrastive(img, txt, len(pairs), len(pairs)+1, m.Embed, m.Scale)
 		return l
 	}
 	const h = 1e-2
@@ -131,7 +135,7 @@ func TestMemorises(t *testing.T) {
 	var first, last float64
 	for step := 1; step <= 150; step++ {
 		m.ZeroGrad()
-		l, err := m.Loss(pairs)
+		l, err := m.Loss(pairs, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

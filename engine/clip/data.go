@@ -16,14 +16,11 @@ func PairOf(img image.Image, text string, v *token.Vocab) (Pair, error) {
 	if b.Dx() != world.Canvas || b.Dy() != world.Canvas {
 		return Pair{}, fmt.Errorf("clip: picture is %d×%d, want %d×%d", b.Dx(), b.Dy(), world.Canvas, world.Canvas)
 	}
-	ids, err := v.Encode(text)
+	ids, err := TextIDs(text, v)
 	if err != nil {
 		return Pair{}, err
 	}
-	if len(ids) > TextLen-1 {
-		return Pair{}, fmt.Errorf("clip: %d words, at most %d fit", len(ids), TextLen-1)
-	}
-	p := Pair{Patches: make([]float32, 0, Patches*PatchDim), Text: make([]int32, TextLen)}
+	p := Pair{Patches: make([]float32, 0, Patches*PatchDim), Text: ids}
 	side, bg := world.Canvas/world.PatchPx, world.Background
 	for py := range side {
 		for px := range side {
@@ -36,14 +33,27 @@ func PairOf(img image.Image, text string, v *token.Vocab) (Pair, error) {
 			}
 		}
 	}
-	p.Text[0] = token.BOS
-	for i := range p.Text[1:] {
-		p.Text[1+i] = token.Pad
+	return p, nil
+}
+
+// TextIDs is the text tower's input: <|bos|>, the words, <|pad|>….
+func TextIDs(text string, v *token.Vocab) ([]int32, error) {
+	ids, err := v.Encode(text)
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) > TextLen-1 {
+		return nil, fmt.Errorf("clip: %d words, at most %d fit", len(ids), TextLen-1)
+	}
+	out := make([]int32, TextLen)
+	out[0] = token.BOS
+	for i := range out[1:] {
+		out[1+i] = token.Pad
 		if i < len(ids) {
-			p.Text[1+i] = int32(ids[i])
+			out[1+i] = int32(ids[i])
 		}
 	}
-	return p, nil
+	return out, nil
 }
 
 func centre(v uint32, bg uint8) float32 { return (float32(v>>8) - float32(bg)) / 255 }

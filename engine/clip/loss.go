@@ -2,74 +2,74 @@ package clip
 
 import "math"
 
-// contrastive is the symmetric InfoNCE loss of n pictures and n texts
-// (projected, not normalised, n × e each), with S = scale·ẑ_img·ẑ_txtᵀ:
-// ½(mean CE of S's rows against the diagonal + mean CE of its columns).
-// It returns the loss and its gradients with respect to the inputs.
-func contrastive(img, txt []float32, n, e int, scale float64) (float64, []float32, []float32) {
-	zi, zt := make([][]float64, n), make([][]float64, n)
-	ni, nt := make([]float64, n), make([]float64, n)
+// contrastive is the symmetric InfoNCE loss of n pictures and m ≥ n texts
+// (projected, not normalised, e values each), text i matching picture i
+// and texts n… matching none, with S = scale·ẑ_img·ẑ_txtᵀ (n × m):
+// ½(mean CE of S's rows against the diagonal + mean CE of its first n
+// columns over the pictures). It returns the loss and its gradients with
+// respect to the inputs.
+func contrastive(img, txt []float32, n, m, e int, scale float64) (float64, []float32, []float32) {
+	zi, zt := make([][]float64, n), make([][]float64, m)
+	ni, nt := make([]float64, n), make([]float64, m)
 	for b := range n {
 		zi[b], ni[b] = normalize(img[b*e : (b+1)*e])
-		zt[b], nt[b] = normalize(txt[b*e : (b+1)*e])
 	}
-	S := make([][]float64, n)
+	for c := range m {
+		zt[c], nt[c] = normalize(txt[c*e : (c+1)*e])
+	}
+	S, dS := make([][]float64, n), make([][]float64, n)
 	for b := range n {
-		S[b] = make([]float64, n)
-		for c := range n {
+		S[b], dS[b] = make([]float64, m), make([]float64, m)
+		for c := range m {
 			for k := range e {
 				S[b][c] += zi[b][k] * zt[c][k]
 			}
 			S[b][c] *= scale
 		}
 	}
-	// dS = ½(softmax over rows − I)/n + ½(softmax over columns − I)/n.
-	dS := make([][]float64, n)
-	for b := range dS {
-		dS[b] = make([]float64, n)
-	}
+	// Each picture's row over every text, each matched text's column over
+	// the pictures: CE against the diagonal, gradient softmax − onehot.
 	loss := 0.0
-	for _, byRow := range []bool{true, false} {
-		for b := range n {
-			at := func(c int) float64 {
-				if byRow {
-					return S[b][c]
-				}
-				return S[c][b]
+	ce := func(count int, at func(int) float64, grad func(int, float64), target int) {
+		mx := math.Inf(-1)
+		for c := range count {
+			mx = math.Max(mx, at(c))
+		}
+		sum := 0.0
+		for c := range count {
+			sum += math.Exp(at(c) - mx)
+		}
+		loss += (math.Log(sum) + mx - at(target)) / float64(2*n)
+		for c := range count {
+			g := math.Exp(at(c)-mx) / sum
+			if c == target {
+				g--
 			}
-			m := math.Inf(-1)
-			for c := range n {
-				m = math.Max(m, at(c))
-			}
-			sum := 0.0
-			for c := range n {
-				sum += math.Exp(at(c) - m)
-			}
-			loss += (math.Log(sum) + m - at(b)) / float64(2*n)
-			for c := range n {
-				g := math.Exp(at(c)-m) / sum / float64(2*n)
-				if c == b {
-					g -= 1 / float64(2*n)
-				}
-				if byRow {
-					dS[b][c] += g
-				} else {
-					dS[c][b] += g
-				}
-			}
+			grad(c, g/float64(2*n))
 		}
 	}
-	dImg, dTxt := make([]float32, n*e), make([]float32, n*e)
 	for b := range n {
-		dzi, dzt := make([]float64, e), make([]float64, e)
-		for c := range n {
+		ce(m, func(c int) float64 { return S[b][c] }, func(c int, g float64) { dS[b][c] += g }, b)
+		ce(n, func(c int) float64 { return S[c][b] }, func(c int, g float64) { dS[c][b] += g }, b)
+	}
+	dImg, dTxt := make([]float32, n*e), make([]float32, m*e)
+	for b := range n {
+		dzi := make([]float64, e)
+		for c := range m {
 			for k := range e {
 				dzi[k] += scale * dS[b][c] * zt[c][k]
-				dzt[k] += scale * dS[c][b] * zi[c][k]
 			}
 		}
 		unnormalize(dImg[b*e:(b+1)*e], dzi, zi[b], ni[b])
-		unnormalize(dTxt[b*e:(b+1)*e], dzt, zt[b], nt[b])
+	}
+	for c := range m {
+		dzt := make([]float64, e)
+		for b := range n {
+			for k := range e {
+				dzt[k] += scale * dS[b][c] * zi[b][k]
+			}
+		}
+		unnormalize(dTxt[c*e:(c+1)*e], dzt, zt[c], nt[c])
 	}
 	return loss, dImg, dTxt
 }

@@ -32,7 +32,11 @@ type CLIPConfig struct {
 	// Partial is the share of pairs shown as a sampler's partial output
 	// would be: with t ~ U(0, 1), each patch painted mask grey and each
 	// word dropped with probability t.
-	Partial         float64   `toml:"partial" json:"partial"`
+	Partial float64 `toml:"partial" json:"partial"`
+	// HardNegatives is the share of whole pairs whose text, with one fact
+	// changed (a colour, a shape, a position), joins the batch as a text
+	// no picture matches: the contrast the scorer must learn to see.
+	HardNegatives   float64   `toml:"hard_negatives" json:"hard_negatives"`
 	CheckpointEvery int       `toml:"checkpoint_every" json:"checkpoint_every"`
 	Model           CLIPShape `toml:"model" json:"model"`
 }
@@ -50,7 +54,7 @@ type CLIPShape struct {
 // DefaultCLIP is the recipe examples/clip.toml spells out.
 func DefaultCLIP() CLIPConfig {
 	return CLIPConfig{
-		Seed: 1, Steps: 3000, Batch: 64, Partial: 0.5, CheckpointEvery: 250,
+		Seed: 1, Steps: 3000, Batch: 64, Partial: 0.5, HardNegatives: 1, CheckpointEvery: 250,
 		Optim: Optim{LR: 1e-3, MinLR: 5e-5, Warmup: 100, WeightDecay: 0.05, Beta1: 0.9, Beta2: 0.98, Clip: 1},
 		Model: CLIPShape{Layers: 2, DModel: 128, Heads: 4, MLP: 384, Embed: 64, Scale: 14},
 	}
@@ -68,8 +72,10 @@ func (c CLIPConfig) Validate() error {
 		}
 	}
 	c.Optim.validate(bad)
-	if c.Partial < 0 || c.Partial > 1 {
-		bad("partial", "%g, want 0 to 1", c.Partial)
+	for key, v := range map[string]float64{"partial": c.Partial, "hard_negatives": c.HardNegatives} {
+		if v < 0 || v > 1 {
+			bad(key, "%g, want 0 to 1", v)
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -139,10 +145,12 @@ func ResumeCLIP(path string, be nn.Backend, cb *vq.Codebook, out string) (*CLIP,
 func (c *CLIP) Model() *clip.Model { return c.m }
 func (c *CLIP) Step() int          { return c.step }
 
-// batch builds step k's pairs from training cases (never held-out ones).
-func (c *CLIP) batch(k int) ([]clip.Pair, error) {
+// batch builds step k's pairs from training cases (never held-out ones),
+// and the hard negatives.
+func (c *CLIP) batch(k int) ([]clip.Pair, [][]int32, error) {
 	r := rand.New(rand.NewPCG(c.cfg.Seed^0x2545f491, uint64(k)))
 	var pairs []clip.Pair
+	var negatives [][]int32
 	for j := 0; len(pairs) < c.cfg.Batch; j++ {
 		cs := world.Generate(c.cfg.Seed, k*c.cfg.Batch*2+j, world.MixBoth)
 		if cs.HeldOut() {
@@ -151,14 +159,22 @@ func (c *CLIP) batch(k int) ([]clip.Pair, error) {
 		img, text := image.Image(world.Render(cs.Target)), cs.Reasoning
 		if r.Float64() < c.cfg.Partial {
 			img, text = partial(r, world.Render(cs.Target), text)
+		} else if r.Float64() < c.cfg.HardNegatives {
+			if changed, ok := clip.ChangeOneFact(cs, r); ok {
+				ids, err := clip.TextIDs(changed, c.vocab)
+				if err != nil {
+					return nil, nil, err
+				}
+				negatives = append(negatives, ids)
+			}
 		}
 		p, err := clip.PairOf(img, text, c.vocab)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		pairs = append(pairs, p)
 	}
-	return pairs, nil
+	return pairs, negatives, nil
 }
 
 // partial hides a random share of the patches (mask grey, as the sampler
@@ -194,12 +210,12 @@ func (c *CLIP) Run(ctx context.Context, progress func(Progress)) error {
 			}
 			return err
 		}
-		pairs, err := c.batch(c.step)
+		pairs, negatives, err := c.batch(c.step)
 		if err != nil {
 			return err
 		}
 		c.m.ZeroGrad()
-		loss, err := c.m.Loss(pairs)
+		loss, err := c.m.Loss(pairs, negatives)
 		if err != nil {
 			return fmt.Errorf("step %d: %w", c.step+1, err)
 		}
