@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"math"
 	"strings"
 
@@ -96,14 +95,7 @@ func (m *Model) Init(seed uint64) { m.ParamSet.Init(seed, 0.02) }
 // File returns the weights as a safetensors file with the config in its
 // metadata; FromFile reads one back.
 func (m *Model) File(meta map[string]string) (*safetensors.File, error) {
-	cfg, err := json.Marshal(m.Config)
-	if err != nil {
-		return nil, err
-	}
-	f := &safetensors.File{Metadata: map[string]string{}, Tensors: m.Tensors()}
-	maps.Copy(f.Metadata, meta)
-	f.Metadata["clip"] = string(cfg)
-	return f, nil
+	return m.ParamSet.File(meta, "clip", m.Config)
 }
 
 // FromFile builds a model from a CLIP checkpoint already read; tensors

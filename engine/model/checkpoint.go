@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -33,14 +32,7 @@ func (m *Model) Save(path, dtype string, meta map[string]string) error {
 // File returns the weights as a safetensors file, the config and meta in
 // its metadata; callers may add tensors of their own before writing it.
 func (m *Model) File(meta map[string]string) (*safetensors.File, error) {
-	cfg, err := json.Marshal(m.Config)
-	if err != nil {
-		return nil, err
-	}
-	f := &safetensors.File{Metadata: map[string]string{}, Tensors: m.Tensors()}
-	maps.Copy(f.Metadata, meta)
-	f.Metadata[metaConfig] = string(cfg)
-	return f, nil
+	return m.ParamSet.File(meta, metaConfig, m.Config)
 }
 
 // Load reads a checkpoint onto a backend. path is a Parascope checkpoint

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"math"
@@ -141,6 +142,20 @@ func (p *ParamSet) host(b nn.Buf) []float32 {
 	out := make([]float32, b.Len())
 	p.be.Download(out, b)
 	return out
+}
+
+// File returns the weights as a safetensors file with meta in its
+// metadata and config as JSON under configKey; callers may add tensors of
+// their own (training state) before writing it.
+func (p *ParamSet) File(meta map[string]string, configKey string, config any) (*safetensors.File, error) {
+	cfg, err := json.Marshal(config)
+	if err != nil {
+		return nil, err
+	}
+	f := &safetensors.File{Metadata: map[string]string{}, Tensors: p.Tensors()}
+	maps.Copy(f.Metadata, meta)
+	f.Metadata[configKey] = string(cfg)
+	return f, nil
 }
 
 // Tensors returns the weights as named safetensors tensors.
