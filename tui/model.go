@@ -49,6 +49,7 @@ type app struct {
 	shown   int
 	run     int // bumps on every restart, so stale step results are dropped
 	busy    bool
+	queued  int // steps asked for while one was in flight
 	running bool
 	speed   time.Duration
 
@@ -98,7 +99,7 @@ func (a *app) restart() error {
 	a.stepper, a.frames, a.total, a.shown = s, s.History(), s.Steps(), 0
 	a.cmp = nil
 	a.run++
-	a.busy, a.running = false, false
+	a.busy, a.running, a.queued = false, false, 0
 	return nil
 }
 

@@ -19,7 +19,12 @@ import (
 	"parascope/engine/world"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden screens")
+// updating reports -update, the flag the golden package (through teatest)
+// defines: it rewrites the golden screens.
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
 
 // fixed is a fake model with a fixed preference: the word "circle" in the
 // text, code 3 in the picture, a little surer at later positions.
@@ -175,7 +180,7 @@ func TestGoldenScreens(t *testing.T) {
 			}
 		}
 		path := filepath.Join("testdata", fmt.Sprintf("screen-%dx%d.golden", size[0], size[1]))
-		if *update {
+		if updating() {
 			os.WriteFile(path, []byte(got), 0o644)
 			continue
 		}

@@ -44,6 +44,10 @@ func (a *app) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			a.shown = len(a.frames) - 1
 		}
 		cmds := []tea.Cmd{a.refreshImage()}
+		if a.queued > 0 && !a.done() {
+			a.queued--
+			cmds = append(cmds, a.stepCmd())
+		}
 		if a.running {
 			if a.done() {
 				a.running = false
@@ -69,6 +73,10 @@ func (a *app) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, a.jobUpdate(msg)
 	case compareMsg:
 		a.compareUpdate(msg)
+		if a.queued > 0 && !a.done() {
+			a.queued--
+			return a, a.stepCmd()
+		}
 		if a.running {
 			if a.done() {
 				a.running = false
@@ -120,6 +128,10 @@ func (a *app) key(k, text string) tea.Cmd {
 			return a.refreshImage()
 		}
 		if a.replaying() {
+			return nil
+		}
+		if a.busy {
+			a.queued++ // taken as soon as the step in flight lands
 			return nil
 		}
 		return a.stepCmd()
