@@ -41,7 +41,7 @@ func (m fixed) Logits(ids []int32, batch, seq int, sel []int32) ([]float32, erro
 	return out, nil
 }
 
-func testApp(t *testing.T, w, h int) *app {
+func testApp(t testing.TB, w, h int) *app {
 	t.Helper()
 	cb := vq.Default()
 	v := token.New(cb.K())
@@ -272,7 +272,7 @@ func TestReplayNeedsNoModel(t *testing.T) {
 }
 
 func BenchmarkRender(b *testing.B) {
-	a := testApp(&testing.T{}, 200, 60)
+	a := testApp(b, 200, 60)
 	press(a, "space", "space", "space")
 	for b.Loop() {
 		a.render()
