@@ -2,21 +2,17 @@ package train
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
 	"image/draw"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
 	"parascope/engine/clip"
 	"parascope/engine/nn"
-	"parascope/engine/safetensors"
 	"parascope/engine/token"
 	"parascope/engine/tomlconf"
 	"parascope/engine/vq"
@@ -114,31 +110,20 @@ func NewCLIP(cfg CLIPConfig, be nn.Backend, cb *vq.Codebook, out string) (*CLIP,
 
 // ResumeCLIP continues the run saved in a checkpoint.
 func ResumeCLIP(path string, be nn.Backend, cb *vq.Codebook, out string) (*CLIP, error) {
-	f, err := safetensors.Read(path)
+	var cfg CLIPConfig
+	vocab := token.New(cb.K())
+	st, err := readState(path, &cfg, vocab)
 	if err != nil {
 		return nil, err
 	}
-	var cfg CLIPConfig
-	if err := json.Unmarshal([]byte(f.Metadata["train"]), &cfg); err != nil {
-		return nil, fmt.Errorf("%s: not a CLIP training checkpoint: %w", path, err)
-	}
-	m, err := clip.FromFile(f, be)
+	m, err := clip.FromFile(st.weights, be)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	first, _ := f.Get("adam.m")
-	second, _ := f.Get("adam.v")
-	if len(first.Data) != m.Len() || len(second.Data) != m.Len() {
-		return nil, fmt.Errorf("%s: tensors \"adam.m\" and \"adam.v\" must hold %d values", path, m.Len())
+	if err := st.restore(path, m.ParamSet); err != nil {
+		return nil, err
 	}
-	m.SetMoments(first.Data, second.Data)
-	step, err := strconv.Atoi(f.Metadata["step"])
-	if err != nil {
-		return nil, fmt.Errorf("%s: metadata \"step\": %w", path, err)
-	}
-	secs, _ := strconv.ParseFloat(f.Metadata["elapsed_s"], 64)
-	return &CLIP{cfg: cfg, m: m, vocab: token.New(cb.K()), step: step, out: out, elapsed: time.Duration(secs * float64(time.Second))},
-		os.MkdirAll(out, 0o755)
+	return &CLIP{cfg: cfg, m: m, vocab: vocab, step: st.step, out: out, elapsed: st.elapsed}, os.MkdirAll(out, 0o755)
 }
 
 // Model is the model being trained; Step the steps taken.
@@ -243,26 +228,13 @@ func (c *CLIP) Run(ctx context.Context, progress func(Progress)) error {
 // Checkpoint writes the run's state (checkpoint.safetensors) and the
 // towers alone (model.safetensors).
 func (c *CLIP) Checkpoint() (string, error) {
-	cfg, err := json.Marshal(c.cfg)
+	meta, err := stateMeta(c.cfg, c.step, c.elapsed, c.vocab)
 	if err != nil {
 		return "", err
 	}
-	meta := map[string]string{"train": string(cfg), "step": strconv.Itoa(c.step), "vocab_hash": c.vocab.Hash(),
-		"elapsed_s": strconv.FormatFloat(c.elapsed.Seconds(), 'f', 0, 64)}
 	f, err := c.m.File(meta)
 	if err != nil {
 		return "", err
 	}
-	if err := safetensors.Write(filepath.Join(c.out, ModelFile), f, safetensors.F32); err != nil {
-		return "", err
-	}
-	first, second := c.m.Moments()
-	if first == nil {
-		first, second = make([]float32, c.m.Len()), make([]float32, c.m.Len())
-	}
-	f.Tensors = append(f.Tensors,
-		safetensors.Tensor{Name: "adam.m", Shape: []int{len(first)}, Data: first},
-		safetensors.Tensor{Name: "adam.v", Shape: []int{len(second)}, Data: second})
-	path := filepath.Join(c.out, CheckpointFile)
-	return path, safetensors.Write(path, f, safetensors.F32)
+	return saveState(c.out, f, c.m.ParamSet)
 }

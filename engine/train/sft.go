@@ -2,17 +2,13 @@ package train
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strconv"
 	"time"
 
 	"parascope/engine/model"
 	"parascope/engine/nn"
-	"parascope/engine/safetensors"
 	"parascope/engine/token"
 	"parascope/engine/vq"
 )
@@ -83,50 +79,24 @@ func newSFT(cfg SFTConfig, m *model.Model, vocab *token.Vocab, cb *vq.Codebook, 
 // ResumeSFT continues the run saved in a checkpoint, with its config,
 // weights, optimiser state and position in the data; it writes into out.
 func ResumeSFT(path string, be nn.Backend, cb *vq.Codebook, out string) (*SFT, error) {
-	f, err := safetensors.Read(path)
+	var cfg SFTConfig
+	vocab := token.New(cb.K())
+	st, err := readState(path, &cfg, vocab)
 	if err != nil {
 		return nil, err
 	}
-	var cfg SFTConfig
-	if err := json.Unmarshal([]byte(f.Metadata["train"]), &cfg); err != nil {
-		return nil, fmt.Errorf("%s: not a training checkpoint: metadata \"train\": %w", path, err)
-	}
-	step, err := strconv.Atoi(f.Metadata["step"])
-	if err != nil {
-		return nil, fmt.Errorf("%s: metadata \"step\": %w", path, err)
-	}
-	vocab := token.New(cb.K())
-	if h := f.Metadata["vocab_hash"]; h != vocab.Hash() {
-		return nil, fmt.Errorf("%s: made with vocabulary %s, this build has %s", path, h, vocab.Hash())
-	}
-	var moments [2]safetensors.Tensor
-	weights := &safetensors.File{Metadata: f.Metadata}
-	for _, t := range f.Tensors {
-		switch t.Name {
-		case "adam.m":
-			moments[0] = t
-		case "adam.v":
-			moments[1] = t
-		default:
-			weights.Tensors = append(weights.Tensors, t)
-		}
-	}
-	m, err := model.FromFile(weights, be)
+	m, err := model.FromFile(st.weights, be)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if len(moments[0].Data) != m.Params() || len(moments[1].Data) != m.Params() {
-		return nil, fmt.Errorf("%s: tensors \"adam.m\" and \"adam.v\" must hold %d values", path, m.Params())
+	if err := st.restore(path, m.ParamSet); err != nil {
+		return nil, err
 	}
-	m.SetMoments(moments[0].Data, moments[1].Data)
 	s, err := newSFT(cfg, m, vocab, cb, out)
 	if err != nil {
 		return nil, err
 	}
-	s.step = step
-	if secs, err := strconv.ParseFloat(f.Metadata["elapsed_s"], 64); err == nil {
-		s.elapsed = time.Duration(secs * float64(time.Second))
-	}
+	s.step, s.elapsed = st.step, st.elapsed
 	return s, nil
 }
 
@@ -186,26 +156,13 @@ func (s *SFT) Run(ctx context.Context, progress func(Progress)) error {
 // Checkpoint writes the run's state and its weights, each atomically, and
 // returns the state's path.
 func (s *SFT) Checkpoint() (string, error) {
-	cfg, err := json.Marshal(s.cfg)
+	meta, err := stateMeta(s.cfg, s.step, s.elapsed, s.d.vocab)
 	if err != nil {
-		return "", err
-	}
-	meta := map[string]string{"train": string(cfg), "step": strconv.Itoa(s.step), "vocab_hash": s.d.vocab.Hash(),
-		"elapsed_s": strconv.FormatFloat(s.elapsed.Seconds(), 'f', 0, 64)}
-	if err := s.m.Save(filepath.Join(s.out, ModelFile), safetensors.F32, meta); err != nil {
 		return "", err
 	}
 	f, err := s.m.File(meta)
 	if err != nil {
 		return "", err
 	}
-	first, second := s.m.Moments()
-	if first == nil {
-		first, second = make([]float32, s.m.Params()), make([]float32, s.m.Params())
-	}
-	f.Tensors = append(f.Tensors,
-		safetensors.Tensor{Name: "adam.m", Shape: []int{len(first)}, Data: first},
-		safetensors.Tensor{Name: "adam.v", Shape: []int{len(second)}, Data: second})
-	path := filepath.Join(s.out, CheckpointFile)
-	return path, safetensors.Write(path, f, safetensors.F32)
+	return saveState(s.out, f, s.m.ParamSet)
 }
