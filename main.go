@@ -21,8 +21,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"parascope/engine/atomicfile"
@@ -38,6 +40,7 @@ import (
 	"parascope/engine/train"
 	"parascope/engine/vq"
 	"parascope/engine/world"
+	"parascope/gpu"
 	"parascope/tui"
 	"parascope/viz"
 )
@@ -75,6 +78,10 @@ func main() {
 }
 
 func run(args []string) error {
+	args, err := takeBackendFlag(args)
+	if err != nil {
+		return err
+	}
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "-help" && args[0] != "--help" {
 		return runView(args)
 	}
@@ -100,6 +107,58 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintf(w, "\nRun 'parascope COMMAND -h' for a command's flags.\n")
 }
+
+// ---- the compute backend --------------------------------------------------
+
+// backendName is --backend: auto, cpu or cuda, for every command that runs
+// a model.
+var backendName = "auto"
+
+// takeBackendFlag removes --backend NAME (or --backend=NAME) from anywhere
+// on the command line.
+func takeBackendFlag(args []string) ([]string, error) {
+	var rest []string
+	for i := 0; i < len(args); i++ {
+		a := strings.TrimPrefix(args[i], "-")
+		switch {
+		case a == "-backend" || a == "backend":
+			if i+1 == len(args) {
+				return nil, usageError{"--backend needs a value: auto, " + strings.Join(nn.Names(), ", ")}
+			}
+			backendName = args[i+1]
+			i++
+		case strings.HasPrefix(a, "-backend=") || strings.HasPrefix(a, "backend="):
+			backendName = a[strings.Index(a, "=")+1:]
+		default:
+			rest = append(rest, args[i])
+		}
+	}
+	if backendName != "auto" && !slices.Contains(nn.Names(), backendName) {
+		return nil, usageError{fmt.Sprintf("--backend %q: want auto, %s", backendName, strings.Join(nn.Names(), ", "))}
+	}
+	return rest, nil
+}
+
+// engine opens the backend on first use: auto takes CUDA when this build
+// has it and a device answers, else the CPU.
+var engine = sync.OnceValue(func() nn.Backend {
+	if backendName == "auto" {
+		be, err := nn.Open("cuda")
+		if err == nil {
+			return be
+		}
+		if !errors.Is(err, gpu.ErrNotBuilt) {
+			fmt.Fprintf(os.Stderr, "parascope: cuda: %v; running on the CPU\n", err)
+		}
+		return nn.CPU{}
+	}
+	be, err := nn.Open(backendName)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "parascope: --backend %s: %v\n", backendName, err)
+		os.Exit(1)
+	}
+	return be
+})
 
 // usageError marks a mistake in the command line (exit status 2).
 type usageError struct{ msg string }
@@ -141,6 +200,12 @@ func runVersion(args []string) error {
 		}
 	}
 	fmt.Printf("parascope %s (commit %s, %s %s/%s)\n", version, rev, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	be := engine()
+	desc := be.Name()
+	if d, ok := be.(interface{ Describe() string }); ok {
+		desc += ": " + d.Describe()
+	}
+	fmt.Printf("backend: %s (--backend %s)\n", desc, backendName)
 	return nil
 }
 
@@ -185,11 +250,11 @@ func runView(args []string) error {
 	}
 	vocab := token.New(cb.K())
 	modelName, spec := cfg.Model, cfg.Model
-	m, err := model.Open(cfg.Model, nn.CPU{}, vocab.Size())
+	m, err := model.Open(cfg.Model, engine(), vocab.Size())
 	if errors.Is(err, model.ErrNoDefault) {
 		// No trained model ships yet: show the machinery on an untrained one.
 		modelName, spec = "untrained (random:1)", "random:1"
-		m, err = model.Open(spec, nn.CPU{}, vocab.Size())
+		m, err = model.Open(spec, engine(), vocab.Size())
 	}
 	if err != nil {
 		return err
@@ -220,7 +285,7 @@ func runView(args []string) error {
 			return viewerSFT(ctx, cb, init, kinds, steps, progress)
 		},
 		Open: func(path string) (sample.Model, error) {
-			m, err := model.Open(path, nn.CPU{}, vocab.Size())
+			m, err := model.Open(path, engine(), vocab.Size())
 			if err != nil {
 				return nil, err
 			}
@@ -256,7 +321,7 @@ func viewerSFT(ctx context.Context, cb *vq.Codebook, init string, kinds []string
 	cfg.Init, cfg.EditKinds, cfg.Steps, cfg.Batch = init, kinds, steps, 16
 	cfg.LR, cfg.MinLR, cfg.Warmup, cfg.CheckpointEvery = 3e-4, 3e-5, min(20, steps/5), max(steps/4, 1)
 	out := filepath.Join("runs", "viewer-sft-"+time.Now().Format("20060102-150405"))
-	run, err := train.NewSFT(cfg, nn.CPU{}, cb, out)
+	run, err := train.NewSFT(cfg, engine(), cb, out)
 	if err != nil {
 		return "", err
 	}
@@ -430,7 +495,7 @@ func runTrainSFT(args []string) error {
 		if *out == "" {
 			*out = filepath.Dir(*resume)
 		}
-		if run, err = train.ResumeSFT(*resume, nn.CPU{}, cb, *out); err != nil {
+		if run, err = train.ResumeSFT(*resume, engine(), cb, *out); err != nil {
 			return err
 		}
 		fmt.Printf("resuming %s at step %d of %d\n", *resume, run.Step(), run.Config().Steps)
@@ -444,7 +509,7 @@ func runTrainSFT(args []string) error {
 		if *out == "" {
 			*out = filepath.Join("runs", "sft")
 		}
-		if run, err = train.NewSFT(cfg, nn.CPU{}, cb, *out); err != nil {
+		if run, err = train.NewSFT(cfg, engine(), cb, *out); err != nil {
 			return err
 		}
 		m := run.Model()
@@ -499,7 +564,7 @@ func runTrainCLIP(args []string) error {
 		if *out == "" {
 			*out = filepath.Dir(*resume)
 		}
-		run, err = train.ResumeCLIP(*resume, nn.CPU{}, cb, *out)
+		run, err = train.ResumeCLIP(*resume, engine(), cb, *out)
 	} else {
 		cfg := train.DefaultCLIP()
 		if *cfgPath != "" {
@@ -510,7 +575,7 @@ func runTrainCLIP(args []string) error {
 		if *out == "" {
 			*out = filepath.Join("runs", "clip")
 		}
-		run, err = train.NewCLIP(cfg, nn.CPU{}, cb, *out)
+		run, err = train.NewCLIP(cfg, engine(), cb, *out)
 	}
 	if err != nil {
 		return err
@@ -564,7 +629,7 @@ func runReward(args []string) error {
 	}
 	cb := vq.Default()
 	vocab := token.New(cb.K())
-	m, err := model.Open(*modelSpec, nn.CPU{}, vocab.Size())
+	m, err := model.Open(*modelSpec, engine(), vocab.Size())
 	if err != nil {
 		return err
 	}
@@ -636,9 +701,9 @@ func runPromote(args []string) error {
 	}
 	_, isCLIP := f.Metadata["clip"]
 	if isCLIP {
-		_, err = clip.FromFile(f, nn.CPU{})
+		_, err = clip.FromFile(f, engine())
 	} else {
-		_, err = model.FromFile(f, nn.CPU{})
+		_, err = model.FromFile(f, engine())
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", pos[0], err)
@@ -803,7 +868,7 @@ func runSample(args []string) error {
 	if err != nil {
 		return err
 	}
-	m, err := model.Open(cfg.Model, nn.CPU{}, vocab.Size())
+	m, err := model.Open(cfg.Model, engine(), vocab.Size())
 	if err != nil {
 		return fmt.Errorf("sample: %w", err)
 	}
@@ -865,7 +930,7 @@ func openAligner(spec string, vocab *token.Vocab, cb *vq.Codebook) (sample.Align
 	if spec == "none" {
 		return nil, nil
 	}
-	m, err := clip.Open(spec, nn.CPU{})
+	m, err := clip.Open(spec, engine())
 	if spec == "" && errors.Is(err, clip.ErrNoDefault) {
 		return nil, nil
 	}
@@ -1037,7 +1102,7 @@ func runBench(args []string) error {
 		}
 	}
 	vocab := token.New(cb.K())
-	m, err := model.Open(cfg.Model, nn.CPU{}, vocab.Size())
+	m, err := model.Open(cfg.Model, engine(), vocab.Size())
 	if err != nil {
 		return fmt.Errorf("bench: %w", err)
 	}

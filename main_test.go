@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -306,5 +307,36 @@ func TestExampleConfigsLoad(t *testing.T) {
 		if err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+func TestBackendFlag(t *testing.T) {
+	defer func(old string) { backendName = old }(backendName)
+	for _, tc := range []struct {
+		args, rest []string
+		backend    string
+	}{
+		{[]string{"sample", "--backend", "cpu", "--case", "x"}, []string{"sample", "--case", "x"}, "cpu"},
+		{[]string{"--backend=cuda", "bench"}, []string{"bench"}, "cuda"},
+		{[]string{"-backend", "auto"}, nil, "auto"},
+		{[]string{"bench", "--cases", "3"}, []string{"bench", "--cases", "3"}, "auto"},
+	} {
+		backendName = "auto"
+		rest, err := takeBackendFlag(tc.args)
+		if err != nil || !slices.Equal(rest, tc.rest) || backendName != tc.backend {
+			t.Errorf("%q: rest %q, backend %q, err %v; want %q, %q", tc.args, rest, backendName, err, tc.rest, tc.backend)
+		}
+	}
+	for _, args := range [][]string{{"bench", "--backend"}, {"--backend", "tpu"}} {
+		var u usageError
+		if _, err := takeBackendFlag(args); !errors.As(err, &u) {
+			t.Errorf("%q: got %v, want a usage error", args, err)
+		}
+	}
+	// This build has no CUDA: auto runs on the CPU.
+	backendName = "auto"
+	out, err := capture(t, "version")
+	if err != nil || !strings.Contains(out, "backend: cpu") {
+		t.Errorf("version: %v\n%s", err, out)
 	}
 }

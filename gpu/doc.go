@@ -1,3 +1,7 @@
-// Package gpu will hold the CUDA implementation of the engine's backend,
-// behind the cuda build tag. The engine runs on the CPU until it exists.
+// Package gpu is the engine's CUDA backend. Built with the cuda tag it
+// registers the backend "cuda" with package nn: the driver API through
+// gorgonia.org/cu, kernels compiled to PTX (kernels.ptx, from
+// kernels/kernels.cu) and loaded by the driver, and GEMM through cuBLAS
+// when the library can be opened at run time, else through its own kernel.
+// Built without the tag, "cuda" is registered too but only says so.
 package gpu

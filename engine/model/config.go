@@ -49,7 +49,7 @@ func (c Config) Validate() error {
 // Params counts the model's weights.
 func (c Config) Params() int {
 	n := 0
-	for _, t := range c.layout() {
+	for _, t := range c.Layout() {
 		n += t.size()
 	}
 	return n

@@ -17,9 +17,9 @@ const (
 
 func blockName(i int, n string) string { return fmt.Sprintf("blocks.%d.%s", i, n) }
 
-// layout lists every tensor in buffer order: wte, the blocks, ln_f,
+// Layout lists every tensor in buffer order: wte, the blocks, ln_f,
 // head. Linear weights are [out, in], as PyTorch stores them.
-func (c Config) layout() []Param {
+func (c Config) Layout() []Param {
 	out := []Param{{"wte", []int{c.Vocab, c.DModel}, true}}
 	out = append(out, BlockParams(c, "")...)
 	return append(out, Param{"ln_f", []int{c.DModel}, false}, Param{"head", []int{c.Vocab, c.DModel}, true})

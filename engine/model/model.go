@@ -29,7 +29,7 @@ func New(cfg Config, be nn.Backend) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("model config: %w", err)
 	}
-	ps := NewParamSet(be, cfg.layout())
+	ps := NewParamSet(be, cfg.Layout())
 	m := &Model{Config: cfg, ParamSet: ps, be: be, stack: NewStack(cfg, ps, ""),
 		w: head{ps.View("wte"), ps.View("ln_f"), ps.View("head")},
 		g: head{ps.Grad("wte"), ps.Grad("ln_f"), ps.Grad("head")}}

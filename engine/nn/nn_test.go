@@ -19,23 +19,6 @@ func TestCPUOps(t *testing.T) {
 
 // Every other backend compiled in, op by op and for a whole training
 // step, against the references and the CPU.
-func TestBackendParity(t *testing.T) {
-	names := nn.Names()[1:]
-	if len(names) == 0 {
-		t.Skip("only the CPU backend is compiled in (the CUDA backend needs -tags cuda and a GPU)")
-	}
-	for _, name := range names {
-		t.Run(name, func(t *testing.T) {
-			be, err := nn.Open(name)
-			if err != nil {
-				t.Skipf("%s: %v", name, err)
-			}
-			nntest.Ops(t, be)
-			nntest.Model(t, be)
-		})
-	}
-}
-
 // The whole-model check compares the vector paths with each other too.
 func TestModelAcrossPaths(t *testing.T) {
 	for _, p := range cpu.Paths()[:len(cpu.Paths())-1] {

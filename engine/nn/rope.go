@@ -13,7 +13,7 @@ import (
 
 func rope(x []float32, batch, seq, heads, hd int, theta float64, inverse bool) {
 	half := hd / 2
-	cos, sin := ropeTable(seq, hd, theta)
+	cos, sin := RopeTable(seq, hd, theta)
 	if inverse {
 		for i := range sin {
 			sin[i] = -sin[i]
@@ -36,8 +36,9 @@ func rope(x []float32, batch, seq, heads, hd int, theta float64, inverse bool) {
 	})
 }
 
-// ropeTable returns cos and sin [seq, hd/2], computed in float64.
-func ropeTable(seq, hd int, theta float64) (cos, sin []float32) {
+// RopeTable returns cos and sin [seq, hd/2], computed in float64; a device
+// backend uploads the same table so both rotate identically.
+func RopeTable(seq, hd int, theta float64) (cos, sin []float32) {
 	half := hd / 2
 	cos, sin = make([]float32, seq*half), make([]float32, seq*half)
 	for p := range seq {

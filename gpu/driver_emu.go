@@ -1,0 +1,87 @@
+//go:build cudaemu
+
+package gpu
+
+/*
+#cgo CFLAGS: -fopenmp -O2
+#cgo LDFLAGS: -fopenmp -lm
+#include <stdint.h>
+#include <stdlib.h>
+void emu_launch(int k, int gx, int gy, int gz, const uint64_t *args);
+uintptr_t emu_malloc(size_t n);
+void emu_free(uintptr_t p);
+void emu_memset32(uintptr_t p, uint32_t v, size_t n);
+void emu_htod(uintptr_t dst, const void *src, size_t n);
+void emu_dtoh(void *dst, uintptr_t src, size_t n);
+void emu_dtod(uintptr_t dst, uintptr_t src, size_t n);
+*/
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"unsafe"
+)
+
+// The emulated driver: device memory is C heap memory, kernels run on the
+// host through emulator.c. Built with -tags cudaemu, for tests only.
+
+func driverInit() error { return nil }
+
+func startDriver() (deviceInfo, error) {
+	return deviceInfo{name: "host emulator", sms: 2, memory: 1 << 30}, nil
+}
+
+func memAlloc(bytes int64) (devptr, error) {
+	p := C.emu_malloc(C.size_t(bytes))
+	if p == 0 {
+		return 0, fmt.Errorf("out of host memory for %d bytes", bytes)
+	}
+	return devptr(p), nil
+}
+
+func memFree(p devptr) error {
+	C.emu_free(C.uintptr_t(p))
+	return nil
+}
+
+func memsetD32(p devptr, v uint32, n int64) error {
+	C.emu_memset32(C.uintptr_t(p), C.uint32_t(v), C.size_t(n))
+	return nil
+}
+
+func htod(dst devptr, src unsafe.Pointer, bytes int64) error {
+	C.emu_htod(C.uintptr_t(dst), src, C.size_t(bytes))
+	return nil
+}
+
+func dtoh(dst unsafe.Pointer, src devptr, bytes int64) error {
+	C.emu_dtoh(dst, C.uintptr_t(src), C.size_t(bytes))
+	return nil
+}
+
+func dtod(dst, src devptr, bytes int64) error {
+	C.emu_dtod(C.uintptr_t(dst), C.uintptr_t(src), C.size_t(bytes))
+	return nil
+}
+
+func synchronize() error { return nil }
+
+func launchKernel(name string, gx, gy, gz int, args []uint64) error {
+	k := slices.Index(kernelNames, name)
+	if k < 0 {
+		return fmt.Errorf("no kernel %s", name)
+	}
+	a := C.malloc(C.size_t(8 * max(1, len(args))))
+	defer C.free(a)
+	copy(unsafe.Slice((*uint64)(a), len(args)), args)
+	C.emu_launch(C.int(k), C.int(gx), C.int(gy), C.int(gz), (*C.uint64_t)(a))
+	return nil
+}
+
+// The emulator has no cuBLAS: GEMMAuto falls back to the sgemm kernel.
+
+func openCublas() (string, error) { return "", errors.New("the emulator has no cuBLAS") }
+func cublasTF32(bool)             {}
+func gemmCublas(gemm)             { panic("gpu: cuBLAS in the emulator") }
