@@ -264,8 +264,7 @@ func runView(args []string) error {
 	if *caseDir == "" && *prompt == "" && *instruction == "" {
 		c := world.Generate(cfg.Seed, 0, world.MixEdit)
 		truth = &c
-		p = sample.Prompt{Task: c.Task, Instruction: c.Instruction}
-		if p.Input, err = cb.Encode(world.Render(c.Input)); err != nil {
+		if p, err = sample.PromptOf(c, cb); err != nil {
 			return err
 		}
 	} else if p, truth, err = samplePrompt(cb, *caseDir, *prompt, *instruction, *input); err != nil {
@@ -469,9 +468,128 @@ func runTrain(args []string) error {
 	case "reward":
 		return runReward(args[1:])
 	case "pararl":
-		return fmt.Errorf("train %s: not available in this version yet", args[0])
+		return runTrainParaRL(args[1:])
 	}
-	return usageError{fmt.Sprintf("train: unknown job %q (want sft or vq)", args[0])}
+	return usageError{fmt.Sprintf("train: unknown job %q (want sft, clip, pararl, reward, promote or vq)", args[0])}
+}
+
+// progressPrinter shows a job's progress: redrawn in place on a terminal,
+// otherwise one line every few steps and at each checkpoint.
+type progressPrinter struct {
+	live  bool
+	every int
+}
+
+func newProgressPrinter(every int) progressPrinter {
+	return progressPrinter{live: isTerminal(os.Stdout), every: every}
+}
+
+func (pp progressPrinter) print(step int, checkpoint, line string) {
+	switch {
+	case pp.live:
+		fmt.Printf("\r\x1b[K%s", line)
+		if checkpoint != "" {
+			fmt.Printf("\n  saved %s\n", checkpoint)
+		}
+	case step%pp.every == 0 || checkpoint != "":
+		fmt.Println(line)
+		if checkpoint != "" {
+			fmt.Printf("  saved %s\n", checkpoint)
+		}
+	}
+}
+
+func (pp progressPrinter) done() {
+	if pp.live {
+		fmt.Println()
+	}
+}
+
+func runTrainParaRL(args []string) error {
+	fs := flag.NewFlagSet("train pararl", flag.ContinueOnError)
+	cfgPath := fs.String("config", "", "ParaRL config (TOML); defaults when empty")
+	resume := fs.String("resume", "", "continue the run saved in this checkpoint")
+	out := fs.String("out", "", "folder for checkpoint.safetensors and model.safetensors (default: runs/pararl, or the resumed checkpoint's folder)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return helpOK(err)
+	}
+	if len(pos) > 0 {
+		return usageError{fmt.Sprintf("train pararl: unexpected argument %q", pos[0])}
+	}
+	cb := vq.Default()
+	vocab := token.New(cb.K())
+	// The reference is the starting policy; the reward is the scorer's
+	// alignment through its normaliser.
+	deps := func(cfg train.ParaRLConfig) (*model.Model, train.Rewarder, error) {
+		scorer, err := clip.Open(cfg.Sampler.Clip, engine())
+		if err != nil {
+			return nil, nil, fmt.Errorf("train pararl: the reward's scorer (sampler.clip): %w", err)
+		}
+		norm, err := clip.NormaliserFor(cfg.Sampler.Clip)
+		if err != nil {
+			return nil, nil, err
+		}
+		ref, err := model.Open(cfg.Sampler.Model, engine(), vocab.Size())
+		if err != nil {
+			return nil, nil, fmt.Errorf("train pararl: the starting policy (sampler.model): %w", err)
+		}
+		return ref, clip.Reward{Scorer: clip.Scorer{Model: scorer, Vocab: vocab, Codebook: cb}, Norm: norm}, nil
+	}
+	var run *train.ParaRL
+	if *resume != "" {
+		if *cfgPath != "" {
+			return usageError{"train pararl: --resume continues with the checkpoint's own config; drop --config"}
+		}
+		if *out == "" {
+			*out = filepath.Dir(*resume)
+		}
+		if run, err = train.ResumeParaRL(*resume, engine(), cb, *out, deps); err != nil {
+			return err
+		}
+		fmt.Printf("resuming %s at batch %d of %d\n", *resume, run.Step(), run.Config().Steps)
+	} else {
+		cfg := train.DefaultParaRL()
+		if *cfgPath != "" {
+			if cfg, err = train.LoadParaRL(*cfgPath); err != nil {
+				return err
+			}
+		}
+		if *out == "" {
+			*out = filepath.Join("runs", "pararl")
+		}
+		ref, reward, err := deps(cfg)
+		if err != nil {
+			return err
+		}
+		m, err := model.Open(cfg.Sampler.Model, engine(), vocab.Size())
+		if err != nil {
+			return err
+		}
+		if run, err = train.NewParaRL(cfg, m, ref, reward, cb, *out); err != nil {
+			return err
+		}
+		what := fmt.Sprintf("s = %d scored steps", cfg.RewardSteps)
+		if cfg.OutputOnly {
+			what = "the final output scored"
+		}
+		fmt.Printf("ParaRL: %d batches of %d prompts × G = %d rollouts, %s, ε %g, β %g, into %s\n",
+			cfg.Steps, cfg.Prompts, cfg.Group, what, cfg.ClipEps, cfg.KL, *out)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	pp := newProgressPrinter(5)
+	err = run.Run(ctx, func(p train.RLProgress) {
+		pp.print(p.Step, p.Checkpoint, fmt.Sprintf("%s batch %d/%d  reward %.3f ± %.3f  final %.3f  KL %.4f  clipped %.2f  |g| %.2f  %.2f traj/s  ETA %s",
+			bar(p.Step, p.Steps, 20), p.Step, p.Steps, p.Reward, p.RewardStd, p.FinalReward, p.KL, p.ClipFrac, p.GradNorm,
+			p.TrajectoriesPerSec, p.ETA.Round(time.Second)))
+	})
+	pp.done()
+	if errors.Is(err, context.Canceled) {
+		fmt.Printf("stopped at batch %d; resume with: parascope train pararl --resume %s\n", run.Step(), filepath.Join(*out, train.CheckpointFile))
+		return nil
+	}
+	return err
 }
 
 func runTrainSFT(args []string) error {
@@ -518,26 +636,12 @@ func runTrainSFT(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	live := isTerminal(os.Stdout)
+	pp := newProgressPrinter(10)
 	err = run.Run(ctx, func(p train.Progress) {
-		line := fmt.Sprintf("%s step %d/%d  loss %.4f (image %.4f, text %.4f)  |g| %.2f  lr %.2g  %.0f tokens/s  ETA %s",
-			bar(p.Step, p.Steps, 20), p.Step, p.Steps, p.Loss, p.ImageLoss, p.TextLoss, p.GradNorm, p.LR, p.TokensPerSec, p.ETA.Round(time.Second))
-		switch {
-		case live:
-			fmt.Printf("\r\x1b[K%s", line)
-			if p.Checkpoint != "" {
-				fmt.Printf("\n  saved %s\n", p.Checkpoint)
-			}
-		case p.Step%10 == 0 || p.Checkpoint != "":
-			fmt.Println(line)
-			if p.Checkpoint != "" {
-				fmt.Printf("  saved %s\n", p.Checkpoint)
-			}
-		}
+		pp.print(p.Step, p.Checkpoint, fmt.Sprintf("%s step %d/%d  loss %.4f (image %.4f, text %.4f)  |g| %.2f  lr %.2g  %.0f tokens/s  ETA %s",
+			bar(p.Step, p.Steps, 20), p.Step, p.Steps, p.Loss, p.ImageLoss, p.TextLoss, p.GradNorm, p.LR, p.TokensPerSec, p.ETA.Round(time.Second)))
 	})
-	if live {
-		fmt.Println()
-	}
+	pp.done()
 	if errors.Is(err, context.Canceled) {
 		fmt.Printf("stopped at step %d; resume with: parascope train sft --resume %s\n", run.Step(), filepath.Join(*out, train.CheckpointFile))
 		return nil
@@ -582,20 +686,12 @@ func runTrainCLIP(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	live := isTerminal(os.Stdout)
+	pp := newProgressPrinter(25)
 	err = run.Run(ctx, func(p train.Progress) {
-		line := fmt.Sprintf("%s step %d/%d  loss %.4f  |g| %.2f  lr %.2g  %.0f tokens/s  ETA %s",
-			bar(p.Step, p.Steps, 20), p.Step, p.Steps, p.Loss, p.GradNorm, p.LR, p.TokensPerSec, p.ETA.Round(time.Second))
-		switch {
-		case live:
-			fmt.Printf("\r\x1b[K%s", line)
-		case p.Step%25 == 0 || p.Checkpoint != "":
-			fmt.Println(line)
-		}
+		pp.print(p.Step, p.Checkpoint, fmt.Sprintf("%s step %d/%d  loss %.4f  |g| %.2f  lr %.2g  %.0f tokens/s  ETA %s",
+			bar(p.Step, p.Steps, 20), p.Step, p.Steps, p.Loss, p.GradNorm, p.LR, p.TokensPerSec, p.ETA.Round(time.Second)))
 	})
-	if live {
-		fmt.Println()
-	}
+	pp.done()
 	if errors.Is(err, context.Canceled) {
 		fmt.Printf("stopped at step %d; resume with: parascope train clip --resume %s\n", run.Step(), filepath.Join(*out, train.CheckpointFile))
 		return nil
@@ -646,11 +742,9 @@ func runReward(args []string) error {
 			continue
 		}
 		n++
-		p := sample.Prompt{Task: c.Task, Instruction: c.Instruction}
-		if c.Task == world.ThinkEdit {
-			if p.Input, err = cb.Encode(world.Render(c.Input)); err != nil {
-				return err
-			}
+		p, err := sample.PromptOf(c, cb)
+		if err != nil {
+			return err
 		}
 		cfg.Seed = uint64(i)
 		st, err := sample.New(sample.FromModel(m), vocab, cfg, p)
@@ -959,13 +1053,8 @@ func samplePrompt(cb *vq.Codebook, caseDir, prompt, instruction, input string) (
 			return sample.Prompt{}, nil, err
 		}
 		c := l.Meta.Case
-		p := sample.Prompt{Task: c.Task, Instruction: c.Instruction}
-		if c.Task == world.ThinkEdit {
-			if p.Input, err = cb.Encode(world.Render(c.Input)); err != nil {
-				return p, nil, err
-			}
-		}
-		return p, &c, nil
+		p, err := sample.PromptOf(c, cb)
+		return p, &c, err
 	case prompt != "":
 		return sample.Prompt{Task: world.ThinkGen, Instruction: prompt}, nil, nil
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -301,6 +302,14 @@ func TestExampleConfigsLoad(t *testing.T) {
 			_, err = train.LoadSFT(p)
 		case strings.HasPrefix(filepath.Base(p), "clip"):
 			_, err = train.LoadCLIP(p)
+		case strings.HasPrefix(filepath.Base(p), "pararl"):
+			var c train.ParaRLConfig
+			c, err = train.LoadParaRL(p)
+			// It spells out every default; only the paths differ.
+			c.Sampler.Model, c.Sampler.Clip = "", ""
+			if !reflect.DeepEqual(c, train.DefaultParaRL()) {
+				t.Errorf("%s does not hold the defaults:\n%+v\nwant\n%+v", p, c, train.DefaultParaRL())
+			}
 		default:
 			_, err = sample.LoadConfig(p)
 		}

@@ -75,12 +75,9 @@ func Run(ctx context.Context, m sample.Model, aligner sample.Aligner, vocab *tok
 	var tally judge.Tally
 	var results []Result
 	for i, c := range cases {
-		p := sample.Prompt{Task: c.Task, Instruction: c.Instruction}
-		var err error
-		if c.Task == world.ThinkEdit {
-			if p.Input, err = cb.Encode(world.Render(c.Input)); err != nil {
-				return Report{}, nil, err
-			}
+		p, err := sample.PromptOf(c, cb)
+		if err != nil {
+			return Report{}, nil, err
 		}
 		run := cfg
 		run.Seed = cfg.Seed + uint64(i)

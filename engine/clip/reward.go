@@ -2,11 +2,15 @@ package clip
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
+	"path/filepath"
 
 	"parascope/engine/atomicfile"
+	"parascope/engine/sample"
 )
 
 // Normaliser turns a CLIP score into ParaRL's reward:
@@ -60,16 +64,49 @@ func (n Normaliser) Save(path string) error {
 }
 
 func LoadNormaliser(path string) (Normaliser, error) {
-	var n Normaliser
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return n, err
+		return Normaliser{}, err
 	}
+	return decodeNormaliser(b, path)
+}
+
+func decodeNormaliser(b []byte, name string) (Normaliser, error) {
+	var n Normaliser
 	if err := json.Unmarshal(b, &n); err != nil {
-		return n, fmt.Errorf("%s: %w", path, err)
+		return n, fmt.Errorf("%s: %w", name, err)
 	}
 	if n.Sigma <= 0 || n.ZSigmas <= 0 {
-		return n, fmt.Errorf("%s: sigma and z_sigmas must be positive", path)
+		return n, fmt.Errorf("%s: sigma and z_sigmas must be positive", name)
 	}
 	return n, nil
+}
+
+// NormaliserFor reads the normaliser that belongs to a scorer: reward.json
+// beside its checkpoint, or for "" the embedded one.
+func NormaliserFor(spec string) (Normaliser, error) {
+	if spec != "" {
+		n, err := LoadNormaliser(filepath.Join(filepath.Dir(spec), "reward.json"))
+		if errors.Is(err, fs.ErrNotExist) {
+			return n, fmt.Errorf("%s has no reward.json beside it: run parascope train reward --clip %s", spec, spec)
+		}
+		return n, err
+	}
+	b, err := embedded.ReadFile("weights/reward.json")
+	if err != nil {
+		return Normaliser{}, fmt.Errorf("the embedded scorer has no reward normaliser: %w", err)
+	}
+	return decodeNormaliser(b, "the embedded reward.json")
+}
+
+// Reward is ParaRL's reward for a step of a trajectory: the scorer's
+// alignment of its partial text and picture, normalised into [0, 1].
+type Reward struct {
+	Scorer Scorer
+	Norm   Normaliser
+}
+
+func (r Reward) Reward(f sample.Frame) (float64, error) {
+	s, err := r.Scorer.Align(f)
+	return r.Norm.Reward(s), err
 }

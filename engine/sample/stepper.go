@@ -169,27 +169,105 @@ func (s *Stepper) Fork(k int, cfg Config) (*Stepper, error) {
 // Step runs the model once (twice batched with guidance) and commits the
 // tokens the schedules call for.
 func (s *Stepper) Step(ctx context.Context) (Frame, error) {
-	if err := ctx.Err(); err != nil {
+	q, err := s.prepare(ctx)
+	if err != nil {
 		return Frame{}, err
 	}
-	if s.Done() {
-		return Frame{}, errors.New("sample: the trajectory is complete")
+	var flat []float32
+	if len(q.sel) > 0 {
+		if flat, err = s.model.Logits(q.ids, q.batch, s.cond.Layout.Len, q.sel); err != nil {
+			return Frame{}, fmt.Errorf("sample: step %d: %w", q.f.Step, err)
+		}
 	}
-	began := time.Now()
+	return s.commit(q, flat)
+}
+
+// StepTogether takes one step of every stepper with a single model call,
+// for groups of trajectories of one task (rollouts): their sequences are
+// stacked into one batch.
+func StepTogether(ctx context.Context, m Model, group []*Stepper) ([]Frame, error) {
+	if len(group) == 0 {
+		return nil, nil
+	}
+	seq := group[0].cond.Layout.Len
+	qs := make([]*stepRequest, len(group))
+	var ids, sel []int32
+	batch := 0
+	for i, s := range group {
+		if s.cond.Layout.Len != seq {
+			return nil, errors.New("sample: StepTogether needs steppers of one task")
+		}
+		q, err := s.prepare(ctx)
+		if err != nil {
+			return nil, err
+		}
+		qs[i] = q
+		ids = append(ids, q.ids...)
+		for _, p := range q.sel {
+			sel = append(sel, p+int32(batch*seq))
+		}
+		batch += q.batch
+	}
+	var flat []float32
+	if len(sel) > 0 {
+		var err error
+		if flat, err = m.Logits(ids, batch, seq, sel); err != nil {
+			return nil, fmt.Errorf("sample: step %d of a group: %w", qs[0].f.Step, err)
+		}
+	}
+	frames := make([]Frame, len(group))
+	v := group[0].vocab.Size()
+	for i, s := range group {
+		n := len(qs[i].sel) * v
+		f, err := s.commit(qs[i], flat[:n])
+		if err != nil {
+			return nil, err
+		}
+		flat, frames[i] = flat[n:], f
+	}
+	return frames, nil
+}
+
+// stepRequest is a step between asking the model and committing tokens.
+type stepRequest struct {
+	f      Frame
+	began  time.Time
+	masked []int // output indices still masked
+	ids    []int32
+	batch  int
+	sel    []int32
+}
+
+// prepare starts the next step: the frame to fill and the model input.
+func (s *Stepper) prepare(ctx context.Context) (*stepRequest, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if s.Done() {
+		return nil, errors.New("sample: the trajectory is complete")
+	}
+	q := &stepRequest{began: time.Now()}
 	prev := s.Last()
-	i := prev.Step // the step being taken, 0-based
-	f := Frame{
-		Step: i + 1, Tokens: slices.Clone(prev.Tokens), RevealedAt: slices.Clone(prev.RevealedAt),
+	q.f = Frame{
+		Step: prev.Step + 1, Tokens: slices.Clone(prev.Tokens), RevealedAt: slices.Clone(prev.RevealedAt),
 		Confidence: slices.Clone(prev.Confidence), Guess: slices.Clone(prev.Tokens),
 		Text: prev.Text, Image: prev.Image,
 	}
-	masked := make([]int, 0, len(f.Tokens))
-	for o, id := range f.Tokens {
+	for o, id := range q.f.Tokens {
 		if id == token.Mask {
-			masked = append(masked, o)
+			q.masked = append(q.masked, o)
 		}
 	}
-	cond, uncond, err := s.logits(masked, f.Tokens)
+	q.ids, q.batch, q.sel = s.input(q.masked, q.f.Tokens)
+	return q, nil
+}
+
+// commit turns the model's logits at the request's positions into the
+// step's frame and appends it to the history.
+func (s *Stepper) commit(q *stepRequest, flat []float32) (Frame, error) {
+	f, masked := q.f, q.masked
+	i := f.Step - 1 // the step being taken, 0-based
+	cond, uncond, err := s.rows(q, flat)
 	if err != nil {
 		return Frame{}, err
 	}
@@ -243,7 +321,7 @@ func (s *Stepper) Step(ctx context.Context) (Frame, error) {
 	if err := s.align(&f); err != nil {
 		return Frame{}, err
 	}
-	f.Nanos = time.Since(began).Nanoseconds()
+	f.Nanos = time.Since(q.began).Nanoseconds()
 	s.frames = append(s.frames, f)
 	return f, nil
 }
@@ -270,16 +348,16 @@ func (s *Stepper) textPlan(i int, tokens []int32) (int, int) {
 	return s.plan.counts[i-s.plan.start], limit
 }
 
-// logits runs the model on the current sequence (and its unconditional
-// twin when guidance is on) and returns one row per masked position.
-func (s *Stepper) logits(masked []int, out []int32) (cond, uncond [][]float32, err error) {
+// input builds the model's input for the current output tokens (and its
+// unconditional twin when guidance is on): ids, batch size and one
+// selected position per masked output index and sequence.
+func (s *Stepper) input(masked []int, out []int32) (ids []int32, batch int, sel []int32) {
 	seq := s.cond.Layout.Len
-	guided := s.cfg.Text.CFG > 0 || s.cfg.Image.CFG > 0
-	batch := 1
-	if guided {
+	batch = 1
+	if s.guided() {
 		batch = 2
 	}
-	ids := make([]int32, 0, batch*seq)
+	ids = make([]int32, 0, batch*seq)
 	for _, base := range []token.Sequence{s.cond, s.uncond}[:batch] {
 		row := make([]int32, seq)
 		for p, id := range base.IDs {
@@ -288,30 +366,33 @@ func (s *Stepper) logits(masked []int, out []int32) (cond, uncond [][]float32, e
 		s.placeOutput(row, out)
 		ids = append(ids, row...)
 	}
-	var sel []int32
 	for b := range batch {
 		for _, o := range masked {
 			sel = append(sel, int32(b*seq+s.position(o)))
 		}
 	}
-	if len(sel) == 0 {
+	return ids, batch, sel
+}
+
+func (s *Stepper) guided() bool { return s.cfg.Text.CFG > 0 || s.cfg.Image.CFG > 0 }
+
+// rows splits the model's logits into one row per masked position, for
+// the conditional and (under guidance) the unconditional sequence.
+func (s *Stepper) rows(q *stepRequest, flat []float32) (cond, uncond [][]float32, err error) {
+	if len(q.sel) == 0 {
 		return nil, nil, nil
 	}
-	flat, err := s.model.Logits(ids, batch, seq, sel)
-	if err != nil {
-		return nil, nil, fmt.Errorf("sample: step %d: %w", s.Last().Step+1, err)
-	}
 	v := s.vocab.Size()
-	if len(flat) != len(sel)*v {
-		return nil, nil, fmt.Errorf("sample: the model returned %d logits for %d positions of %d", len(flat), len(sel), v)
+	if len(flat) != len(q.sel)*v {
+		return nil, nil, fmt.Errorf("sample: the model returned %d logits for %d positions of %d", len(flat), len(q.sel), v)
 	}
-	rows := make([][]float32, len(sel))
+	rows := make([][]float32, len(q.sel))
 	for j := range rows {
 		rows[j] = flat[j*v : (j+1)*v]
 	}
-	cond = rows[:len(masked)]
-	if guided {
-		uncond = rows[len(masked):]
+	cond = rows[:len(q.masked)]
+	if s.guided() {
+		uncond = rows[len(q.masked):]
 	}
 	return cond, uncond, nil
 }

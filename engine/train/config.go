@@ -20,11 +20,7 @@ type SFTConfig struct {
 	Seed  uint64 `toml:"seed" json:"seed"`   // data, masking and initialisation
 	Steps int    `toml:"steps" json:"steps"` // optimiser steps in the whole run
 	Batch int    `toml:"batch" json:"batch"` // sequences a step
-	// GenEvery makes every GenEvery-th batch a thinkgen batch, the others
-	// thinkedit (a batch holds one task: their sequences differ in length).
-	GenEvery int `toml:"gen_every" json:"gen_every"`
-	// EditKinds limits the edits to these kinds ("" or empty: all).
-	EditKinds []string `toml:"edit_kinds" json:"edit_kinds,omitempty"`
+	Tasks
 	Optim
 
 	MinMask     float64 `toml:"min_mask" json:"min_mask"`         // ε of t ~ U(ε, 1)
@@ -37,6 +33,41 @@ type SFTConfig struct {
 	// from random weights of the shape below.
 	Init  string     `toml:"init" json:"init,omitempty"`
 	Model ModelShape `toml:"model" json:"model"`
+}
+
+// Tasks chooses a job's training cases.
+type Tasks struct {
+	// GenEvery makes every GenEvery-th batch a thinkgen batch, the others
+	// thinkedit (a batch holds one task: their sequences differ in length).
+	GenEvery int `toml:"gen_every" json:"gen_every"`
+	// EditKinds limits the edits to these kinds ("" or empty: all), and
+	// then every batch is an edit batch.
+	EditKinds []string `toml:"edit_kinds" json:"edit_kinds,omitempty"`
+}
+
+// task is batch k's task.
+func (t Tasks) task(k int) world.Task {
+	if len(t.EditKinds) == 0 && k%t.GenEvery == 0 {
+		return world.ThinkGen
+	}
+	return world.ThinkEdit
+}
+
+// trainingCase is case index of the training stream for task, drawn with
+// seed: never a held-out case, so the benchmark stays unseen.
+func trainingCase(seed uint64, index int, task world.Task, kinds []world.EditKind) world.Case {
+	for attempt := uint64(0); ; attempt++ {
+		s := seed + attempt*0x9e3779b97f4a7c15
+		var c world.Case
+		if task == world.ThinkGen {
+			c = world.Generate(s, index, world.MixGen)
+		} else {
+			c = world.GenerateKind(s, index, kinds[index%len(kinds)])
+		}
+		if !c.HeldOut() {
+			return c
+		}
+	}
 }
 
 // Optim holds the optimiser's settings, shared by every job.
@@ -96,7 +127,7 @@ type ModelShape struct {
 // DefaultSFT is the recipe examples/sft.toml spells out.
 func DefaultSFT() SFTConfig {
 	return SFTConfig{
-		Seed: 1, Steps: 20000, Batch: 32, GenEvery: 3,
+		Seed: 1, Steps: 20000, Batch: 32, Tasks: Tasks{GenEvery: 3},
 		Optim:   Optim{LR: 1e-3, MinLR: 1e-4, Warmup: 300, WeightDecay: 0.1, Beta1: 0.9, Beta2: 0.95, Clip: 1},
 		MinMask: 1e-3, TextWeight: 1, ImageWeight: 1, CondDropout: 0.1,
 		CheckpointEvery: 250,
@@ -132,12 +163,12 @@ func (c SFTConfig) Validate() error {
 }
 
 // kinds returns the edit kinds to train on.
-func (c SFTConfig) kinds() ([]world.EditKind, error) {
-	if len(c.EditKinds) == 0 {
+func (t Tasks) kinds() ([]world.EditKind, error) {
+	if len(t.EditKinds) == 0 {
 		return world.EditKinds(), nil
 	}
 	var out []world.EditKind
-	for _, s := range c.EditKinds {
+	for _, s := range t.EditKinds {
 		var k world.EditKind
 		if err := k.UnmarshalText([]byte(s)); err != nil || k == world.NoEdit {
 			return nil, fmt.Errorf("%q is not an edit kind", s)

@@ -30,28 +30,9 @@ type data struct {
 	cb    *vq.Codebook
 }
 
-// example returns case j of batch k: never a held-out case.
+// example returns case j of batch k.
 func (d *data) example(k, j int) world.Case {
-	index := k*d.cfg.Batch + j
-	for attempt := uint64(0); ; attempt++ {
-		seed := d.cfg.Seed + attempt*0x9e3779b97f4a7c15
-		var c world.Case
-		if d.task(k) == world.ThinkGen {
-			c = world.Generate(seed, index, world.MixGen)
-		} else {
-			c = world.GenerateKind(seed, index, d.kinds[index%len(d.kinds)])
-		}
-		if !c.HeldOut() {
-			return c
-		}
-	}
-}
-
-func (d *data) task(k int) world.Task {
-	if len(d.cfg.EditKinds) == 0 && k%d.cfg.GenEvery == 0 {
-		return world.ThinkGen
-	}
-	return world.ThinkEdit
+	return trainingCase(d.cfg.Seed, k*d.cfg.Batch+j, d.cfg.task(k), d.kinds)
 }
 
 // batch builds step k's batch: for each sequence t ~ U(ε, 1), each output
@@ -61,7 +42,7 @@ func (d *data) task(k int) world.Task {
 // positions (LLaDA's normalisation).
 func (d *data) batch(k int) (batch, error) {
 	r := rand.New(rand.NewPCG(d.cfg.Seed^0x5f3759df, uint64(k)))
-	b := batch{task: d.task(k)}
+	b := batch{task: d.cfg.task(k)}
 	layout := token.LayoutFor(b.task)
 	b.seq = layout.Len
 	norm := float64(d.cfg.Batch * (layout.OutputImage.Len() + layout.OutputText.Len()))

@@ -1,0 +1,56 @@
+package sample
+
+import (
+	"parascope/engine/vq"
+	"parascope/engine/world"
+)
+
+// What reinforcement learning needs to score a trajectory's steps again
+// under a changed model: the model input of a past state, where each
+// output position sits in it, and the tokens the sampler may choose there.
+
+// Input is the conditional model input with the output tokens out placed.
+func (s *Stepper) Input(out []int32) []int32 {
+	row := make([]int32, s.cond.Layout.Len)
+	for p, id := range s.cond.IDs {
+		row[p] = int32(id)
+	}
+	s.placeOutput(row, out)
+	return row
+}
+
+// SeqLen is the length of the stepper's model input.
+func (s *Stepper) SeqLen() int { return s.cond.Layout.Len }
+
+// Position is output index o's place in the model input.
+func (s *Stepper) Position(o int) int { return s.position(o) }
+
+// Choices lists the vocabulary ids output position o may take: image
+// codes for the picture, the reasoning's words for the text.
+func (s *Stepper) Choices(o int) []int32 {
+	if o < ImageTokens {
+		ids := make([]int32, s.vocab.Codes())
+		for k := range ids {
+			ids[k] = int32(s.vocab.ImageOffset() + k)
+		}
+		return ids
+	}
+	ids := make([]int32, len(s.textIDs))
+	for k, id := range s.textIDs {
+		ids[k] = int32(id)
+	}
+	return ids
+}
+
+// PromptOf is a case's prompt: its instruction, and for an edit the input
+// picture encoded with cb.
+func PromptOf(c world.Case, cb *vq.Codebook) (Prompt, error) {
+	p := Prompt{Task: c.Task, Instruction: c.Instruction}
+	if c.Task == world.ThinkEdit {
+		var err error
+		if p.Input, err = cb.Encode(world.Render(c.Input)); err != nil {
+			return Prompt{}, err
+		}
+	}
+	return p, nil
+}

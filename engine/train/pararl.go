@@ -1,0 +1,553 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"time"
+
+	"parascope/engine/model"
+	"parascope/engine/nn"
+	"parascope/engine/sample"
+	"parascope/engine/token"
+	"parascope/engine/tomlconf"
+	"parascope/engine/vq"
+	"parascope/engine/world"
+)
+
+// ParaRL is diffusion GRPO with rewards along the denoising trajectory.
+// Each batch: for every prompt, G rollouts with the sampler at a
+// temperature above zero, all stepped together (one model call a step);
+// per trajectory, s steps chosen at random, each scored by the reward
+// (the normalised CLIP score of that step's partial text and picture); the
+// trajectory's reward is their mean and its advantage that reward
+// standardised within its group. The loss, over the tokens decoded at each
+// chosen step (one forward on the state just before it), is PPO's clipped
+// surrogate of their likelihood ratios plus β·KL to the frozen starting
+// model, minimised with AdamW for a few epochs per batch.
+//
+// The policy's likelihood of a token is the conditional model's softmax
+// at the rollout temperature over the tokens the position may take; the
+// default config samples without guidance, so rollouts come from exactly
+// that policy.
+
+// ParaRLConfig holds every knob of a ParaRL run.
+type ParaRLConfig struct {
+	Seed    uint64 `toml:"seed" json:"seed"`
+	Steps   int    `toml:"steps" json:"steps"`     // batches of rollouts
+	Prompts int    `toml:"prompts" json:"prompts"` // prompts a batch
+	Group   int    `toml:"group" json:"group"`     // G: rollouts a prompt
+	// RewardSteps is s, the steps scored per trajectory, chosen uniformly
+	// without replacement; OutputOnly scores the final step alone.
+	RewardSteps int     `toml:"reward_steps" json:"reward_steps"`
+	OutputOnly  bool    `toml:"output_only" json:"output_only"`
+	ClipEps     float64 `toml:"clip_eps" json:"clip_eps"` // PPO's ε
+	KL          float64 `toml:"kl" json:"kl"`             // β
+	Epochs      int     `toml:"epochs" json:"epochs"`     // optimiser steps per batch
+	Tasks
+	Optim
+	CheckpointEvery int `toml:"checkpoint_every" json:"checkpoint_every"`
+	// Sampler makes the rollouts. Its model is the starting policy and the
+	// KL reference; its clip is the reward's scorer, with the reward
+	// normaliser (reward.json) beside it.
+	Sampler sample.Config `toml:"sampler" json:"sampler"`
+}
+
+// DefaultParaRL is the recipe examples/pararl.toml spells out: the paper's
+// G = 8, s = 3, ε = 0.2, β = 0.04.
+func DefaultParaRL() ParaRLConfig {
+	sc := sample.Defaults()
+	sc.Text.Temperature = 0.7
+	sc.Image.CFG = 0
+	return ParaRLConfig{
+		Seed: 1, Steps: 100, Prompts: 2, Group: 8, RewardSteps: 3, ClipEps: 0.2, KL: 0.04, Epochs: 2,
+		Tasks:           Tasks{GenEvery: 3},
+		Optim:           Optim{LR: 2e-5, MinLR: 2e-6, Warmup: 5, WeightDecay: 0, Beta1: 0.9, Beta2: 0.95, Clip: 1},
+		CheckpointEvery: 10,
+		Sampler:         sc,
+	}
+}
+
+// Validate reports every setting that cannot work.
+func (c ParaRLConfig) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, tomlconf.KeyError{Key: key, Msg: fmt.Sprintf(format, args...)})
+	}
+	for key, v := range map[string]int{"steps": c.Steps, "prompts": c.Prompts, "group": c.Group, "reward_steps": c.RewardSteps,
+		"epochs": c.Epochs, "gen_every": c.GenEvery, "checkpoint_every": c.CheckpointEvery} {
+		if v < 1 {
+			bad(key, "%d, want at least 1", v)
+		}
+	}
+	if c.Group < 2 {
+		bad("group", "%d: an advantage needs a group of at least 2", c.Group)
+	}
+	if c.ClipEps <= 0 || c.ClipEps >= 1 {
+		bad("clip_eps", "%g, want 0 < ε < 1", c.ClipEps)
+	}
+	if c.KL < 0 {
+		bad("kl", "%g, want ≥ 0", c.KL)
+	}
+	c.Optim.validate(bad)
+	if _, err := c.kinds(); err != nil {
+		bad("edit_kinds", "%v", err)
+	}
+	if err := c.Sampler.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Sampler.Text.Temperature <= 0 || c.Sampler.Image.Temperature <= 0 {
+		bad("sampler.text.temperature", "rollouts need temperatures above 0 (text %g, image %g)",
+			c.Sampler.Text.Temperature, c.Sampler.Image.Temperature)
+	}
+	return errors.Join(errs...)
+}
+
+// LoadParaRL reads a TOML file over the defaults.
+func LoadParaRL(path string) (ParaRLConfig, error) {
+	c := DefaultParaRL()
+	return c, tomlconf.Load(path, &c)
+}
+
+// Rewarder scores a step of a trajectory in [0, 1].
+type Rewarder interface {
+	Reward(f sample.Frame) (float64, error)
+}
+
+// RLProgress is reported after every batch.
+type RLProgress struct {
+	Step, Steps        int
+	Reward, RewardStd  float64 // over the batch's trajectories
+	FinalReward        float64 // the reward of the final outputs alone: alignment without the judge
+	KL                 float64 // mean per decoded token, before the batch's updates
+	ClipFrac           float64 // tokens whose ratio the clip held, in the last epoch
+	GradNorm, LR       float64
+	TrajectoriesPerSec float64
+	ETA                time.Duration
+	Checkpoint         string
+}
+
+// ParaRL is a run.
+type ParaRL struct {
+	cfg     ParaRLConfig
+	m, ref  *model.Model
+	reward  Rewarder
+	vocab   *token.Vocab
+	cb      *vq.Codebook
+	kinds   []world.EditKind
+	step    int // batches done
+	out     string
+	elapsed time.Duration
+}
+
+// NewParaRL starts a run of policy m against reference ref (a frozen copy
+// of the starting weights), writing into out.
+func NewParaRL(cfg ParaRLConfig, m, ref *model.Model, reward Rewarder, cb *vq.Codebook, out string) (*ParaRL, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	kinds, err := cfg.kinds()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, err
+	}
+	return &ParaRL{cfg: cfg, m: m, ref: ref, reward: reward, vocab: token.New(cb.K()), cb: cb, kinds: kinds, out: out}, nil
+}
+
+// RLDeps opens what a run needs besides its policy, from its config: the
+// reference model (the starting weights, frozen) and the reward.
+type RLDeps func(cfg ParaRLConfig) (ref *model.Model, reward Rewarder, err error)
+
+// ResumeParaRL continues a run from its checkpoint: the policy's weights
+// and optimiser state, with the reference and reward deps opens.
+func ResumeParaRL(path string, be nn.Backend, cb *vq.Codebook, out string, deps RLDeps) (*ParaRL, error) {
+	var cfg ParaRLConfig
+	st, err := readState(path, &cfg, token.New(cb.K()))
+	if err != nil {
+		return nil, err
+	}
+	m, err := model.FromFile(st.weights, be)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := st.restore(path, m.ParamSet); err != nil {
+		return nil, err
+	}
+	ref, reward, err := deps(cfg)
+	if err != nil {
+		return nil, err
+	}
+	r, err := NewParaRL(cfg, m, ref, reward, cb, out)
+	if err != nil {
+		return nil, err
+	}
+	r.step, r.elapsed = st.step, st.elapsed
+	return r, nil
+}
+
+// Model is the policy being trained.
+func (r *ParaRL) Model() *model.Model { return r.m }
+
+// Config is the run's config.
+func (r *ParaRL) Config() ParaRLConfig { return r.cfg }
+
+// Step is the number of batches done.
+func (r *ParaRL) Step() int { return r.step }
+
+// Run trains until the configured number of batches, checkpointing every
+// checkpoint_every batches, at the end, and when ctx is cancelled.
+func (r *ParaRL) Run(ctx context.Context, progress func(RLProgress)) error {
+	began, start, before := time.Now(), r.step, r.elapsed
+	defer func() { r.elapsed = before + time.Since(began) }()
+	for r.step < r.cfg.Steps {
+		if err := ctx.Err(); err != nil {
+			if _, cerr := r.Checkpoint(); cerr != nil {
+				return errors.Join(err, cerr)
+			}
+			return err
+		}
+		p, err := r.batch(ctx)
+		if err != nil {
+			return fmt.Errorf("pararl batch %d: %w", r.step+1, err)
+		}
+		r.step++
+		elapsed := time.Since(began)
+		r.elapsed = before + elapsed
+		p.Step, p.Steps = r.step, r.cfg.Steps
+		p.TrajectoriesPerSec = float64((r.step-start)*r.cfg.Prompts*r.cfg.Group) / elapsed.Seconds()
+		p.ETA = time.Duration(float64(elapsed) / float64(r.step-start) * float64(r.cfg.Steps-r.step))
+		if r.step%r.cfg.CheckpointEvery == 0 || r.step == r.cfg.Steps {
+			if p.Checkpoint, err = r.Checkpoint(); err != nil {
+				return err
+			}
+		}
+		if progress != nil {
+			progress(p)
+		}
+	}
+	return nil
+}
+
+// Checkpoint writes the run's state and the policy's weights, each
+// atomically, and returns the state's path.
+func (r *ParaRL) Checkpoint() (string, error) {
+	meta, err := stateMeta(r.cfg, r.step, r.elapsed, r.vocab)
+	if err != nil {
+		return "", err
+	}
+	f, err := r.m.File(meta)
+	if err != nil {
+		return "", err
+	}
+	return saveState(r.out, f, r.m.ParamSet)
+}
+
+// trajectory is one rollout and what the update needs of it.
+type trajectory struct {
+	st        *sample.Stepper
+	steps     []int     // the scored steps, 1-based
+	rewards   []float64 // R_t at each
+	reward    float64   // their mean
+	final     float64   // the reward of the final output
+	advantage float64
+}
+
+// batch runs batch r.step: rollouts, rewards, advantages, then the epochs
+// of updates.
+func (r *ParaRL) batch(ctx context.Context) (RLProgress, error) {
+	trajs, err := r.rollouts(ctx)
+	if err != nil {
+		return RLProgress{}, err
+	}
+	var all []float64
+	final := 0.0
+	for _, t := range trajs {
+		final += t.final / float64(len(trajs))
+	}
+	for g := range r.cfg.Prompts {
+		group := trajs[g*r.cfg.Group : (g+1)*r.cfg.Group]
+		rewards := make([]float64, len(group))
+		for i, t := range group {
+			rewards[i] = t.reward
+		}
+		for i, a := range advantages(rewards) {
+			group[i].advantage = a
+		}
+		all = append(all, rewards...)
+	}
+	mean, std := meanStd(all)
+	p := RLProgress{Reward: mean, RewardStd: std, FinalReward: final}
+
+	terms, ids, sel, seq := r.lossInputs(trajs)
+	if len(terms) == 0 {
+		return p, errors.New("no decoded tokens at the scored steps")
+	}
+	n := len(ids) / seq
+	if err := r.logProbs(r.m, ids, n, seq, sel, terms, func(t *term, lp float64) { t.old = lp }); err != nil {
+		return p, err
+	}
+	if err := r.logProbs(r.ref, ids, n, seq, sel, terms, func(t *term, lp float64) { t.ref = lp }); err != nil {
+		return p, err
+	}
+	for i := range terms {
+		d := terms[i].ref - terms[i].old
+		p.KL += math.Exp(d) - d - 1
+	}
+	p.KL /= float64(len(terms))
+	for e := range r.cfg.Epochs {
+		logits, err := r.m.Forward(ids, n, seq, sel)
+		if err != nil {
+			return p, err
+		}
+		host := make([]float32, logits.Len())
+		be := r.m.Backend()
+		be.Download(host, logits)
+		_, grad, stats := grpoObjective(terms, host, r.vocab.Size(), r.cfg.ClipEps, r.cfg.KL)
+		dl := be.Alloc(len(grad))
+		be.Upload(dl, grad)
+		r.m.ZeroGrad()
+		r.m.Backward(dl)
+		p.GradNorm = r.m.ClipGradients(r.cfg.Clip)
+		k := r.step*r.cfg.Epochs + e
+		h := r.cfg.adamW(k, r.cfg.Steps*r.cfg.Epochs)
+		p.LR = float64(h.LR)
+		r.m.Step(h)
+		p.ClipFrac = stats.clipFrac
+	}
+	return p, nil
+}
+
+// rollouts samples G trajectories for each of the batch's prompts, all
+// stepped together, and scores each at its chosen steps.
+func (r *ParaRL) rollouts(ctx context.Context) ([]*trajectory, error) {
+	task := r.cfg.task(r.step)
+	var trajs []*trajectory
+	var group []*sample.Stepper
+	for g := range r.cfg.Prompts {
+		c := trainingCase(r.cfg.Seed, r.step*r.cfg.Prompts+g, task, r.kinds)
+		p, err := sample.PromptOf(c, r.cb)
+		if err != nil {
+			return nil, err
+		}
+		for i := range r.cfg.Group {
+			sc := r.cfg.Sampler
+			sc.Seed = rolloutSeed(r.cfg.Seed, r.step, g*r.cfg.Group+i)
+			st, err := sample.New(sample.FromModel(r.m), r.vocab, sc, p)
+			if err != nil {
+				return nil, err
+			}
+			group = append(group, st)
+			trajs = append(trajs, &trajectory{st: st})
+		}
+	}
+	for !group[0].Done() {
+		if _, err := sample.StepTogether(ctx, sample.FromModel(r.m), group); err != nil {
+			return nil, err
+		}
+	}
+	for i, t := range trajs {
+		rnd := rand.New(rand.NewPCG(rolloutSeed(r.cfg.Seed, r.step, i), 0x5eed))
+		t.steps = chooseSteps(rnd, t.st.Steps(), r.cfg.RewardSteps, r.cfg.OutputOnly)
+		hist := t.st.History()
+		for _, s := range t.steps {
+			v, err := r.reward.Reward(hist[s])
+			if err != nil {
+				return nil, err
+			}
+			t.rewards = append(t.rewards, v)
+		}
+		t.reward, _ = meanStd(t.rewards)
+		var err error
+		if t.final, err = r.reward.Reward(t.st.Last()); err != nil {
+			return nil, err
+		}
+	}
+	return trajs, nil
+}
+
+// rolloutSeed separates the randomness of every rollout of every batch.
+func rolloutSeed(seed uint64, step, i int) uint64 {
+	return seed*0x9e3779b97f4a7c15 + uint64(step)<<20 + uint64(i)
+}
+
+// chooseSteps picks s of the steps 1..total, uniformly without
+// replacement, in order; output-only picks the last step.
+func chooseSteps(r *rand.Rand, total, s int, outputOnly bool) []int {
+	if outputOnly {
+		return []int{total}
+	}
+	picked := r.Perm(total)[:min(s, total)]
+	for i := range picked {
+		picked[i]++
+	}
+	slices.Sort(picked)
+	return picked
+}
+
+// advantages standardises rewards within a group; a group whose rewards
+// are all equal teaches nothing and gets zeros.
+func advantages(rewards []float64) []float64 {
+	mean, std := meanStd(rewards)
+	out := make([]float64, len(rewards))
+	if std < 1e-8 {
+		return out
+	}
+	for i, x := range rewards {
+		out[i] = (x - mean) / std
+	}
+	return out
+}
+
+// meanStd is the mean and the population standard deviation.
+func meanStd(x []float64) (mean, std float64) {
+	if len(x) == 0 {
+		return 0, 0
+	}
+	for _, v := range x {
+		mean += v
+	}
+	mean /= float64(len(x))
+	for _, v := range x {
+		std += (v - mean) * (v - mean)
+	}
+	return mean, math.Sqrt(std / float64(len(x)))
+}
+
+// term is one decoded token of one scored step: where its logits are, the
+// tokens its position may take, what was chosen, and its share of the
+// loss.
+type term struct {
+	row       int     // its row among the selected positions
+	choices   []int32 // vocabulary ids the position may take
+	target    int32
+	tau       float64 // the rollout temperature of its modality
+	advantage float64
+	weight    float64 // 1 / (trajectories · scored steps · decoded tokens)
+	old, ref  float64 // log-likelihoods under the rollout policy and the reference
+}
+
+// lossInputs builds one model input per (trajectory, scored step): the
+// state just before the step, with the positions it decoded selected.
+func (r *ParaRL) lossInputs(trajs []*trajectory) (terms []term, ids, sel []int32, seq int) {
+	n := 0
+	for _, t := range trajs {
+		hist := t.st.History()
+		seq = t.st.SeqLen()
+		for _, s := range t.steps {
+			before, after := hist[s-1], hist[s]
+			var decoded []int
+			for o, at := range after.RevealedAt {
+				if int(at) == s && before.Tokens[o] == token.Mask {
+					decoded = append(decoded, o)
+				}
+			}
+			if len(decoded) == 0 {
+				continue
+			}
+			ids = append(ids, t.st.Input(before.Tokens)...)
+			w := 1 / (float64(len(trajs)) * float64(len(t.steps)) * float64(len(decoded)))
+			for _, o := range decoded {
+				tau := r.cfg.Sampler.Text.Temperature
+				if o < sample.ImageTokens {
+					tau = r.cfg.Sampler.Image.Temperature
+				}
+				terms = append(terms, term{row: len(sel), choices: t.st.Choices(o), target: after.Tokens[o],
+					tau: tau, advantage: t.advantage, weight: w})
+				sel = append(sel, int32(n*seq+t.st.Position(o)))
+			}
+			n++
+		}
+	}
+	return terms, ids, sel, seq
+}
+
+// logProbs runs m on the inputs without updating anything and hands each
+// term its log-likelihood.
+func (r *ParaRL) logProbs(m *model.Model, ids []int32, n, seq int, sel []int32, terms []term, set func(*term, float64)) error {
+	buf, err := m.Forward(ids, n, seq, sel)
+	if err != nil {
+		return err
+	}
+	host := make([]float32, buf.Len())
+	m.Backend().Download(host, buf)
+	v := r.vocab.Size()
+	for i := range terms {
+		t := &terms[i]
+		lp, _ := logProb(host[t.row*v:(t.row+1)*v], t)
+		set(t, lp)
+	}
+	return nil
+}
+
+// logProb is log softmax(l/τ)[target] over the term's choices, and the
+// softmax itself (in the order of choices).
+func logProb(l []float32, t *term) (float64, []float64) {
+	p := make([]float64, len(t.choices))
+	top, at := math.Inf(-1), -1
+	for k, id := range t.choices {
+		p[k] = float64(l[id]) / t.tau
+		top = max(top, p[k])
+		if id == t.target {
+			at = k
+		}
+	}
+	sum := 0.0
+	for k := range p {
+		p[k] = math.Exp(p[k] - top)
+		sum += p[k]
+	}
+	for k := range p {
+		p[k] /= sum
+	}
+	if at < 0 {
+		return math.Inf(-1), p
+	}
+	return math.Log(p[at]), p
+}
+
+// objectiveStats describes one evaluation of the objective.
+type objectiveStats struct {
+	clipFrac float64 // tokens where the clipped term was the smaller
+}
+
+// grpoObjective is the loss Σ w·[−min(ρA, clip(ρ, 1−ε, 1+ε)A) + β·KL] over
+// the terms, with ρ = exp(lp − lp_old) and the KL estimated per token as
+// exp(lp_ref − lp) − (lp_ref − lp) − 1 (non-negative, zero where the
+// policy equals the reference), and its gradient with respect to the
+// logits ([rows, v], zero outside the terms' rows and choices).
+func grpoObjective(terms []term, logits []float32, v int, eps, beta float64) (float64, []float32, objectiveStats) {
+	grad := make([]float32, len(logits))
+	loss, clipped := 0.0, 0
+	for i := range terms {
+		t := &terms[i]
+		row := logits[t.row*v : (t.row+1)*v]
+		lp, p := logProb(row, t)
+		rho := math.Exp(lp - t.old)
+		a := t.advantage
+		surrogate, dSurrogate := rho*a, rho*a // d(ρA)/d lp = ρA
+		if c := min(max(rho, 1-eps), 1+eps); c*a < rho*a {
+			surrogate, dSurrogate = c*a, 0
+			clipped++
+		}
+		d := t.ref - lp
+		kl := math.Exp(d) - d - 1
+		loss += t.weight * (-surrogate + beta*kl)
+		dlp := t.weight * (-dSurrogate + beta*(1-math.Exp(d)))
+		// d lp / d l_j = (1[j = target] − p_j) / τ over the choices.
+		g := grad[t.row*v : (t.row+1)*v]
+		for k, id := range t.choices {
+			ind := 0.0
+			if id == t.target {
+				ind = 1
+			}
+			g[id] += float32(dlp * (ind - p[k]) / t.tau)
+		}
+	}
+	return loss, grad, objectiveStats{clipFrac: float64(clipped) / float64(max(len(terms), 1))}
+}

@@ -1,0 +1,273 @@
+package train
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"parascope/engine/model"
+	"parascope/engine/nn"
+	"parascope/engine/sample"
+	"parascope/engine/token"
+	"parascope/engine/vq"
+)
+
+func TestChooseSteps(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 100 {
+		got := chooseSteps(r, 20, 3, false)
+		if len(got) != 3 || !slices.IsSorted(got) || got[0] < 1 || got[2] > 20 || got[0] == got[1] || got[1] == got[2] {
+			t.Fatalf("chooseSteps(20, 3) = %v", got)
+		}
+	}
+	if got := chooseSteps(r, 20, 3, true); !slices.Equal(got, []int{20}) {
+		t.Errorf("output only: %v, want [20]", got)
+	}
+	if got := chooseSteps(r, 4, 9, false); !slices.Equal(got, []int{1, 2, 3, 4}) {
+		t.Errorf("s above the step count: %v, want every step", got)
+	}
+	// Uniform: over many draws every step is picked about s/total of the time.
+	counts := make([]int, 11)
+	for range 20000 {
+		for _, s := range chooseSteps(r, 10, 3, false) {
+			counts[s]++
+		}
+	}
+	for s := 1; s <= 10; s++ {
+		if f := float64(counts[s]) / 20000; math.Abs(f-0.3) > 0.02 {
+			t.Errorf("step %d chosen %.3f of the time, want 0.3", s, f)
+		}
+	}
+}
+
+func TestAdvantages(t *testing.T) {
+	// mean 0.5, population σ = √0.05
+	got := advantages([]float64{0.2, 0.4, 0.6, 0.8})
+	s := math.Sqrt(0.05)
+	want := []float64{-0.3 / s, -0.1 / s, 0.1 / s, 0.3 / s}
+	for i := range want {
+		if math.Abs(got[i]-want[i]) > 1e-12 {
+			t.Fatalf("advantages = %v, want %v", got, want)
+		}
+	}
+	if got := advantages([]float64{0.7, 0.7, 0.7}); !slices.Equal(got, []float64{0, 0, 0}) {
+		t.Errorf("equal rewards: %v, want zeros", got)
+	}
+	// A trajectory's reward is the mean of its steps' rewards.
+	if m, _ := meanStd([]float64{0.1, 0.5, 0.9}); math.Abs(m-0.5) > 1e-15 {
+		t.Errorf("mean %v", m)
+	}
+}
+
+// The objective's gradient with respect to the logits against central
+// differences, with advantages of both signs, ratios inside and outside
+// the clip, and the KL term on.
+func TestObjectiveGradient(t *testing.T) {
+	const v, rows = 9, 6
+	r := rand.New(rand.NewPCG(3, 3))
+	logits := make([]float32, v*rows)
+	for i := range logits {
+		logits[i] = float32(r.NormFloat64() * 2)
+	}
+	var terms []term
+	for j := range rows {
+		choices := []int32{1, 2, 4, 5, 7}
+		if j%2 == 1 {
+			choices = []int32{0, 3, 6, 8}
+		}
+		tm := term{row: j, choices: choices, target: choices[j%len(choices)], tau: 0.5 + 0.25*float64(j%3),
+			advantage: []float64{1.3, -0.8, 0.4, -1.7, 2.1, -0.2}[j], weight: 1 / float64(rows)}
+		lp, _ := logProb(logits[j*v:(j+1)*v], &tm)
+		// ratios from well inside to well outside [1−ε, 1+ε]
+		tm.old = lp - []float64{0, 0.1, -0.4, -0.5, 0.4, 0.3}[j]
+		tm.ref = lp + r.NormFloat64()*0.3
+		terms = append(terms, tm)
+	}
+	const eps, beta = 0.2, 0.04
+	loss, grad, stats := grpoObjective(terms, logits, v, eps, beta)
+	if stats.clipFrac == 0 || stats.clipFrac == 1 {
+		t.Fatalf("clip fraction %v: the test should hold clipped and unclipped tokens", stats.clipFrac)
+	}
+	const h = 1e-3
+	maxDiff, maxRef := 0.0, 0.0
+	for i := range logits {
+		keep := logits[i]
+		logits[i] = keep + h
+		plus, _, _ := grpoObjective(terms, logits, v, eps, beta)
+		logits[i] = keep - h
+		minus, _, _ := grpoObjective(terms, logits, v, eps, beta)
+		logits[i] = keep
+		num := (plus - minus) / (float64(float32(keep+h)) - float64(float32(keep-h)))
+		maxDiff = math.Max(maxDiff, math.Abs(num-float64(grad[i])))
+		maxRef = math.Max(maxRef, math.Abs(num))
+	}
+	t.Logf("loss %.5f, clip fraction %.2f, max |analytic − numeric| %.2g of %.2g", loss, stats.clipFrac, maxDiff, maxRef)
+	if maxDiff > 1e-3*maxRef {
+		t.Fatalf("gradient differs from finite differences by %.3g (scale %.3g)", maxDiff, maxRef)
+	}
+}
+
+// At the start the policy is the reference: the KL term and its gradient
+// vanish, and the ratio is 1, so the gradient is the plain policy
+// gradient −w·A·∇lp.
+func TestKLIsZeroAtTheStart(t *testing.T) {
+	logits := []float32{0.3, -1.2, 2.0, 0.7}
+	tm := term{row: 0, choices: []int32{0, 1, 2, 3}, target: 2, tau: 1, advantage: 0.5, weight: 1}
+	lp, p := logProb(logits, &tm)
+	tm.old, tm.ref = lp, lp
+	loss, grad, _ := grpoObjective([]term{tm}, logits, 4, 0.2, 0.04)
+	if math.Abs(loss+0.5) > 1e-12 {
+		t.Errorf("loss %v, want −A = −0.5 (ratio 1, KL 0)", loss)
+	}
+	for j := range grad {
+		ind := 0.0
+		if j == 2 {
+			ind = 1
+		}
+		if want := -0.5 * (ind - p[j]); math.Abs(float64(grad[j])-want) > 1e-7 {
+			t.Errorf("grad[%d] = %v, want %v", j, grad[j], want)
+		}
+	}
+}
+
+// codeShare rewards the share of the picture's revealed tokens that are
+// among the first few codes: a known reward the policy can learn.
+type codeShare struct{ vocab *token.Vocab }
+
+func (c codeShare) Reward(f sample.Frame) (float64, error) {
+	hit, seen := 0, 0
+	for _, id := range f.Tokens[:sample.ImageTokens] {
+		if id == token.Mask {
+			continue
+		}
+		seen++
+		if int(id)-c.vocab.ImageOffset() < 32 {
+			hit++
+		}
+	}
+	if seen == 0 {
+		return 0, nil
+	}
+	return float64(hit) / float64(seen), nil
+}
+
+func tinyRL(t *testing.T) (ParaRLConfig, *model.Model, *model.Model, *vq.Codebook) {
+	t.Helper()
+	cb := vq.Default()
+	vocab := token.New(cb.K())
+	cfg := DefaultParaRL()
+	cfg.Steps, cfg.Prompts, cfg.Group, cfg.CheckpointEvery = 30, 2, 8, 100
+	cfg.Sampler.Steps = 6
+	cfg.LR, cfg.MinLR, cfg.Warmup = 3e-3, 3e-3, 0
+	shape := model.Config{Layers: 1, DModel: 32, Heads: 2, MLP: 64, Vocab: vocab.Size(), RopeTheta: 10000, NormEps: 1e-5, MaxLen: 160}
+	m, err := model.New(shape, nn.CPU{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Init(5)
+	ref, _ := model.New(shape, nn.CPU{})
+	ref.SetWeights(m.Weights())
+	return cfg, m, ref, cb
+}
+
+// meanReward samples fresh rollouts (seeds no batch uses) and averages
+// their final rewards.
+func meanReward(t *testing.T, r *ParaRL, n int) float64 {
+	t.Helper()
+	total := 0.0
+	for i := range n {
+		c := trainingCase(99, i, r.cfg.task(0), r.kinds)
+		p, err := sample.PromptOf(c, r.cb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := r.cfg.Sampler
+		sc.Seed = 1_000_000 + uint64(i)
+		st, err := sample.New(sample.FromModel(r.m), r.vocab, sc, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for !st.Done() {
+			if _, err := st.Step(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		v, _ := r.reward.Reward(st.Last())
+		total += v
+	}
+	return total / float64(n)
+}
+
+// A toy with a known reward: the policy must move toward it, and the KL to
+// the reference starts at zero and grows.
+func TestPolicyMovesTowardTheReward(t *testing.T) {
+	cfg, m, ref, cb := tinyRL(t)
+	r, err := NewParaRL(cfg, m, ref, codeShare{token.New(cb.K())}, cb, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := meanReward(t, r, 16)
+	var first, last RLProgress
+	err = r.Run(context.Background(), func(p RLProgress) {
+		if p.Step == 1 {
+			first = p
+		}
+		last = p
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := meanReward(t, r, 16)
+	t.Logf("reward on fresh rollouts %.3f → %.3f; batch reward %.3f → %.3f; KL %.2g → %.2g; clip fraction %.2f",
+		before, after, first.Reward, last.Reward, first.KL, last.KL, last.ClipFrac)
+	if first.KL != 0 {
+		t.Errorf("KL before any update is %v, want 0", first.KL)
+	}
+	if last.KL <= 0 {
+		t.Errorf("KL after training is %v, want > 0", last.KL)
+	}
+	if after < before+0.1 {
+		t.Errorf("the reward moved from %.3f to %.3f: the policy did not learn it", before, after)
+	}
+}
+
+// A run killed after a checkpoint and resumed ends with the same weights
+// as one that ran through.
+func TestParaRLResumesExactly(t *testing.T) {
+	cfg, m, ref, cb := tinyRL(t)
+	cfg.Steps, cfg.CheckpointEvery = 3, 1
+	start := m.Weights()
+	reward := codeShare{token.New(cb.K())}
+	through, _ := NewParaRL(cfg, m, ref, reward, cb, t.TempDir())
+	if err := through.Run(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+
+	_, m2, _, _ := tinyRL(t)
+	m2.SetWeights(start)
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	first, _ := NewParaRL(cfg, m2, ref, reward, cb, dir)
+	first.Run(ctx, func(p RLProgress) {
+		if p.Step == 2 {
+			cancel()
+		}
+	})
+	resumed, err := ResumeParaRL(dir+"/"+CheckpointFile, nn.CPU{}, cb, dir, func(ParaRLConfig) (*model.Model, Rewarder, error) {
+		return ref, reward, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resumed.Step() != 2 {
+		t.Fatalf("resumed at batch %d, want 2", resumed.Step())
+	}
+	if err := resumed.Run(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(resumed.Model().Weights(), through.Model().Weights()) {
+		t.Fatal("the resumed run's weights differ from the uninterrupted run's")
+	}
+}
