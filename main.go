@@ -58,7 +58,7 @@ func init() {
 	commands = []command{
 		{"world", "--seed S --n N [--task thinkgen|thinkedit|mixed] --out DIR [--sheet FILE]", "write ShapeWorld cases, one folder each", runWorld},
 		{"judge", "DIR [--json]", "score the case folders in DIR with the exact judge (ParaBench-mini metrics)", runJudge},
-		{"train", "sft|clip --config FILE [--resume CKPT] [--out DIR] | reward --clip CKPT | promote MODEL | vq [flags]", "fit the model (SFT) or the CLIP scorer, make a trained model the embedded default, or learn the image tokenizer's codebook (pararl is not available yet)", runTrain},
+		{"train", "sft|clip|pararl --config FILE [--resume CKPT] [--out DIR] | reward --clip CKPT | promote MODEL | vq [flags]", "fit the model (SFT, then ParaRL) or the CLIP scorer, make a trained model the embedded default, or learn the image tokenizer's codebook", runTrain},
 		{"version", "", "print the version", runVersion},
 		{"sample", "[--config FILE] (--case DIR | --prompt TEXT | --instruction TEXT --input PNG) [flags]", "denoise one answer step by step and export it (trace, GIF, PNG, judge folder)", runSample},
 		{"bench", "[--model CKPT] [--mode parallel|sequential] [--cases N] [--seed S] [--config FILE] [--json]", "run ParaBench-mini: sample held-out cases and judge them", runBench},
@@ -283,6 +283,9 @@ func runView(args []string) error {
 		SFT: func(ctx context.Context, init string, kinds []string, steps int, progress func(tui.JobProgress)) (string, error) {
 			return viewerSFT(ctx, cb, init, kinds, steps, progress)
 		},
+		ParaRL: func(ctx context.Context, init string, batches int, progress func(tui.JobProgress)) (string, error) {
+			return viewerParaRL(ctx, cb, init, cfg.Clip, batches, progress)
+		},
 		Open: func(path string) (sample.Model, error) {
 			m, err := model.Open(path, engine(), vocab.Size())
 			if err != nil {
@@ -326,6 +329,31 @@ func viewerSFT(ctx context.Context, cb *vq.Codebook, init string, kinds []string
 	}
 	err = run.Run(ctx, func(p train.Progress) {
 		progress(tui.JobProgress{Step: p.Step, Steps: p.Steps, Loss: p.Loss, Rate: p.TokensPerSec, ETA: p.ETA})
+	})
+	return filepath.Join(out, train.ModelFile), err
+}
+
+// viewerParaRL is the viewer's ParaRL job: examples/pararl.toml's recipe
+// from the live model's weights, rewarded by the viewer's CLIP scorer,
+// into runs/viewer-pararl-TIME.
+func viewerParaRL(ctx context.Context, cb *vq.Codebook, init, scorer string, batches int, progress func(tui.JobProgress)) (string, error) {
+	cfg := train.DefaultParaRL()
+	cfg.Sampler.Model, cfg.Sampler.Clip, cfg.Steps = init, scorer, batches
+	ref, reward, err := paraRLDeps(cb)(cfg)
+	if err != nil {
+		return "", err
+	}
+	m, err := model.Open(init, engine(), token.New(cb.K()).Size())
+	if err != nil {
+		return "", err
+	}
+	out := filepath.Join("runs", "viewer-pararl-"+time.Now().Format("20060102-150405"))
+	run, err := train.NewParaRL(cfg, m, ref, reward, cb, out)
+	if err != nil {
+		return "", err
+	}
+	err = run.Run(ctx, func(p train.RLProgress) {
+		progress(tui.JobProgress{Step: p.Step, Steps: p.Steps, Reward: p.Reward, KL: p.KL, Rate: p.TrajectoriesPerSec, ETA: p.ETA})
 	})
 	return filepath.Join(out, train.ModelFile), err
 }
@@ -505,6 +533,27 @@ func (pp progressPrinter) done() {
 	}
 }
 
+// paraRLDeps opens a ParaRL run's reference (the starting policy, frozen)
+// and its reward (the scorer's alignment through its normaliser).
+func paraRLDeps(cb *vq.Codebook) train.RLDeps {
+	vocab := token.New(cb.K())
+	return func(cfg train.ParaRLConfig) (*model.Model, train.Rewarder, error) {
+		scorer, err := clip.Open(cfg.Sampler.Clip, engine())
+		if err != nil {
+			return nil, nil, fmt.Errorf("the reward's scorer (sampler.clip): %w", err)
+		}
+		norm, err := clip.NormaliserFor(cfg.Sampler.Clip)
+		if err != nil {
+			return nil, nil, err
+		}
+		ref, err := model.Open(cfg.Sampler.Model, engine(), vocab.Size())
+		if err != nil {
+			return nil, nil, fmt.Errorf("the starting policy (sampler.model): %w", err)
+		}
+		return ref, clip.Reward{Scorer: clip.Scorer{Model: scorer, Vocab: vocab, Codebook: cb}, Norm: norm}, nil
+	}
+}
+
 func runTrainParaRL(args []string) error {
 	fs := flag.NewFlagSet("train pararl", flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "ParaRL config (TOML); defaults when empty")
@@ -519,23 +568,7 @@ func runTrainParaRL(args []string) error {
 	}
 	cb := vq.Default()
 	vocab := token.New(cb.K())
-	// The reference is the starting policy; the reward is the scorer's
-	// alignment through its normaliser.
-	deps := func(cfg train.ParaRLConfig) (*model.Model, train.Rewarder, error) {
-		scorer, err := clip.Open(cfg.Sampler.Clip, engine())
-		if err != nil {
-			return nil, nil, fmt.Errorf("train pararl: the reward's scorer (sampler.clip): %w", err)
-		}
-		norm, err := clip.NormaliserFor(cfg.Sampler.Clip)
-		if err != nil {
-			return nil, nil, err
-		}
-		ref, err := model.Open(cfg.Sampler.Model, engine(), vocab.Size())
-		if err != nil {
-			return nil, nil, fmt.Errorf("train pararl: the starting policy (sampler.model): %w", err)
-		}
-		return ref, clip.Reward{Scorer: clip.Scorer{Model: scorer, Vocab: vocab, Codebook: cb}, Norm: norm}, nil
-	}
+	deps := paraRLDeps(cb)
 	var run *train.ParaRL
 	if *resume != "" {
 		if *cfgPath != "" {

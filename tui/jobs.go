@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -12,11 +13,13 @@ import (
 	"parascope/engine/world"
 )
 
-// JobProgress is what a running job reports.
+// JobProgress is what a running job reports: SFT its loss and tokens/s,
+// ParaRL its reward, KL to the starting model and trajectories/s.
 type JobProgress struct {
 	Step, Steps int
 	Loss        float64
-	Rate        float64 // tokens/s
+	Reward, KL  float64
+	Rate        float64
 	ETA         time.Duration
 }
 
@@ -26,16 +29,22 @@ type JobProgress struct {
 // must stop when ctx is cancelled.
 type SFTJob func(ctx context.Context, init string, kinds []string, steps int, progress func(JobProgress)) (string, error)
 
+// ParaRLJob runs batches of ParaRL on a copy of the model named by init,
+// reporting progress, and returns the new checkpoint's path. It must stop
+// when ctx is cancelled.
+type ParaRLJob func(ctx context.Context, init string, batches int, progress func(JobProgress)) (string, error)
+
 // OpenModel loads a checkpoint for the sampler.
 type OpenModel func(path string) (sample.Model, error)
 
 // job is the running job, if any.
 type job struct {
-	name    string
+	name    string // SFT or ParaRL
+	key     string // the key that cancels it
 	cancel  context.CancelFunc
 	updates chan any // JobProgress while running, then jobDone
 	last    JobProgress
-	losses  []float64
+	history []JobProgress
 }
 
 type jobDone struct {
@@ -86,15 +95,39 @@ func (a *app) formKey(k string) tea.Cmd {
 	return nil
 }
 
-// startSFT runs the job on its own goroutine; updates come back as
-// messages, never blocking the job or the UI.
+// startSFT starts the fine-tuning job the form describes.
 func (a *app) startSFT(kinds []string, steps int) tea.Cmd {
-	ctx, cancel := context.WithCancel(context.Background())
-	j := &job{name: "SFT", cancel: cancel, updates: make(chan any, 64)}
-	a.job = j
 	run, init := a.o.SFT, a.o.ModelSpec
+	what := "every edit kind"
+	if len(kinds) > 0 {
+		what = kinds[0]
+	}
+	a.setStatus("SFT job started: %d steps on %s; s cancels it", steps, what)
+	return a.startJob("SFT", "s", func(ctx context.Context, progress func(JobProgress)) (string, error) {
+		return run(ctx, init, kinds, steps, progress)
+	})
+}
+
+// paraRLBatches is the length of the viewer's ParaRL job.
+const paraRLBatches = 20
+
+// startParaRL starts a short ParaRL job on the live model.
+func (a *app) startParaRL() tea.Cmd {
+	run, init := a.o.ParaRL, a.o.ModelSpec
+	a.setStatus("ParaRL job started: %d batches of rollouts; p cancels it", paraRLBatches)
+	return a.startJob("ParaRL", "p", func(ctx context.Context, progress func(JobProgress)) (string, error) {
+		return run(ctx, init, paraRLBatches, progress)
+	})
+}
+
+// startJob runs a job on its own goroutine; updates come back as
+// messages, never blocking the job or the UI.
+func (a *app) startJob(name, key string, run func(ctx context.Context, progress func(JobProgress)) (string, error)) tea.Cmd {
+	ctx, cancel := context.WithCancel(context.Background())
+	j := &job{name: name, key: key, cancel: cancel, updates: make(chan any, 64)}
+	a.job = j
 	go func() {
-		path, err := run(ctx, init, kinds, steps, func(p JobProgress) {
+		path, err := run(ctx, func(p JobProgress) {
 			select {
 			case j.updates <- p:
 			default: // the UI is behind: drop this update, a later one follows
@@ -102,11 +135,6 @@ func (a *app) startSFT(kinds []string, steps int) tea.Cmd {
 		})
 		j.updates <- jobDone{path, err}
 	}()
-	what := "every edit kind"
-	if len(kinds) > 0 {
-		what = kinds[0]
-	}
-	a.setStatus("SFT job started: %d steps on %s; s cancels it", steps, what)
 	return waitJob(j)
 }
 
@@ -123,18 +151,18 @@ func (a *app) jobUpdate(msg jobMsg) tea.Cmd {
 	switch u := msg.update.(type) {
 	case JobProgress:
 		j.last = u
-		j.losses = append(j.losses, u.Loss)
+		j.history = append(j.history, u)
 		return waitJob(j)
 	case jobDone:
 		a.job = nil
 		switch {
 		case u.err != nil && strings.Contains(u.err.Error(), context.Canceled.Error()):
-			a.setStatus("SFT job cancelled; its last checkpoint is kept")
+			a.setStatus("%s job cancelled; its last checkpoint is kept", j.name)
 		case u.err != nil:
-			a.fail(fmt.Errorf("SFT job: %w", u.err))
+			a.fail(fmt.Errorf("%s job: %w", j.name, u.err))
 		default:
 			a.offer = u.path
-			a.setStatus("SFT job done: %s — y switches the sampler to it", u.path)
+			a.setStatus("%s job done: %s — y switches the sampler to it", j.name, u.path)
 		}
 	}
 	return nil
@@ -156,25 +184,36 @@ func (a *app) switchModel() tea.Cmd {
 	return a.refreshImage()
 }
 
-// jobLine shows a running job: bar, step, loss sparkline, rate, ETA.
+// jobLine shows a running job: bar, step, sparklines of its figures
+// (loss for SFT; reward and KL for ParaRL), rate, ETA.
 func (a *app) jobLine() string {
 	j := a.job
 	p := j.last
-	var spark strings.Builder
-	lo, hi := 0.0, 0.0
-	tail := j.losses[max(0, len(j.losses)-30):]
-	for i, l := range tail {
-		if i == 0 || l < lo {
-			lo = l
-		}
-		hi = max(hi, l)
-	}
-	for _, l := range tail {
-		spark.WriteRune(sparkRune((l - lo) / max(hi-lo, 1e-9)))
-	}
 	filled := 20 * p.Step / max(p.Steps, 1)
-	return fmt.Sprintf("%s [%s%s] %d/%d  loss %.3f %s  %.0f tokens/s  ETA %s  (s cancels)", j.name,
-		strings.Repeat("#", filled), strings.Repeat(".", 20-filled), p.Step, p.Steps, p.Loss, spark.String(), p.Rate, p.ETA.Round(time.Second))
+	bar := fmt.Sprintf("%s [%s%s] %d/%d", j.name, strings.Repeat("#", filled), strings.Repeat(".", 20-filled), p.Step, p.Steps)
+	eta := fmt.Sprintf("ETA %s  (%s cancels)", p.ETA.Round(time.Second), j.key)
+	if j.name == "ParaRL" {
+		return fmt.Sprintf("%s  reward %.3f %s  KL %.4f %s  %.2f traj/s  %s", bar,
+			p.Reward, jobSpark(j.history, func(p JobProgress) float64 { return p.Reward }),
+			p.KL, jobSpark(j.history, func(p JobProgress) float64 { return p.KL }), p.Rate, eta)
+	}
+	return fmt.Sprintf("%s  loss %.3f %s  %.0f tokens/s  %s", bar,
+		p.Loss, jobSpark(j.history, func(p JobProgress) float64 { return p.Loss }), p.Rate, eta)
+}
+
+// jobSpark is a sparkline of the last 30 values of one figure, scaled to
+// their range.
+func jobSpark(history []JobProgress, figure func(JobProgress) float64) string {
+	tail := history[max(0, len(history)-30):]
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, p := range tail {
+		lo, hi = math.Min(lo, figure(p)), math.Max(hi, figure(p))
+	}
+	var b strings.Builder
+	for _, p := range tail {
+		b.WriteRune(sparkRune((figure(p) - lo) / max(hi-lo, 1e-9)))
+	}
+	return b.String()
 }
 
 func (a *app) formLine() string {

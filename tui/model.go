@@ -31,9 +31,11 @@ type Options struct {
 	ExportDir string         // where x writes
 	// Export writes a trajectory's files and returns their paths.
 	Export func(frames []sample.Frame, cfg sample.Config, dir string) ([]string, error)
-	// SFT runs a fine-tuning job on the live model; Open loads its result.
-	SFT  SFTJob
-	Open OpenModel
+	// SFT and ParaRL run training jobs on the live model; Open loads
+	// their result.
+	SFT    SFTJob
+	ParaRL ParaRLJob
+	Open   OpenModel
 }
 
 // app is the root model.

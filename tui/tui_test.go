@@ -253,6 +253,42 @@ func TestSFTJob(t *testing.T) {
 	}
 }
 
+// The ParaRL key runs the job on the live model, shows reward and KL
+// sparklines while it runs, cancels with p, and offers the result.
+func TestParaRLJob(t *testing.T) {
+	a := testApp(t, 160, 40)
+	a.o.ModelSpec = "random:7"
+	release := make(chan struct{})
+	var gotInit string
+	a.o.ParaRL = func(ctx context.Context, init string, batches int, progress func(JobProgress)) (string, error) {
+		gotInit = init
+		for i := 1; i <= 4; i++ {
+			progress(JobProgress{Step: i, Steps: batches, Reward: 0.5 + 0.05*float64(i), KL: 0.001 * float64(i), Rate: 2})
+		}
+		<-release
+		return "runs/rl/model.safetensors", ctx.Err()
+	}
+	a.o.Open = func(path string) (sample.Model, error) { return a.o.Model, nil }
+	_, cmd := a.Update(tea.KeyPressMsg{Code: 'p', Text: "p"})
+	for range 4 { // the four progress updates, without waiting for the end
+		_, cmd = a.Update(cmd())
+	}
+	line := screen(a)
+	if gotInit != "random:7" || !strings.Contains(line, "ParaRL [####") || !strings.Contains(line, "reward 0.700") ||
+		!strings.Contains(line, "KL 0.0040") || !strings.Contains(line, "▁▃▆█") || !strings.Contains(line, "p cancels") {
+		t.Fatalf("job line:\n%s", line)
+	}
+	press(a, "s")
+	if a.form.open || !strings.Contains(a.status, "the ParaRL job is running") {
+		t.Fatal("s opened a second job while ParaRL runs")
+	}
+	close(release)
+	drain(a, cmd)
+	if a.job != nil || !strings.Contains(screen(a), "ParaRL job done: runs/rl/model.safetensors — y switches") {
+		t.Fatalf("no offer:\n%s", screen(a))
+	}
+}
+
 func TestReplayNeedsNoModel(t *testing.T) {
 	a := testApp(t, 100, 30)
 	press(a, "space", "space", "space")

@@ -214,22 +214,24 @@ func (a *app) key(k, text string) tea.Cmd {
 		return a.export()
 	case "c":
 		return a.toggleCompare()
-	case "s":
+	case "s", "p":
 		switch {
-		case a.job != nil:
+		case a.job != nil && a.job.key == k:
 			a.job.cancel()
-			a.setStatus("cancelling the SFT job…")
-		case a.o.SFT == nil || a.replaying():
-			a.setStatus("no SFT job here: a replay has no model to train")
-		default:
+			a.setStatus("cancelling the %s job…", a.job.name)
+		case a.job != nil:
+			a.setStatus("the %s job is running: %s cancels it", a.job.name, a.job.key)
+		case a.replaying() || (k == "s" && a.o.SFT == nil) || (k == "p" && a.o.ParaRL == nil):
+			a.setStatus("no training here: a replay has no model to train")
+		case k == "s":
 			a.form.open = true
+		default:
+			return a.startParaRL()
 		}
 	case "y":
 		if a.offer != "" {
 			return a.switchModel()
 		}
-	case "p":
-		a.setStatus("ParaRL job: not built yet")
 	}
 	return nil
 }

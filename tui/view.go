@@ -324,9 +324,10 @@ func (a *app) drawHelp(lines []string) {
 		"e       edit the prompt or instruction",
 		"x       export trace, GIF and strip",
 		"s       an SFT job on the live model (s again cancels)",
+		"p       a ParaRL job on the live model (p again cancels)",
 		"y       switch the sampler to a finished job's model",
 		"c       compare with the other mode, side by side",
-		"tab     the knob panel;  p ParaRL",
+		"tab     the knob panel",
 		"q       quit",
 	}
 	top := 3
