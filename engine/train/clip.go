@@ -186,43 +186,27 @@ func partial(r *rand.Rand, img *image.RGBA, text string) (image.Image, string) {
 
 // Run trains to the configured steps, checkpointing like SFT.
 func (c *CLIP) Run(ctx context.Context, progress func(Progress)) error {
-	began, start, before := time.Now(), c.step, c.elapsed
-	defer func() { c.elapsed = before + time.Since(began) }()
-	for c.step < c.cfg.Steps {
-		if err := ctx.Err(); err != nil {
-			if _, cerr := c.Checkpoint(); cerr != nil {
-				return errors.Join(err, cerr)
-			}
-			return err
-		}
+	return runSteps(ctx, &c.step, c.cfg.Steps, c.cfg.CheckpointEvery, &c.elapsed, c.Checkpoint, func() (func(stepTiming), error) {
 		pairs, negatives, err := c.batch(c.step)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		c.m.ZeroGrad()
 		loss, err := c.m.Loss(pairs, negatives)
 		if err != nil {
-			return fmt.Errorf("step %d: %w", c.step+1, err)
+			return nil, fmt.Errorf("step %d: %w", c.step+1, err)
 		}
 		norm := c.m.ClipGradients(c.cfg.Clip)
 		h := c.cfg.adamW(c.step, c.cfg.Steps)
 		c.m.Step(h)
-		c.step++
-		elapsed := time.Since(began)
-		c.elapsed = before + elapsed
-		p := Progress{Step: c.step, Steps: c.cfg.Steps, Loss: loss, GradNorm: norm, LR: float64(h.LR),
-			TokensPerSec: float64((c.step-start)*c.cfg.Batch*(clip.Patches+clip.TextLen)) / elapsed.Seconds(),
-			ETA:          time.Duration(float64(elapsed) / float64(c.step-start) * float64(c.cfg.Steps-c.step))}
-		if c.step%c.cfg.CheckpointEvery == 0 || c.step == c.cfg.Steps {
-			if p.Checkpoint, err = c.Checkpoint(); err != nil {
-				return err
+		return func(t stepTiming) {
+			if progress != nil {
+				progress(Progress{Step: c.step, Steps: c.cfg.Steps, Loss: loss, GradNorm: norm, LR: float64(h.LR),
+					TokensPerSec: float64(t.done*c.cfg.Batch*(clip.Patches+clip.TextLen)) / t.elapsed.Seconds(),
+					ETA:          t.eta, Checkpoint: t.checkpoint})
 			}
-		}
-		if progress != nil {
-			progress(p)
-		}
-	}
-	return nil
+		}, nil
+	})
 }
 
 // Checkpoint writes the run's state (checkpoint.safetensors) and the

@@ -203,35 +203,19 @@ func (r *ParaRL) Step() int { return r.step }
 // Run trains until the configured number of batches, checkpointing every
 // checkpoint_every batches, at the end, and when ctx is cancelled.
 func (r *ParaRL) Run(ctx context.Context, progress func(RLProgress)) error {
-	began, start, before := time.Now(), r.step, r.elapsed
-	defer func() { r.elapsed = before + time.Since(began) }()
-	for r.step < r.cfg.Steps {
-		if err := ctx.Err(); err != nil {
-			if _, cerr := r.Checkpoint(); cerr != nil {
-				return errors.Join(err, cerr)
-			}
-			return err
-		}
+	return runSteps(ctx, &r.step, r.cfg.Steps, r.cfg.CheckpointEvery, &r.elapsed, r.Checkpoint, func() (func(stepTiming), error) {
 		p, err := r.batch(ctx)
 		if err != nil {
-			return fmt.Errorf("pararl batch %d: %w", r.step+1, err)
+			return nil, fmt.Errorf("pararl batch %d: %w", r.step+1, err)
 		}
-		r.step++
-		elapsed := time.Since(began)
-		r.elapsed = before + elapsed
-		p.Step, p.Steps = r.step, r.cfg.Steps
-		p.TrajectoriesPerSec = float64((r.step-start)*r.cfg.Prompts*r.cfg.Group) / elapsed.Seconds()
-		p.ETA = time.Duration(float64(elapsed) / float64(r.step-start) * float64(r.cfg.Steps-r.step))
-		if r.step%r.cfg.CheckpointEvery == 0 || r.step == r.cfg.Steps {
-			if p.Checkpoint, err = r.Checkpoint(); err != nil {
-				return err
+		return func(t stepTiming) {
+			p.Step, p.Steps, p.ETA, p.Checkpoint = r.step, r.cfg.Steps, t.eta, t.checkpoint
+			p.TrajectoriesPerSec = float64(t.done*r.cfg.Prompts*r.cfg.Group) / t.elapsed.Seconds()
+			if progress != nil {
+				progress(p)
 			}
-		}
-		if progress != nil {
-			progress(p)
-		}
-	}
-	return nil
+		}, nil
+	})
 }
 
 // Checkpoint writes the run's state and the policy's weights, each

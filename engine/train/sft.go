@@ -2,7 +2,6 @@ package train
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -112,45 +111,28 @@ func (s *SFT) Config() SFTConfig { return s.cfg }
 // Run trains until the configured number of steps, checkpointing every
 // checkpoint_every steps, at the end, and when ctx is cancelled.
 func (s *SFT) Run(ctx context.Context, progress func(Progress)) error {
-	began, startStep, tokens, before := time.Now(), s.step, 0, s.elapsed
-	defer func() { s.elapsed = before + time.Since(began) }()
-	for s.step < s.cfg.Steps {
-		if err := ctx.Err(); err != nil {
-			if _, cerr := s.Checkpoint(); cerr != nil {
-				return errors.Join(err, cerr)
-			}
-			return err
-		}
+	tokens := 0
+	return runSteps(ctx, &s.step, s.cfg.Steps, s.cfg.CheckpointEvery, &s.elapsed, s.Checkpoint, func() (func(stepTiming), error) {
 		b, err := s.d.batch(s.step)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		s.m.ZeroGrad()
 		img, txt, err := s.m.LossSplit(b.ids, s.cfg.Batch, b.seq, b.sel, b.targets, b.weights, b.imageRows)
 		if err != nil {
-			return fmt.Errorf("step %d: %w", s.step+1, err)
+			return nil, fmt.Errorf("step %d: %w", s.step+1, err)
 		}
 		norm := s.m.ClipGradients(s.cfg.Clip)
 		h := s.cfg.adamW(s.step, s.cfg.Steps)
-		lr := float64(h.LR)
 		s.m.Step(h)
-		s.step++
 		tokens += b.tokens
-		elapsed := time.Since(began)
-		s.elapsed = before + elapsed
-		p := Progress{Step: s.step, Steps: s.cfg.Steps, Loss: img + txt, ImageLoss: img, TextLoss: txt, GradNorm: norm, LR: lr,
-			TokensPerSec: float64(tokens) / elapsed.Seconds(),
-			ETA:          time.Duration(float64(elapsed) / float64(s.step-startStep) * float64(s.cfg.Steps-s.step))}
-		if s.step%s.cfg.CheckpointEvery == 0 || s.step == s.cfg.Steps {
-			if p.Checkpoint, err = s.Checkpoint(); err != nil {
-				return err
+		return func(t stepTiming) {
+			if progress != nil {
+				progress(Progress{Step: s.step, Steps: s.cfg.Steps, Loss: img + txt, ImageLoss: img, TextLoss: txt, GradNorm: norm,
+					LR: float64(h.LR), TokensPerSec: float64(tokens) / t.elapsed.Seconds(), ETA: t.eta, Checkpoint: t.checkpoint})
 			}
-		}
-		if progress != nil {
-			progress(p)
-		}
-	}
-	return nil
+		}, nil
+	})
 }
 
 // Checkpoint writes the run's state and its weights, each atomically, and

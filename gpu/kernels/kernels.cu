@@ -53,6 +53,22 @@ DEVICE float block_max(float v, float *scratch) {
 	return out;
 }
 
+// row_exp writes exp(x − max x) over a row of n into out (which may be x)
+// and returns their sum; *top receives the maximum.
+DEVICE float row_exp(float *out, const float *x, i64 n, float *scratch, float *top) {
+	float m = -__builtin_inff();
+	for (i64 j = thread(); j < n; j += BLOCK) m = __builtin_fmaxf(m, x[j]);
+	m = block_max(m, scratch);
+	float sum = 0;
+	for (i64 j = thread(); j < n; j += BLOCK) {
+		float e = exp_(x[j] - m);
+		out[j] = e;
+		sum += e;
+	}
+	*top = m;
+	return block_sum(sum, scratch);
+}
+
 // ---- elementwise ------------------------------------------------------------
 
 KERNEL void add_to(float *dst, const float *src, i64 n) {
@@ -172,17 +188,8 @@ KERNEL void rope(float *x, const float *cos, const float *sin, i64 rows, i64 seq
 KERNEL void softmax_rows(float *p, i64 rows, i64 n) {
 	SHARED float scratch[BLOCK];
 	EACH_ROW(r, rows) {
-		float *row = p + r * n;
-		float m = -__builtin_inff();
-		for (i64 j = thread(); j < n; j += BLOCK) m = __builtin_fmaxf(m, row[j]);
-		m = block_max(m, scratch);
-		float sum = 0;
-		for (i64 j = thread(); j < n; j += BLOCK) {
-			float e = exp_(row[j] - m);
-			row[j] = e;
-			sum += e;
-		}
-		sum = block_sum(sum, scratch);
+		float *row = p + r * n, top;
+		float sum = row_exp(row, row, n, scratch, &top);
 		for (i64 j = thread(); j < n; j += BLOCK) row[j] /= sum;
 	}
 }
@@ -207,17 +214,8 @@ KERNEL void cross_entropy(float *dl, double *loss, const float *logits, const in
 	SHARED float scratch[BLOCK];
 	EACH_ROW(r, rows) {
 		const float *l = logits + r * v;
-		float *g = dl + r * v;
-		float m = -__builtin_inff();
-		for (i64 j = thread(); j < v; j += BLOCK) m = __builtin_fmaxf(m, l[j]);
-		m = block_max(m, scratch);
-		float sum = 0;
-		for (i64 j = thread(); j < v; j += BLOCK) {
-			float e = exp_(l[j] - m);
-			g[j] = e;
-			sum += e;
-		}
-		sum = block_sum(sum, scratch);
+		float *g = dl + r * v, m;
+		float sum = row_exp(g, l, v, scratch, &m);
 		int t = targets[r];
 		float w = weights[r];
 		for (i64 j = thread(); j < v; j += BLOCK) g[j] = g[j] * (w / sum) - (j == t ? w : 0);
