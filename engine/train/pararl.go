@@ -168,15 +168,8 @@ type RLDeps func(cfg ParaRLConfig) (ref *model.Model, reward Rewarder, err error
 // and optimiser state, with the reference and reward deps opens.
 func ResumeParaRL(path string, be nn.Backend, cb *vq.Codebook, out string, deps RLDeps) (*ParaRL, error) {
 	var cfg ParaRLConfig
-	st, err := readState(path, &cfg, token.New(cb.K()))
+	m, st, err := resumeModel(path, &cfg, token.New(cb.K()), be)
 	if err != nil {
-		return nil, err
-	}
-	m, err := model.FromFile(st.weights, be)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if err := st.restore(path, m.ParamSet); err != nil {
 		return nil, err
 	}
 	ref, reward, err := deps(cfg)

@@ -80,15 +80,8 @@ func newSFT(cfg SFTConfig, m *model.Model, vocab *token.Vocab, cb *vq.Codebook, 
 func ResumeSFT(path string, be nn.Backend, cb *vq.Codebook, out string) (*SFT, error) {
 	var cfg SFTConfig
 	vocab := token.New(cb.K())
-	st, err := readState(path, &cfg, vocab)
+	m, st, err := resumeModel(path, &cfg, vocab, be)
 	if err != nil {
-		return nil, err
-	}
-	m, err := model.FromFile(st.weights, be)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if err := st.restore(path, m.ParamSet); err != nil {
 		return nil, err
 	}
 	s, err := newSFT(cfg, m, vocab, cb, out)

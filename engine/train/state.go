@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"parascope/engine/model"
+	"parascope/engine/nn"
 	"parascope/engine/safetensors"
 	"parascope/engine/token"
 )
@@ -93,4 +94,18 @@ func (s savedState) restore(path string, ps *model.ParamSet) error {
 	}
 	ps.SetMoments(s.moments[0], s.moments[1])
 	return nil
+}
+
+// resumeModel reads a mask predictor's checkpoint: the job's config into
+// cfg, the weights onto be, with the optimiser's moments restored.
+func resumeModel(path string, cfg any, v *token.Vocab, be nn.Backend) (*model.Model, savedState, error) {
+	st, err := readState(path, cfg, v)
+	if err != nil {
+		return nil, st, err
+	}
+	m, err := model.FromFile(st.weights, be)
+	if err != nil {
+		return nil, st, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, st, st.restore(path, m.ParamSet)
 }
