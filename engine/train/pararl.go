@@ -129,6 +129,9 @@ type RLProgress struct {
 	TrajectoriesPerSec float64
 	ETA                time.Duration
 	Checkpoint         string
+	// Where the batch's time went: sampling the rollouts, scoring them,
+	// and the likelihood passes and updates.
+	Sampling, Scoring, Update time.Duration
 }
 
 // ParaRL is a run.
@@ -238,10 +241,12 @@ type trajectory struct {
 // batch runs batch r.step: rollouts, rewards, advantages, then the epochs
 // of updates.
 func (r *ParaRL) batch(ctx context.Context) (RLProgress, error) {
-	trajs, err := r.rollouts(ctx)
+	var p RLProgress
+	trajs, err := r.rollouts(ctx, &p)
 	if err != nil {
-		return RLProgress{}, err
+		return p, err
 	}
+	began := time.Now()
 	var all []float64
 	final := 0.0
 	for _, t := range trajs {
@@ -258,34 +263,38 @@ func (r *ParaRL) batch(ctx context.Context) (RLProgress, error) {
 		}
 		all = append(all, rewards...)
 	}
-	mean, std := meanStd(all)
-	p := RLProgress{Reward: mean, RewardStd: std, FinalReward: final}
+	p.Reward, p.RewardStd = meanStd(all)
+	p.FinalReward = final
 
 	terms, ids, sel, seq := r.lossInputs(trajs)
 	if len(terms) == 0 {
 		return p, errors.New("no decoded tokens at the scored steps")
 	}
 	n := len(ids) / seq
-	if err := r.logProbs(r.m, ids, n, seq, sel, terms, func(t *term, lp float64) { t.old = lp }); err != nil {
-		return p, err
-	}
-	if err := r.logProbs(r.ref, ids, n, seq, sel, terms, func(t *term, lp float64) { t.ref = lp }); err != nil {
+	v := r.vocab.Size()
+	ref, err := r.logits(r.ref, ids, n, seq, sel)
+	if err != nil {
 		return p, err
 	}
 	for i := range terms {
-		d := terms[i].ref - terms[i].old
-		p.KL += math.Exp(d) - d - 1
+		t := &terms[i]
+		t.ref, _ = logProb(ref[t.row*v:(t.row+1)*v], t)
 	}
-	p.KL /= float64(len(terms))
 	for e := range r.cfg.Epochs {
-		logits, err := r.m.Forward(ids, n, seq, sel)
+		host, err := r.logits(r.m, ids, n, seq, sel)
 		if err != nil {
 			return p, err
 		}
-		host := make([]float32, logits.Len())
+		if e == 0 { // the rollout policy: the weights before this batch's updates
+			for i := range terms {
+				t := &terms[i]
+				t.old, _ = logProb(host[t.row*v:(t.row+1)*v], t)
+				d := t.ref - t.old
+				p.KL += (math.Exp(d) - d - 1) / float64(len(terms))
+			}
+		}
+		_, grad, stats := grpoObjective(terms, host, v, r.cfg.ClipEps, r.cfg.KL)
 		be := r.m.Backend()
-		be.Download(host, logits)
-		_, grad, stats := grpoObjective(terms, host, r.vocab.Size(), r.cfg.ClipEps, r.cfg.KL)
 		dl := be.Alloc(len(grad))
 		be.Upload(dl, grad)
 		r.m.ZeroGrad()
@@ -297,12 +306,14 @@ func (r *ParaRL) batch(ctx context.Context) (RLProgress, error) {
 		r.m.Step(h)
 		p.ClipFrac = stats.clipFrac
 	}
+	p.Update = time.Since(began)
 	return p, nil
 }
 
 // rollouts samples G trajectories for each of the batch's prompts, all
-// stepped together, and scores each at its chosen steps.
-func (r *ParaRL) rollouts(ctx context.Context) ([]*trajectory, error) {
+// stepped together, and scores each at its chosen steps, timing both in p.
+func (r *ParaRL) rollouts(ctx context.Context, p *RLProgress) ([]*trajectory, error) {
+	began := time.Now()
 	task := r.cfg.task(r.step)
 	var trajs []*trajectory
 	var group []*sample.Stepper
@@ -328,6 +339,8 @@ func (r *ParaRL) rollouts(ctx context.Context) ([]*trajectory, error) {
 			return nil, err
 		}
 	}
+	p.Sampling, began = time.Since(began), time.Now()
+	defer func() { p.Scoring = time.Since(began) }()
 	for i, t := range trajs {
 		rnd := rand.New(rand.NewPCG(rolloutSeed(r.cfg.Seed, r.step, i), 0x5eed))
 		t.steps = chooseSteps(rnd, t.st.Steps(), r.cfg.RewardSteps, r.cfg.OutputOnly)
@@ -444,22 +457,16 @@ func (r *ParaRL) lossInputs(trajs []*trajectory) (terms []term, ids, sel []int32
 	return terms, ids, sel, seq
 }
 
-// logProbs runs m on the inputs without updating anything and hands each
-// term its log-likelihood.
-func (r *ParaRL) logProbs(m *model.Model, ids []int32, n, seq int, sel []int32, terms []term, set func(*term, float64)) error {
+// logits runs m on the inputs (keeping its activations for a backward)
+// and returns the logits on the host.
+func (r *ParaRL) logits(m *model.Model, ids []int32, n, seq int, sel []int32) ([]float32, error) {
 	buf, err := m.Forward(ids, n, seq, sel)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	host := make([]float32, buf.Len())
 	m.Backend().Download(host, buf)
-	v := r.vocab.Size()
-	for i := range terms {
-		t := &terms[i]
-		lp, _ := logProb(host[t.row*v:(t.row+1)*v], t)
-		set(t, lp)
-	}
-	return nil
+	return host, nil
 }
 
 // logProb is log softmax(l/τ)[target] over the term's choices, and the

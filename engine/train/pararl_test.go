@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 
 	"parascope/engine/model"
 	"parascope/engine/nn"
@@ -270,4 +271,39 @@ func TestParaRLResumesExactly(t *testing.T) {
 	if !slices.Equal(resumed.Model().Weights(), through.Model().Weights()) {
 		t.Fatal("the resumed run's weights differ from the uninterrupted run's")
 	}
+}
+
+// BenchmarkParaRLBatch times whole batches (2 prompts × G = 8 rollouts of
+// 20 steps, s = 3, two epochs) on the SFT recipe's model shape, and where
+// the time goes. The reward here is cheap; CLIP scoring adds about 1–2 ms
+// a scored step (clip.BenchmarkScore).
+func BenchmarkParaRLBatch(b *testing.B) {
+	cb := vq.Default()
+	vocab := token.New(cb.K())
+	shape := model.DefaultConfig(vocab.Size())
+	sft := DefaultSFT().Model
+	shape.Layers, shape.DModel, shape.Heads, shape.MLP = sft.Layers, sft.DModel, sft.Heads, sft.MLP
+	m, _ := model.New(shape, nn.CPU{})
+	m.Init(1)
+	ref, _ := model.New(shape, nn.CPU{})
+	ref.SetWeights(m.Weights())
+	cfg := DefaultParaRL()
+	cfg.Steps, cfg.CheckpointEvery = b.N, b.N
+	r, err := NewParaRL(cfg, m, ref, codeShare{vocab}, cb, b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	var sampling, scoring, update time.Duration
+	b.ResetTimer()
+	err = r.Run(context.Background(), func(p RLProgress) {
+		sampling, scoring, update = sampling+p.Sampling, scoring+p.Scoring, update+p.Update
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	total := (sampling + scoring + update).Seconds()
+	b.ReportMetric(float64(b.N*cfg.Prompts*cfg.Group)/b.Elapsed().Seconds(), "traj/s")
+	b.ReportMetric(100*sampling.Seconds()/total, "%sampling")
+	b.ReportMetric(100*scoring.Seconds()/total, "%scoring")
+	b.ReportMetric(100*update.Seconds()/total, "%update")
 }
