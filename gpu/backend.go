@@ -197,6 +197,9 @@ type gemm struct {
 }
 
 func (be *Backend) run(g gemm) {
+	if g.m == 0 || g.n == 0 || g.outer*g.inner == 0 {
+		return // an empty product: nothing to write
+	}
 	if be.cublas != "" {
 		gemmCublas(g)
 		return
