@@ -349,3 +349,20 @@ func TestBackendFlag(t *testing.T) {
 		t.Errorf("version: %v\n%s", err, out)
 	}
 }
+
+func TestTrainParaRLNamesWhatIsMissing(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "rl.toml")
+	os.WriteFile(cfg, []byte("steps = 1\n[sampler]\nmodel = \"random:1\"\nclip = \""+filepath.Join(dir, "nope.safetensors")+"\"\n"), 0o644)
+	if _, err := capture(t, "train", "pararl", "--config", cfg, "--out", dir); err == nil || !strings.Contains(err.Error(), "sampler.clip") {
+		t.Errorf("a missing scorer: %v", err)
+	}
+	var u usageError
+	if _, err := capture(t, "train", "pararl", "--config", cfg, "--resume", "x"); !errors.As(err, &u) {
+		t.Errorf("--resume with --config: %v, want a usage error", err)
+	}
+	os.WriteFile(cfg, []byte("group = 1\n"), 0o644)
+	if _, err := capture(t, "train", "pararl", "--config", cfg); err == nil || !strings.Contains(err.Error(), "group") {
+		t.Errorf("a group of one: %v", err)
+	}
+}
