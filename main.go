@@ -847,8 +847,12 @@ func runPromote(args []string) error {
 			*dir = filepath.Join("engine", "clip", "weights")
 		}
 	}
-	record := map[string]any{"source": pos[0], "metadata": f.Metadata,
-		"reproduce": "parascope train sft --config FILE (the train config below) runs to the step below; the run's checkpoint at that step is these weights, stored here in bf16"}
+	job := "sft"
+	if isCLIP {
+		job = "clip"
+	}
+	record := map[string]any{"source": filepath.Base(pos[0]), "metadata": f.Metadata,
+		"reproduce": "parascope train " + job + " --config FILE (FILE holding the train config below) runs to the step below; the run's checkpoint at that step is these weights, stored here in bf16"}
 	js, err := json.MarshalIndent(record, "", "  ")
 	if err != nil {
 		return err

@@ -301,7 +301,10 @@ func TestExampleConfigsLoad(t *testing.T) {
 		case strings.HasPrefix(filepath.Base(p), "sft"):
 			_, err = train.LoadSFT(p)
 		case strings.HasPrefix(filepath.Base(p), "clip"):
-			_, err = train.LoadCLIP(p)
+			var c train.CLIPConfig
+			if c, err = train.LoadCLIP(p); !reflect.DeepEqual(c, train.DefaultCLIP()) {
+				t.Errorf("%s does not hold the defaults (the embedded scorer's recipe)", p)
+			}
 		case strings.HasPrefix(filepath.Base(p), "pararl"):
 			var c train.ParaRLConfig
 			c, err = train.LoadParaRL(p)
