@@ -60,7 +60,7 @@ func Defaults() Config {
 	return Config{
 		Seed: 0, Mode: Parallel, Steps: 20,
 		Text:  Modality{Schedule: "linear", Block: token.ReasoningLen, Remasking: LowConfidence},
-		Image: Modality{Schedule: "cosine", Remasking: LowConfidence, Temperature: 1, RemaskTemperature: 4.5, CFG: 2},
+		Image: Modality{Schedule: "cosine", Remasking: LowConfidence, Temperature: 0.5, RemaskTemperature: 4.5},
 	}
 }
 

@@ -61,8 +61,8 @@ type ParaRLConfig struct {
 // G = 8, s = 3, ε = 0.2, β = 0.04.
 func DefaultParaRL() ParaRLConfig {
 	sc := sample.Defaults()
-	sc.Text.Temperature = 0.7
-	sc.Image.CFG = 0
+	// Rollouts explore: a text temperature above zero and the image's at 1.
+	sc.Text.Temperature, sc.Image.Temperature = 0.7, 1
 	return ParaRLConfig{
 		Seed: 1, Steps: 100, Prompts: 2, Group: 8, RewardSteps: 3, ClipEps: 0.2, KL: 0.04, Epochs: 2,
 		Tasks:           Tasks{GenEvery: 3},
