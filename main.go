@@ -250,9 +250,12 @@ func runView(args []string) error {
 	}
 	vocab := token.New(cb.K())
 	modelName, spec := cfg.Model, cfg.Model
+	if spec == "" {
+		modelName = "default (embedded)"
+	}
 	m, err := model.Open(cfg.Model, engine(), vocab.Size())
 	if errors.Is(err, model.ErrNoDefault) {
-		// No trained model ships yet: show the machinery on an untrained one.
+		// A build without embedded weights: show the machinery on an untrained model.
 		modelName, spec = "untrained (random:1)", "random:1"
 		m, err = model.Open(spec, engine(), vocab.Size())
 	}
@@ -1269,7 +1272,11 @@ func runBench(args []string) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(r)
 	}
-	fmt.Printf("ParaBench-mini: %d cases (seed %d), model %s, %s mode, %d steps\n\n", *n, *seed, cfg.Model, cfg.Mode, cfg.Steps)
+	name := cfg.Model
+	if name == "" {
+		name = "the embedded default"
+	}
+	fmt.Printf("ParaBench-mini: %d cases (seed %d), model %s, %s mode, %d steps\n\n", *n, *seed, name, cfg.Mode, cfg.Steps)
 	if err := r.WriteTable(os.Stdout); err != nil {
 		return err
 	}
