@@ -558,28 +558,17 @@ func paraRLDeps(cb *vq.Codebook) train.RLDeps {
 }
 
 func runTrainParaRL(args []string) error {
-	fs := flag.NewFlagSet("train pararl", flag.ContinueOnError)
-	cfgPath := fs.String("config", "", "ParaRL config (TOML); defaults when empty")
-	resume := fs.String("resume", "", "continue the run saved in this checkpoint")
-	out := fs.String("out", "", "folder for checkpoint.safetensors and model.safetensors (default: runs/pararl, or the resumed checkpoint's folder)")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	fs, jf := newJobFlags("pararl")
+	if err := jf.parse(fs, args); err != nil {
 		return helpOK(err)
 	}
-	if len(pos) > 0 {
-		return usageError{fmt.Sprintf("train pararl: unexpected argument %q", pos[0])}
-	}
+	cfgPath, resume, out := jf.config, jf.resume, jf.out
+	var err error
 	cb := vq.Default()
 	vocab := token.New(cb.K())
 	deps := paraRLDeps(cb)
 	var run *train.ParaRL
 	if *resume != "" {
-		if *cfgPath != "" {
-			return usageError{"train pararl: --resume continues with the checkpoint's own config; drop --config"}
-		}
-		if *out == "" {
-			*out = filepath.Dir(*resume)
-		}
 		if run, err = train.ResumeParaRL(*resume, engine(), cb, *out, deps); err != nil {
 			return err
 		}
@@ -590,9 +579,6 @@ func runTrainParaRL(args []string) error {
 			if cfg, err = train.LoadParaRL(*cfgPath); err != nil {
 				return err
 			}
-		}
-		if *out == "" {
-			*out = filepath.Join("runs", "pararl")
 		}
 		ref, reward, err := deps(cfg)
 		if err != nil {
@@ -634,27 +620,52 @@ func runTrainParaRL(args []string) error {
 	return err
 }
 
-func runTrainSFT(args []string) error {
-	fs := flag.NewFlagSet("train sft", flag.ContinueOnError)
-	cfgPath := fs.String("config", "", "training config (TOML); defaults when empty")
-	resume := fs.String("resume", "", "continue the run saved in this checkpoint")
-	out := fs.String("out", "", "folder for checkpoint.safetensors and model.safetensors (default: runs/sft, or the resumed checkpoint's folder)")
+// jobFlags are the flags every training job takes: a config for a new run
+// or a checkpoint to resume, and the folder to write into.
+type jobFlags struct {
+	job                 string
+	config, resume, out *string
+}
+
+func newJobFlags(job string) (*flag.FlagSet, jobFlags) {
+	fs := flag.NewFlagSet("train "+job, flag.ContinueOnError)
+	return fs, jobFlags{job: job,
+		config: fs.String("config", "", "the job's config (TOML); defaults when empty"),
+		resume: fs.String("resume", "", "continue the run saved in this checkpoint"),
+		out:    fs.String("out", "", "folder for checkpoint.safetensors and model.safetensors (default: runs/"+job+", or the resumed checkpoint's folder)"),
+	}
+}
+
+// parse reads the command line and fills in the output folder; after -h
+// it returns errHelpShown.
+func (j jobFlags) parse(fs *flag.FlagSet, args []string) error {
 	pos, err := parseFlags(fs, args)
 	if err != nil {
+		return err
+	}
+	switch {
+	case len(pos) > 0:
+		return usageError{fmt.Sprintf("train %s: unexpected argument %q", j.job, pos[0])}
+	case *j.resume != "" && *j.config != "":
+		return usageError{fmt.Sprintf("train %s: --resume continues with the checkpoint's own config; drop --config", j.job)}
+	case *j.out == "" && *j.resume != "":
+		*j.out = filepath.Dir(*j.resume)
+	case *j.out == "":
+		*j.out = filepath.Join("runs", j.job)
+	}
+	return nil
+}
+
+func runTrainSFT(args []string) error {
+	fs, jf := newJobFlags("sft")
+	if err := jf.parse(fs, args); err != nil {
 		return helpOK(err)
 	}
-	if len(pos) > 0 {
-		return usageError{fmt.Sprintf("train sft: unexpected argument %q", pos[0])}
-	}
+	cfgPath, resume, out := jf.config, jf.resume, jf.out
+	var err error
 	cb := vq.Default()
 	var run *train.SFT
 	if *resume != "" {
-		if *cfgPath != "" {
-			return usageError{"train sft: --resume continues with the checkpoint's own config; drop --config"}
-		}
-		if *out == "" {
-			*out = filepath.Dir(*resume)
-		}
 		if run, err = train.ResumeSFT(*resume, engine(), cb, *out); err != nil {
 			return err
 		}
@@ -665,9 +676,6 @@ func runTrainSFT(args []string) error {
 			if cfg, err = train.LoadSFT(*cfgPath); err != nil {
 				return err
 			}
-		}
-		if *out == "" {
-			*out = filepath.Join("runs", "sft")
 		}
 		if run, err = train.NewSFT(cfg, engine(), cb, *out); err != nil {
 			return err
@@ -692,24 +700,16 @@ func runTrainSFT(args []string) error {
 }
 
 func runTrainCLIP(args []string) error {
-	fs := flag.NewFlagSet("train clip", flag.ContinueOnError)
-	cfgPath := fs.String("config", "", "training config (TOML); defaults when empty")
-	resume := fs.String("resume", "", "continue the run saved in this checkpoint")
-	out := fs.String("out", "", "folder for checkpoint.safetensors and model.safetensors (default: runs/clip, or the resumed checkpoint's folder)")
+	fs, jf := newJobFlags("clip")
 	evalN := fs.Int("eval", 300, "held-out pairs the retrieval and fact-ranking figures are measured on at the end")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := jf.parse(fs, args); err != nil {
 		return helpOK(err)
 	}
-	if len(pos) > 0 {
-		return usageError{fmt.Sprintf("train clip: unexpected argument %q", pos[0])}
-	}
+	cfgPath, resume, out := jf.config, jf.resume, jf.out
+	var err error
 	cb := vq.Default()
 	var run *train.CLIP
 	if *resume != "" {
-		if *out == "" {
-			*out = filepath.Dir(*resume)
-		}
 		run, err = train.ResumeCLIP(*resume, engine(), cb, *out)
 	} else {
 		cfg := train.DefaultCLIP()
@@ -717,9 +717,6 @@ func runTrainCLIP(args []string) error {
 			if cfg, err = train.LoadCLIP(*cfgPath); err != nil {
 				return err
 			}
-		}
-		if *out == "" {
-			*out = filepath.Join("runs", "clip")
 		}
 		run, err = train.NewCLIP(cfg, engine(), cb, *out)
 	}

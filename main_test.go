@@ -369,3 +369,17 @@ func TestTrainParaRLNamesWhatIsMissing(t *testing.T) {
 		t.Errorf("a group of one: %v", err)
 	}
 }
+
+// -h on a training job prints its flags and starts nothing.
+func TestTrainHelpStartsNothing(t *testing.T) {
+	t.Chdir(t.TempDir())
+	for _, job := range []string{"sft", "clip", "pararl"} {
+		out, err := capture(t, "train", job, "-h")
+		if err != nil || !strings.Contains(out, "-resume") {
+			t.Errorf("train %s -h: %v\n%s", job, err, out)
+		}
+	}
+	if _, err := os.Stat("runs"); !os.IsNotExist(err) {
+		t.Errorf("-h created runs/: %v", err)
+	}
+}
