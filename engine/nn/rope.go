@@ -2,6 +2,7 @@ package nn
 
 import (
 	"math"
+	"sync"
 
 	"parascope/engine/parallel"
 )
@@ -15,9 +16,7 @@ func rope(x []float32, batch, seq, heads, hd int, theta float64, inverse bool) {
 	half := hd / 2
 	cos, sin := RopeTable(seq, hd, theta)
 	if inverse {
-		for i := range sin {
-			sin[i] = -sin[i]
-		}
+		sin = negated(seq, hd, theta, sin)
 	}
 	d := heads * hd
 	parallel.For(batch*seq, grain/d+1, func(lo, hi int) {
@@ -36,9 +35,24 @@ func rope(x []float32, batch, seq, heads, hd int, theta float64, inverse bool) {
 	})
 }
 
-// RopeTable returns cos and sin [seq, hd/2], computed in float64; a device
-// backend uploads the same table so both rotate identically.
+// ropeKey names a table; tables are built once and shared, read-only.
+type ropeKey struct {
+	seq, hd int
+	theta   float64
+	inverse bool
+}
+
+var ropeTables sync.Map // ropeKey → [2][]float32
+
+// RopeTable returns cos and sin [seq, hd/2], computed in float64 once per
+// shape and shared (callers must not write to them); a device backend
+// uploads the same table so both rotate identically.
 func RopeTable(seq, hd int, theta float64) (cos, sin []float32) {
+	k := ropeKey{seq, hd, theta, false}
+	if t, ok := ropeTables.Load(k); ok {
+		pair := t.([2][]float32)
+		return pair[0], pair[1]
+	}
 	half := hd / 2
 	cos, sin = make([]float32, seq*half), make([]float32, seq*half)
 	for p := range seq {
@@ -47,5 +61,20 @@ func RopeTable(seq, hd int, theta float64) (cos, sin []float32) {
 			cos[p*half+i], sin[p*half+i] = float32(math.Cos(a)), float32(math.Sin(a))
 		}
 	}
+	ropeTables.Store(k, [2][]float32{cos, sin})
 	return cos, sin
+}
+
+// negated is −sin for the inverse rotation, also built once.
+func negated(seq, hd int, theta float64, sin []float32) []float32 {
+	k := ropeKey{seq, hd, theta, true}
+	if t, ok := ropeTables.Load(k); ok {
+		return t.([2][]float32)[1]
+	}
+	neg := make([]float32, len(sin))
+	for i, v := range sin {
+		neg[i] = -v
+	}
+	ropeTables.Store(k, [2][]float32{nil, neg})
+	return neg
 }
