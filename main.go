@@ -342,16 +342,8 @@ func viewerSFT(ctx context.Context, cb *vq.Codebook, init string, kinds []string
 func viewerParaRL(ctx context.Context, cb *vq.Codebook, init, scorer string, batches int, progress func(tui.JobProgress)) (string, error) {
 	cfg := train.DefaultParaRL()
 	cfg.Sampler.Model, cfg.Sampler.Clip, cfg.Steps = init, scorer, batches
-	ref, reward, err := paraRLDeps(cb)(cfg)
-	if err != nil {
-		return "", err
-	}
-	m, err := model.Open(init, engine(), token.New(cb.K()).Size())
-	if err != nil {
-		return "", err
-	}
 	out := filepath.Join("runs", "viewer-pararl-"+time.Now().Format("20060102-150405"))
-	run, err := train.NewParaRL(cfg, m, ref, reward, cb, out)
+	run, err := train.StartParaRL(cfg, engine(), cb, out, paraRLDeps(cb))
 	if err != nil {
 		return "", err
 	}
@@ -565,7 +557,6 @@ func runTrainParaRL(args []string) error {
 	cfgPath, resume, out := jf.config, jf.resume, jf.out
 	var err error
 	cb := vq.Default()
-	vocab := token.New(cb.K())
 	deps := paraRLDeps(cb)
 	var run *train.ParaRL
 	if *resume != "" {
@@ -580,15 +571,7 @@ func runTrainParaRL(args []string) error {
 				return err
 			}
 		}
-		ref, reward, err := deps(cfg)
-		if err != nil {
-			return err
-		}
-		m, err := model.Open(cfg.Sampler.Model, engine(), vocab.Size())
-		if err != nil {
-			return err
-		}
-		if run, err = train.NewParaRL(cfg, m, ref, reward, cb, *out); err != nil {
+		if run, err = train.StartParaRL(cfg, engine(), cb, *out, deps); err != nil {
 			return err
 		}
 		what := fmt.Sprintf("s = %d scored steps", cfg.RewardSteps)

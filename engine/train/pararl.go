@@ -167,6 +167,21 @@ func NewParaRL(cfg ParaRLConfig, m, ref *model.Model, reward Rewarder, cb *vq.Co
 // reference model (the starting weights, frozen) and the reward.
 type RLDeps func(cfg ParaRLConfig) (ref *model.Model, reward Rewarder, err error)
 
+// StartParaRL begins a run from cfg: deps opens the reference and the
+// reward, and the policy starts as a copy of the reference.
+func StartParaRL(cfg ParaRLConfig, be nn.Backend, cb *vq.Codebook, out string, deps RLDeps) (*ParaRL, error) {
+	ref, reward, err := deps(cfg)
+	if err != nil {
+		return nil, err
+	}
+	m, err := model.New(ref.Config, be)
+	if err != nil {
+		return nil, err
+	}
+	m.SetWeights(ref.Weights())
+	return NewParaRL(cfg, m, ref, reward, cb, out)
+}
+
 // ResumeParaRL continues a run from its checkpoint: the policy's weights
 // and optimiser state, with the reference and reward deps opens.
 func ResumeParaRL(path string, be nn.Backend, cb *vq.Codebook, out string, deps RLDeps) (*ParaRL, error) {
