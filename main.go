@@ -15,6 +15,7 @@ import (
 	"image/gif"
 	"image/png"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"os/signal"
@@ -834,8 +835,8 @@ func runPromote(args []string) error {
 	if isCLIP {
 		job = "clip"
 	}
-	record := map[string]any{"source": filepath.Base(pos[0]), "metadata": f.Metadata,
-		"reproduce": "parascope train " + job + " --config FILE (FILE holding the train config below) runs to the step below; the run's checkpoint at that step is these weights, stored here in bf16"}
+	record := provenance(pos[0], f.Metadata)
+	record["reproduce"] = "parascope train " + job + " --config FILE (FILE holding the train config below) runs to the step below; the run's checkpoint at that step is these weights, stored here in bf16. A run with init starts from the model recorded under init, made the same way"
 	js, err := json.MarshalIndent(record, "", "  ")
 	if err != nil {
 		return err
@@ -857,6 +858,30 @@ func runPromote(args []string) error {
 	}
 	fmt.Printf("promoted %s (step %s) to %s; rebuild to embed it\n", pos[0], f.Metadata["step"], *dir)
 	return nil
+}
+
+// provenance is how a checkpoint was made: its file name and metadata and,
+// for a fine-tune, the same of the model it started from, so a promoted
+// record reproduces every stage. Paths are kept to their base names: the
+// record is embedded and must not carry this machine's folders.
+func provenance(path string, meta map[string]string) map[string]any {
+	record := map[string]any{"source": filepath.Base(path)}
+	var cfg struct {
+		Init string `json:"init"`
+	}
+	if json.Unmarshal([]byte(meta["train"]), &cfg) != nil || cfg.Init == "" {
+		record["metadata"] = meta
+		return record
+	}
+	meta = maps.Clone(meta)
+	meta["train"] = strings.Replace(meta["train"], strconv.Quote(cfg.Init), strconv.Quote(filepath.Base(cfg.Init)), 1)
+	record["metadata"] = meta
+	if f, err := safetensors.Read(cfg.Init); err == nil {
+		record["init"] = provenance(cfg.Init, f.Metadata)
+	} else {
+		record["init"] = map[string]any{"source": filepath.Base(cfg.Init), "missing": "not readable when this was promoted"}
+	}
+	return record
 }
 
 // bar draws a progress bar of the given width.

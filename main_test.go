@@ -16,6 +16,7 @@ import (
 
 	"parascope/engine/casedir"
 	"parascope/engine/judge"
+	"parascope/engine/safetensors"
 	"parascope/engine/sample"
 	"parascope/engine/token"
 	"parascope/engine/train"
@@ -381,5 +382,31 @@ func TestTrainHelpStartsNothing(t *testing.T) {
 	}
 	if _, err := os.Stat("runs"); !os.IsNotExist(err) {
 		t.Errorf("-h created runs/: %v", err)
+	}
+}
+
+// A fine-tune's promoted record holds every stage, and no folder of the
+// machine it was promoted on.
+func TestProvenanceFollowsInit(t *testing.T) {
+	dir := t.TempDir()
+	base := filepath.Join(dir, "stage1.safetensors")
+	one := &safetensors.File{Tensors: []safetensors.Tensor{{Name: "w", Shape: []int{1}, Data: []float32{1}}},
+		Metadata: map[string]string{"step": "12000", "train": `{"seed":1,"steps":12000}`}}
+	if err := safetensors.Write(base, one, safetensors.F32); err != nil {
+		t.Fatal(err)
+	}
+	got := provenance(filepath.Join(dir, "model.safetensors"),
+		map[string]string{"step": "3000", "train": `{"seed":2,"init":"` + base + `"}`})
+	js, err := json.Marshal(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"init":{"metadata":{"step":"12000","train":"{\"seed\":1,\"steps\":12000}"},"source":"stage1.safetensors"},` +
+		`"metadata":{"step":"3000","train":"{\"seed\":2,\"init\":\"stage1.safetensors\"}"},"source":"model.safetensors"}`
+	if string(js) != want {
+		t.Errorf("record\n got %s\nwant %s", js, want)
+	}
+	if strings.Contains(string(js), dir) {
+		t.Errorf("the record names this machine's folder %s", dir)
 	}
 }
