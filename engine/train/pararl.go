@@ -22,9 +22,9 @@ import (
 // ParaRL is diffusion GRPO with rewards along the denoising trajectory.
 // Each batch: for every prompt, G rollouts with the sampler at a
 // temperature above zero, all stepped together (one model call a step);
-// per trajectory, s steps chosen at random, each scored by the reward
-// (the normalised CLIP score of that step's partial text and picture); the
-// trajectory's reward is their mean and its advantage that reward
+// per prompt, s steps chosen at random and shared by its G rollouts, each
+// scored by the reward (the normalised CLIP score of that step's partial
+// text and picture); the trajectory's reward is their mean and its advantage that reward
 // standardised within its group. The loss, over the tokens decoded at each
 // chosen step (one forward on the state just before it), is PPO's clipped
 // surrogate of their likelihood ratios plus β·KL to the frozen starting
@@ -42,7 +42,7 @@ type ParaRLConfig struct {
 	Prompts int    `toml:"prompts" json:"prompts"` // prompts a batch
 	Group   int    `toml:"group" json:"group"`     // G: rollouts a prompt
 	// RewardSteps is s, the steps scored per trajectory, chosen uniformly
-	// without replacement; OutputOnly scores the final step alone.
+	// without replacement, once per prompt; OutputOnly scores the final step alone.
 	RewardSteps int     `toml:"reward_steps" json:"reward_steps"`
 	OutputOnly  bool    `toml:"output_only" json:"output_only"`
 	ClipEps     float64 `toml:"clip_eps" json:"clip_eps"` // PPO's ε
@@ -357,7 +357,11 @@ func (r *ParaRL) rollouts(ctx context.Context, p *RLProgress) ([]*trajectory, er
 	p.Sampling, began = time.Since(began), time.Now()
 	defer func() { p.Scoring = time.Since(began) }()
 	for i, t := range trajs {
-		rnd := rand.New(rand.NewPCG(rolloutSeed(r.cfg.Seed, r.step, i), 0x5eed))
+		// One draw of steps per group: a partial output's score rises with
+		// its step, so rollouts scored at different steps would be ranked
+		// by when they were scored, not by how well they agree.
+		g := i / r.cfg.Group
+		rnd := rand.New(rand.NewPCG(rolloutSeed(r.cfg.Seed, r.step, g), 0x5eed))
 		t.steps = chooseSteps(rnd, t.st.Steps(), r.cfg.RewardSteps, r.cfg.OutputOnly)
 		hist := t.st.History()
 		for _, s := range t.steps {

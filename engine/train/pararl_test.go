@@ -307,3 +307,31 @@ func BenchmarkParaRLBatch(b *testing.B) {
 	b.ReportMetric(100*scoring.Seconds()/total, "%scoring")
 	b.ReportMetric(100*update.Seconds()/total, "%update")
 }
+
+// The rollouts of one prompt are scored at the same steps (a partial
+// output's score depends on its step), and different prompts draw anew.
+func TestGroupSharesScoredSteps(t *testing.T) {
+	cfg, m, ref, cb := tinyRL(t)
+	cfg.Prompts, cfg.Group, cfg.Sampler.Steps = 3, 4, 20
+	r, err := NewParaRL(cfg, m, ref, codeShare{token.New(cb.K())}, cb, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	trajs, err := r.rollouts(context.Background(), &RLProgress{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var drawn [][]int
+	for g := range cfg.Prompts {
+		first := trajs[g*cfg.Group].steps
+		for _, tr := range trajs[g*cfg.Group : (g+1)*cfg.Group] {
+			if !slices.Equal(tr.steps, first) {
+				t.Fatalf("group %d scores steps %v and %v", g, first, tr.steps)
+			}
+		}
+		drawn = append(drawn, first)
+	}
+	if slices.EqualFunc(drawn[1:], drawn[:len(drawn)-1], slices.Equal) {
+		t.Errorf("every group drew the steps %v", drawn[0])
+	}
+}
