@@ -8,12 +8,13 @@
 #
 #   examples/pararl-ablations.sh SFT_MODEL CLIP_MODEL [BATCHES] [CASES] [SEED]
 #
-# CLIP_MODEL needs reward.json beside it (parascope train reward --clip ...).
+# CLIP_MODEL needs reward.json beside it (parascope train reward --clip ...);
+# "" names the embedded model or scorer.
 # Every run uses examples/pararl.toml with the starting model, the scorer,
 # the batch count and the scored steps set here; results go to
 # runs/ablations/<variant>/ and the table to runs/ablations/table.txt.
 set -eu
-sft=$1 clip=$2 batches=${3:-60} cases=${4:-100} seed=${5:-4242}
+sft=$1 clip=$2 batches=${3:-40} cases=${4:-300} seed=${5:-4242}
 cd "$(dirname "$0")/.."
 out=runs/ablations
 mkdir -p "$out"
@@ -44,8 +45,9 @@ variant s2 2 false
 variant s4 4 false
 
 {
-	printf "%-12s %7s %7s %7s %7s %7s %7s %7s\n" run text_q text_al img_con img_al img_q out_al overall
+	echo "| run | text_q | text_al | img_con | img_al | img_q | out_al | overall | clip_final |"
+	echo "|---|---|---|---|---|---|---|---|---|"
 	for r in sft s3 output-only s1 s2 s4; do
-		python3 -c "import json,sys; d=json.load(open('$out/$r.json')); print('%-12s' % '$r' + ''.join('%8.1f' % d[k] for k in ['text_quality','text_alignment','image_consistency','image_alignment','image_quality','output_alignment','overall']))"
+		python3 -c "import json; d=json.load(open('$out/$r.json')); print('| $r | ' + ' | '.join('%.1f' % d[k] for k in ['text_quality','text_alignment','image_consistency','image_alignment','image_quality','output_alignment','overall']) + ' | %.3f |' % d.get('clip_final', 0))"
 	done
 } | tee "$out/table.txt"

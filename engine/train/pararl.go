@@ -66,7 +66,7 @@ func DefaultParaRL() ParaRLConfig {
 	return ParaRLConfig{
 		Seed: 1, Steps: 100, Prompts: 2, Group: 8, RewardSteps: 3, ClipEps: 0.2, KL: 0.04, Epochs: 2,
 		Tasks:           Tasks{GenEvery: 3},
-		Optim:           Optim{LR: 2e-5, MinLR: 2e-6, Warmup: 5, WeightDecay: 0, Beta1: 0.9, Beta2: 0.95, Clip: 1},
+		Optim:           Optim{LR: 1e-4, MinLR: 1e-5, Warmup: 5, WeightDecay: 0, Beta1: 0.9, Beta2: 0.95, Clip: 1},
 		CheckpointEvery: 10,
 		Sampler:         sc,
 	}
