@@ -866,20 +866,21 @@ func runPromote(args []string) error {
 // record is embedded and must not carry this machine's folders.
 func provenance(path string, meta map[string]string) map[string]any {
 	record := map[string]any{"source": filepath.Base(path)}
-	var cfg struct {
-		Init string `json:"init"`
-	}
-	if json.Unmarshal([]byte(meta["train"]), &cfg) != nil || cfg.Init == "" {
-		record["metadata"] = meta
+	record["metadata"] = meta
+	var train map[string]json.RawMessage
+	var init string
+	if json.Unmarshal([]byte(meta["train"]), &train) != nil || json.Unmarshal(train["init"], &init) != nil || init == "" {
 		return record
 	}
+	train["init"], _ = json.Marshal(filepath.Base(init))
+	js, _ := json.Marshal(train)
 	meta = maps.Clone(meta)
-	meta["train"] = strings.Replace(meta["train"], strconv.Quote(cfg.Init), strconv.Quote(filepath.Base(cfg.Init)), 1)
+	meta["train"] = string(js)
 	record["metadata"] = meta
-	if f, err := safetensors.Read(cfg.Init); err == nil {
-		record["init"] = provenance(cfg.Init, f.Metadata)
+	if f, err := safetensors.Read(init); err == nil {
+		record["init"] = provenance(init, f.Metadata)
 	} else {
-		record["init"] = map[string]any{"source": filepath.Base(cfg.Init), "missing": "not readable when this was promoted"}
+		record["init"] = map[string]any{"source": filepath.Base(init), "missing": "not readable when this was promoted"}
 	}
 	return record
 }
