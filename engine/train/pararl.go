@@ -24,8 +24,8 @@ import (
 // temperature above zero, all stepped together (one model call a step);
 // per prompt, s steps chosen at random and shared by its G rollouts, each
 // scored by the reward (the normalised CLIP score of that step's partial
-// text and picture); the trajectory's reward is their mean and its advantage that reward
-// standardised within its group. The loss, over the tokens decoded at each
+// text and picture); the trajectory's reward is their mean and its
+// advantage that reward standardised within its group. The loss, over the tokens decoded at each
 // chosen step (one forward on the state just before it), is PPO's clipped
 // surrogate of their likelihood ratios plus β·KL to the frozen starting
 // model, minimised with AdamW for a few epochs per batch.
@@ -42,7 +42,8 @@ type ParaRLConfig struct {
 	Prompts int    `toml:"prompts" json:"prompts"` // prompts a batch
 	Group   int    `toml:"group" json:"group"`     // G: rollouts a prompt
 	// RewardSteps is s, the steps scored per trajectory, chosen uniformly
-	// without replacement, once per prompt; OutputOnly scores the final step alone.
+	// without replacement, once per prompt; OutputOnly scores the final
+	// step alone.
 	RewardSteps int     `toml:"reward_steps" json:"reward_steps"`
 	OutputOnly  bool    `toml:"output_only" json:"output_only"`
 	ClipEps     float64 `toml:"clip_eps" json:"clip_eps"` // PPO's ε
