@@ -865,8 +865,7 @@ func runPromote(args []string) error {
 // record reproduces every stage. Paths are kept to their base names: the
 // record is embedded and must not carry this machine's folders.
 func provenance(path string, meta map[string]string) map[string]any {
-	record := map[string]any{"source": filepath.Base(path)}
-	record["metadata"] = meta
+	record := map[string]any{"source": filepath.Base(path), "metadata": meta}
 	var train map[string]json.RawMessage
 	var init string
 	if json.Unmarshal([]byte(meta["train"]), &train) != nil || json.Unmarshal(train["init"], &init) != nil || init == "" {

@@ -25,10 +25,11 @@ import (
 // per prompt, s steps chosen at random and shared by its G rollouts, each
 // scored by the reward (the normalised CLIP score of that step's partial
 // text and picture); the trajectory's reward is their mean and its
-// advantage that reward standardised within its group. The loss, over the tokens decoded at each
-// chosen step (one forward on the state just before it), is PPO's clipped
-// surrogate of their likelihood ratios plus β·KL to the frozen starting
-// model, minimised with AdamW for a few epochs per batch.
+// advantage that reward standardised within its group. The loss, over the
+// tokens decoded at each chosen step (one forward on the state just before
+// it), is PPO's clipped surrogate of their likelihood ratios plus β·KL to
+// the frozen starting model, minimised with AdamW for a few epochs per
+// batch.
 //
 // The policy's likelihood of a token is the conditional model's softmax
 // at the rollout temperature over the tokens the position may take; the
