@@ -62,7 +62,7 @@ func init() {
 		{"train", "sft|clip|pararl --config FILE [--resume CKPT] [--out DIR] | reward --clip CKPT | promote MODEL | vq [flags]", "fit the model (SFT, then ParaRL) or the CLIP scorer, make a trained model the embedded default, or learn the image tokenizer's codebook", runTrain},
 		{"version", "", "print the version", runVersion},
 		{"sample", "[--config FILE] (--case DIR | --prompt TEXT | --instruction TEXT --input PNG) [flags]", "denoise one answer step by step and export it (trace, GIF, PNG, judge folder)", runSample},
-		{"bench", "[--model CKPT] [--mode parallel|sequential] [--cases N] [--seed S] [--config FILE] [--json]", "run ParaBench-mini: sample held-out cases and judge them", runBench},
+		{"bench", "[--model CKPT] [--mode parallel|sequential] [--cases N] [--seed S] [--config FILE] [--json] [--results FILE]", "run ParaBench-mini: sample held-out cases and judge them", runBench},
 		{"replay", "TRACE [--gif FILE] [--png FILE] [--strip FILE [--strip-steps LIST]] [--text FILE]", "replay a saved trajectory without a model, and export it", runReplay},
 	}
 }
@@ -1213,6 +1213,7 @@ func runBench(args []string) error {
 	seed := fs.Uint64("seed", bench.DefaultSeed, "seed of the suite")
 	cfgPath := fs.String("config", "", "sampler config (TOML); defaults when empty")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
+	resultsPath := fs.String("results", "", "also write each case (instruction, true and sampled reasoning, scores) to this file, one JSON object a line")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return helpOK(err)
@@ -1254,7 +1255,7 @@ func runBench(args []string) error {
 	if err != nil {
 		return fmt.Errorf("bench: clip: %w", err)
 	}
-	r, _, err := bench.Run(ctx, sample.FromModel(m), aligner, vocab, cb, cfg, bench.Suite(*seed, *n), func(done, total int) {
+	r, results, err := bench.Run(ctx, sample.FromModel(m), aligner, vocab, cb, cfg, bench.Suite(*seed, *n), func(done, total int) {
 		if live || done == total || done%25 == 0 {
 			elapsed := time.Since(began)
 			eta := time.Duration(float64(elapsed) / float64(done) * float64(total-done)).Round(time.Second)
@@ -1271,6 +1272,11 @@ func runBench(args []string) error {
 	}
 	if err != nil {
 		return fmt.Errorf("bench: %w", err)
+	}
+	if *resultsPath != "" {
+		if err := atomicfile.Write(*resultsPath, func(w io.Writer) error { return bench.WriteResults(w, results) }); err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
 	}
 	if *asJSON {
 		enc := json.NewEncoder(os.Stdout)

@@ -1,6 +1,7 @@
 package judge
 
 import (
+	"encoding/json"
 	"fmt"
 	"image"
 
@@ -18,6 +19,19 @@ type Scores struct {
 	// HasConsistency is false for generation, which has no input image to
 	// stay consistent with; ImageConsistency is then not counted.
 	HasConsistency bool `json:"-"`
+}
+
+// MarshalJSON leaves image_consistency out where it is not counted.
+func (s Scores) MarshalJSON() ([]byte, error) {
+	type plain Scores // without this method
+	v := struct {
+		plain
+		ImageConsistency *float64 `json:"image_consistency,omitempty"`
+	}{plain: plain(s)}
+	if s.HasConsistency {
+		v.ImageConsistency = &s.ImageConsistency
+	}
+	return json.Marshal(v)
 }
 
 // Score judges an output (reasoning text and image) against its case:
