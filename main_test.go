@@ -241,7 +241,7 @@ func TestSampleWritesArtefactsReproducibly(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(printed, "step 20/20") || !strings.Contains(printed, "steps/s") {
+		if !strings.Contains(printed, "step 40/40") || !strings.Contains(printed, "steps/s") {
 			t.Fatalf("output:\n%s", printed)
 		}
 		for _, f := range []string{tr, g, filepath.Join(out, casedir.OutputText), filepath.Join(out, casedir.OutputPNG)} {

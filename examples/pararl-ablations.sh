@@ -21,8 +21,11 @@ mkdir -p "$out"
 go build -o "$out/parascope" .
 p="$out/parascope"
 
+# The README's table was judged with the sampler defaults of its day: 20
+# steps, the text's end not held back.
+printf 'steps = 20\n[text]\nend_last = false\n' >"$out/judge.toml"
 bench() { # name model
-	"$p" bench --model "$2" --cases "$cases" --seed "$seed" --json >"$out/$1.json"
+	"$p" bench --model "$2" --config "$out/judge.toml" --cases "$cases" --seed "$seed" --json >"$out/$1.json"
 }
 
 variant() { # name reward_steps output_only

@@ -297,6 +297,13 @@ func cycle(options []string, cur string, dir int) string {
 
 func step(v *float64, by float64, dir int) { *v = max(0, *v+by*float64(dir)) }
 
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
 var (
 	scheduleNames = []string{"linear", "cosine", "exponential"}
 	ruleNames     = []string{sample.LowConfidence, sample.Random, sample.Margin, sample.Entropy}
@@ -315,6 +322,7 @@ var knobs = []knob{
 	{"text schedule", func(c sample.Config) string { return c.Text.Schedule }, func(c *sample.Config, d int) { c.Text.Schedule = cycle(scheduleNames, c.Text.Schedule, d) }},
 	{"text remasking", func(c sample.Config) string { return c.Text.Remasking }, func(c *sample.Config, d int) { c.Text.Remasking = cycle(ruleNames, c.Text.Remasking, d) }},
 	{"text temperature", func(c sample.Config) string { return fmt.Sprintf("%.1f", c.Text.Temperature) }, func(c *sample.Config, d int) { step(&c.Text.Temperature, 0.1, d) }},
+	{"text end last", func(c sample.Config) string { return onOff(c.Text.EndLast) }, func(c *sample.Config, _ int) { c.Text.EndLast = !c.Text.EndLast }},
 	{"text cfg", func(c sample.Config) string { return fmt.Sprintf("%.1f", c.Text.CFG) }, func(c *sample.Config, d int) { step(&c.Text.CFG, 0.5, d) }},
 	{"image schedule", func(c sample.Config) string { return c.Image.Schedule }, func(c *sample.Config, d int) { c.Image.Schedule = cycle(scheduleNames, c.Image.Schedule, d) }},
 	{"image steps", func(c sample.Config) string {

@@ -1,11 +1,14 @@
 package bench
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"reflect"
+	"strings"
 	"testing"
 
 	"parascope/engine/model"
@@ -137,18 +140,17 @@ func TestEmbeddedModelQuality(t *testing.T) {
 	}
 	cb := vq.Default()
 	v := token.New(cb.K())
-	r, _, err := Run(context.Background(), sample.FromModel(m), nil, v, cb, sample.Defaults(), Suite(7777, 30), nil)
+	// 100 cases: on fewer, one case moves text alignment by a point or more.
+	r, _, err := Run(context.Background(), sample.FromModel(m), nil, v, cb, sample.Defaults(), Suite(7777, 100), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%+v", r.Metrics)
-	// The quality bar is 80 on the three alignments and 90 on text quality.
-	// The shipped model's text alignment is below its bar (77.6 over 100
-	// cases, README "Training the default model"): until a model reaches it,
-	// a floor under the measured figure keeps the shipped one from sliding.
+	got, _ := json.Marshal(r.Metrics)
+	t.Logf("%s", got)
+	// The quality bar: 80 on the three alignments, 90 on text quality.
 	for name, bar := range map[string][2]float64{
 		"output_alignment": {r.OutputAlignment, 80}, "image_alignment": {r.ImageAlignment, 80},
-		"text_alignment": {r.TextAlignment, 65}, "text_quality": {r.TextQuality, 90},
+		"text_alignment": {r.TextAlignment, 80}, "text_quality": {r.TextQuality, 90},
 	} {
 		if bar[0] < bar[1] {
 			t.Errorf("%s = %.1f, the bar is %.0f", name, bar[0], bar[1])
@@ -181,3 +183,37 @@ func TestClipKeys(t *testing.T) {
 type fixedAligner float64
 
 func (f fixedAligner) Align(sample.Frame) (float64, error) { return float64(f), nil }
+
+func TestWriteResults(t *testing.T) {
+	cb := vq.Default()
+	v := token.New(cb.K())
+	cases := Suite(DefaultSeed, 3) // edit, edit, generation
+	cfg := sample.Defaults()
+	cfg.Image.CFG, cfg.Image.Temperature, cfg.Steps = 0, 0, 8
+	_, results, err := Run(context.Background(), newOracle(t, v, cb, cases), nil, v, cb, cfg, cases, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := WriteResults(&buf, results); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d lines, want 3", len(lines))
+	}
+	for i, line := range lines {
+		var got map[string]any
+		if err := json.Unmarshal([]byte(line), &got); err != nil {
+			t.Fatalf("line %d: %v", i+1, err)
+		}
+		scores := got["scores"].(map[string]any)
+		_, hasCon := scores["image_consistency"]
+		edit := cases[i].Task == world.ThinkEdit
+		if got["case"] != float64(i) || got["instruction"] != cases[i].Instruction ||
+			got["output"] != cases[i].Reasoning || got["truth"] != cases[i].Reasoning ||
+			scores["text_alignment"] != 100.0 || hasCon != edit || (got["edit"] != nil) != edit {
+			t.Errorf("line %d: %s", i+1, line)
+		}
+	}
+}

@@ -3,6 +3,8 @@ package sample
 import (
 	"math"
 	"math/rand/v2"
+
+	"parascope/engine/token"
 )
 
 // candidate is a masked position's proposal at one step.
@@ -11,6 +13,7 @@ type candidate struct {
 	token int32   // what would be committed
 	guess int32   // the most likely token
 	conf  float64 // the remasking rule's score: higher commits first
+	held  bool    // held back (EndLast): commits after every other candidate
 }
 
 // candidate proposes a token for output position o from its logits (and
@@ -80,7 +83,9 @@ func (s *Stepper) candidate(r *rand.Rand, o int, cond, uncond []float32, imgT in
 		progress := float64(imgT+1) / float64(s.imgSteps)
 		conf += m.RemaskTemperature * (1 - progress) * gumbel(r)
 	}
-	return candidate{pos: o, token: idOf(pick), guess: idOf(best), conf: conf}
+	tok := idOf(pick)
+	held := !image && m.EndLast && (tok == token.EOS || tok == token.Pad)
+	return candidate{pos: o, token: tok, guess: idOf(best), conf: conf, held: held}
 }
 
 // guide applies classifier-free guidance to one logit: (1+w)·c − w·u,

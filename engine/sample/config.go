@@ -42,6 +42,10 @@ type Modality struct {
 	// ImageSteps (T_img) updates the image only on round(linspace(S/4,
 	// S−1, T_img)) of the S steps; 0 means on every step. Image only.
 	ImageSteps int `toml:"image_steps" json:"image_steps,omitempty"`
+	// EndLast holds back the end of the text (<|eos|> and padding) until
+	// no masked position proposes a word, so the words decide the length
+	// instead of an early guess at it. Text only.
+	EndLast bool `toml:"end_last" json:"end_last,omitempty"`
 	// Remasking ranks candidates: low_confidence, random, margin, entropy.
 	Remasking string `toml:"remasking" json:"remasking"`
 	// Temperature of the candidates: Gumbel-max for text, multinomial
@@ -58,8 +62,8 @@ type Modality struct {
 // Defaults are the settings the examples start from.
 func Defaults() Config {
 	return Config{
-		Seed: 0, Mode: Parallel, Steps: 20,
-		Text:  Modality{Schedule: "linear", Block: token.ReasoningLen, Remasking: LowConfidence},
+		Seed: 0, Mode: Parallel, Steps: 40,
+		Text:  Modality{Schedule: "linear", Block: token.ReasoningLen, Remasking: LowConfidence, EndLast: true},
 		Image: Modality{Schedule: "cosine", Remasking: LowConfidence, Temperature: 0.5, RemaskTemperature: 4.5},
 	}
 }
@@ -127,6 +131,9 @@ func (c Config) Validate() error {
 	}
 	if c.Text.ImageSteps != 0 {
 		bad("text.image_steps", "applies to the image only")
+	}
+	if c.Image.EndLast {
+		bad("image.end_last", "applies to the text only")
 	}
 	if c.Image.Block != 0 {
 		bad("image.block", "applies to the text only")

@@ -86,8 +86,9 @@ func TestConfigErrors(t *testing.T) {
 		{func(c *Config) { c.Steps = 0 }, "steps: 0, want at least 1"},
 		{func(c *Config) { c.Mode = "serial" }, `mode: "serial" is not one of parallel, sequential`},
 		{func(c *Config) { c.Image.Remasking = "lowest" }, `image.remasking: "lowest"`},
-		{func(c *Config) { c.Image.ImageSteps = 30 }, "image.image_steps: 30"},
+		{func(c *Config) { c.Image.ImageSteps = 50 }, "image.image_steps: 50"},
 		{func(c *Config) { c.Text.Temperature = -1 }, "text.temperature"},
+		{func(c *Config) { c.Image.EndLast = true }, "image.end_last: applies to the text only"},
 	}
 	for _, c := range cases {
 		cfg := Defaults()

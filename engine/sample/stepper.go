@@ -288,10 +288,15 @@ func (s *Stepper) commit(q *stepRequest, flat []float32) (Frame, error) {
 			candidates = append(candidates, c)
 		}
 	}
-	// Commit per modality: the most confident first, ties to the earlier
-	// position, so a run is reproducible.
+	// Commit per modality: the most confident first (held-back ones after
+	// the rest), ties to the earlier position, so a run is reproducible.
 	slices.SortStableFunc(candidates, func(a, b candidate) int {
 		switch {
+		case a.held != b.held:
+			if b.held {
+				return -1
+			}
+			return 1
 		case a.conf > b.conf:
 			return -1
 		case a.conf < b.conf:

@@ -70,9 +70,12 @@ func fixture(t *testing.T) (*scripted, Prompt, token.Sequence) {
 	return m, Prompt{Task: c.Task, Instruction: c.Instruction, Input: in}, seq
 }
 
+// greedy is the defaults without sampling, guidance or held-back text
+// ends, so each rule's order can be predicted from the logits alone.
 func greedy(steps int) Config {
 	c := Defaults()
 	c.Steps = steps
+	c.Text.EndLast = false
 	c.Image.Temperature, c.Image.RemaskTemperature, c.Image.CFG = 0, 0, 0
 	return c
 }
@@ -123,6 +126,34 @@ func TestParallelRevealsOnScheduleAndFindsTheAnswer(t *testing.T) {
 		wantStep := int16(8 - (o-ImageTokens)/5)
 		if last.RevealedAt[o] != wantStep {
 			t.Fatalf("text position %d revealed at step %d, want %d", o-ImageTokens, last.RevealedAt[o], wantStep)
+		}
+	}
+}
+
+func TestEndLastCommitsWordsFirst(t *testing.T) {
+	m, p, want := fixture(t)
+	cfg := greedy(8)
+	cfg.Text.EndLast = true
+	s, _ := New(m, m.v, cfg, p)
+	last := run(t, s)[8]
+	// The fixture's confidence rises with the position, so without the
+	// rule the padding would come first. With it the words come first,
+	// from the last word down, then <|eos|> and the padding from the end
+	// of the span down; five a step.
+	W := 0
+	for W < token.ReasoningLen && last.Tokens[ImageTokens+W] != token.EOS {
+		W++
+	}
+	if got, _ := m.v.Split(token.Sequence{IDs: want.IDs, Layout: want.Layout}); last.Reasoning(m.v) != got.Reasoning || W != len(strings.Fields(got.Reasoning)) {
+		t.Fatalf("reasoning %q (%d words), want %q", last.Reasoning(m.v), W, got.Reasoning)
+	}
+	for o := range token.ReasoningLen {
+		rank := W - 1 - o
+		if o >= W {
+			rank = W + token.ReasoningLen - 1 - o
+		}
+		if at := int(last.RevealedAt[ImageTokens+o]); at != rank/5+1 {
+			t.Fatalf("text position %d (%d words) revealed at step %d, want %d", o, W, at, rank/5+1)
 		}
 	}
 }

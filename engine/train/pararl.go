@@ -63,8 +63,9 @@ type ParaRLConfig struct {
 // G = 8, s = 3, ε = 0.2, β = 0.04.
 func DefaultParaRL() ParaRLConfig {
 	sc := sample.Defaults()
-	// Rollouts explore: a text temperature above zero and the image's at 1.
-	sc.Text.Temperature, sc.Image.Temperature = 0.7, 1
+	// Rollouts explore: a text temperature above zero and the image's at 1;
+	// 20 steps, half the viewer's, because sampling is half of the cost.
+	sc.Steps, sc.Text.Temperature, sc.Image.Temperature = 20, 0.7, 1
 	return ParaRLConfig{
 		Seed: 1, Steps: 100, Prompts: 2, Group: 8, RewardSteps: 3, ClipEps: 0.2, KL: 0.04, Epochs: 2,
 		Tasks:           Tasks{GenEvery: 3},
