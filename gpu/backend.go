@@ -323,9 +323,10 @@ func (be *Backend) RoPE(x nn.Buf, batch, seq, heads, hd int, theta float64, inve
 	if inverse {
 		sign = -1
 	}
+	key := fmt.Sprintf("rope table seq %d hd %d theta %g", seq, hd, theta)
 	be.dev.do(func() {
-		cp := uploadScratch(be.dev, "rope cos", cos)
-		sp := uploadScratch(be.dev, "rope sin", sin)
+		cp := be.dev.constant(key+" cos", cos)
+		sp := be.dev.constant(key+" sin", sin)
 		be.dev.elementwise("rope", batch*seq*heads*(hd/2), ptr(x), cp, sp, batch*seq, seq, heads, hd, sign)
 	})
 }

@@ -89,6 +89,30 @@ func TestAgainstCPUAtModelSizes(t *testing.T) {
 	}
 }
 
+// TestRoPETablesUploadedOnce: a shape's cos and sin tables go to the device
+// once and are reused; another shape gets its own.
+func TestRoPETablesUploadedOnce(t *testing.T) {
+	be := open(t, GEMMOwn)
+	r := rand.New(rand.NewPCG(5, 6))
+	const theta = 12345 // a base no other test uses, so the count below is this test's
+	before := 0
+	be.dev.do(func() { before = len(be.dev.consts) })
+	for _, s := range [][3]int{{7, 2, 16}, {7, 2, 16}, {9, 2, 16}, {9, 2, 16}} {
+		seq, heads, hd := s[0], s[1], s[2]
+		x := randoms(r, 2*seq*heads*hd)
+		rope := func(be nn.Backend, in, out []nn.Buf) {
+			be.Copy(out[0], in[0])
+			be.RoPE(out[0], 2, seq, heads, hd, theta, true)
+		}
+		near(t, fmt.Sprintf("rope %v", s), run(be, []int{len(x)}, rope, x)[0], run(nn.CPU{}, []int{len(x)}, rope, x)[0], 1e-5)
+	}
+	after := 0
+	be.dev.do(func() { after = len(be.dev.consts) })
+	if after-before != 4 {
+		t.Fatalf("%d tables uploaded for two shapes, want 4 (cos and sin each)", after-before)
+	}
+}
+
 // TestNamedInRegistry: the cuda build registers the backend under "cuda".
 func TestNamedInRegistry(t *testing.T) {
 	be, err := nn.Open("cuda")
