@@ -131,6 +131,9 @@ func TestDeterministic(t *testing.T) {
 // parallel mode with the default settings (issue: SFT and the default
 // model). It runs whenever a model is embedded (engine/model/weights).
 func TestEmbeddedModelQuality(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the quality bar samples 100 cases (a minute); it runs without -short")
+	}
 	m, err := model.Default(nn.CPU{})
 	if errors.Is(err, model.ErrNoDefault) {
 		t.Skip("no model is embedded in this build (engine/model/weights/default.safetensors)")
