@@ -1270,8 +1270,13 @@ func runBench(args []string) error {
 	if live {
 		fmt.Fprintln(os.Stderr)
 	}
-	if err != nil {
+	// Ctrl-C: report the cases judged so far.
+	interrupted := errors.Is(err, context.Canceled) && len(results) > 0
+	if err != nil && !interrupted {
 		return fmt.Errorf("bench: %w", err)
+	}
+	if interrupted {
+		fmt.Fprintf(os.Stderr, "bench: interrupted after %d of %d cases; what follows covers those\n", len(results), *n)
 	}
 	if *resultsPath != "" {
 		if err := atomicfile.Write(*resultsPath, func(w io.Writer) error { return bench.WriteResults(w, results) }); err != nil {
@@ -1287,7 +1292,7 @@ func runBench(args []string) error {
 	if name == "" {
 		name = "the embedded default"
 	}
-	fmt.Printf("ParaBench-mini: %d cases (seed %d), model %s, %s mode, %d steps\n\n", *n, *seed, name, cfg.Mode, cfg.Steps)
+	fmt.Printf("ParaBench-mini: %d cases (seed %d), model %s, %s mode, %d steps\n\n", r.Cases, *seed, name, cfg.Mode, cfg.Steps)
 	if err := r.WriteTable(os.Stdout); err != nil {
 		return err
 	}

@@ -69,53 +69,73 @@ type Report struct {
 
 // Run samples every case (case i with seed cfg.Seed + i) and judges the
 // outputs; with an aligner (may be nil) it also scores the final outputs.
-// progress, if not nil, is called after each case.
+// progress, if not nil, is called after each case. When ctx is cancelled
+// it returns the report over the cases judged so far with ctx's error.
 func Run(ctx context.Context, m sample.Model, aligner sample.Aligner, vocab *token.Vocab, cb *vq.Codebook, cfg sample.Config, cases []world.Case,
 	progress func(done, total int)) (Report, []Result, error) {
-	var tally judge.Tally
 	var results []Result
 	for i, c := range cases {
-		p, err := sample.PromptOf(c, cb)
+		res, err := runCase(ctx, m, aligner, vocab, cb, cfg, i, c)
+		if ctx.Err() != nil {
+			return report(results, aligner != nil), results, ctx.Err()
+		}
 		if err != nil {
 			return Report{}, nil, err
-		}
-		run := cfg
-		run.Seed = cfg.Seed + uint64(i)
-		s, err := sample.New(m, vocab, run, p)
-		if err != nil {
-			return Report{}, nil, err
-		}
-		for !s.Done() {
-			if _, err := s.Step(ctx); err != nil {
-				return Report{}, nil, fmt.Errorf("case %d: %w", i, err)
-			}
-		}
-		last := s.Last()
-		img, err := cb.Decode(last.GuessCodes(vocab))
-		if err != nil {
-			return Report{}, nil, err
-		}
-		text := last.Reasoning(vocab)
-		scores, err := judge.Score(c, text, img)
-		if err != nil {
-			return Report{}, nil, fmt.Errorf("case %d: %w", i, err)
-		}
-		tally.Add(c, scores)
-		res := Result{Case: c, Text: text, Scores: scores}
-		if aligner != nil {
-			a, err := aligner.Align(last)
-			if err != nil {
-				return Report{}, nil, fmt.Errorf("case %d: %w", i, err)
-			}
-			res.Clip = &a
 		}
 		results = append(results, res)
 		if progress != nil {
 			progress(i+1, len(cases))
 		}
 	}
-	r := Report{Report: tally.Report()}
+	return report(results, aligner != nil), results, nil
+}
+
+// runCase samples and judges case i.
+func runCase(ctx context.Context, m sample.Model, aligner sample.Aligner, vocab *token.Vocab, cb *vq.Codebook, cfg sample.Config, i int, c world.Case) (Result, error) {
+	p, err := sample.PromptOf(c, cb)
+	if err != nil {
+		return Result{}, err
+	}
+	run := cfg
+	run.Seed = cfg.Seed + uint64(i)
+	s, err := sample.New(m, vocab, run, p)
+	if err != nil {
+		return Result{}, err
+	}
+	for !s.Done() {
+		if _, err := s.Step(ctx); err != nil {
+			return Result{}, fmt.Errorf("case %d: %w", i, err)
+		}
+	}
+	last := s.Last()
+	img, err := cb.Decode(last.GuessCodes(vocab))
+	if err != nil {
+		return Result{}, err
+	}
+	text := last.Reasoning(vocab)
+	scores, err := judge.Score(c, text, img)
+	if err != nil {
+		return Result{}, fmt.Errorf("case %d: %w", i, err)
+	}
+	res := Result{Case: c, Text: text, Scores: scores}
 	if aligner != nil {
+		a, err := aligner.Align(last)
+		if err != nil {
+			return Result{}, fmt.Errorf("case %d: %w", i, err)
+		}
+		res.Clip = &a
+	}
+	return res, nil
+}
+
+// report tallies judged cases; with scores, how CLIP relates to the judge.
+func report(results []Result, scored bool) Report {
+	var tally judge.Tally
+	for _, res := range results {
+		tally.Add(res.Case, res.Scores)
+	}
+	r := Report{Report: tally.Report()}
+	if scored && len(results) > 0 {
 		var clips, aligned []float64
 		for _, res := range results {
 			clips, aligned = append(clips, *res.Clip), append(aligned, res.Scores.OutputAlignment)
@@ -126,7 +146,7 @@ func Run(ctx context.Context, m sample.Model, aligner sample.Aligner, vocab *tok
 			r.ClipJudgeCorr = &corr
 		}
 	}
-	return r, results, nil
+	return r
 }
 
 func meanOf(x []float64) float64 {

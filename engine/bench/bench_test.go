@@ -110,6 +110,24 @@ func TestOracleScoresFullMarks(t *testing.T) {
 	}
 }
 
+func TestCancelKeepsWhatWasJudged(t *testing.T) {
+	cb := vq.Default()
+	v := token.New(cb.K())
+	cases := Suite(DefaultSeed, 6)
+	cfg := sample.Defaults()
+	cfg.Image.CFG, cfg.Image.Temperature, cfg.Steps = 0, 0, 8
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r, results, err := Run(ctx, newOracle(t, v, cb, cases), nil, v, cb, cfg, cases, func(done, _ int) {
+		if done == 2 {
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) || len(results) != 2 || r.Cases != 2 || r.Overall != 100 {
+		t.Fatalf("err %v, %d results, report over %d cases (overall %.1f); want the two judged before the cancel", err, len(results), r.Cases, r.Overall)
+	}
+}
+
 func TestDeterministic(t *testing.T) {
 	cb := vq.Default()
 	v := token.New(cb.K())
