@@ -585,17 +585,16 @@ func runTrainParaRL(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	pp := newProgressPrinter(5)
-	var sampling, scoring, update time.Duration
+	var split train.TimeSplit
 	err = run.Run(ctx, func(p train.RLProgress) {
-		sampling, scoring, update = sampling+p.Sampling, scoring+p.Scoring, update+p.Update
+		split.Add(p.TimeSplit)
 		pp.print(p.Step, p.Checkpoint, fmt.Sprintf("%s batch %d/%d  reward %.3f ± %.3f  final %.3f  KL %.4f  clipped %.2f  |g| %.2f  %.2f traj/s  ETA %s",
 			bar(p.Step, p.Steps, 20), p.Step, p.Steps, p.Reward, p.RewardStd, p.FinalReward, p.KL, p.ClipFrac, p.GradNorm,
 			p.TrajectoriesPerSec, p.ETA.Round(time.Second)))
 	})
 	pp.done()
-	if total := (sampling + scoring + update).Seconds(); total > 0 {
-		fmt.Printf("time: sampling rollouts %.0f%%, scoring them %.0f%%, likelihoods and updates %.0f%%\n",
-			100*sampling.Seconds()/total, 100*scoring.Seconds()/total, 100*update.Seconds()/total)
+	if sampling, scoring, update, ok := split.Percent(); ok {
+		fmt.Printf("time: sampling rollouts %.0f%%, scoring them %.0f%%, likelihoods and updates %.0f%%\n", sampling, scoring, update)
 	}
 	if errors.Is(err, context.Canceled) {
 		fmt.Printf("stopped at batch %d; resume with: parascope train pararl --resume %s\n", run.Step(), filepath.Join(*out, train.CheckpointFile))

@@ -132,9 +132,28 @@ type RLProgress struct {
 	TrajectoriesPerSec float64
 	ETA                time.Duration
 	Checkpoint         string
-	// Where the batch's time went: sampling the rollouts, scoring them,
-	// and the likelihood passes and updates.
+	TimeSplit          // where the batch's time went
+}
+
+// TimeSplit is where ParaRL's time goes: sampling the rollouts, scoring
+// them, and the likelihood passes and updates.
+type TimeSplit struct {
 	Sampling, Scoring, Update time.Duration
+}
+
+// Add counts another batch's time.
+func (t *TimeSplit) Add(o TimeSplit) {
+	t.Sampling, t.Scoring, t.Update = t.Sampling+o.Sampling, t.Scoring+o.Scoring, t.Update+o.Update
+}
+
+// Percent returns each part's share of the whole; ok is false while there
+// is no time to share.
+func (t TimeSplit) Percent() (sampling, scoring, update float64, ok bool) {
+	total := (t.Sampling + t.Scoring + t.Update).Seconds()
+	if total <= 0 {
+		return 0, 0, 0, false
+	}
+	return 100 * t.Sampling.Seconds() / total, 100 * t.Scoring.Seconds() / total, 100 * t.Update.Seconds() / total, true
 }
 
 // ParaRL is a run.

@@ -293,19 +293,17 @@ func BenchmarkParaRLBatch(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var sampling, scoring, update time.Duration
+	var split TimeSplit
 	b.ResetTimer()
-	err = r.Run(context.Background(), func(p RLProgress) {
-		sampling, scoring, update = sampling+p.Sampling, scoring+p.Scoring, update+p.Update
-	})
+	err = r.Run(context.Background(), func(p RLProgress) { split.Add(p.TimeSplit) })
 	if err != nil {
 		b.Fatal(err)
 	}
-	total := (sampling + scoring + update).Seconds()
+	sampling, scoring, update, _ := split.Percent()
 	b.ReportMetric(float64(b.N*cfg.Prompts*cfg.Group)/b.Elapsed().Seconds(), "traj/s")
-	b.ReportMetric(100*sampling.Seconds()/total, "%sampling")
-	b.ReportMetric(100*scoring.Seconds()/total, "%scoring")
-	b.ReportMetric(100*update.Seconds()/total, "%update")
+	b.ReportMetric(sampling, "%sampling")
+	b.ReportMetric(scoring, "%scoring")
+	b.ReportMetric(update, "%update")
 }
 
 // The rollouts of one prompt are scored at the same steps (a partial
@@ -333,5 +331,17 @@ func TestGroupSharesScoredSteps(t *testing.T) {
 	}
 	if slices.EqualFunc(drawn[1:], drawn[:len(drawn)-1], slices.Equal) {
 		t.Errorf("every group drew the steps %v", drawn[0])
+	}
+}
+
+func TestTimeSplit(t *testing.T) {
+	var s TimeSplit
+	if _, _, _, ok := s.Percent(); ok {
+		t.Fatal("an empty split has shares")
+	}
+	s.Add(TimeSplit{Sampling: 3 * time.Second, Scoring: time.Second})
+	s.Add(TimeSplit{Sampling: time.Second, Update: 5 * time.Second})
+	if a, b, c, ok := s.Percent(); !ok || a != 40 || b != 10 || c != 50 {
+		t.Fatalf("shares %v %v %v (ok %v), want 40 10 50", a, b, c, ok)
 	}
 }
