@@ -34,8 +34,7 @@ type device struct {
 	calls chan func()
 	info  deviceInfo
 
-	scratch map[string]*scratch // reusable device memory for per-call data
-	consts  map[string]devptr   // tables uploaded once, named by what they depend on
+	scratch map[string]*scratch // reusable device memory for per-call data, and constants
 }
 
 // scratch is device memory reused across calls: ops run in order on one
@@ -57,7 +56,7 @@ func theDevice() (*device, error) {
 		if openDevErr = driverInit(); openDevErr != nil {
 			return
 		}
-		d := &device{calls: make(chan func()), scratch: map[string]*scratch{}, consts: map[string]devptr{}}
+		d := &device{calls: make(chan func()), scratch: map[string]*scratch{}}
 		started := make(chan error)
 		go d.serve(started)
 		if openDevErr = <-started; openDevErr == nil {
@@ -171,17 +170,10 @@ func uploadScratch[T int32 | float32](d *device, key string, vals []T) devptr {
 // constant returns device memory holding vals, uploaded the first time key
 // is asked for and kept: key must name everything vals depend on.
 func (d *device) constant(key string, vals []float32) devptr {
-	if p, ok := d.consts[key]; ok {
-		return p
+	if s, ok := d.scratch[key]; ok {
+		return s.ptr
 	}
-	bytes := int64(max(len(vals), 1)) * 4
-	p, err := memAlloc(bytes)
-	must(fmt.Sprintf("allocating %d bytes for %s", bytes, key), err)
-	if len(vals) > 0 {
-		must("uploading "+key, htod(p, unsafe.Pointer(&vals[0]), bytes))
-	}
-	d.consts[key] = p
-	return p
+	return uploadScratch(d, key, vals)
 }
 
 // download64 reads n float64 values from device memory.
