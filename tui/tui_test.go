@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -327,5 +328,28 @@ func TestAlignmentPlot(t *testing.T) {
 	s := screen(a)
 	if !strings.Contains(s, "alignment") || strings.Contains(s, "no CLIP scorer") || !strings.Contains(s, "+0.") {
 		t.Fatalf("no live alignment plot:\n%s", s)
+	}
+}
+
+// Every knob on the panel moves its setting one way and back the other,
+// and what it shows follows.
+func TestKnobsMoveAndReturn(t *testing.T) {
+	start := sample.Defaults()
+	for _, k := range knobs {
+		moved := false
+		for _, dir := range []int{1, -1} {
+			c := start
+			if k.change(&c, dir); k.show(c) == k.show(start) {
+				continue // at the end of its range this way
+			}
+			moved = true
+			if k.change(&c, -dir); !reflect.DeepEqual(c, start) {
+				t.Errorf("%s: %s does not come back (shows %s)", k.name, k.show(start), k.show(c))
+			}
+			break
+		}
+		if !moved {
+			t.Errorf("%s: stays at %s either way", k.name, k.show(start))
+		}
 	}
 }
