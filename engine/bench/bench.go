@@ -76,7 +76,7 @@ func Run(ctx context.Context, m sample.Model, aligner sample.Aligner, vocab *tok
 	var results []Result
 	for i, c := range cases {
 		res, err := runCase(ctx, m, aligner, vocab, cb, cfg, i, c)
-		if ctx.Err() != nil {
+		if err != nil && ctx.Err() != nil {
 			return report(results, aligner != nil), results, ctx.Err()
 		}
 		if err != nil {
