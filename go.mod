@@ -12,7 +12,6 @@ require (
 	github.com/charmbracelet/x/exp/teatest/v2 v2.0.0-20260823001701-96af6d2cb5f6
 	golang.org/x/image v0.48.0
 	gorgonia.org/cu v0.9.6
-	gorgonia.org/tensor v0.9.24
 )
 
 require (
@@ -33,20 +32,4 @@ require (
 	golang.org/x/sys v0.50.0 // indirect
 )
 
-require (
-	github.com/apache/arrow/go/arrow v0.0.0-20210105145422-88aaea5262db // indirect
-	github.com/chewxy/hm v1.0.0 // indirect
-	github.com/chewxy/math32 v1.0.8 // indirect
-	github.com/gogo/protobuf v1.3.2 // indirect
-	github.com/golang/protobuf v1.4.3 // indirect
-	github.com/google/flatbuffers v1.12.0 // indirect
-	github.com/pkg/errors v0.9.1 // indirect
-	github.com/xtgo/set v1.0.0 // indirect
-	// Raised from what gorgonia.org/tensor asks for: older versions panic at start on Go ≥ 1.20.
-	go4.org/unsafe/assume-no-moving-gc v0.0.0-20231121144256-b99613f794b6 // indirect
-	golang.org/x/xerrors v0.0.0-20200804184101-5ec99f83aff1 // indirect
-	gonum.org/v1/gonum v0.8.2 // indirect
-	google.golang.org/protobuf v1.25.0 // indirect
-	gorgonia.org/vecf32 v0.9.0 // indirect
-	gorgonia.org/vecf64 v0.9.0 // indirect
-)
+require github.com/pkg/errors v0.9.1 // indirect

@@ -283,7 +283,7 @@ func runView(args []string) error {
 		return fmt.Errorf("clip: %w", err)
 	}
 	return tui.Run(tui.Options{Aligner: aligner,
-		Model: sample.FromModel(m), ModelName: modelName, ModelSpec: spec, Vocab: vocab, Codebook: cb, Config: cfg, Prompt: p, Input: inputScene,
+		Model: m, ModelName: modelName, ModelSpec: spec, Vocab: vocab, Codebook: cb, Config: cfg, Prompt: p, Input: inputScene,
 		SFT: func(ctx context.Context, init string, kinds []string, steps int, progress func(tui.JobProgress)) (string, error) {
 			return viewerSFT(ctx, cb, init, kinds, steps, progress)
 		},
@@ -295,7 +295,7 @@ func runView(args []string) error {
 			if err != nil {
 				return nil, err
 			}
-			return sample.FromModel(m), nil
+			return m, nil
 		},
 		Preview: *preview, Color: *colors, ExportDir: *exportDir,
 		Export: func(frames []sample.Frame, cfg sample.Config, dir string) ([]string, error) {
@@ -769,7 +769,7 @@ func runReward(args []string) error {
 			return err
 		}
 		cfg.Seed = uint64(i)
-		st, err := sample.New(sample.FromModel(m), vocab, cfg, p)
+		st, err := sample.New(m, vocab, cfg, p)
 		if err != nil {
 			return err
 		}
@@ -1016,7 +1016,7 @@ func runSample(args []string) error {
 	if err != nil {
 		return fmt.Errorf("sample: %w", err)
 	}
-	st, err := sample.New(sample.FromModel(m), vocab, cfg, p)
+	st, err := sample.New(m, vocab, cfg, p)
 	if err != nil {
 		return fmt.Errorf("sample: %w", err)
 	}
@@ -1254,7 +1254,7 @@ func runBench(args []string) error {
 	if err != nil {
 		return fmt.Errorf("bench: clip: %w", err)
 	}
-	r, results, err := bench.Run(ctx, sample.FromModel(m), aligner, vocab, cb, cfg, bench.Suite(*seed, *n), func(done, total int) {
+	r, results, err := bench.Run(ctx, m, aligner, vocab, cb, cfg, bench.Suite(*seed, *n), func(done, total int) {
 		if live || done == total || done%25 == 0 {
 			elapsed := time.Since(began)
 			eta := time.Duration(float64(elapsed) / float64(done) * float64(total-done)).Round(time.Second)

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"parascope/engine/model"
+	"parascope/engine/model/modeltest"
 	"parascope/engine/nn"
 	"parascope/engine/nn/nntest"
 )
@@ -42,7 +43,7 @@ func TestOps(t *testing.T) {
 // TestModel checks a whole forward, backward and AdamW step against the CPU.
 func TestModel(t *testing.T) {
 	for _, g := range gemms {
-		t.Run(g.name, func(t *testing.T) { nntest.Model(t, open(t, g.gemm)) })
+		t.Run(g.name, func(t *testing.T) { modeltest.Parity(t, open(t, g.gemm)) })
 	}
 }
 

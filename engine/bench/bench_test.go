@@ -138,8 +138,8 @@ func TestDeterministic(t *testing.T) {
 	cfg := sample.Defaults()
 	cfg.Steps = 4
 	cases := Suite(DefaultSeed, 4)
-	a, ra, _ := Run(context.Background(), sample.FromModel(m), nil, v, cb, cfg, cases, nil)
-	b, rb, _ := Run(context.Background(), sample.FromModel(m), nil, v, cb, cfg, cases, nil)
+	a, ra, _ := Run(context.Background(), m, nil, v, cb, cfg, cases, nil)
+	b, rb, _ := Run(context.Background(), m, nil, v, cb, cfg, cases, nil)
 	if !reflect.DeepEqual(a, b) || !reflect.DeepEqual(ra, rb) {
 		t.Fatal("two runs of the same model, seed and config differ")
 	}
@@ -162,7 +162,7 @@ func TestEmbeddedModelQuality(t *testing.T) {
 	cb := vq.Default()
 	v := token.New(cb.K())
 	// 100 cases: on fewer, one case moves text alignment by a point or more.
-	r, _, err := Run(context.Background(), sample.FromModel(m), nil, v, cb, sample.Defaults(), Suite(7777, 100), nil)
+	r, _, err := Run(context.Background(), m, nil, v, cb, sample.Defaults(), Suite(7777, 100), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +186,7 @@ func TestClipKeys(t *testing.T) {
 	cfg := sample.Defaults()
 	cfg.Image.CFG, cfg.Steps = 0, 4
 	m, _ := model.Open("random:4", nn.CPU{}, v.Size())
-	r, results, err := Run(context.Background(), sample.FromModel(m), fixedAligner(0.3), v, cb, cfg, cases, nil)
+	r, results, err := Run(context.Background(), m, fixedAligner(0.3), v, cb, cfg, cases, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

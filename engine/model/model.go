@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math"
 
-	"gorgonia.org/tensor"
-
 	"parascope/engine/nn"
 )
 
@@ -159,15 +157,15 @@ func (m *Model) LossSplit(ids []int32, batch, seq int, sel, targets []int32, wei
 	return first, second, nil
 }
 
-// Logits runs Forward and returns the logits on the host as a shaped
-// (len(sel), Vocab) tensor: the form the sampler and other callers outside
-// the engine's hot loops consume.
-func (m *Model) Logits(ids []int32, batch, seq int, sel []int32) (*tensor.Dense, error) {
+// Logits runs Forward and returns the logits on the host, [len(sel),
+// Vocab] row-major: the form the sampler and other callers outside the
+// engine's hot loops consume.
+func (m *Model) Logits(ids []int32, batch, seq int, sel []int32) ([]float32, error) {
 	buf, err := m.Forward(ids, batch, seq, sel)
 	if err != nil {
 		return nil, err
 	}
 	host := make([]float32, buf.Len())
 	m.be.Download(host, buf)
-	return tensor.New(tensor.WithShape(len(sel), m.Vocab), tensor.WithBacking(host)), nil
+	return host, nil
 }

@@ -17,17 +17,6 @@ func TestCPUOps(t *testing.T) {
 	}
 }
 
-// Every other backend compiled in, op by op and for a whole training
-// step, against the references and the CPU.
-// The whole-model check compares the vector paths with each other too.
-func TestModelAcrossPaths(t *testing.T) {
-	for _, p := range cpu.Paths()[:len(cpu.Paths())-1] {
-		restore := p.Use()
-		t.Run(p.Name, func(t *testing.T) { nntest.Model(t, nn.CPU{}) })
-		restore()
-	}
-}
-
 func TestOpenUnknownBackend(t *testing.T) {
 	if _, err := nn.Open("tpu"); err == nil {
 		t.Fatal("no error for an unknown backend")

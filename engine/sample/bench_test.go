@@ -39,7 +39,7 @@ func BenchmarkStep(b *testing.B) {
 	p := Prompt{Task: c.Task, Instruction: c.Instruction, Input: in}
 	cfg := Defaults()
 	cfg.Text.Temperature = 0.5
-	fake := &timed{Model: FromModel(m)}
+	fake := &timed{Model: m}
 	s, _ := New(fake, v, cfg, p)
 	s.Step(context.Background()) // allocate the activations
 	fake.spent = 0

@@ -363,7 +363,7 @@ func (r *ParaRL) rollouts(ctx context.Context, p *RLProgress) ([]*trajectory, er
 		for i := range r.cfg.Group {
 			sc := r.cfg.Sampler
 			sc.Seed = rolloutSeed(r.cfg.Seed, r.step, g*r.cfg.Group+i)
-			st, err := sample.New(sample.FromModel(r.m), r.vocab, sc, p)
+			st, err := sample.New(r.m, r.vocab, sc, p)
 			if err != nil {
 				return nil, err
 			}
@@ -372,7 +372,7 @@ func (r *ParaRL) rollouts(ctx context.Context, p *RLProgress) ([]*trajectory, er
 		}
 	}
 	for !group[0].Done() {
-		if _, err := sample.StepTogether(ctx, sample.FromModel(r.m), group); err != nil {
+		if _, err := sample.StepTogether(ctx, r.m, group); err != nil {
 			return nil, err
 		}
 	}

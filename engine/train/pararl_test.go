@@ -186,7 +186,7 @@ func meanReward(t *testing.T, r *ParaRL, n int) float64 {
 		}
 		sc := r.cfg.Sampler
 		sc.Seed = 1_000_000 + uint64(i)
-		st, err := sample.New(sample.FromModel(r.m), r.vocab, sc, p)
+		st, err := sample.New(r.m, r.vocab, sc, p)
 		if err != nil {
 			t.Fatal(err)
 		}

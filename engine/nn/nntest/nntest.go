@@ -42,7 +42,7 @@ func (c *checker) upload(x []float64) nn.Buf {
 func (c *checker) download(b nn.Buf) []float64 {
 	out := make([]float32, b.Len())
 	c.be.Download(out, b)
-	return f64(out)
+	return F64(out)
 }
 
 func f32(x []float64) []float32 {
@@ -53,9 +53,8 @@ func f32(x []float64) []float32 {
 	return out
 }
 
-// f64 rounds through float32 first, so references see exactly the values
-// the backend sees.
-func f64(x []float32) []float64 {
+// F64 widens a backend's values for comparison with float64 references.
+func F64(x []float32) []float64 {
 	out := make([]float64, len(x))
 	for i, v := range x {
 		out[i] = float64(v)
@@ -63,15 +62,24 @@ func f64(x []float32) []float64 {
 	return out
 }
 
-func roundTrip(x []float64) []float64 { return f64(f32(x)) }
+// roundTrip rounds through float32, so references see exactly the values
+// the backend sees.
+func roundTrip(x []float64) []float64 { return F64(f32(x)) }
 
-// close fails the test when got and want differ by more than tol relative
-// to the larger of 1 and want's largest magnitude, and logs the max
-// difference either way.
+// close fails the test when got and want differ by more than tol (see
+// Close).
 func (c *checker) close(what string, got, want []float64, tol float64) {
 	c.t.Helper()
+	Close(c.t, c.be.Name(), what, got, want, tol)
+}
+
+// Close fails the test when got and want differ by more than tol relative
+// to the larger of 1 and want's largest magnitude, and logs the max
+// difference either way; backend names what produced got.
+func Close(t *testing.T, backend, what string, got, want []float64, tol float64) {
+	t.Helper()
 	if len(got) != len(want) {
-		c.t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
+		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
 	}
 	maxDiff, maxRef := 0.0, 1.0
 	for i := range got {
@@ -81,9 +89,9 @@ func (c *checker) close(what string, got, want []float64, tol float64) {
 			maxDiff = math.Inf(1)
 		}
 	}
-	c.t.Logf("%-28s maxdiff %.3g (scale %.3g)", what, maxDiff, maxRef)
+	t.Logf("%-28s maxdiff %.3g (scale %.3g)", what, maxDiff, maxRef)
 	if maxDiff > tol*maxRef {
-		c.t.Errorf("%s on %s: max difference %.3g exceeds %.3g", what, c.be.Name(), maxDiff, tol*maxRef)
+		t.Errorf("%s on %s: max difference %.3g exceeds %.3g", what, backend, maxDiff, tol*maxRef)
 	}
 }
 

@@ -1,4 +1,7 @@
-package nntest
+// Package modeltest checks a whole model on a backend against the CPU:
+// the parity check every backend's tests run after the op-by-op suite of
+// engine/nn/nntest.
+package modeltest
 
 import (
 	"math/rand/v2"
@@ -6,12 +9,13 @@ import (
 
 	"parascope/engine/model"
 	"parascope/engine/nn"
+	"parascope/engine/nn/nntest"
 )
 
-// Model runs a whole forward, backward and optimiser step of a small model
+// Parity runs a whole forward, backward and optimiser step of a small model
 // on the backend and on the CPU from the same weights, and compares the
 // logits, the loss, every gradient and the updated weights.
-func Model(t *testing.T, be nn.Backend) {
+func Parity(t *testing.T, be nn.Backend) {
 	cfg := model.Config{Layers: 2, DModel: 24, Heads: 3, MLP: 40, Vocab: 37, RopeTheta: 10000, NormEps: 1e-5, MaxLen: 16}
 	ref, err := model.New(cfg, nn.CPU{})
 	if err != nil {
@@ -33,7 +37,10 @@ func Model(t *testing.T, be nn.Backend) {
 			weights = append(weights, 0.1)
 		}
 	}
-	c := &checker{t: t, be: be}
+	same := func(what string, got, want []float64, tol float64) {
+		t.Helper()
+		nntest.Close(t, be.Name(), what, got, want, tol)
+	}
 	h := nn.AdamW{LR: 1e-2, Beta1: 0.9, Beta2: 0.95, Eps: 1e-8, WeightDecay: 0.1, Step: 1}
 	for _, m := range []*model.Model{ref, got} {
 		m.ZeroGrad()
@@ -46,12 +53,12 @@ func Model(t *testing.T, be nn.Backend) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.close("loss", []float64{lossGot}, []float64{lossRef}, 1e-5)
-	c.close("gradients", f64(got.Gradients()), f64(ref.Gradients()), 1e-4)
+	same("loss", []float64{lossGot}, []float64{lossRef}, 1e-5)
+	same("gradients", nntest.F64(got.Gradients()), nntest.F64(ref.Gradients()), 1e-4)
 	ref.Step(h)
 	got.Step(h)
-	c.close("weights after a step", f64(got.Weights()), f64(ref.Weights()), 1e-5)
+	same("weights after a step", nntest.F64(got.Weights()), nntest.F64(ref.Weights()), 1e-5)
 	lr, _ := ref.Logits(ids, batch, seq, sel)
 	lg, _ := got.Logits(ids, batch, seq, sel)
-	c.close("logits", f64(lg.Data().([]float32)), f64(lr.Data().([]float32)), 1e-4)
+	same("logits", nntest.F64(lg), nntest.F64(lr), 1e-4)
 }
