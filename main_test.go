@@ -22,6 +22,7 @@ import (
 	"parascope/engine/train"
 	"parascope/engine/vq"
 	"parascope/engine/world"
+	"parascope/tui/cli"
 )
 
 // capture runs the command line and returns what it printed.
@@ -187,7 +188,7 @@ func TestBadInputErrorsNameTheFile(t *testing.T) {
 func TestUsageErrors(t *testing.T) {
 	for _, args := range [][]string{{"frobnicate"}, {"world"}, {"world", "--out", "x", "--task", "paint"}, {"judge"}, {"train", "gan"}} {
 		_, err := capture(t, args...)
-		var u usageError
+		var u cli.UsageError
 		if err == nil || !errors.As(err, &u) {
 			t.Errorf("%v: got %v, want a usage error", args, err)
 		}
@@ -204,10 +205,10 @@ func TestUsageErrors(t *testing.T) {
 
 // The figures the README quotes: the embedded codebook on fresh scenes.
 func TestCodebookRoundTrip(t *testing.T) {
-	rt := measureRoundTrip(vq.Default(), 99, 1000)
+	rt := vq.MeasureRoundTrip(vq.Default(), 99, 1000)
 	t.Log(rt)
-	if float64(rt.sceneOK) < 0.99*float64(rt.scenes) {
-		t.Fatalf("scene round trip %d/%d is below 99%%", rt.sceneOK, rt.scenes)
+	if float64(rt.SceneOK) < 0.99*float64(rt.Scenes) {
+		t.Fatalf("scene round trip %d/%d is below 99%%", rt.SceneOK, rt.Scenes)
 	}
 }
 
@@ -218,7 +219,7 @@ func BenchmarkCaseToTokens(b *testing.B) {
 	vocab := token.New(cb.K())
 	n := 0
 	for b.Loop() {
-		if _, err := buildSequence(vocab, cb, world.Generate(1, n, world.MixBoth)); err != nil {
+		if _, err := vocab.BuildCase(cb, world.Generate(1, n, world.MixBoth)); err != nil {
 			b.Fatal(err)
 		}
 		n++
@@ -324,7 +325,6 @@ func TestExampleConfigsLoad(t *testing.T) {
 }
 
 func TestBackendFlag(t *testing.T) {
-	defer func(old string) { backendName = old }(backendName)
 	for _, tc := range []struct {
 		args, rest []string
 		backend    string
@@ -334,20 +334,18 @@ func TestBackendFlag(t *testing.T) {
 		{[]string{"-backend", "auto"}, nil, "auto"},
 		{[]string{"bench", "--cases", "3"}, []string{"bench", "--cases", "3"}, "auto"},
 	} {
-		backendName = "auto"
-		rest, err := takeBackendFlag(tc.args)
-		if err != nil || !slices.Equal(rest, tc.rest) || backendName != tc.backend {
-			t.Errorf("%q: rest %q, backend %q, err %v; want %q, %q", tc.args, rest, backendName, err, tc.rest, tc.backend)
+		rest, backend, err := takeBackendFlag(tc.args)
+		if err != nil || !slices.Equal(rest, tc.rest) || backend != tc.backend {
+			t.Errorf("%q: rest %q, backend %q, err %v; want %q, %q", tc.args, rest, backend, err, tc.rest, tc.backend)
 		}
 	}
 	for _, args := range [][]string{{"bench", "--backend"}, {"--backend", "tpu"}} {
-		var u usageError
-		if _, err := takeBackendFlag(args); !errors.As(err, &u) {
+		var u cli.UsageError
+		if _, _, err := takeBackendFlag(args); !errors.As(err, &u) {
 			t.Errorf("%q: got %v, want a usage error", args, err)
 		}
 	}
 	// This build has no CUDA: auto runs on the CPU.
-	backendName = "auto"
 	out, err := capture(t, "version")
 	if err != nil || !strings.Contains(out, "backend: cpu") {
 		t.Errorf("version: %v\n%s", err, out)
@@ -361,7 +359,7 @@ func TestTrainParaRLNamesWhatIsMissing(t *testing.T) {
 	if _, err := capture(t, "train", "pararl", "--config", cfg, "--out", dir); err == nil || !strings.Contains(err.Error(), "sampler.clip") {
 		t.Errorf("a missing scorer: %v", err)
 	}
-	var u usageError
+	var u cli.UsageError
 	if _, err := capture(t, "train", "pararl", "--config", cfg, "--resume", "x"); !errors.As(err, &u) {
 		t.Errorf("--resume with --config: %v, want a usage error", err)
 	}
@@ -398,8 +396,8 @@ func TestProvenanceFollowsInit(t *testing.T) {
 	if err := safetensors.Write(base, one, safetensors.F32); err != nil {
 		t.Fatal(err)
 	}
-	train, _ := json.Marshal(map[string]any{"seed": 2, "init": base})
-	got := provenance(filepath.Join(dir, "model.safetensors"), map[string]string{"step": "3000", "train": string(train)})
+	record, _ := json.Marshal(map[string]any{"seed": 2, "init": base})
+	got := train.Provenance(filepath.Join(dir, "model.safetensors"), map[string]string{"step": "3000", "train": string(record)})
 	js, err := json.Marshal(got)
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,11 @@
 package gpu
 
-import "errors"
+import (
+	"fmt"
+
+	"parascope/engine/nn"
+)
 
 // ErrNotBuilt is what opening the cuda backend says in a build without the
 // cuda tag.
-var ErrNotBuilt = errors.New("this parascope was built without CUDA: build it with -tags cuda (README, \"CUDA\")")
+var ErrNotBuilt = fmt.Errorf("this parascope was built without CUDA (%w): build it with -tags cuda (README, \"CUDA\")", nn.ErrNotBuilt)

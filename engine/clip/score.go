@@ -1,8 +1,10 @@
 package clip
 
 import (
+	"errors"
 	"strings"
 
+	"parascope/engine/nn"
 	"parascope/engine/sample"
 	"parascope/engine/token"
 	"parascope/engine/vq"
@@ -37,4 +39,21 @@ func (s Scorer) Align(f sample.Frame) (float64, error) {
 		return 0, err
 	}
 	return scores[0], nil
+}
+
+// OpenScorer returns the alignment scorer a config's clip key names: a
+// checkpoint, "" for the embedded scorer (nil when this build has none),
+// or "none" (nil).
+func OpenScorer(spec string, be nn.Backend, vocab *token.Vocab, cb *vq.Codebook) (sample.Aligner, error) {
+	if spec == "none" {
+		return nil, nil
+	}
+	m, err := Open(spec, be)
+	if spec == "" && errors.Is(err, ErrNoDefault) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return Scorer{Model: m, Vocab: vocab, Codebook: cb}, nil
 }

@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -14,6 +15,10 @@ var registry = struct {
 	sync.Mutex
 	open map[string]func() (Backend, error)
 }{open: map[string]func() (Backend, error){"cpu": func() (Backend, error) { return CPU{}, nil }}}
+
+// ErrNotBuilt is what a backend that is registered but not compiled in
+// says when opened (cuda in a build without its tag).
+var ErrNotBuilt = errors.New("not compiled into this build")
 
 // Register makes a backend available by name.
 func Register(name string, open func() (Backend, error)) {

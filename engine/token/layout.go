@@ -2,6 +2,7 @@ package token
 
 import (
 	"fmt"
+	"image"
 
 	"parascope/engine/world"
 )
@@ -174,4 +175,26 @@ func Unconditional(seq Sequence) Sequence {
 		ids[i] = Pad
 	}
 	return Sequence{IDs: ids, Layout: seq.Layout}
+}
+
+// ImageEncoder turns a picture into image codes: the image tokenizer, as
+// building a sequence needs it.
+type ImageEncoder interface {
+	Encode(img image.Image) ([]int, error)
+}
+
+// BuildCase lays out a world case: its pictures encoded with enc, its
+// instruction and reasoning with v.
+func (v *Vocab) BuildCase(enc ImageEncoder, c world.Case) (Sequence, error) {
+	p := Parts{Task: c.Task, Instruction: c.Instruction, Reasoning: c.Reasoning}
+	var err error
+	if c.Task == world.ThinkEdit {
+		if p.Input, err = enc.Encode(world.Render(c.Input)); err != nil {
+			return Sequence{}, fmt.Errorf("input image: %w", err)
+		}
+	}
+	if p.Output, err = enc.Encode(world.Render(c.Target)); err != nil {
+		return Sequence{}, fmt.Errorf("output image: %w", err)
+	}
+	return v.Build(p)
 }

@@ -50,17 +50,7 @@ func (d *data) batch(k int) (batch, error) {
 	var textWeights []float32
 	for j := range d.cfg.Batch {
 		c := d.example(k, j)
-		p := token.Parts{Task: c.Task, Instruction: c.Instruction, Reasoning: c.Reasoning}
-		var err error
-		if c.Task == world.ThinkEdit {
-			if p.Input, err = d.cb.Encode(world.Render(c.Input)); err != nil {
-				return b, err
-			}
-		}
-		if p.Output, err = d.cb.Encode(world.Render(c.Target)); err != nil {
-			return b, err
-		}
-		seq, err := d.vocab.Build(p)
+		seq, err := d.vocab.BuildCase(d.cb, c)
 		if err != nil {
 			return b, err
 		}

@@ -24,16 +24,8 @@ func main() {
 	fmt.Printf("task        %s (%s)\ninstruction %s\nreasoning   %s\n", c.Task, c.Edit, c.Instruction, c.Reasoning)
 
 	cb := vq.Default()
-	in, err := cb.Encode(world.Render(c.Input))
-	if err != nil {
-		log.Fatal(err)
-	}
-	out, err := cb.Encode(world.Render(c.Target))
-	if err != nil {
-		log.Fatal(err)
-	}
 	vocab := token.New(cb.K())
-	seq, err := vocab.Build(token.Parts{Task: c.Task, Input: in, Instruction: c.Instruction, Output: out, Reasoning: c.Reasoning})
+	seq, err := vocab.BuildCase(cb, c)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -1,0 +1,146 @@
+// Package session is the one place that turns a sampler config into what
+// a command or the viewer works with: the image tokenizer (codebook), the
+// text tokenizer and sequence template (vocabulary), the mask predictor,
+// and the alignment scorer, on a backend the caller chose. Every command
+// and the viewer open through it, so a new model family or tokenizer is
+// wired in here once.
+package session
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"parascope/engine/clip"
+	"parascope/engine/model"
+	"parascope/engine/nn"
+	"parascope/engine/sample"
+	"parascope/engine/token"
+	"parascope/engine/vq"
+	"parascope/engine/world"
+)
+
+// Session is an open model with its tokenizers and scorer.
+type Session struct {
+	Config   sample.Config
+	Backend  nn.Backend
+	Codebook *vq.Codebook
+	Vocab    *token.Vocab
+	Model    *model.Model
+	// ModelName says which model this is, for headers and traces: the
+	// config's path or random:SEED, "embedded" for the default.
+	ModelName string
+	// Aligner scores each step's alignment; nil when the config names no
+	// scorer, or names the embedded one and this build has none.
+	Aligner sample.Aligner
+}
+
+// Embedded is the name a session gives the embedded default model.
+const Embedded = "embedded"
+
+// LoadConfig returns the sampler's defaults, read over from path when it
+// is not empty. Flags go on top; Open validates the result.
+func LoadConfig(path string) (sample.Config, error) {
+	if path == "" {
+		return sample.Defaults(), nil
+	}
+	return sample.LoadConfig(path)
+}
+
+// Open validates cfg and opens what it names on be.
+func Open(cfg sample.Config, be nn.Backend) (*Session, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cb, vocab, err := Tokenizers(cfg.Codebook)
+	if err != nil {
+		return nil, err
+	}
+	s := &Session{Config: cfg, Backend: be, Codebook: cb, Vocab: vocab, ModelName: cfg.Model}
+	if s.ModelName == "" {
+		s.ModelName = Embedded
+	}
+	if s.Model, err = s.OpenModel(cfg.Model); err != nil {
+		return nil, err
+	}
+	if s.Aligner, err = clip.OpenScorer(cfg.Clip, be, vocab, cb); err != nil {
+		return nil, fmt.Errorf("clip: %w", err)
+	}
+	return s, nil
+}
+
+// OpenOrUntrained is Open, except that a build without an embedded model,
+// asked for it, opens an untrained one of the default shape (random:1):
+// the viewer still shows the machinery, and says so in its header.
+func OpenOrUntrained(cfg sample.Config, be nn.Backend) (*Session, error) {
+	s, err := Open(cfg, be)
+	if cfg.Model == "" && errors.Is(err, model.ErrNoDefault) {
+		cfg.Model = "random:1"
+		if s, err = Open(cfg, be); err == nil {
+			s.ModelName = "untrained (random:1)"
+		}
+	}
+	return s, err
+}
+
+// Tokenizers opens the image tokenizer a config names ("" is the
+// embedded codebook) and the vocabulary that goes with it.
+func Tokenizers(codebook string) (*vq.Codebook, *token.Vocab, error) {
+	cb := vq.Default()
+	if codebook != "" {
+		var err error
+		if cb, err = vq.Load(codebook); err != nil {
+			return nil, nil, err
+		}
+	}
+	return cb, token.New(cb.K()), nil
+}
+
+// OpenModel opens another model for this session's tokenizers: a
+// checkpoint, random:SEED, or "" for the embedded default.
+func (s *Session) OpenModel(spec string) (*model.Model, error) {
+	return model.Open(spec, s.Backend, s.Vocab.Size())
+}
+
+// PromptOf is a case's prompt, its input picture encoded.
+func (s *Session) PromptOf(c world.Case) (sample.Prompt, error) {
+	return sample.PromptOf(c, s.Codebook)
+}
+
+// NewStepper starts a trajectory of this session's model with its scorer.
+func (s *Session) NewStepper(cfg sample.Config, p sample.Prompt) (*sample.Stepper, error) {
+	st, err := sample.New(s.Model, s.Vocab, cfg, p)
+	if err != nil {
+		return nil, err
+	}
+	if s.Aligner != nil {
+		if err := st.SetAligner(s.Aligner); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+// OpenBackend opens the named compute backend. "auto" takes the first
+// other backend compiled in whose device answers, else the CPU; why an
+// accelerator was passed over goes to warn, unless it simply was not
+// built in.
+func OpenBackend(name string, warn io.Writer) (nn.Backend, error) {
+	if name != "auto" {
+		be, err := nn.Open(name)
+		if err != nil {
+			return nil, fmt.Errorf("--backend %s: %w", name, err)
+		}
+		return be, nil
+	}
+	for _, n := range nn.Names()[1:] {
+		be, err := nn.Open(n)
+		if err == nil {
+			return be, nil
+		}
+		if !errors.Is(err, nn.ErrNotBuilt) {
+			fmt.Fprintf(warn, "parascope: %s: %v; running on the CPU\n", n, err)
+		}
+	}
+	return nn.CPU{}, nil
+}

@@ -1,0 +1,80 @@
+package train
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"path/filepath"
+
+	"parascope/engine/clip"
+	"parascope/engine/model"
+	"parascope/engine/nn"
+	"parascope/engine/safetensors"
+	"parascope/engine/token"
+	"parascope/engine/vq"
+)
+
+// QuickSFT is the viewer's fine-tuning recipe: a short, gentle run of the
+// given steps from init's weights, on the chosen edit kinds (all when
+// empty).
+func QuickSFT(init string, kinds []string, steps int) SFTConfig {
+	cfg := DefaultSFT()
+	cfg.Init, cfg.EditKinds, cfg.Steps, cfg.Batch = init, kinds, steps, 16
+	cfg.LR, cfg.MinLR, cfg.Warmup, cfg.CheckpointEvery = 3e-4, 3e-5, min(20, steps/5), max(steps/4, 1)
+	return cfg
+}
+
+// QuickParaRL is the viewer's ParaRL recipe: examples/pararl.toml's
+// settings for the given batches, from init's weights, rewarded by the
+// scorer the sampler config names.
+func QuickParaRL(init, scorer string, batches int) ParaRLConfig {
+	cfg := DefaultParaRL()
+	cfg.Sampler.Model, cfg.Sampler.Clip, cfg.Steps = init, scorer, batches
+	return cfg
+}
+
+// OpenDeps opens a ParaRL run's reference (the starting policy, frozen)
+// and its reward (the scorer's alignment through its normaliser) from
+// the run's config.
+func OpenDeps(be nn.Backend, cb *vq.Codebook) RLDeps {
+	vocab := token.New(cb.K())
+	return func(cfg ParaRLConfig) (*model.Model, Rewarder, error) {
+		scorer, err := clip.Open(cfg.Sampler.Clip, be)
+		if err != nil {
+			return nil, nil, fmt.Errorf("the reward's scorer (sampler.clip): %w", err)
+		}
+		norm, err := clip.NormaliserFor(cfg.Sampler.Clip)
+		if err != nil {
+			return nil, nil, err
+		}
+		ref, err := model.Open(cfg.Sampler.Model, be, vocab.Size())
+		if err != nil {
+			return nil, nil, fmt.Errorf("the starting policy (sampler.model): %w", err)
+		}
+		return ref, clip.Reward{Scorer: clip.Scorer{Model: scorer, Vocab: vocab, Codebook: cb}, Norm: norm}, nil
+	}
+}
+
+// Provenance is how a checkpoint was made: its file name and metadata and,
+// for a fine-tune, the same of the model it started from, so a promoted
+// record reproduces every stage. Paths are kept to their base names: the
+// record is embedded and must not carry this machine's folders.
+func Provenance(path string, meta map[string]string) map[string]any {
+	record := map[string]any{"source": filepath.Base(path), "metadata": meta}
+	var train map[string]json.RawMessage
+	var init string
+	if json.Unmarshal([]byte(meta["train"]), &train) != nil || json.Unmarshal(train["init"], &init) != nil || init == "" {
+		return record
+	}
+	train["init"], _ = json.Marshal(filepath.Base(init))
+	js, _ := json.Marshal(train)
+	meta = maps.Clone(meta)
+	meta["train"] = string(js)
+	record["metadata"] = meta
+	if f, err := safetensors.Read(init); err == nil {
+		record["init"] = Provenance(init, f.Metadata)
+	} else {
+		record["init"] = map[string]any{"source": filepath.Base(init), "missing": "not readable when this was promoted"}
+	}
+	return record
+}

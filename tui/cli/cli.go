@@ -1,0 +1,167 @@
+// Package cli is Parascope's command line: one file a command, each
+// parsing its own flags and working through engine/session. main.go
+// dispatches to the methods of Env; the viewer is the default command.
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strings"
+
+	"parascope/engine/nn"
+	"parascope/engine/sample"
+	"parascope/engine/session"
+)
+
+// Version is the program's version.
+const Version = "0.1.0"
+
+// Env is what every command shares: the compute backend, opened on first
+// use from --backend (auto, cpu or cuda).
+type Env struct {
+	BackendName string
+	be          nn.Backend
+}
+
+// Backend opens the backend --backend names, once.
+func (e *Env) Backend() (nn.Backend, error) {
+	if e.be == nil {
+		be, err := session.OpenBackend(e.BackendName, os.Stderr)
+		if err != nil {
+			return nil, err
+		}
+		e.be = be
+	}
+	return e.be, nil
+}
+
+// open opens a session for a sampler config on the backend.
+func (e *Env) open(cfg sample.Config) (*session.Session, error) {
+	be, err := e.Backend()
+	if err != nil {
+		return nil, err
+	}
+	return session.Open(cfg, be)
+}
+
+// UsageError marks a mistake in the command line (exit status 2).
+type UsageError struct{ Msg string }
+
+func (u UsageError) Error() string { return u.Msg }
+
+func usagef(format string, args ...any) error { return UsageError{fmt.Sprintf(format, args...)} }
+
+// parseFlags parses flags that may come before or after the positional
+// arguments and returns the positionals; after -h it prints the flags and
+// returns errHelpShown.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	fs.SetOutput(io.Discard)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fs.SetOutput(os.Stdout)
+				fs.PrintDefaults()
+				return nil, errHelpShown
+			}
+			return nil, usagef("%s: %v", fs.Name(), err)
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// errHelpShown ends a command after -h printed its flags.
+var errHelpShown = errors.New("help shown")
+
+// helpOK turns errHelpShown into success.
+func helpOK(err error) error {
+	if errors.Is(err, errHelpShown) {
+		return nil
+	}
+	return err
+}
+
+
+// Version prints the version, commit and Go version, and the backend.
+func (e *Env) Version(args []string) error {
+	rev := "unknown"
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" {
+				rev = s.Value[:min(12, len(s.Value))]
+			}
+		}
+	}
+	fmt.Printf("parascope %s (commit %s, %s %s/%s)\n", Version, rev, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	be, err := e.Backend()
+	if err != nil {
+		return err
+	}
+	desc := be.Name()
+	if d, ok := be.(interface{ Describe() string }); ok {
+		desc += ": " + d.Describe()
+	}
+	fmt.Printf("backend: %s (--backend %s)\n", desc, e.BackendName)
+	return nil
+}
+
+// progressPrinter shows a job's progress: redrawn in place on a terminal,
+// otherwise one line every few steps and at each checkpoint.
+type progressPrinter struct {
+	live  bool
+	every int
+}
+
+func newProgressPrinter(every int) progressPrinter {
+	return progressPrinter{live: isTerminal(os.Stdout), every: every}
+}
+
+func (pp progressPrinter) print(step int, checkpoint, line string) {
+	switch {
+	case pp.live:
+		fmt.Printf("\r\x1b[K%s", line)
+		if checkpoint != "" {
+			fmt.Printf("\n  saved %s\n", checkpoint)
+		}
+	case step%pp.every == 0 || checkpoint != "":
+		fmt.Println(line)
+		if checkpoint != "" {
+			fmt.Printf("  saved %s\n", checkpoint)
+		}
+	}
+}
+
+func (pp progressPrinter) done() {
+	if pp.live {
+		fmt.Println()
+	}
+}
+
+// bar draws a progress bar of the given width.
+func bar(done, total, width int) string {
+	n := width * done / max(total, 1)
+	return "[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "]"
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// isTerminal reports whether f is a character device, as a terminal is.
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

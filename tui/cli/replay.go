@@ -1,0 +1,70 @@
+package cli
+
+import (
+	"flag"
+	"fmt"
+	"os"
+
+	"parascope/engine/sample"
+	"parascope/engine/session"
+	"parascope/engine/world"
+	"parascope/tui"
+	"parascope/viz/export"
+)
+
+// Replay prints a saved trajectory step by step and exports it, or opens
+// it in the viewer, without a model.
+func (e *Env) Replay(args []string) error {
+	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
+	gifPath := fs.String("gif", "", "write an animated GIF of the run")
+	pngPath := fs.String("png", "", "write the final picture")
+	stripPath := fs.String("strip", "", "write a PNG strip of the picture at --strip-steps")
+	stripSteps := fs.String("strip-steps", "", "comma-separated steps for --strip (default: five evenly spaced)")
+	textPath := fs.String("text", "", "write the final reasoning text")
+	preview := fs.String("preview", "auto", "picture protocol in the viewer: auto, sixel, kitty or blocks")
+	colors := fs.String("color", "auto", "colours in the viewer: auto, truecolor, 256, 16 or none")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return helpOK(err)
+	}
+	if len(pos) != 1 {
+		return UsageError{"replay: want one trace file"}
+	}
+	f, err := os.Open(pos[0])
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	h, frames, err := sample.ReadTrace(f, pos[0], nil)
+	if err != nil {
+		return err
+	}
+	cb, vocab, err := session.Tokenizers(h.Config.Codebook)
+	if err != nil {
+		return fmt.Errorf("replay: the trace's codebook: %w", err)
+	}
+	if h.VocabHash != vocab.Hash() {
+		return fmt.Errorf("%s: made with vocabulary %s, this build has %s", pos[0], h.VocabHash, vocab.Hash())
+	}
+	t := export.Trajectory{Header: h, Frames: frames, Vocab: vocab, Codebook: cb}
+	files := export.Files{GIF: *gifPath, PNG: *pngPath, Strip: *stripPath, Text: *textPath}
+	if *gifPath == "" && *pngPath == "" && *stripPath == "" && *textPath == "" && isTerminal(os.Stdout) {
+		var input *world.Scene
+		if h.Case != nil {
+			input = &h.Case.Input
+		}
+		return tui.Run(tui.Options{ModelName: h.Model + " (replay)", Vocab: vocab, Codebook: cb, Config: h.Config,
+			Prompt: sample.Prompt{Task: h.Task, Instruction: h.Prompt.Instruction, Input: h.Prompt.Input},
+			Input:  input, Frames: frames, Steps: h.Steps, Preview: *preview, Color: *colors})
+	}
+	for _, fr := range frames {
+		fmt.Printf("step %2d/%d  image %2d/%d  %s\n", fr.Step, h.Steps, fr.Image.Actual, fr.Image.Total, fr.MaskedText(vocab, "___"))
+	}
+	if files.StripSteps, err = parseSteps(*stripSteps, frames[len(frames)-1].Step); err != nil {
+		return err
+	}
+	if err := t.Write(files); err != nil {
+		return fmt.Errorf("replay: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,186 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"time"
+
+	"parascope/engine/casedir"
+	"parascope/engine/sample"
+	"parascope/engine/session"
+	"parascope/engine/world"
+	"parascope/viz/export"
+)
+
+// Sample denoises one answer step by step and exports it.
+func (e *Env) Sample(args []string) error {
+	fs := flag.NewFlagSet("sample", flag.ContinueOnError)
+	cfgPath := fs.String("config", "", "sampler config (TOML); defaults when empty")
+	var src promptFlags
+	src.add(fs)
+	seed := fs.String("seed", "", "seed, overriding the config")
+	mode := fs.String("mode", "", "parallel or sequential, overriding the config")
+	tracePath := fs.String("trace", "", "write the trajectory as JSON Lines")
+	gifPath := fs.String("gif", "", "write an animated GIF of the run")
+	pngPath := fs.String("png", "", "write the final picture")
+	stripPath := fs.String("strip", "", "write a PNG strip of the picture at --strip-steps")
+	stripSteps := fs.String("strip-steps", "", "comma-separated steps for --strip (default: five evenly spaced)")
+	outDir := fs.String("out", "", "write output.txt and output.png (and the case's files) for 'parascope judge'")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return helpOK(err)
+	}
+	if len(pos) > 0 {
+		return usagef("sample: unexpected argument %q", pos[0])
+	}
+	cfg, err := session.LoadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	if *seed != "" {
+		if cfg.Seed, err = strconv.ParseUint(*seed, 10, 64); err != nil {
+			return usagef("sample: --seed %q is not a whole number", *seed)
+		}
+	}
+	if *mode != "" {
+		cfg.Mode = *mode
+	}
+	if err := cfg.Validate(); err != nil {
+		return UsageError{"sample: " + err.Error()}
+	}
+	if err := src.check(); err != nil {
+		return err
+	}
+	sess, err := e.open(cfg)
+	if err != nil {
+		return fmt.Errorf("sample: %w", err)
+	}
+	p, truth, err := src.prompt(sess)
+	if err != nil {
+		return err
+	}
+	st, err := sess.NewStepper(cfg, p)
+	if err != nil {
+		return fmt.Errorf("sample: %w", err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	vocab := sess.Vocab
+	live := isTerminal(os.Stdout)
+	began := time.Now()
+	var stepErr error
+	for !st.Done() {
+		f, err := st.Step(ctx)
+		if err != nil {
+			stepErr = err
+			break
+		}
+		align := ""
+		if f.Alignment != nil {
+			align = fmt.Sprintf("  align %+.3f", *f.Alignment)
+		}
+		line := fmt.Sprintf("step %2d/%d  image %2d/%d%s  %s", f.Step, st.Steps(), f.Image.Actual, f.Image.Total, align, f.MaskedText(vocab, "___"))
+		if live {
+			fmt.Printf("\r\x1b[K%s", truncate(line, 120))
+		} else {
+			fmt.Println(line)
+		}
+	}
+	if live {
+		fmt.Println()
+	}
+	elapsed := time.Since(began)
+	t := export.Trajectory{Header: sample.NewHeader(st, sess.ModelName, truth), Frames: st.History(), Vocab: vocab, Codebook: sess.Codebook}
+	last := t.Frames[len(t.Frames)-1]
+	// What there is gets written even when the run was stopped.
+	steps, err := parseSteps(*stripSteps, last.Step)
+	if err != nil {
+		return err
+	}
+	if err := t.Write(export.Files{Trace: *tracePath, GIF: *gifPath, PNG: *pngPath, Strip: *stripPath, StripSteps: steps}); err != nil {
+		return fmt.Errorf("sample: %w", err)
+	}
+	if *outDir != "" {
+		if err := t.CaseFolder(*outDir, src.caseDir); err != nil {
+			return fmt.Errorf("sample: %w", err)
+		}
+	}
+	if stepErr != nil {
+		return fmt.Errorf("sample: stopped at step %d: %w", last.Step, stepErr)
+	}
+	fmt.Printf("%s\n%d steps in %.2f s (%.1f steps/s)\n", last.Reasoning(vocab), last.Step, elapsed.Seconds(), float64(last.Step)/elapsed.Seconds())
+	return nil
+}
+
+// promptFlags say what to sample: a case folder, a generation prompt, or
+// an edit instruction with its input picture.
+type promptFlags struct {
+	caseDir, text, instruction, input string
+}
+
+func (f *promptFlags) add(fs *flag.FlagSet) {
+	fs.StringVar(&f.caseDir, "case", "", "a case folder written by 'parascope world'")
+	fs.StringVar(&f.text, "prompt", "", "a thinkgen prompt, e.g. \"draw a big red circle at the top left\"")
+	fs.StringVar(&f.instruction, "instruction", "", "a thinkedit instruction (with --input)")
+	fs.StringVar(&f.input, "input", "", "the input picture of an edit (48×48 PNG)")
+}
+
+func (f promptFlags) given() bool { return f.caseDir != "" || f.text != "" || f.instruction != "" }
+
+// check reports a command line that does not say exactly one thing.
+func (f promptFlags) check() error {
+	given := 0
+	for _, s := range []string{f.caseDir, f.text, f.instruction} {
+		if s != "" {
+			given++
+		}
+	}
+	if given != 1 || (f.instruction != "") != (f.input != "") {
+		return UsageError{"sample: give one of --case DIR, --prompt TEXT, or --instruction TEXT with --input PNG"}
+	}
+	return nil
+}
+
+// prompt reads what the flags name, with the case's ground truth when
+// there is one.
+func (f promptFlags) prompt(sess *session.Session) (sample.Prompt, *world.Case, error) {
+	switch {
+	case f.caseDir != "":
+		l, err := casedir.Read(f.caseDir)
+		if err != nil {
+			return sample.Prompt{}, nil, err
+		}
+		c := l.Meta.Case
+		p, err := sess.PromptOf(c)
+		return p, &c, err
+	case f.text != "":
+		return sample.Prompt{Task: world.ThinkGen, Instruction: f.text}, nil, nil
+	}
+	img, err := casedir.ReadPNG(f.input)
+	if err != nil {
+		return sample.Prompt{}, nil, err
+	}
+	codes, err := sess.Codebook.Encode(img)
+	return sample.Prompt{Task: world.ThinkEdit, Instruction: f.instruction, Input: codes}, nil, err
+}
+
+// parseSteps reads "0,5,10"; empty gives nil (the export's default).
+func parseSteps(s string, last int) ([]int, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []int
+	for _, part := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(part))
+		if err != nil || n < 0 || n > last {
+			return nil, usagef("sample: --strip-steps: %q is not a step from 0 to %d", part, last)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}

@@ -1,0 +1,388 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"time"
+
+	"parascope/engine/atomicfile"
+	"parascope/engine/clip"
+	"parascope/engine/model"
+	"parascope/engine/safetensors"
+	"parascope/engine/sample"
+	"parascope/engine/token"
+	"parascope/engine/train"
+	"parascope/engine/vq"
+	"parascope/engine/world"
+)
+
+// Train runs a training job: sft, clip, pararl, reward, promote or vq.
+func (e *Env) Train(args []string) error {
+	if len(args) == 0 {
+		return UsageError{"train: want a job: vq"}
+	}
+	switch args[0] {
+	case "vq":
+		return e.trainVQ(args[1:])
+	case "sft":
+		return e.trainSFT(args[1:])
+	case "promote":
+		return e.promote(args[1:])
+	case "clip":
+		return e.trainCLIP(args[1:])
+	case "reward":
+		return e.reward(args[1:])
+	case "pararl":
+		return e.trainParaRL(args[1:])
+	}
+	return UsageError{fmt.Sprintf("train: unknown job %q (want sft, clip, pararl, reward, promote or vq)", args[0])}
+}
+
+func (e *Env) trainParaRL(args []string) error {
+	fs, jf := newJobFlags("pararl")
+	if err := jf.parse(fs, args); err != nil {
+		return helpOK(err)
+	}
+	cfgPath, resume, out := jf.config, jf.resume, jf.out
+	be, err := e.Backend()
+	if err != nil {
+		return err
+	}
+	cb := vq.Default()
+	deps := train.OpenDeps(be, cb)
+	var run *train.ParaRL
+	if *resume != "" {
+		if run, err = train.ResumeParaRL(*resume, be, cb, *out, deps); err != nil {
+			return err
+		}
+		fmt.Printf("resuming %s at batch %d of %d\n", *resume, run.Step(), run.Config().Steps)
+	} else {
+		cfg := train.DefaultParaRL()
+		if *cfgPath != "" {
+			if cfg, err = train.LoadParaRL(*cfgPath); err != nil {
+				return err
+			}
+		}
+		if run, err = train.StartParaRL(cfg, be, cb, *out, deps); err != nil {
+			return err
+		}
+		what := fmt.Sprintf("s = %d scored steps", cfg.RewardSteps)
+		if cfg.OutputOnly {
+			what = "the final output scored"
+		}
+		fmt.Printf("ParaRL: %d batches of %d prompts × G = %d rollouts, %s, ε %g, β %g, into %s\n",
+			cfg.Steps, cfg.Prompts, cfg.Group, what, cfg.ClipEps, cfg.KL, *out)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	pp := newProgressPrinter(5)
+	var split train.TimeSplit
+	err = run.Run(ctx, func(p train.RLProgress) {
+		split.Add(p.TimeSplit)
+		pp.print(p.Step, p.Checkpoint, fmt.Sprintf("%s batch %d/%d  reward %.3f ± %.3f  final %.3f  KL %.4f  clipped %.2f  |g| %.2f  %.2f traj/s  ETA %s",
+			bar(p.Step, p.Steps, 20), p.Step, p.Steps, p.Reward, p.RewardStd, p.FinalReward, p.KL, p.ClipFrac, p.GradNorm,
+			p.TrajectoriesPerSec, p.ETA.Round(time.Second)))
+	})
+	pp.done()
+	if sampling, scoring, update, ok := split.Percent(); ok {
+		fmt.Printf("time: sampling rollouts %.0f%%, scoring them %.0f%%, likelihoods and updates %.0f%%\n", sampling, scoring, update)
+	}
+	if errors.Is(err, context.Canceled) {
+		fmt.Printf("stopped at batch %d; resume with: parascope train pararl --resume %s\n", run.Step(), filepath.Join(*out, train.CheckpointFile))
+		return nil
+	}
+	return err
+}
+
+// jobFlags are the flags every training job takes: a config for a new run
+// or a checkpoint to resume, and the folder to write into.
+type jobFlags struct {
+	job                 string
+	config, resume, out *string
+}
+
+func newJobFlags(job string) (*flag.FlagSet, jobFlags) {
+	fs := flag.NewFlagSet("train "+job, flag.ContinueOnError)
+	return fs, jobFlags{job: job,
+		config: fs.String("config", "", "the job's config (TOML); defaults when empty"),
+		resume: fs.String("resume", "", "continue the run saved in this checkpoint"),
+		out:    fs.String("out", "", "folder for checkpoint.safetensors and model.safetensors (default: runs/"+job+", or the resumed checkpoint's folder)"),
+	}
+}
+
+// parse reads the command line and fills in the output folder; after -h
+// it returns errHelpShown.
+func (j jobFlags) parse(fs *flag.FlagSet, args []string) error {
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(pos) > 0:
+		return UsageError{fmt.Sprintf("train %s: unexpected argument %q", j.job, pos[0])}
+	case *j.resume != "" && *j.config != "":
+		return UsageError{fmt.Sprintf("train %s: --resume continues with the checkpoint's own config; drop --config", j.job)}
+	case *j.out == "" && *j.resume != "":
+		*j.out = filepath.Dir(*j.resume)
+	case *j.out == "":
+		*j.out = filepath.Join("runs", j.job)
+	}
+	return nil
+}
+
+func (e *Env) trainSFT(args []string) error {
+	fs, jf := newJobFlags("sft")
+	if err := jf.parse(fs, args); err != nil {
+		return helpOK(err)
+	}
+	cfgPath, resume, out := jf.config, jf.resume, jf.out
+	be, err := e.Backend()
+	if err != nil {
+		return err
+	}
+	cb := vq.Default()
+	var run *train.SFT
+	if *resume != "" {
+		if run, err = train.ResumeSFT(*resume, be, cb, *out); err != nil {
+			return err
+		}
+		fmt.Printf("resuming %s at step %d of %d\n", *resume, run.Step(), run.Config().Steps)
+	} else {
+		cfg := train.DefaultSFT()
+		if *cfgPath != "" {
+			if cfg, err = train.LoadSFT(*cfgPath); err != nil {
+				return err
+			}
+		}
+		if run, err = train.NewSFT(cfg, be, cb, *out); err != nil {
+			return err
+		}
+		m := run.Model()
+		fmt.Printf("training a %d-layer model, d_model %d, %d heads, MLP %d: %.2fM weights; %d steps of %d sequences into %s\n",
+			m.Layers, m.DModel, m.Heads, m.MLP, float64(m.Params())/1e6, cfg.Steps, cfg.Batch, *out)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	pp := newProgressPrinter(10)
+	err = run.Run(ctx, func(p train.Progress) {
+		pp.print(p.Step, p.Checkpoint, fmt.Sprintf("%s step %d/%d  loss %.4f (image %.4f, text %.4f)  |g| %.2f  lr %.2g  %.0f tokens/s  ETA %s",
+			bar(p.Step, p.Steps, 20), p.Step, p.Steps, p.Loss, p.ImageLoss, p.TextLoss, p.GradNorm, p.LR, p.TokensPerSec, p.ETA.Round(time.Second)))
+	})
+	pp.done()
+	if errors.Is(err, context.Canceled) {
+		fmt.Printf("stopped at step %d; resume with: parascope train sft --resume %s\n", run.Step(), filepath.Join(*out, train.CheckpointFile))
+		return nil
+	}
+	return err
+}
+
+func (e *Env) trainCLIP(args []string) error {
+	fs, jf := newJobFlags("clip")
+	evalN := fs.Int("eval", 300, "held-out pairs the retrieval and fact-ranking figures are measured on at the end")
+	if err := jf.parse(fs, args); err != nil {
+		return helpOK(err)
+	}
+	cfgPath, resume, out := jf.config, jf.resume, jf.out
+	be, err := e.Backend()
+	if err != nil {
+		return err
+	}
+	cb := vq.Default()
+	var run *train.CLIP
+	if *resume != "" {
+		run, err = train.ResumeCLIP(*resume, be, cb, *out)
+	} else {
+		cfg := train.DefaultCLIP()
+		if *cfgPath != "" {
+			if cfg, err = train.LoadCLIP(*cfgPath); err != nil {
+				return err
+			}
+		}
+		run, err = train.NewCLIP(cfg, be, cb, *out)
+	}
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	pp := newProgressPrinter(25)
+	err = run.Run(ctx, func(p train.Progress) {
+		pp.print(p.Step, p.Checkpoint, fmt.Sprintf("%s step %d/%d  loss %.4f  |g| %.2f  lr %.2g  %.0f tokens/s  ETA %s",
+			bar(p.Step, p.Steps, 20), p.Step, p.Steps, p.Loss, p.GradNorm, p.LR, p.TokensPerSec, p.ETA.Round(time.Second)))
+	})
+	pp.done()
+	if errors.Is(err, context.Canceled) {
+		fmt.Printf("stopped at step %d; resume with: parascope train clip --resume %s\n", run.Step(), filepath.Join(*out, train.CheckpointFile))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	q, err := clip.Evaluate(run.Model(), token.New(cb.K()), *evalN)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("held-out: picture → text retrieval among 100, top-1 %.1f%%; true text above one with a fact changed %.1f%%\n", q.Retrieval, q.Ranking)
+	return nil
+}
+
+// reward estimates ParaRL's reward normaliser: the CLIP score's μ and
+// σ over the steps of rollouts of training cases, written beside the
+// scorer.
+func (e *Env) reward(args []string) error {
+	fs := flag.NewFlagSet("train reward", flag.ContinueOnError)
+	modelSpec := fs.String("model", "", "the policy that makes the rollouts (default: the embedded model)")
+	clipPath := fs.String("clip", "", "the CLIP checkpoint (required); reward.json is written beside it")
+	rollouts := fs.Int("rollouts", 64, "rollouts to sample")
+	zSigmas := fs.Float64("z", clip.DefaultZSigmas, "Z in units of σ: reward = clip(½ + (s − μ)/(2Z), 0, 1)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return helpOK(err)
+	}
+	if len(pos) > 0 || *clipPath == "" || *rollouts < 1 {
+		return UsageError{"train reward: want --clip CKPT and at least one rollout"}
+	}
+	cfg := sample.Defaults()
+	cfg.Model, cfg.Clip = *modelSpec, *clipPath
+	cfg.Text.Temperature = 0.7 // rollouts explore, as ParaRL's do
+	sess, err := e.open(cfg)
+	if err != nil {
+		return err
+	}
+	var scores []float64
+	for i, n := 0, 0; n < *rollouts; i++ {
+		c := world.Generate(1, i, world.MixBoth)
+		if c.HeldOut() {
+			continue
+		}
+		n++
+		p, err := sess.PromptOf(c)
+		if err != nil {
+			return err
+		}
+		cfg.Seed = uint64(i)
+		st, err := sess.NewStepper(cfg, p)
+		if err != nil {
+			return err
+		}
+		for !st.Done() {
+			f, err := st.Step(context.Background())
+			if err != nil {
+				return err
+			}
+			scores = append(scores, *f.Alignment)
+		}
+		fmt.Fprintf(os.Stderr, "\r%s %d/%d rollouts", bar(n, *rollouts, 20), n, *rollouts)
+	}
+	fmt.Fprintln(os.Stderr)
+	norm, err := clip.Estimate(scores, *zSigmas)
+	if err != nil {
+		return err
+	}
+	out := filepath.Join(filepath.Dir(*clipPath), "reward.json")
+	if err := norm.Save(out); err != nil {
+		return err
+	}
+	fmt.Printf("μ %.4f σ %.4f over %d scored steps (Z = %g σ); wrote %s\n", norm.Mu, norm.Sigma, norm.Samples, norm.ZSigmas, out)
+	return nil
+}
+
+// promote makes a trained model the embedded default: its weights in
+// bf16 to engine/model/weights/default.safetensors, and how it was made to
+// default.json beside it. Rebuild to embed them.
+func (e *Env) promote(args []string) error {
+	fs := flag.NewFlagSet("train promote", flag.ContinueOnError)
+	dir := fs.String("to", "", "the folder the binary embeds (default: engine/model/weights, or engine/clip/weights for a CLIP scorer)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return helpOK(err)
+	}
+	if len(pos) != 1 {
+		return UsageError{"train promote: want the model.safetensors of a training run"}
+	}
+	be, err := e.Backend()
+	if err != nil {
+		return err
+	}
+	f, err := safetensors.Read(pos[0])
+	if err != nil {
+		return err
+	}
+	_, isCLIP := f.Metadata["clip"]
+	if isCLIP {
+		_, err = clip.FromFile(f, be)
+	} else {
+		_, err = model.FromFile(f, be)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", pos[0], err)
+	}
+	if *dir == "" {
+		*dir = filepath.Join("engine", "model", "weights")
+		if isCLIP {
+			*dir = filepath.Join("engine", "clip", "weights")
+		}
+	}
+	job := "sft"
+	if isCLIP {
+		job = "clip"
+	}
+	record := train.Provenance(pos[0], f.Metadata)
+	record["reproduce"] = "parascope train " + job + " --config FILE (FILE holding the train config below) runs to the step below; the run's checkpoint at that step is these weights, stored here in bf16. A run with init starts from the model recorded under init, made the same way"
+	js, err := json.MarshalIndent(record, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*dir, 0o755); err != nil {
+		return err
+	}
+	if err := safetensors.Write(filepath.Join(*dir, "default.safetensors"), f, safetensors.BF16); err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(filepath.Join(*dir, "default.json"), append(js, '\n')); err != nil {
+		return err
+	}
+	// A scorer's reward normaliser travels with it.
+	if reward, err := os.ReadFile(filepath.Join(filepath.Dir(pos[0]), "reward.json")); err == nil && isCLIP {
+		if err := atomicfile.WriteFile(filepath.Join(*dir, "reward.json"), reward); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("promoted %s (step %s) to %s; rebuild to embed it\n", pos[0], f.Metadata["step"], *dir)
+	return nil
+}
+
+func (e *Env) trainVQ(args []string) error {
+	fs := flag.NewFlagSet("train vq", flag.ContinueOnError)
+	seed := fs.Uint64("seed", vq.DefaultSeed, "seed of the cases whose images are sampled")
+	cases := fs.Int("cases", vq.DefaultCases, "number of cases sampled (input and target images each)")
+	codes := fs.Int("codes", vq.DefaultK, "codebook size k; codes that end up unused are dropped")
+	iters := fs.Int("iters", vq.DefaultIters, "k-means iterations at most")
+	out := fs.String("out", "codebook.safetensors", "where to write the codebook (engine/vq/codebook.safetensors is the embedded one)")
+	evalSeed := fs.Uint64("eval-seed", 99, "seed of the fresh cases the round trip is measured on")
+	evalN := fs.Int("eval", 1000, "number of fresh scenes the round trip is measured on")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return helpOK(err)
+	}
+	if len(pos) > 0 {
+		return UsageError{fmt.Sprintf("train vq: unexpected argument %q", pos[0])}
+	}
+	cb, err := vq.LearnWorld(*seed, *cases, *codes, *iters)
+	if err != nil {
+		return fmt.Errorf("train vq: %w", err)
+	}
+	if err := cb.Save(*out); err != nil {
+		return fmt.Errorf("train vq: %w", err)
+	}
+	fmt.Printf("wrote %s: %d codes of %d×%d patches, learned from %d cases (seed %d)\n", *out, cb.K(), cb.PatchSize(), cb.PatchSize(), *cases, *seed)
+	rt := vq.MeasureRoundTrip(cb, *evalSeed, *evalN)
+	fmt.Printf("round trip on %d fresh scenes (seed %d): %s\n", *evalN, *evalSeed, rt)
+	return nil
+}

@@ -1,0 +1,74 @@
+package cli
+
+import (
+	"flag"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"path/filepath"
+
+	"parascope/engine/atomicfile"
+	"parascope/engine/casedir"
+	"parascope/engine/session"
+	"parascope/engine/world"
+	"parascope/viz"
+)
+
+// World writes ShapeWorld cases, one folder each.
+func (e *Env) World(args []string) error {
+	fs := flag.NewFlagSet("world", flag.ContinueOnError)
+	seed := fs.Uint64("seed", 1, "seed of the case stream")
+	n := fs.Int("n", 50, "number of cases")
+	task := fs.String("task", "mixed", "thinkgen, thinkedit or mixed (two edits per generation)")
+	out := fs.String("out", "", "folder to write the case folders into (required)")
+	sheet := fs.String("sheet", "", "also write a contact sheet of the first 24 cases (input, target) to this PNG")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return helpOK(err)
+	}
+	mix, err := world.ParseMix(*task)
+	switch {
+	case err != nil:
+		return UsageError{"world: " + err.Error()}
+	case len(pos) > 0:
+		return UsageError{fmt.Sprintf("world: unexpected argument %q", pos[0])}
+	case *out == "":
+		return UsageError{"world: --out DIR is required"}
+	case *n < 1:
+		return UsageError{"world: --n must be at least 1"}
+	}
+	cb, vocab, err := session.Tokenizers("")
+	if err != nil {
+		return err
+	}
+	counts := map[world.Task]int{}
+	var tiles []image.Image
+	for i := range *n {
+		c := world.Generate(*seed, i, mix)
+		seq, err := vocab.BuildCase(cb, c)
+		if err != nil {
+			return fmt.Errorf("world: case %d: %w", i, err)
+		}
+		if err := casedir.Write(filepath.Join(*out, casedir.Name(i, c)), casedir.Meta{Seed: *seed, Index: i, Case: c, Tokens: &seq}); err != nil {
+			return fmt.Errorf("world: %w", err)
+		}
+		counts[c.Task]++
+		if i < 24 {
+			var in image.Image
+			if c.Task == world.ThinkEdit {
+				in = world.Render(c.Input)
+			}
+			tiles = append(tiles, in, world.Render(c.Target))
+		}
+	}
+	fmt.Printf("wrote %d cases to %s (%d thinkgen, %d thinkedit)\n", *n, *out, counts[world.ThinkGen], counts[world.ThinkEdit])
+	if *sheet != "" {
+		img := viz.Grid(tiles, 8, 4, 4, color.RGBA{60, 60, 70, 255})
+		if err := atomicfile.Write(*sheet, func(w io.Writer) error { return png.Encode(w, img) }); err != nil {
+			return fmt.Errorf("world: sheet: %w", err)
+		}
+	}
+	return nil
+}

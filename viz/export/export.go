@@ -1,0 +1,139 @@
+// Package export writes a trajectory's files: the trace (JSON Lines), an
+// animated GIF, the final picture, a strip of pictures at chosen steps, the
+// final text, and a case folder the judge reads. The command line and the
+// viewer both export through it. Every file is written atomically.
+package export
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"image/gif"
+	"image/png"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"parascope/engine/atomicfile"
+	"parascope/engine/casedir"
+	"parascope/engine/sample"
+	"parascope/engine/token"
+	"parascope/engine/vq"
+	"parascope/viz"
+)
+
+// Trajectory is what is exported: the frames, the header that describes
+// them, and the tokenizers that turn them into words and pictures.
+type Trajectory struct {
+	Header   sample.Header
+	Frames   []sample.Frame
+	Vocab    *token.Vocab
+	Codebook *vq.Codebook
+}
+
+func (t Trajectory) last() sample.Frame { return t.Frames[len(t.Frames)-1] }
+
+// Files names what to write; an empty path is skipped.
+type Files struct {
+	Trace, GIF, PNG, Strip, Text string
+	// StripSteps are the strip's steps; nil gives five from start to end.
+	StripSteps []int
+}
+
+// Write writes the files asked for.
+func (t Trajectory) Write(f Files) error {
+	if len(t.Frames) == 0 {
+		return errors.New("export: no frames")
+	}
+	if f.Trace != "" {
+		err := atomicfile.Write(f.Trace, func(w io.Writer) error { return sample.WriteTrace(w, t.Header, t.Frames) })
+		if err != nil {
+			return fmt.Errorf("trace: %w", err)
+		}
+	}
+	if f.GIF != "" {
+		anim, err := viz.Animation(t.Frames, t.Vocab, t.Codebook, viz.AnimOptions{})
+		if err != nil {
+			return err
+		}
+		if err := atomicfile.Write(f.GIF, func(w io.Writer) error { return gif.EncodeAll(w, anim) }); err != nil {
+			return fmt.Errorf("gif: %w", err)
+		}
+	}
+	if f.PNG != "" {
+		final, err := viz.Picture(t.last(), t.Vocab, t.Codebook, false)
+		if err != nil {
+			return err
+		}
+		if err := writePNG(f.PNG, final); err != nil {
+			return fmt.Errorf("png: %w", err)
+		}
+	}
+	if f.Strip != "" {
+		steps := f.StripSteps
+		if steps == nil {
+			last := t.last().Step
+			steps = []int{0, last / 4, last / 2, 3 * last / 4, last}
+		}
+		img, err := viz.Strip(t.Frames, steps, t.Vocab, t.Codebook, 3)
+		if err != nil {
+			return fmt.Errorf("strip: %w", err)
+		}
+		if err := writePNG(f.Strip, img); err != nil {
+			return fmt.Errorf("strip: %w", err)
+		}
+	}
+	if f.Text != "" {
+		if err := atomicfile.WriteFile(f.Text, []byte(t.last().Reasoning(t.Vocab)+"\n")); err != nil {
+			return fmt.Errorf("text: %w", err)
+		}
+	}
+	return nil
+}
+
+func writePNG(path string, img image.Image) error {
+	return atomicfile.Write(path, func(w io.Writer) error { return png.Encode(w, img) })
+}
+
+// CaseFolder writes the final answer as output.txt and output.png into
+// dir for the judge, with the case's own files copied from caseDir when
+// the trajectory was sampled from a case folder.
+func (t Trajectory) CaseFolder(dir, caseDir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if caseDir != "" && filepath.Clean(caseDir) != filepath.Clean(dir) {
+		for _, name := range []string{casedir.CaseJSON, casedir.InputPNG, casedir.TargetPNG, casedir.TargetTxt} {
+			data, err := os.ReadFile(filepath.Join(caseDir, name))
+			if errors.Is(err, os.ErrNotExist) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if err := atomicfile.WriteFile(filepath.Join(dir, name), data); err != nil {
+				return err
+			}
+		}
+	}
+	return t.Write(Files{Text: filepath.Join(dir, casedir.OutputText), PNG: filepath.Join(dir, casedir.OutputPNG)})
+}
+
+// Snapshot writes the trace, the GIF and the strip into dir under names
+// stamped with the time, and returns their paths: the viewer's export.
+func (t Trajectory) Snapshot(dir string, at time.Time) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	stamp := at.Format("20060102-150405")
+	f := Files{
+		Trace: filepath.Join(dir, "trajectory-"+stamp+".jsonl"),
+		GIF:   filepath.Join(dir, "trajectory-"+stamp+".gif"),
+		Strip: filepath.Join(dir, "strip-"+stamp+".png"),
+	}
+	if err := t.Write(f); err != nil {
+		return nil, err
+	}
+	return []string{f.Trace, f.GIF, f.Strip}, nil
+}
