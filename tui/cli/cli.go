@@ -90,7 +90,6 @@ func helpOK(err error) error {
 	return err
 }
 
-
 // Version prints the version, commit and Go version, and the backend.
 func (e *Env) Version(args []string) error {
 	rev := "unknown"
