@@ -32,9 +32,15 @@ import (
 // batch.
 //
 // A token's likelihood is the sampler's own: sample.Policy at its
-// position, softmax(l/τ) over the tokens the position may take; the
-// default config samples without guidance, so rollouts come from exactly
-// that policy.
+// position, softmax(l/τ) over the tokens the position may take, so the
+// rollouts come from exactly the policy being trained. Two settings would
+// break that and are refused: guidance, whose unconditional pass changes
+// the distribution a token is drawn from, and τ = 0, an argmax with no
+// likelihood to move. The rest of the sampler's rules (the remasking rank,
+// EndLast's hold-back of the text's end, MaskGIT's remask noise) choose
+// which positions' proposals commit at a step, not what a position
+// proposes; like diffusion GRPO, the loss scores each committed token under
+// the distribution it was drawn from and leaves that choice out.
 
 // ParaRLConfig holds every knob of a ParaRL run.
 type ParaRLConfig struct {
@@ -103,9 +109,16 @@ func (c ParaRLConfig) Validate() error {
 	if err := c.Sampler.Validate(); err != nil {
 		errs = append(errs, err)
 	}
-	if c.Sampler.Text.Temperature <= 0 || c.Sampler.Image.Temperature <= 0 {
-		bad("sampler.text.temperature", "rollouts need temperatures above 0 (text %g, image %g)",
-			c.Sampler.Text.Temperature, c.Sampler.Image.Temperature)
+	for _, m := range []struct {
+		name string
+		m    sample.Modality
+	}{{"text", c.Sampler.Text}, {"image", c.Sampler.Image}} {
+		if m.m.Temperature <= 0 {
+			bad("sampler."+m.name+".temperature", "%g: rollouts need a temperature above 0 (at 0 the sampler takes the argmax, with no likelihood to train)", m.m.Temperature)
+		}
+		if m.m.CFG != 0 {
+			bad("sampler."+m.name+".cfg", "%g: the likelihood ParaRL trains is the unguided policy's, so rollouts need cfg = 0", m.m.CFG)
+		}
 	}
 	return errors.Join(errs...)
 }

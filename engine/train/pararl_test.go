@@ -4,7 +4,10 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -343,6 +346,24 @@ func TestTimeSplit(t *testing.T) {
 	s.Add(TimeSplit{Sampling: time.Second, Update: 5 * time.Second})
 	if a, b, c, ok := s.Percent(); !ok || a != 40 || b != 10 || c != 50 {
 		t.Fatalf("shares %v %v %v (ok %v), want 40 10 50", a, b, c, ok)
+	}
+}
+
+// A ParaRL config with guidance, or a temperature of 0, names the key and
+// the line that sets it; a run built from it in code does not start.
+func TestParaRLRefusesWhatItsLikelihoodDoesNotModel(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "pararl.toml")
+	os.WriteFile(path, []byte("[sampler.text]\ncfg = 1.5\n\n[sampler.image]\ntemperature = 0\ncfg = 2.0\n"), 0o644)
+	_, err := LoadParaRL(path)
+	for _, want := range []string{":2: sampler.text.cfg: 1.5", ":5: sampler.image.temperature: 0", ":6: sampler.image.cfg: 2"} {
+		if err == nil || !strings.Contains(err.Error(), path+want) {
+			t.Errorf("got %v, want an error with %q", err, path+want)
+		}
+	}
+	cfg, m, ref, cb := tinyRL(t)
+	cfg.Sampler.Image.CFG = 1
+	if _, err := NewParaRL(cfg, m, ref, codeShare{token.New(cb.K())}, cb, t.TempDir()); err == nil || !strings.Contains(err.Error(), "sampler.image.cfg") {
+		t.Errorf("a guided sampler started a run: %v", err)
 	}
 }
 
