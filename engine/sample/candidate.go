@@ -16,47 +16,53 @@ type candidate struct {
 	held  bool    // held back (EndLast): commits after every other candidate
 }
 
+// Policy is the distribution a masked position's token is drawn from:
+// softmax(l/τ) over the vocabulary ids the position may take, l being the
+// model's logits there, guided under classifier-free guidance. The sampler
+// draws from it and reinforcement learning (train.ParaRL) scores tokens
+// under it, so the two cannot drift apart.
+type Policy struct {
+	Choices     []int32 // vocabulary ids the position may take; shared, read only
+	Temperature float64 // τ; 0 takes the most likely choice
+	CFG         float64 // the guidance weight w
+}
+
+// Logits gathers a position's logits over the choices, guided: (1+w)·cond
+// − w·uncond, or cond alone without guidance (w = 0 or no uncond).
+func (p Policy) Logits(cond, uncond []float32) []float64 {
+	l := make([]float64, len(p.Choices))
+	for k, id := range p.Choices {
+		l[k] = guide(cond[id], uncond, int(id), p.CFG)
+	}
+	return l
+}
+
+// Probs is softmax(l/τ) over the choices, for the l that Logits gathers.
+// It needs τ > 0; at τ = 0 the policy is the point mass on argmax(l).
+func (p Policy) Probs(l []float64) []float64 { return softmax(l, p.Temperature) }
+
 // candidate proposes a token for output position o from its logits (and
 // the unconditional logits under guidance). Image positions on the
 // image's timeline step imgT get MaskGIT's annealed Gumbel noise on their
 // confidence.
 func (s *Stepper) candidate(r *rand.Rand, o int, cond, uncond []float32, imgT int) candidate {
-	m, ids := s.cfg.Text, s.textIDs
-	image := o < ImageTokens
+	m, image := s.cfg.Text, o < ImageTokens
 	if image {
-		m, ids = s.cfg.Image, nil
+		m = s.cfg.Image
 	}
-	// The logits this modality may take, guided: (1+w)·cond − w·uncond.
-	var l []float64
-	if image {
-		off := s.vocab.ImageOffset()
-		l = make([]float64, s.vocab.Codes())
-		for k := range l {
-			l[k] = guide(cond[off+k], uncond, off+k, m.CFG)
-		}
-	} else {
-		l = make([]float64, len(ids))
-		for k, id := range ids {
-			l[k] = guide(cond[id], uncond, id, m.CFG)
-		}
-	}
-	idOf := func(k int) int32 {
-		if image {
-			return int32(s.vocab.ImageOffset() + k)
-		}
-		return int32(ids[k])
-	}
+	pol := s.Policy(o)
+	l := pol.Logits(cond, uncond)
 	p := softmax(l, 1)
 	best := argmax(l)
 	pick := best
 	switch {
-	case m.Temperature == 0:
-	case image: // multinomial sampling from softmax(l/τ)
-		pick = sampleIndex(softmax(l, m.Temperature), r.Float64())
-	default: // Gumbel-max: argmax(l + τ·g)
+	case pol.Temperature == 0:
+	case image: // multinomial sampling from the policy
+		pick = sampleIndex(pol.Probs(l), r.Float64())
+	default: // Gumbel-max as LLaDA samples: argmax(l + τ·g) is a draw from the policy too
 		noisy := make([]float64, len(l))
 		for k, x := range l {
-			noisy[k] = x + m.Temperature*gumbel(r)
+			noisy[k] = x + pol.Temperature*gumbel(r)
 		}
 		pick = argmax(noisy)
 	}
@@ -83,9 +89,9 @@ func (s *Stepper) candidate(r *rand.Rand, o int, cond, uncond []float32, imgT in
 		progress := float64(imgT+1) / float64(s.imgSteps)
 		conf += m.RemaskTemperature * (1 - progress) * gumbel(r)
 	}
-	tok := idOf(pick)
+	tok := pol.Choices[pick]
 	held := !image && m.EndLast && (tok == token.EOS || tok == token.Pad)
-	return candidate{pos: o, token: tok, guess: idOf(best), conf: conf, held: held}
+	return candidate{pos: o, token: tok, guess: pol.Choices[best], conf: conf, held: held}
 }
 
 // guide applies classifier-free guidance to one logit: (1+w)·c − w·u,

@@ -7,7 +7,8 @@ import (
 
 // What reinforcement learning needs to score a trajectory's steps again
 // under a changed model: the model input of a past state, where each
-// output position sits in it, and the tokens the sampler may choose there.
+// output position sits in it, and the policy the sampler draws its token
+// from there.
 
 // Input is the conditional model input with the output tokens out placed.
 func (s *Stepper) Input(out []int32) []int32 {
@@ -25,21 +26,13 @@ func (s *Stepper) SeqLen() int { return s.cond.Layout.Len }
 // Position is output index o's place in the model input.
 func (s *Stepper) Position(o int) int { return s.position(o) }
 
-// Choices lists the vocabulary ids output position o may take: image
-// codes for the picture, the reasoning's words for the text.
-func (s *Stepper) Choices(o int) []int32 {
+// Policy is the distribution output position o's token is drawn from:
+// over image codes for the picture, the reasoning's words for the text.
+func (s *Stepper) Policy(o int) Policy {
 	if o < ImageTokens {
-		ids := make([]int32, s.vocab.Codes())
-		for k := range ids {
-			ids[k] = int32(s.vocab.ImageOffset() + k)
-		}
-		return ids
+		return Policy{Choices: s.imageIDs, Temperature: s.cfg.Image.Temperature, CFG: s.cfg.Image.CFG}
 	}
-	ids := make([]int32, len(s.textIDs))
-	for k, id := range s.textIDs {
-		ids[k] = int32(id)
-	}
-	return ids
+	return Policy{Choices: s.textIDs, Temperature: s.cfg.Text.Temperature, CFG: s.cfg.Text.CFG}
 }
 
 // PromptOf is a case's prompt: its instruction, and for an edit the input

@@ -44,7 +44,8 @@ type Stepper struct {
 	total    int         // steps in the whole run
 	imgStep  map[int]int // absolute step → index on the image's timeline
 	imgSteps int         // length of the image's timeline
-	textIDs  []int       // ids a reasoning position may take
+	textIDs  []int32     // ids a reasoning position may take
+	imageIDs []int32     // ids an image position may take: the codes
 	plan     blockPlan
 	aligner  Aligner
 }
@@ -85,9 +86,12 @@ func New(m Model, v *token.Vocab, cfg Config, p Prompt) (*Stepper, error) {
 		return nil, err
 	}
 	s := &Stepper{model: m, vocab: v, prompt: p, cond: cond, uncond: token.Unconditional(cond)}
-	s.textIDs = []int{token.EOS, token.Pad}
+	s.textIDs = []int32{token.EOS, token.Pad}
 	for id := token.NumSpecial; id < v.ImageOffset(); id++ {
-		s.textIDs = append(s.textIDs, id)
+		s.textIDs = append(s.textIDs, int32(id))
+	}
+	for id := v.ImageOffset(); id < v.Size(); id++ {
+		s.imageIDs = append(s.imageIDs, int32(id))
 	}
 	s.configure(cfg)
 	n := s.outputLen()

@@ -31,10 +31,16 @@ import (
 // the frozen starting model, minimised with AdamW for a few epochs per
 // batch.
 //
-// The policy's likelihood of a token is the conditional model's softmax
-// at the rollout temperature over the tokens the position may take; the
-// default config samples without guidance, so rollouts come from exactly
-// that policy.
+// A token's likelihood is the sampler's own: sample.Policy at its
+// position, softmax(l/τ) over the tokens the position may take, so the
+// rollouts come from exactly the policy being trained. Two settings would
+// break that and are refused: guidance, whose unconditional pass changes
+// the distribution a token is drawn from, and τ = 0, an argmax with no
+// likelihood to move. The rest of the sampler's rules (the remasking rank,
+// EndLast's hold-back of the text's end, MaskGIT's remask noise) choose
+// which positions' proposals commit at a step, not what a position
+// proposes; like diffusion GRPO, the loss scores each committed token under
+// the distribution it was drawn from and leaves that choice out.
 
 // ParaRLConfig holds every knob of a ParaRL run.
 type ParaRLConfig struct {
@@ -103,9 +109,16 @@ func (c ParaRLConfig) Validate() error {
 	if err := c.Sampler.Validate(); err != nil {
 		errs = append(errs, err)
 	}
-	if c.Sampler.Text.Temperature <= 0 || c.Sampler.Image.Temperature <= 0 {
-		bad("sampler.text.temperature", "rollouts need temperatures above 0 (text %g, image %g)",
-			c.Sampler.Text.Temperature, c.Sampler.Image.Temperature)
+	for _, m := range []struct {
+		name string
+		m    sample.Modality
+	}{{"text", c.Sampler.Text}, {"image", c.Sampler.Image}} {
+		if m.m.Temperature <= 0 {
+			bad("sampler."+m.name+".temperature", "%g: rollouts need a temperature above 0 (at 0 the sampler takes the argmax, with no likelihood to train)", m.m.Temperature)
+		}
+		if m.m.CFG != 0 {
+			bad("sampler."+m.name+".cfg", "%g: the likelihood ParaRL trains is the unguided policy's, so rollouts need cfg = 0", m.m.CFG)
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -303,7 +316,7 @@ func (r *ParaRL) batch(ctx context.Context) (RLProgress, error) {
 	p.Reward, p.RewardStd = meanStd(all)
 	p.FinalReward = final
 
-	terms, ids, sel, seq := r.lossInputs(trajs)
+	terms, ids, sel, seq := lossInputs(trajs)
 	if len(terms) == 0 {
 		return p, errors.New("no decoded tokens at the scored steps")
 	}
@@ -451,13 +464,12 @@ func meanStd(x []float64) (mean, std float64) {
 }
 
 // term is one decoded token of one scored step: where its logits are, the
-// tokens its position may take, what was chosen, and its share of the
+// policy its position drew from, what was chosen, and its share of the
 // loss.
 type term struct {
-	row       int     // its row among the selected positions
-	choices   []int32 // vocabulary ids the position may take
+	row       int // its row among the selected positions
+	policy    sample.Policy
 	target    int32
-	tau       float64 // the rollout temperature of its modality
 	advantage float64
 	weight    float64 // 1 / (trajectories · scored steps · decoded tokens)
 	old, ref  float64 // log-likelihoods under the rollout policy and the reference
@@ -465,7 +477,7 @@ type term struct {
 
 // lossInputs builds one model input per (trajectory, scored step): the
 // state just before the step, with the positions it decoded selected.
-func (r *ParaRL) lossInputs(trajs []*trajectory) (terms []term, ids, sel []int32, seq int) {
+func lossInputs(trajs []*trajectory) (terms []term, ids, sel []int32, seq int) {
 	n := 0
 	for _, t := range trajs {
 		hist := t.st.History()
@@ -484,12 +496,8 @@ func (r *ParaRL) lossInputs(trajs []*trajectory) (terms []term, ids, sel []int32
 			ids = append(ids, t.st.Input(before.Tokens)...)
 			w := 1 / (float64(len(trajs)) * float64(len(t.steps)) * float64(len(decoded)))
 			for _, o := range decoded {
-				tau := r.cfg.Sampler.Text.Temperature
-				if o < sample.ImageTokens {
-					tau = r.cfg.Sampler.Image.Temperature
-				}
-				terms = append(terms, term{row: len(sel), choices: t.st.Choices(o), target: after.Tokens[o],
-					tau: tau, advantage: t.advantage, weight: w})
+				terms = append(terms, term{row: len(sel), policy: t.st.Policy(o), target: after.Tokens[o],
+					advantage: t.advantage, weight: w})
 				sel = append(sel, int32(n*seq+t.st.Position(o)))
 			}
 			n++
@@ -510,26 +518,12 @@ func (r *ParaRL) logits(m *model.Model, ids []int32, n, seq int, sel []int32) ([
 	return host, nil
 }
 
-// logProb is log softmax(l/τ)[target] over the term's choices, and the
-// softmax itself (in the order of choices).
+// logProb is the log-likelihood of the term's target under its policy,
+// given the conditional logits l (the config refuses guidance), and the
+// policy's distribution (in the order of its choices).
 func logProb(l []float32, t *term) (float64, []float64) {
-	p := make([]float64, len(t.choices))
-	top, at := math.Inf(-1), -1
-	for k, id := range t.choices {
-		p[k] = float64(l[id]) / t.tau
-		top = max(top, p[k])
-		if id == t.target {
-			at = k
-		}
-	}
-	sum := 0.0
-	for k := range p {
-		p[k] = math.Exp(p[k] - top)
-		sum += p[k]
-	}
-	for k := range p {
-		p[k] /= sum
-	}
+	p := t.policy.Probs(t.policy.Logits(l, nil))
+	at := slices.Index(t.policy.Choices, t.target)
 	if at < 0 {
 		return math.Inf(-1), p
 	}
@@ -566,12 +560,12 @@ func grpoObjective(terms []term, logits []float32, v int, eps, beta float64) (fl
 		dlp := t.weight * (-dSurrogate + beta*(1-math.Exp(d)))
 		// d lp / d l_j = (1[j = target] − p_j) / τ over the choices.
 		g := grad[t.row*v : (t.row+1)*v]
-		for k, id := range t.choices {
+		for k, id := range t.policy.Choices {
 			ind := 0.0
 			if id == t.target {
 				ind = 1
 			}
-			g[id] += float32(dlp * (ind - p[k]) / t.tau)
+			g[id] += float32(dlp * (ind - p[k]) / t.policy.Temperature)
 		}
 	}
 	return loss, grad, objectiveStats{clipFrac: float64(clipped) / float64(max(len(terms), 1))}

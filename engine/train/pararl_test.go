@@ -4,7 +4,10 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,7 +81,7 @@ func TestObjectiveGradient(t *testing.T) {
 		if j%2 == 1 {
 			choices = []int32{0, 3, 6, 8}
 		}
-		tm := term{row: j, choices: choices, target: choices[j%len(choices)], tau: 0.5 + 0.25*float64(j%3),
+		tm := term{row: j, policy: sample.Policy{Choices: choices, Temperature: 0.5 + 0.25*float64(j%3)}, target: choices[j%len(choices)],
 			advantage: []float64{1.3, -0.8, 0.4, -1.7, 2.1, -0.2}[j], weight: 1 / float64(rows)}
 		lp, _ := logProb(logits[j*v:(j+1)*v], &tm)
 		// ratios from well inside to well outside [1−ε, 1+ε]
@@ -115,7 +118,7 @@ func TestObjectiveGradient(t *testing.T) {
 // gradient −w·A·∇lp.
 func TestKLIsZeroAtTheStart(t *testing.T) {
 	logits := []float32{0.3, -1.2, 2.0, 0.7}
-	tm := term{row: 0, choices: []int32{0, 1, 2, 3}, target: 2, tau: 1, advantage: 0.5, weight: 1}
+	tm := term{row: 0, policy: sample.Policy{Choices: []int32{0, 1, 2, 3}, Temperature: 1}, target: 2, advantage: 0.5, weight: 1}
 	lp, p := logProb(logits, &tm)
 	tm.old, tm.ref = lp, lp
 	loss, grad, _ := grpoObjective([]term{tm}, logits, 4, 0.2, 0.04)
@@ -344,4 +347,96 @@ func TestTimeSplit(t *testing.T) {
 	if a, b, c, ok := s.Percent(); !ok || a != 40 || b != 10 || c != 50 {
 		t.Fatalf("shares %v %v %v (ok %v), want 40 10 50", a, b, c, ok)
 	}
+}
+
+// A ParaRL config with guidance, or a temperature of 0, names the key and
+// the line that sets it; a run built from it in code does not start.
+func TestParaRLRefusesWhatItsLikelihoodDoesNotModel(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "pararl.toml")
+	os.WriteFile(path, []byte("[sampler.text]\ncfg = 1.5\n\n[sampler.image]\ntemperature = 0\ncfg = 2.0\n"), 0o644)
+	_, err := LoadParaRL(path)
+	for _, want := range []string{":2: sampler.text.cfg: 1.5", ":5: sampler.image.temperature: 0", ":6: sampler.image.cfg: 2"} {
+		if err == nil || !strings.Contains(err.Error(), path+want) {
+			t.Errorf("got %v, want an error with %q", err, path+want)
+		}
+	}
+	cfg, m, ref, cb := tinyRL(t)
+	cfg.Sampler.Image.CFG = 1
+	if _, err := NewParaRL(cfg, m, ref, codeShare{token.New(cb.K())}, cb, t.TempDir()); err == nil || !strings.Contains(err.Error(), "sampler.image.cfg") {
+		t.Errorf("a guided sampler started a run: %v", err)
+	}
+}
+
+// fixedLogits is a model that gives every position the same logits.
+type fixedLogits []float32
+
+func (m fixedLogits) Logits(ids []int32, batch, seq int, sel []int32) ([]float32, error) {
+	out := make([]float32, 0, len(sel)*len(m))
+	for range sel {
+		out = append(out, m...)
+	}
+	return out, nil
+}
+
+// The tokens the sampler commits are distributed as ParaRL's likelihood
+// says: over many one-step rollouts (every position decoded at step 1),
+// each token's count matches the sum of its probability over the terms
+// that score those positions, for the text (Gumbel-max) and the picture
+// (multinomial) alike. A change to either side's choices or temperature
+// moves some count by many standard deviations.
+func TestLikelihoodIsTheSamplersPolicy(t *testing.T) {
+	cb := vq.Default()
+	vocab := token.New(cb.K())
+	r := rand.New(rand.NewPCG(4, 4))
+	m := make(fixedLogits, vocab.Size())
+	for i := range m {
+		m[i] = float32(r.NormFloat64() * 1.5)
+	}
+	m[token.EOS], m[token.Pad] = 2, 1.5 // the text's end has a share to lose
+	cfg := DefaultParaRL()
+	cfg.Sampler.Steps = 1
+	c := trainingCase(1, 0, cfg.task(0), nil)
+	p, err := sample.PromptOf(c, cb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var group []*sample.Stepper
+	var trajs []*trajectory
+	for i := range 300 {
+		sc := cfg.Sampler
+		sc.Seed = uint64(i)
+		st, err := sample.New(m, vocab, sc, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		group = append(group, st)
+		trajs = append(trajs, &trajectory{st: st, steps: []int{1}})
+	}
+	if _, err := sample.StepTogether(context.Background(), m, group); err != nil {
+		t.Fatal(err)
+	}
+	terms, _, _, _ := lossInputs(trajs)
+	observed, expected := map[int32]float64{}, map[int32]float64{}
+	for i := range terms {
+		tm := &terms[i]
+		_, q := logProb(m, tm)
+		observed[tm.target]++
+		for k, id := range tm.policy.Choices {
+			expected[id] += q[k]
+		}
+	}
+	if want := len(trajs) * (sample.ImageTokens + token.ReasoningLen); len(terms) != want {
+		t.Fatalf("%d terms, want every position of every rollout (%d)", len(terms), want)
+	}
+	worst := 0.0
+	for id := range vocab.Size() {
+		o, e := observed[int32(id)], expected[int32(id)]
+		// Poisson-like counts: five standard deviations, with room for the
+		// rare tokens whose expected count is near zero.
+		if math.Abs(o-e) > 5*math.Sqrt(e)+3 {
+			t.Errorf("token %d committed %v times, ParaRL's likelihood expects %.1f", id, o, e)
+		}
+		worst = math.Max(worst, math.Abs(o-e)/math.Sqrt(e+1))
+	}
+	t.Logf("%d tokens; largest deviation %.2f standard deviations", len(terms), worst)
 }
