@@ -182,23 +182,28 @@ func (p *ParamSet) named(host []float32) []safetensors.Tensor {
 }
 
 // SetTensors uploads named tensors; every weight must be there with its
-// exact shape, and nothing else may be.
+// exact shape, and nothing else may be. Everything is checked before the
+// first upload, so a refused set leaves the weights as they were; each
+// tensor then goes straight to its view, with no host copy of the whole.
 func (p *ParamSet) SetTensors(byName map[string]safetensors.Tensor) error {
-	host := make([]float32, p.Len())
-	for i, t := range p.params {
+	for _, t := range p.params {
 		src, ok := byName[t.Name]
-		if !ok {
+		switch {
+		case !ok:
 			return fmt.Errorf("tensor %q is missing", t.Name)
-		}
-		if !slices.Equal(src.Shape, t.Shape) {
+		case !slices.Equal(src.Shape, t.Shape):
 			return fmt.Errorf("tensor %q has shape %v, the config needs %v", t.Name, src.Shape, t.Shape)
+		case len(src.Data) != t.size():
+			return fmt.Errorf("tensor %q has %d values for its shape %v", t.Name, len(src.Data), t.Shape)
 		}
-		copy(host[p.offsets[i]:], src.Data)
-		delete(byName, t.Name)
 	}
-	if len(byName) > 0 {
-		return fmt.Errorf("tensor %q is not part of the model", slices.Sorted(maps.Keys(byName))[0])
+	for _, name := range slices.Sorted(maps.Keys(byName)) {
+		if _, ok := p.index[name]; !ok {
+			return fmt.Errorf("tensor %q is not part of the model", name)
+		}
 	}
-	p.be.Upload(p.flat, host)
+	for _, t := range p.params {
+		p.be.Upload(p.View(t.Name), byName[t.Name].Data)
+	}
 	return nil
 }
