@@ -25,7 +25,14 @@ const (
 type Backend struct {
 	dev    *device
 	cublas string // the cuBLAS library in use; "" for the own kernel
+	scores int    // the most scores AttentionInference holds at once
 }
+
+// inferenceScores bounds AttentionInference's scratch (64 MiB, where
+// Attention keeps batch·heads·seq² for each layer): one sequence of 2,048
+// tokens with 8 heads runs in two blocks of 1,024 query rows, LLaDA-8B's 32
+// heads at 2,400 tokens in blocks of 218.
+const inferenceScores = 1 << 24
 
 func init() {
 	nn.Register("cuda", func() (nn.Backend, error) {
@@ -55,7 +62,7 @@ func Open(choice GEMM) (*Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	be := &Backend{dev: d}
+	be := &Backend{dev: d, scores: inferenceScores}
 	if choice == GEMMOwn {
 		return be, nil
 	}
@@ -363,6 +370,30 @@ func (be *Backend) Attention(out, p, q, k, v nn.Buf, batch, seq, nh, hd int) {
 		be.run(batched(P, h(q), h(k), seq, seq, hd, false, true, scale, batch, nh))
 		be.dev.rowwise("softmax_rows", batch*nh*seq, P.p, batch*nh*seq, seq)
 		be.run(batched(h(out), P, h(v), seq, hd, seq, false, false, 1, batch, nh))
+	})
+}
+
+// AttentionInference runs Attention over blocks of query rows, all
+// sequences and heads at once, holding at most be.scores scores: P is
+// [batch, heads, n, seq] for a block of n rows.
+func (be *Backend) AttentionInference(out, q, k, v nn.Buf, batch, seq, nh, hd int) {
+	scale := float32(1 / math.Sqrt(float64(hd)))
+	rows := max(1, min(seq, be.scores/(batch*nh*seq)))
+	be.dev.do(func() {
+		scratch := be.dev.scratchFor("attention", int64(batch*nh*rows*seq)*4)
+		for r0 := 0; r0 < seq; r0 += rows {
+			n := min(rows, seq-r0)
+			// the heads of q and out from the block's first row on
+			block := func(b nn.Buf) operand {
+				o := heads(ptr(b), seq, nh, hd)
+				o.p += devptr(4 * r0 * nh * hd)
+				return o
+			}
+			P := operand{scratch, seq, [2]int{nh * n * seq, n * seq}}
+			be.run(batched(P, block(q), heads(ptr(k), seq, nh, hd), n, seq, hd, false, true, scale, batch, nh))
+			be.dev.rowwise("softmax_rows", batch*nh*n, P.p, batch*nh*n, seq)
+			be.run(batched(block(out), P, heads(ptr(v), seq, nh, hd), n, hd, seq, false, false, 1, batch, nh))
+		}
 	})
 }
 

@@ -8,8 +8,8 @@
 #                      gpu/device.sh run [RESULTS_DIR]
 #   runs the parity tests, the benchmarks and PyTorch's GEMM on the same GPU,
 #   and writes everything to RESULTS_DIR (default $OUT, else gpu/device/out).
-#   The LLaDA-8B-shaped forward needs ~100 GB, so it runs only on a GPU
-#   with more than 110 GB (an H200).
+#   The LLaDA-8B-shaped forward needs ~35 GB, but it is slow to set up, so
+#   it runs only on a GPU with more than 110 GB (an H200).
 set -eu
 cd "$(dirname "$0")/.."
 

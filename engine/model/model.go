@@ -12,9 +12,10 @@ type Model struct {
 	Config
 	*ParamSet
 	be    nn.Backend
-	w, g  head // the embedding and head, weights and gradients
+	w, g  head // the embedding and head, weights and gradients (made by the first Backward)
 	stack *Stack
-	act   *activations
+	act   *activations // the last Forward's, for Backward
+	inf   *activations // Infer's, without the backward's buffers
 }
 
 // head holds the views outside the blocks.
@@ -22,15 +23,18 @@ type head struct {
 	wte, lnF, head nn.Buf
 }
 
-// New makes a model with all weights zero; see Init and Load.
+// New makes a model with all weights zero; see Init and Load. It holds
+// the weights alone until it is trained: the gradients, the optimiser's
+// moments and the activations a backward needs come with the first call
+// that uses them (Forward, Loss, Backward, ZeroGrad, Step), and sampling
+// through Infer or Logits needs none of them.
 func New(cfg Config, be nn.Backend) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("model config: %w", err)
 	}
 	ps := NewParamSet(be, cfg.Layout())
 	m := &Model{Config: cfg, ParamSet: ps, be: be, stack: NewStack(cfg, ps, ""),
-		w: head{ps.View("wte"), ps.View("ln_f"), ps.View("head")},
-		g: head{ps.Grad("wte"), ps.Grad("ln_f"), ps.Grad("head")}}
+		w: head{ps.View("wte"), ps.View("ln_f"), ps.View("head")}}
 	return m, nil
 }
 
@@ -41,7 +45,7 @@ func (m *Model) Backend() nn.Backend { return m.be }
 func (m *Model) Init(seed uint64) { m.ParamSet.Init(seed, 0.02) }
 
 // activations hold what the head's backward needs, for one batch shape;
-// the stack keeps its own.
+// the stack keeps its own. Infer's have no backward buffers (d…).
 type activations struct {
 	batch, seq, nsel int
 	ids, sel         []int32
@@ -52,16 +56,19 @@ type activations struct {
 	dhs, dLogits     nn.Buf
 }
 
-func (m *Model) activationsFor(batch, seq, nsel int) *activations {
-	if a := m.act; a != nil && a.batch == batch && a.seq == seq && a.nsel == nsel {
+// activationsFor returns a if it fits the batch shape, else new ones, with
+// the backward's buffers when backward is set.
+func (m *Model) activationsFor(a *activations, batch, seq, nsel int, backward bool) *activations {
+	if a != nil && a.batch == batch && a.seq == seq && a.nsel == nsel {
 		return a
 	}
 	rows, d, alloc := batch*seq, m.DModel, m.be.Alloc
-	a := &activations{batch: batch, seq: seq, nsel: nsel,
+	a = &activations{batch: batch, seq: seq, nsel: nsel,
 		emb: alloc(rows * d), h: alloc(rows * d), rstdF: alloc(rows),
-		hs: alloc(nsel * d), logits: alloc(nsel * m.Vocab),
-		dx: alloc(rows * d), dh: alloc(rows * d), dhs: alloc(nsel * d), dLogits: alloc(nsel * m.Vocab)}
-	m.act = a
+		hs: alloc(nsel * d), logits: alloc(nsel * m.Vocab)}
+	if backward {
+		a.dx, a.dh, a.dhs, a.dLogits = alloc(rows*d), alloc(rows*d), alloc(nsel*d), alloc(nsel*m.Vocab)
+	}
 	return a
 }
 
@@ -90,26 +97,57 @@ func (m *Model) check(ids []int32, batch, seq int, sel []int32) error {
 
 // Forward runs the batch (batch sequences of seq tokens, row-major) and
 // returns the logits [len(sel), Vocab] at the selected flat positions
-// (b·seq + t), on the backend. The activations are kept for Backward.
+// (b·seq + t), on the backend. The activations are kept for Backward;
+// when none will follow, Infer gives the same logits in far less memory.
 func (m *Model) Forward(ids []int32, batch, seq int, sel []int32) (nn.Buf, error) {
 	if err := m.check(ids, batch, seq, sel); err != nil {
 		return nil, err
 	}
-	be, a := m.be, m.activationsFor(batch, seq, len(sel))
+	m.act = m.activationsFor(m.act, batch, seq, len(sel), true)
+	a := m.act
 	a.ids, a.sel = append(a.ids[:0], ids...), append(a.sel[:0], sel...)
-	rows, d := batch*seq, m.DModel
+	m.embedAndHead(a, ids, batch, seq, sel, m.stack.Forward)
+	return a.logits, nil
+}
+
+// Infer is Forward for sampling and scoring: it keeps nothing for a
+// backward, and its attention holds a block of scores at a time instead of
+// every layer's batch·heads·seq² probabilities. The logits (owned by the
+// model until the next Infer) are Forward's, to the bit on the CPU. A
+// Backward after it still follows the last Forward.
+func (m *Model) Infer(ids []int32, batch, seq int, sel []int32) (nn.Buf, error) {
+	if err := m.check(ids, batch, seq, sel); err != nil {
+		return nil, err
+	}
+	m.inf = m.activationsFor(m.inf, batch, seq, len(sel), false)
+	m.embedAndHead(m.inf, ids, batch, seq, sel, m.stack.Infer)
+	return m.inf.logits, nil
+}
+
+// embedAndHead embeds ids, runs the stack through body and the head at the
+// selected positions, into a.
+func (m *Model) embedAndHead(a *activations, ids []int32, batch, seq int, sel []int32, body func(x nn.Buf, batch, seq int) nn.Buf) {
+	be, rows, d := m.be, batch*seq, m.DModel
 	be.Embed(a.emb, m.w.wte, ids, d)
-	a.out = m.stack.Forward(a.emb, batch, seq)
+	a.out = body(a.emb, batch, seq)
 	be.RMSNorm(a.h, a.rstdF, a.out, m.w.lnF, rows, d, float32(m.NormEps))
 	be.Gather(a.hs, a.h, sel, d)
 	be.MatMul(a.logits, a.hs, m.w.head, len(sel), m.Vocab, d, false, true, 1, 0)
-	return a.logits, nil
 }
 
 // Backward accumulates into the gradients the effect of dLogits, the
 // gradient of the loss with respect to the last Forward's logits.
-func (m *Model) Backward(dLogits nn.Buf) {
+func (m *Model) Backward(dLogits nn.Buf) error {
 	be, a := m.be, m.act
+	if a == nil {
+		return fmt.Errorf("model: Backward before any Forward")
+	}
+	if dLogits.Len() != a.nsel*m.Vocab {
+		return fmt.Errorf("model: %d logit gradients for the last Forward's %d×%d logits", dLogits.Len(), a.nsel, m.Vocab)
+	}
+	if m.g.wte == nil {
+		m.g = head{m.Grad("wte"), m.Grad("ln_f"), m.Grad("head")}
+	}
 	rows, d, n := a.batch*a.seq, m.DModel, a.nsel
 	be.MatMul(m.g.head, dLogits, a.hs, m.Vocab, d, n, true, false, 1, 1)
 	be.MatMul(a.dhs, dLogits, m.w.head, n, d, m.Vocab, false, false, 1, 0)
@@ -117,6 +155,7 @@ func (m *Model) Backward(dLogits nn.Buf) {
 	be.Zero(a.dx)
 	be.RMSNormBackward(a.dx, m.g.lnF, a.dh, a.out, m.w.lnF, a.rstdF, rows, d)
 	be.EmbedBackward(m.g.wte, m.stack.Backward(a.dx), a.ids, d)
+	return nil
 }
 
 // Loss runs forward, the weighted cross-entropy Σ w_j·CE(logits_j, t_j)
@@ -153,15 +192,14 @@ func (m *Model) LossSplit(ids []int32, batch, seq int, sel, targets []int32, wei
 	if loss := first + second; math.IsNaN(loss) || math.IsInf(loss, 0) {
 		return first, second, fmt.Errorf("model: loss is %v", loss)
 	}
-	m.Backward(m.act.dLogits)
-	return first, second, nil
+	return first, second, m.Backward(m.act.dLogits)
 }
 
-// Logits runs Forward and returns the logits on the host, [len(sel),
-// Vocab] row-major: the form the sampler and other callers outside the
-// engine's hot loops consume.
+// Logits runs Infer and returns the logits on the host, [len(sel), Vocab]
+// row-major: the form the sampler and other callers outside the engine's
+// hot loops consume.
 func (m *Model) Logits(ids []int32, batch, seq int, sel []int32) ([]float32, error) {
-	buf, err := m.Forward(ids, batch, seq, sel)
+	buf, err := m.Infer(ids, batch, seq, sel)
 	if err != nil {
 		return nil, err
 	}

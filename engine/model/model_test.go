@@ -334,3 +334,89 @@ func TestLossSplitAndClipping(t *testing.T) {
 		t.Fatalf("norm %g before, %g after clipping to 1e-3", norm, math.Sqrt(after))
 	}
 }
+
+// A model that only samples holds its weights alone: no gradients, no
+// optimiser moments, no activations kept for a backward.
+func TestSamplingAllocatesNoTrainingState(t *testing.T) {
+	m, err := Open("random:1", nn.CPU{}, tiny.Vocab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, sel, _, _ := randomBatch(rand.New(rand.NewPCG(1, 1)), m.Config, 2, 20, 6)
+	if _, err := m.Logits(ids, 2, 20, sel); err != nil {
+		t.Fatal(err)
+	}
+	switch {
+	case m.grads != nil:
+		t.Error("a gradient buffer")
+	case m.adamM != nil || m.adamV != nil:
+		t.Error("optimiser moments")
+	case m.act != nil || m.stack.act != nil:
+		t.Error("activations for a backward")
+	case m.inf.dLogits != nil || m.stack.inf.layer.probs != nil:
+		t.Error("backward buffers among the inference activations")
+	}
+}
+
+// Infer gives Forward's logits to the bit, past the length at which the
+// CPU's attention takes its query rows in blocks, and leaves Forward's
+// activations to Backward: the gradients do not notice an Infer between.
+func TestInferMatchesForward(t *testing.T) {
+	cfg := tiny
+	cfg.MaxLen = 300
+	m, _ := New(cfg, nn.CPU{})
+	m.Init(4)
+	r := rand.New(rand.NewPCG(5, 5))
+	ids, sel, targets, weights := randomBatch(r, cfg, 2, 300, 40)
+	want, err := m.Forward(ids, 2, 300, sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantLogits := download(m.be, want)
+	got, err := m.Logits(ids, 2, 300, sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := maxAbsDiff(got, wantLogits); d != 0 {
+		t.Fatalf("Infer and Forward differ by %g", d)
+	}
+
+	short, shortSel, _, _ := randomBatch(r, cfg, 1, 7, 3)
+	train := func(inferBetween bool) []float32 {
+		m.ZeroGrad()
+		if _, err := m.Forward(ids, 2, 300, sel); err != nil {
+			t.Fatal(err)
+		}
+		if inferBetween {
+			if _, err := m.Infer(short, 1, 7, shortSel); err != nil {
+				t.Fatal(err)
+			}
+		}
+		dl := make([]float32, len(sel)*cfg.Vocab)
+		for j, tg := range targets {
+			dl[j*cfg.Vocab+int(tg)] = -weights[j]
+		}
+		if err := m.Backward(nn.Wrap(dl)); err != nil {
+			t.Fatal(err)
+		}
+		return m.Gradients()
+	}
+	if d := maxAbsDiff(train(true), train(false)); d != 0 {
+		t.Fatalf("an Infer between Forward and Backward moves the gradients by %g", d)
+	}
+}
+
+func TestBackwardNeedsForward(t *testing.T) {
+	m, _ := New(tiny, nn.CPU{})
+	m.Init(6)
+	if _, err := m.Logits([]int32{1, 2, 3}, 1, 3, []int32{0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Backward(m.be.Alloc(tiny.Vocab)); err == nil || !strings.Contains(err.Error(), "before any Forward") {
+		t.Fatalf("Backward after Infer alone: %v", err)
+	}
+	m.Forward([]int32{1, 2, 3}, 1, 3, []int32{0, 2})
+	if err := m.Backward(m.be.Alloc(tiny.Vocab)); err == nil || !strings.Contains(err.Error(), "2×50 logits") {
+		t.Fatalf("Backward with one row of gradients for two: %v", err)
+	}
+}

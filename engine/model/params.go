@@ -30,13 +30,16 @@ func (p Param) size() int {
 // ParamSet is a model's weights: named tensors in one flat buffer, a
 // gradient buffer of the same layout, and AdamW's moments, so zeroing the
 // gradients is one call, the update one loop and a checkpoint one read.
+// The gradients and moments are allocated by the first call that needs
+// them, so a model that only samples holds its weights alone.
 type ParamSet struct {
 	be           nn.Backend
 	params       []Param
 	offsets      []int
 	index        map[string]int
-	flat, grads  nn.Buf
-	adamM, adamV nn.Buf // allocated on the first Step
+	flat         nn.Buf
+	grads        nn.Buf // allocated by gradients
+	adamM, adamV nn.Buf // allocated on the first Step or SetMoments
 }
 
 // NewParamSet lays the tensors out in order, all zero.
@@ -48,8 +51,16 @@ func NewParamSet(be nn.Backend, params []Param) *ParamSet {
 		p.index[t.Name] = i
 		n += t.size()
 	}
-	p.flat, p.grads = be.Alloc(n), be.Alloc(n)
+	p.flat = be.Alloc(n)
 	return p
+}
+
+// gradients returns the gradient buffer, allocating it (zero) on first use.
+func (p *ParamSet) gradients() nn.Buf {
+	if p.grads == nil {
+		p.grads = p.be.Alloc(p.Len())
+	}
+	return p.grads
 }
 
 // Len counts the weights.
@@ -65,7 +76,7 @@ func (p *ParamSet) slice(b nn.Buf, name string) nn.Buf {
 
 // View is a weight's view into the flat buffer; Grad is its gradient's.
 func (p *ParamSet) View(name string) nn.Buf { return p.slice(p.flat, name) }
-func (p *ParamSet) Grad(name string) nn.Buf { return p.slice(p.grads, name) }
+func (p *ParamSet) Grad(name string) nn.Buf { return p.slice(p.gradients(), name) }
 
 // Init draws fresh weights: matrices from N(0, std²), gains 1.
 func (p *ParamSet) Init(seed uint64, std float64) {
@@ -85,14 +96,14 @@ func (p *ParamSet) Init(seed uint64, std float64) {
 }
 
 // ZeroGrad clears the gradients.
-func (p *ParamSet) ZeroGrad() { p.be.Zero(p.grads) }
+func (p *ParamSet) ZeroGrad() { p.be.Zero(p.gradients()) }
 
 // ClipGradients scales the gradients down so their global norm is at most
 // maxNorm, and returns the norm before clipping.
 func (p *ParamSet) ClipGradients(maxNorm float64) float64 {
-	norm := math.Sqrt(p.be.SumSquares(p.grads))
+	norm := math.Sqrt(p.be.SumSquares(p.gradients()))
 	if norm > maxNorm && maxNorm > 0 {
-		p.be.Scale(p.grads, float32(maxNorm/norm))
+		p.be.Scale(p.gradients(), float32(maxNorm/norm))
 	}
 	return norm
 }
@@ -107,7 +118,7 @@ func (p *ParamSet) Step(h nn.AdamW) {
 		if !t.Decay {
 			ht.WeightDecay = 0
 		}
-		p.be.AdamW(p.slice(p.flat, t.Name), p.slice(p.grads, t.Name), p.slice(p.adamM, t.Name), p.slice(p.adamV, t.Name), ht)
+		p.be.AdamW(p.slice(p.flat, t.Name), p.Grad(t.Name), p.slice(p.adamM, t.Name), p.slice(p.adamV, t.Name), ht)
 	}
 }
 
@@ -133,7 +144,7 @@ func (p *ParamSet) SetMoments(first, second []float32) {
 func (p *ParamSet) Weights() []float32 { return p.host(p.flat) }
 
 // Gradients returns a host copy of the gradients, in layout order.
-func (p *ParamSet) Gradients() []float32 { return p.host(p.grads) }
+func (p *ParamSet) Gradients() []float32 { return p.host(p.gradients()) }
 
 // SetWeights uploads weights in layout order.
 func (p *ParamSet) SetWeights(w []float32) { p.be.Upload(p.flat, w) }
@@ -171,23 +182,28 @@ func (p *ParamSet) named(host []float32) []safetensors.Tensor {
 }
 
 // SetTensors uploads named tensors; every weight must be there with its
-// exact shape, and nothing else may be.
+// exact shape, and nothing else may be. Everything is checked before the
+// first upload, so a refused set leaves the weights as they were; each
+// tensor then goes straight to its view, with no host copy of the whole.
 func (p *ParamSet) SetTensors(byName map[string]safetensors.Tensor) error {
-	host := make([]float32, p.Len())
-	for i, t := range p.params {
+	for _, t := range p.params {
 		src, ok := byName[t.Name]
-		if !ok {
+		switch {
+		case !ok:
 			return fmt.Errorf("tensor %q is missing", t.Name)
-		}
-		if !slices.Equal(src.Shape, t.Shape) {
+		case !slices.Equal(src.Shape, t.Shape):
 			return fmt.Errorf("tensor %q has shape %v, the config needs %v", t.Name, src.Shape, t.Shape)
+		case len(src.Data) != t.size():
+			return fmt.Errorf("tensor %q has %d values for its shape %v", t.Name, len(src.Data), t.Shape)
 		}
-		copy(host[p.offsets[i]:], src.Data)
-		delete(byName, t.Name)
 	}
-	if len(byName) > 0 {
-		return fmt.Errorf("tensor %q is not part of the model", slices.Sorted(maps.Keys(byName))[0])
+	for _, name := range slices.Sorted(maps.Keys(byName)) {
+		if _, ok := p.index[name]; !ok {
+			return fmt.Errorf("tensor %q is not part of the model", name)
+		}
 	}
-	p.be.Upload(p.flat, host)
+	for _, t := range p.params {
+		p.be.Upload(p.View(t.Name), byName[t.Name].Data)
+	}
 	return nil
 }

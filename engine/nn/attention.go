@@ -29,6 +29,39 @@ func attentionForward(out, probs, q, k, v []float32, batch, seq, heads, hd int) 
 	})
 }
 
+// attentionBlock is the most scores an inference attention worker holds at
+// once (256 KiB): a block of query rows against every key. A sequence of up
+// to 256 tokens is one block, as in attentionForward.
+const attentionBlock = 1 << 16
+
+// attentionRows is how many query rows an inference attention scores at once.
+func attentionRows(seq int) int { return max(1, min(seq, attentionBlock/seq)) }
+
+// attentionInference is attentionForward for a forward that no backward
+// follows: nothing is kept, and each worker scores blocks of rows query rows
+// in a scratch of its own. Every score and output sums the same products in
+// the same order as attentionForward, so out is the same to the bit. Work is
+// split across (sequence, head, block) triples.
+func attentionInference(out, q, k, v []float32, batch, seq, heads, hd, rows int) {
+	d := heads * hd
+	scale := float32(1 / math.Sqrt(float64(hd)))
+	blocks := (seq + rows - 1) / rows
+	parallel.For(batch*heads*blocks, 1, func(lo, hi int) {
+		p := make([]float32, rows*seq)
+		for i := lo; i < hi; i++ {
+			bh, r0 := i/blocks, i%blocks*rows
+			b, h, n := bh/heads, bh%heads, min(rows, seq-r0)
+			off := b*seq*d + h*hd
+			at := off + r0*d // the block's first query row
+			gemm.Sgemm(false, true, n, seq, hd, scale, q[at:], d, k[off:], d, 0, p, seq)
+			for r := range n {
+				softmaxRow(p[r*seq : (r+1)*seq])
+			}
+			gemm.Sgemm(false, false, n, hd, seq, 1, p, seq, v[off:], d, 0, out[at:], d)
+		}
+	})
+}
+
 // softmaxRow normalises a row in place, stable against large logits.
 func softmaxRow(row []float32) {
 	scale(row, 1/expAffine(row, row, 1, -maxOf(row)))

@@ -56,6 +56,10 @@ type Backend interface {
 	// head; probs [batch, heads, seq, seq] is kept for the backward.
 	Attention(out, probs, q, k, v Buf, batch, seq, heads, hd int)
 	AttentionBackward(dq, dk, dv, dOut, q, k, v, probs Buf, batch, seq, heads, hd int)
+	// AttentionInference is Attention for a forward that no backward
+	// follows: it keeps no probabilities and scores a block of query rows
+	// at a time, so its scratch is far smaller than batch·heads·seq².
+	AttentionInference(out, q, k, v Buf, batch, seq, heads, hd int)
 
 	SwiGLU(out, gate, up Buf)
 	SwiGLUBackward(dGate, dUp, dOut, gate, up Buf)

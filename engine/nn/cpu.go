@@ -90,6 +90,10 @@ func (CPU) AttentionBackward(dq, dk, dv, dOut, q, k, v, probs Buf, batch, seq, h
 	attentionBackward(F32(dq), F32(dk), F32(dv), F32(dOut), F32(q), F32(k), F32(v), F32(probs), batch, seq, heads, hd)
 }
 
+func (CPU) AttentionInference(out, q, k, v Buf, batch, seq, heads, hd int) {
+	attentionInference(F32(out), F32(q), F32(k), F32(v), batch, seq, heads, hd, attentionRows(seq))
+}
+
 func (CPU) SwiGLU(out, gate, up Buf) { swigluForward(F32(out), F32(gate), F32(up)) }
 func (CPU) SwiGLUBackward(dGate, dUp, dOut, gate, up Buf) {
 	swigluBackward(F32(dGate), F32(dUp), F32(dOut), F32(gate), F32(up))

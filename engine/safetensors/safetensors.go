@@ -82,13 +82,19 @@ type entry struct {
 	DataOffsets []int64 `json:"data_offsets"`
 }
 
-// Read reads and decodes the file at path.
+// Read reads and decodes the file at path, one tensor's bytes at a time,
+// so that it never holds the whole file beside the decoded tensors.
 func Read(path string) (*File, error) {
-	b, err := os.ReadFile(path)
+	r, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	f, err := Decode(b)
+	defer r.Close()
+	st, err := r.Stat()
+	if err != nil {
+		return nil, err
+	}
+	f, err := decode(r, st.Size())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -96,34 +102,60 @@ func Read(path string) (*File, error) {
 }
 
 // Decode parses a whole safetensors file held in memory.
-func Decode(b []byte) (*File, error) {
-	if len(b) < 8 {
-		return nil, fmt.Errorf("safetensors: truncated: %d bytes, need at least 8", len(b))
+func Decode(b []byte) (*File, error) { return decode(bytes.NewReader(b), int64(len(b))) }
+
+// decode parses size bytes of a safetensors file read through r.
+func decode(r io.ReaderAt, size int64) (*File, error) {
+	if size < 8 {
+		return nil, fmt.Errorf("safetensors: truncated: %d bytes, need at least 8", size)
 	}
-	n := binary.LittleEndian.Uint64(b)
+	var word [8]byte
+	if err := readAt(r, word[:], 0); err != nil {
+		return nil, fmt.Errorf("safetensors: header length: %w", err)
+	}
+	n := binary.LittleEndian.Uint64(word[:])
 	if n > MaxHeader {
 		return nil, fmt.Errorf("safetensors: header length %d exceeds limit %d", n, MaxHeader)
 	}
-	if n > uint64(len(b)-8) {
-		return nil, fmt.Errorf("safetensors: truncated: header length %d but only %d bytes follow", n, len(b)-8)
+	if n > uint64(size-8) {
+		return nil, fmt.Errorf("safetensors: truncated: header length %d but only %d bytes follow", n, size-8)
 	}
-	header, data := b[8:8+n], b[8+n:]
+	header := make([]byte, n)
+	if err := readAt(r, header, 8); err != nil {
+		return nil, fmt.Errorf("safetensors: header: %w", err)
+	}
 	entries, meta, err := parseHeader(header)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkLayout(entries, int64(len(data))); err != nil {
+	data := 8 + int64(n) // where the data buffer starts
+	if err := checkLayout(entries, size-data); err != nil {
 		return nil, err
 	}
 	f := &File{Metadata: meta}
+	var raw []byte // one tensor's bytes, reused
 	for _, e := range entries {
-		t, err := decodeTensor(e.name, e.entry, data[e.DataOffsets[0]:e.DataOffsets[1]])
+		begin, end := e.DataOffsets[0], e.DataOffsets[1]
+		raw = slices.Grow(raw[:0], int(end-begin))[:end-begin]
+		if err := readAt(r, raw, data+begin); err != nil {
+			return nil, fmt.Errorf("safetensors: tensor %q: %w", e.name, err)
+		}
+		t, err := decodeTensor(e.name, e.entry, raw)
 		if err != nil {
 			return nil, err
 		}
 		f.Tensors = append(f.Tensors, t)
 	}
 	return f, nil
+}
+
+// readAt fills p from r at off; a read that fills p is no error, even
+// when it ends at the end of the file.
+func readAt(r io.ReaderAt, p []byte, off int64) error {
+	if n, err := r.ReadAt(p, off); n < len(p) {
+		return err
+	}
+	return nil
 }
 
 type namedEntry struct {

@@ -230,6 +230,9 @@ func checkAttention(c *checker) {
 	out, probs := c.be.Alloc(rows*d), c.be.Alloc(batch*heads*seq*seq)
 	c.be.Attention(out, probs, qb, kb, vb, batch, seq, heads, hd)
 	c.close("attention", c.download(out), refAttention(q, k, v, batch, seq, heads, hd), 1e-5)
+	inf := c.be.Alloc(rows * d)
+	c.be.AttentionInference(inf, qb, kb, vb, batch, seq, heads, hd)
+	c.close("attention for inference", c.download(inf), refAttention(q, k, v, batch, seq, heads, hd), 1e-5)
 	up := roundTrip(c.random(rows*d, 1))
 	dq, dk, dv := c.be.Alloc(rows*d), c.be.Alloc(rows*d), c.be.Alloc(rows*d)
 	c.be.AttentionBackward(dq, dk, dv, c.upload(up), qb, kb, vb, probs, batch, seq, heads, hd)
@@ -243,6 +246,8 @@ func checkAttention(c *checker) {
 	}
 	c.be.Attention(out, probs, c.upload(big), kb, vb, batch, seq, heads, hd)
 	c.close("attention, large logits", c.download(out), refAttention(roundTrip(big), k, v, batch, seq, heads, hd), 1e-4)
+	c.be.AttentionInference(inf, c.upload(big), kb, vb, batch, seq, heads, hd)
+	c.close("attention for inference, large logits", c.download(inf), refAttention(roundTrip(big), k, v, batch, seq, heads, hd), 1e-4)
 }
 
 func checkSwiGLU(c *checker) {
