@@ -11,6 +11,7 @@ import (
 	"parascope/engine/token"
 	"parascope/engine/vq"
 	"parascope/engine/world"
+	"parascope/viz/termimg"
 )
 
 // Options say what the viewer shows.
@@ -26,7 +27,7 @@ type Options struct {
 	Input     *world.Scene   // the input picture of an edit, for display
 	Frames    []sample.Frame // a saved trajectory to replay
 	Steps     int            // the replayed run's length
-	Preview   string         // auto, sixel, kitty or blocks
+	Preview   string         // auto, or a protocol of termimg.Names
 	Color     string         // auto, truecolor, 256, 16 or none
 	ExportDir string         // where x writes
 	// Export writes a trajectory's files and returns their paths.
@@ -66,18 +67,18 @@ type app struct {
 	form  jobForm
 	offer string // a finished job's checkpoint, waiting for y
 
-	preview  string // the protocol in use: blocks, sixel or kitty
-	shading  bool   // no colours (NO_COLOR, or a dumb terminal): draw pictures in shades
+	preview  termimg.Protocol // the protocol in use
+	answers  termimg.Answers  // the terminal's answers to the start-up queries
+	shading  bool             // no colours (NO_COLOR, or a dumb terminal): draw pictures in shades
 	imageGen int
 	status   string
 	err      error
 }
 
 func newApp(o Options) (*app, error) {
-	a := &app{o: o, cfg: o.Config, width: 80, height: 24, speed: 300 * time.Millisecond, preview: "blocks", form: jobForm{steps: 300}}
-	switch o.Preview {
-	case "sixel", "kitty":
-		a.preview = o.Preview
+	a := &app{o: o, cfg: o.Config, width: 80, height: 24, speed: 300 * time.Millisecond, preview: termimg.Blocks, form: jobForm{steps: 300}}
+	if p := previewProtocol(o.Preview); p != nil {
+		a.preview = p
 	}
 	if o.Model == nil {
 		a.frames, a.total = o.Frames, o.Steps
@@ -153,10 +154,10 @@ func (a *app) stepCmd() tea.Cmd {
 
 func (a *app) Init() tea.Cmd {
 	cmds := []tea.Cmd{tea.RequestWindowSize}
-	if a.o.Preview == "auto" || a.o.Preview == "" {
-		// Ask for sixel support (DA1) and kitty graphics; the answers
-		// arrive as messages and switch the preview.
-		cmds = append(cmds, tea.Raw("\x1b_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\x1b\\\x1b[c"))
+	if previewProtocol(a.o.Preview) == nil {
+		// Ask what the terminal can draw; the answers arrive as messages
+		// and switch the preview.
+		cmds = append(cmds, tea.Raw(string(termimg.Queries())))
 	}
 	return tea.Batch(cmds...)
 }

@@ -20,14 +20,8 @@ func (a *app) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, a.refreshImage()
 	case tea.ColorProfileMsg:
 		a.shading = msg.Profile == colorprofile.Ascii || msg.Profile == colorprofile.NoTTY
-	case uv.PrimaryDeviceAttributesEvent:
-		if slices.Contains(msg, 4) && a.preview == "blocks" {
-			a.preview = "sixel"
-			return a, a.refreshImage()
-		}
-	case uv.KittyGraphicsEvent:
-		a.preview = "kitty"
-		return a, a.refreshImage()
+	case uv.PrimaryDeviceAttributesEvent, uv.KittyGraphicsEvent:
+		return a, a.terminalAnswer(msg)
 	case stepMsg:
 		if msg.run != a.run {
 			return a, nil

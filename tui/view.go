@@ -66,17 +66,9 @@ func (a *app) render() string {
 		a.compareView(lines)
 		return a.finish(lines, l)
 	}
-	// The picture: half-blocks in the text, or a blank rectangle the
-	// sixel or kitty bytes are drawn into.
-	img := a.picture(f)
-	var rows []string
-	if a.preview == "blocks" {
-		rows = viz.HalfBlocks(img, l.imgCols, l.imgRows, a.blockProfile())
-	} else {
-		for r := range l.imgRows {
-			rows = append(rows, placeholderRow(r, l.imgCols))
-		}
-	}
+	// The picture: a text protocol's lines, or a blank rectangle a raw
+	// protocol's bytes are drawn into.
+	rows := a.pictureRows(a.picture(f), l)
 	right := a.textPanel(f, l)
 	for r := range l.imgRows + 1 {
 		y := l.imgTop + r

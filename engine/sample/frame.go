@@ -3,12 +3,10 @@ package sample
 import (
 	"fmt"
 	"image"
-	"image/draw"
 	"strings"
 
 	"parascope/engine/token"
 	"parascope/engine/vq"
-	"parascope/engine/world"
 )
 
 // Frame is the state of the output after one step: data, not colours.
@@ -49,9 +47,13 @@ type Count struct {
 const ImageTokens = token.ImageTokens
 
 // ImageCodes returns the image's codebook indices, -1 where masked.
-func (f Frame) ImageCodes(v *token.Vocab) []int {
+func (f Frame) ImageCodes(v *token.Vocab) []int { return imageCodes(f.Tokens, v) }
+
+// imageCodes returns the codebook indices of the image positions of ids,
+// -1 where an id is not an image token.
+func imageCodes(ids []int32, v *token.Vocab) []int {
 	out := make([]int, ImageTokens)
-	for i, id := range f.Tokens[:ImageTokens] {
+	for i, id := range ids[:ImageTokens] {
 		out[i] = -1
 		if v.IsImage(int(id)) {
 			out[i] = int(id) - v.ImageOffset()
@@ -104,24 +106,30 @@ func (f Frame) MaskedText(v *token.Vocab, placeholder string) string {
 // masked patches painted world.MaskGrey, as the viewer shows them and the
 // alignment scorer reads them.
 func (f Frame) Picture(v *token.Vocab, cb *vq.Codebook) (*image.RGBA, error) {
+	return f.picture(v, cb, false)
+}
+
+// GuessPicture is Picture with each masked patch showing the model's
+// current guess for it, dimmed (vq.Dimmed); a guess that is not an image
+// code leaves the patch grey.
+func (f Frame) GuessPicture(v *token.Vocab, cb *vq.Codebook) (*image.RGBA, error) {
+	return f.picture(v, cb, true)
+}
+
+func (f Frame) picture(v *token.Vocab, cb *vq.Codebook, guesses bool) (*image.RGBA, error) {
 	if len(f.Tokens) < ImageTokens {
 		return nil, fmt.Errorf("step %d: %d tokens, want at least %d", f.Step, len(f.Tokens), ImageTokens)
 	}
-	revealed := f.ImageCodes(v)
-	codes := make([]int, len(revealed))
-	for i, c := range revealed {
-		codes[i] = max(c, 0) // code 0 stands in for a masked patch, painted over below
+	var guess []int
+	if guesses {
+		if len(f.Guess) < ImageTokens {
+			return nil, fmt.Errorf("step %d: %d guesses, want at least %d", f.Step, len(f.Guess), ImageTokens)
+		}
+		guess = imageCodes(f.Guess, v)
 	}
-	img, err := cb.Decode(codes)
+	img, err := cb.DecodeMasked(f.ImageCodes(v), guess)
 	if err != nil {
 		return nil, fmt.Errorf("step %d: %w", f.Step, err)
-	}
-	grey := image.NewUniform(world.MaskGrey)
-	for i, c := range revealed {
-		if c < 0 {
-			x0, y0 := i%vq.PerSide*vq.PatchPx, i/vq.PerSide*vq.PatchPx
-			draw.Draw(img, image.Rect(x0, y0, x0+vq.PatchPx, y0+vq.PatchPx), grey, image.Point{}, draw.Src)
-		}
 	}
 	return img, nil
 }

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"math"
 	"slices"
 	"strconv"
@@ -195,6 +196,58 @@ func (cb *Codebook) Decode(codes []int) (*image.RGBA, error) {
 		}
 	}
 	return img, nil
+}
+
+// DecodeMasked draws codes like Decode, except that a negative code is a
+// patch not yet revealed. It is painted world.MaskGrey, unless guesses
+// (one per position, or nil for none) holds a code for it: then the guess
+// is drawn, each pixel dimmed by Dimmed, so that it reads as provisional.
+// This is how every view of a partial image draws it.
+func (cb *Codebook) DecodeMasked(codes, guesses []int) (*image.RGBA, error) {
+	if len(codes) != Tokens {
+		return nil, fmt.Errorf("vq: %d codes, want %d", len(codes), Tokens)
+	}
+	if guesses != nil && len(guesses) != Tokens {
+		return nil, fmt.Errorf("vq: %d guesses, want %d", len(guesses), Tokens)
+	}
+	drawn := make([]int, Tokens)
+	for t, k := range codes {
+		switch {
+		case k >= 0:
+			drawn[t] = k
+		case guesses != nil && guesses[t] >= 0:
+			drawn[t] = guesses[t]
+		}
+		// Otherwise code 0 stands in; the patch is painted over below.
+	}
+	img, err := cb.Decode(drawn)
+	if err != nil {
+		return nil, err
+	}
+	for t, k := range codes {
+		if k >= 0 {
+			continue
+		}
+		guessed := guesses != nil && guesses[t] >= 0
+		x0, y0 := t%PerSide*PatchPx, t/PerSide*PatchPx
+		for y := y0; y < y0+PatchPx; y++ {
+			for x := x0; x < x0+PatchPx; x++ {
+				if guessed {
+					img.SetRGBA(x, y, Dimmed(img.RGBAAt(x, y)))
+				} else {
+					img.SetRGBA(x, y, world.MaskGrey)
+				}
+			}
+		}
+	}
+	return img, nil
+}
+
+// Dimmed is how DecodeMasked shows a pixel of a guessed patch: c blended
+// halfway toward world.MaskGrey, so the guess keeps its hue.
+func Dimmed(c color.RGBA) color.RGBA {
+	mix := func(a, b uint8) uint8 { return uint8((uint16(a) + uint16(b)) / 2) }
+	return color.RGBA{mix(c.R, world.MaskGrey.R), mix(c.G, world.MaskGrey.G), mix(c.B, world.MaskGrey.B), 255}
 }
 
 // PSNR returns the peak signal-to-noise ratio of b against a over the RGB

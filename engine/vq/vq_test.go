@@ -3,6 +3,7 @@ package vq
 import (
 	"bytes"
 	"image"
+	"image/color"
 	"image/draw"
 	"math"
 	"os"
@@ -364,5 +365,88 @@ func TestDefaultIsReproducible(t *testing.T) {
 	}
 	if !slices.Equal(cb.codes, Default().codes) || cb.Info != Default().Info {
 		t.Error("LearnWorld with the defaults no longer gives the embedded codebook; regenerate it")
+	}
+}
+
+// TestDecodeMasked checks the three kinds of patch: a revealed code is
+// drawn as Decode draws it, a masked one with no guess is flat mask grey,
+// and a masked one with a guess is the guess's patch dimmed pixel by pixel.
+func TestDecodeMasked(t *testing.T) {
+	cb := Default()
+	truth, err := cb.Encode(freshImages(1)[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := cb.Decode(truth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const greyAt, guessAt = 3, 20
+	codes := slices.Clone(truth)
+	codes[greyAt], codes[guessAt] = -1, -1
+	guesses := make([]int, Tokens)
+	for i := range guesses {
+		guesses[i] = -1
+	}
+	guesses[guessAt] = truth[guessAt]
+	guesses[7] = 0 // a guess where the code is revealed is ignored
+
+	for _, g := range [][]int{nil, guesses} {
+		img, err := cb.DecodeMasked(codes, g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for y := range world.Canvas {
+			for x := range world.Canvas {
+				p := y/PatchPx*PerSide + x/PatchPx
+				want := full.RGBAAt(x, y)
+				switch {
+				case p == greyAt, p == guessAt && g == nil:
+					want = world.MaskGrey
+				case p == guessAt:
+					want = Dimmed(want)
+				}
+				if got := img.RGBAAt(x, y); got != want {
+					t.Fatalf("guesses %v: pixel (%d,%d) of patch %d = %v, want %v", g != nil, x, y, p, got, want)
+				}
+			}
+		}
+	}
+	// With every code revealed it is Decode.
+	img, err := cb.DecodeMasked(truth, guesses)
+	if err != nil || !bytes.Equal(img.Pix, full.Pix) {
+		t.Errorf("all revealed: err = %v, same pixels as Decode = %v", err, err == nil && bytes.Equal(img.Pix, full.Pix))
+	}
+}
+
+func TestDecodeMaskedErrors(t *testing.T) {
+	cb := Default()
+	masked := make([]int, Tokens)
+	for i := range masked {
+		masked[i] = -1
+	}
+	for _, c := range []struct {
+		name           string
+		codes, guesses []int
+		want           string
+	}{
+		{"short codes", make([]int, Tokens-1), nil, "codes"},
+		{"short guesses", masked, make([]int, 3), "guesses"},
+		{"code past K", append(make([]int, Tokens-1), cb.K()), nil, "position 35"},
+		{"guess past K", masked, append(slices.Clone(masked[1:]), cb.K()), "position 35"},
+	} {
+		if _, err := cb.DecodeMasked(c.codes, c.guesses); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err = %v, want one naming %q", c.name, err, c.want)
+		}
+	}
+}
+
+func TestDimmed(t *testing.T) {
+	g := world.MaskGrey
+	if got := Dimmed(g); got != g {
+		t.Errorf("Dimmed(mask grey) = %v, want it unchanged", got)
+	}
+	if got, want := Dimmed(color.RGBA{0, 255, 10, 255}), (color.RGBA{g.R / 2, uint8((255 + uint16(g.G)) / 2), uint8((10 + uint16(g.B)) / 2), 255}); got != want {
+		t.Errorf("Dimmed = %v, want %v", got, want)
 	}
 }
