@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -156,7 +157,7 @@ func (a *app) jobUpdate(msg jobMsg) tea.Cmd {
 	case jobDone:
 		a.job = nil
 		switch {
-		case u.err != nil && strings.Contains(u.err.Error(), context.Canceled.Error()):
+		case errors.Is(u.err, context.Canceled):
 			a.setStatus("%s job cancelled; its last checkpoint is kept", j.name)
 		case u.err != nil:
 			a.fail(fmt.Errorf("%s job: %w", j.name, u.err))

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -350,6 +351,39 @@ func TestKnobsMoveAndReturn(t *testing.T) {
 		}
 		if !moved {
 			t.Errorf("%s: stays at %s either way", k.name, k.show(start))
+		}
+	}
+}
+
+// A job's cancellation is known by its error value, wrapped as the
+// training loop wraps it, not by its text: an error that only says
+// "context canceled" is a failure.
+func TestJobCancelledByErrorValue(t *testing.T) {
+	for _, c := range []struct {
+		err        error
+		cancelled  bool
+		wantStatus string
+	}{
+		{fmt.Errorf("pararl batch 2: %w", fmt.Errorf("sample: step 3 of a group: %w", context.Canceled)), true, "SFT job cancelled"},
+		{errors.Join(context.Canceled, errors.New("checkpoint: disk full")), true, "SFT job cancelled"},
+		{errors.New("remote: context canceled"), false, ""},
+	} {
+		a := testApp(t, 120, 40)
+		a.o.SFT = func(ctx context.Context, init string, kinds []string, steps int, progress func(JobProgress)) (string, error) {
+			<-ctx.Done()
+			return "runs/x/model.safetensors", c.err
+		}
+		press(a, "s")
+		_, wait := a.Update(tea.KeyPressMsg{Code: tea.KeyEnter})
+		press(a, "s") // cancels
+		drain(a, wait)
+		switch {
+		case a.job != nil:
+			t.Fatalf("%v: the job is still running", c.err)
+		case c.cancelled && (a.err != nil || !strings.Contains(a.status, c.wantStatus)):
+			t.Errorf("%v: status %q, error %v; want a cancellation", c.err, a.status, a.err)
+		case !c.cancelled && (a.err == nil || !strings.Contains(a.err.Error(), "remote: context canceled")):
+			t.Errorf("%v: status %q, error %v; want a failure", c.err, a.status, a.err)
 		}
 	}
 }
