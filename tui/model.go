@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"charm.land/bubbles/v2/help"
 	tea "charm.land/bubbletea/v2"
 
 	"parascope/engine/sample"
@@ -55,11 +56,14 @@ type app struct {
 	running bool
 	speed   time.Duration
 
-	byConfidence, guesses, help bool
-	panel                       bool // the knob panel has the focus
-	knob                        int
-	editing                     bool
-	edit                        []rune
+	byConfidence, guesses bool
+	panel                 bool // the knob panel has the focus
+	knob                  int
+	editing               bool
+	edit                  []rune
+
+	keys keyMap
+	help help.Model // the footer, and the ? overlay while ShowAll
 
 	cmp   *comparison // the other run, while comparing
 	job   *job
@@ -74,7 +78,9 @@ type app struct {
 }
 
 func newApp(o Options) (*app, error) {
-	a := &app{o: o, cfg: o.Config, width: 80, height: 24, speed: 300 * time.Millisecond, preview: "blocks", form: jobForm{steps: 300}}
+	a := &app{o: o, cfg: o.Config, width: 80, height: 24, speed: 300 * time.Millisecond, preview: "blocks", form: jobForm{steps: 300},
+		keys: newKeyMap(), help: newHelp()}
+	defer a.keys.sync(a)
 	switch o.Preview {
 	case "sixel", "kitty":
 		a.preview = o.Preview

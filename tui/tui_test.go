@@ -52,7 +52,10 @@ func testApp(t testing.TB, w, h int) *app {
 	cfg := sample.Defaults()
 	cfg.Steps = 8
 	a, err := newApp(Options{Model: fixed{v}, ModelName: "fixed", Vocab: v, Codebook: cb, Config: cfg,
-		Prompt: sample.Prompt{Task: c.Task, Instruction: c.Instruction, Input: in}, Input: &c.Input, Preview: "blocks"})
+		Prompt: sample.Prompt{Task: c.Task, Instruction: c.Instruction, Input: in}, Input: &c.Input, Preview: "blocks",
+		ExportDir: "out", Export: func(frames []sample.Frame, cfg sample.Config, dir string) ([]string, error) {
+			return []string{dir + "/trajectory.jsonl", dir + "/trajectory.gif"}, nil
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -385,5 +388,48 @@ func TestJobCancelledByErrorValue(t *testing.T) {
 		case !c.cancelled && (a.err == nil || !strings.Contains(a.err.Error(), "remote: context canceled")):
 			t.Errorf("%v: status %q, error %v; want a failure", c.err, a.status, a.err)
 		}
+	}
+}
+
+// The footer and the ? overlay show the keys live in each state, and the
+// keys that are not live do nothing.
+func TestHelpShowsLiveKeys(t *testing.T) {
+	a := testApp(t, 200, 60)
+	footer := func() string { lines := strings.Split(screen(a), "\n"); return lines[len(lines)-1] }
+	if f := footer(); !strings.Contains(f, "←/→ scrub") || strings.Contains(f, "pick") {
+		t.Fatalf("view footer: %s", f)
+	}
+	press(a, "tab")
+	if f := footer(); strings.Contains(f, "scrub") || !strings.Contains(f, "↑↓ pick · ←→ change") {
+		t.Fatalf("panel footer: %s", f)
+	}
+	press(a, "?")
+	if s := screen(a); !strings.Contains(s, "pick a knob on the panel") || strings.Contains(s, "scrub through the steps") {
+		t.Fatalf("panel help:\n%s", s)
+	}
+	press(a, "?", "tab", "e")
+	if f := footer(); f != " type the new text · enter run it · esc cancel" {
+		t.Fatalf("edit footer: %q", f)
+	}
+	press(a, "q") // typed, not quit
+	if !strings.HasSuffix(string(a.edit), "q") {
+		t.Fatalf("the field holds %q", string(a.edit))
+	}
+	press(a, "esc")
+	if a.editing {
+		t.Fatal("esc leaves the field")
+	}
+	a.o.SFT = func(context.Context, string, []string, int, func(JobProgress)) (string, error) { return "", nil }
+	press(a, "s")
+	if f := footer(); !strings.Contains(f, "←/→ edit kind · ↑/↓ steps · enter start · esc close") {
+		t.Fatalf("form footer: %s", f)
+	}
+	press(a, "q") // not live in the form
+	if !a.form.open {
+		t.Fatal("q closed the form")
+	}
+	press(a, "esc", "?")
+	if strings.Contains(screen(a), "switch the sampler") {
+		t.Fatal("y is offered with no checkpoint to switch to")
 	}
 }

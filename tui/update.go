@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
 	uv "github.com/charmbracelet/ultraviolet"
@@ -15,29 +16,35 @@ import (
 )
 
 func (a *app) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	cmd := a.update(msg)
+	a.keys.sync(a) // the footer and the overlay show what the new state leaves live
+	return a, cmd
+}
+
+func (a *app) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		a.width, a.height = msg.Width, msg.Height
-		return a, a.refreshImage()
+		return a.refreshImage()
 	case tea.ColorProfileMsg:
 		a.shading = msg.Profile == colorprofile.Ascii || msg.Profile == colorprofile.NoTTY
 	case uv.PrimaryDeviceAttributesEvent:
 		if slices.Contains(msg, 4) && a.preview == "blocks" {
 			a.preview = "sixel"
-			return a, a.refreshImage()
+			return a.refreshImage()
 		}
 	case uv.KittyGraphicsEvent:
 		a.preview = "kitty"
-		return a, a.refreshImage()
+		return a.refreshImage()
 	case stepMsg:
 		if msg.run != a.run {
-			return a, nil
+			return nil
 		}
 		a.busy = false
 		if msg.err != nil {
 			a.running = false
 			a.fail(msg.err)
-			return a, nil
+			return nil
 		}
 		follow := a.shown == len(a.frames)-1
 		a.frames = append(a.frames, msg.frame)
@@ -57,192 +64,186 @@ func (a *app) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				cmds = append(cmds, tea.Tick(a.speed, func(time.Time) tea.Msg { return tickMsg{run} }))
 			}
 		}
-		return a, tea.Batch(cmds...)
+		return tea.Batch(cmds...)
 	case tickMsg:
 		if msg.run == a.run && a.running {
-			return a, a.stepCmd()
+			return a.stepCmd()
 		}
 	case resendMsg:
 		if msg.gen == a.imageGen {
-			return a, a.encodeImage()
+			return a.encodeImage()
 		}
 	case imageMsg:
 		if msg.gen == a.imageGen && len(msg.data) > 0 {
-			return a, tea.Raw(string(msg.data))
+			return tea.Raw(string(msg.data))
 		}
 	case jobMsg:
-		return a, a.jobUpdate(msg)
+		return a.jobUpdate(msg)
 	case compareMsg:
 		a.compareUpdate(msg)
 		if a.queued > 0 && !a.done() {
 			a.queued--
-			return a, a.stepCmd()
+			return a.stepCmd()
 		}
 		if a.running {
 			if a.done() {
 				a.running = false
 			} else {
 				run := a.run
-				return a, tea.Tick(a.speed, func(time.Time) tea.Msg { return tickMsg{run} })
+				return tea.Tick(a.speed, func(time.Time) tea.Msg { return tickMsg{run} })
 			}
 		}
 	case tea.KeyPressMsg:
-		return a, a.key(msg.String(), msg.Key().Text)
+		return a.key(msg)
 	}
-	return a, nil
+	return nil
 }
 
-// key handles one key press.
-func (a *app) key(k, text string) tea.Cmd {
-	if a.editing {
-		return a.editKey(k, text)
+// key handles one key press: the bindings that sync leaves live answer,
+// so the panel, the edit field and the form take the keys they share
+// with the view while they have the focus.
+func (a *app) key(msg tea.KeyPressMsg) tea.Cmd {
+	k := &a.keys
+	k.sync(a)
+	switch k.focus {
+	case focusEdit:
+		return a.editKey(msg)
+	case focusForm:
+		return a.formKey(msg)
 	}
-	if a.form.open {
-		return a.formKey(k)
-	}
-	if a.panel {
-		switch k {
-		case "up", "k":
-			a.knob = (a.knob + len(knobs) - 1) % len(knobs)
-			return nil
-		case "down", "j":
-			a.knob = (a.knob + 1) % len(knobs)
-			return nil
-		case "left", "h":
-			knobs[a.knob].change(&a.cfg, -1)
-			return nil
-		case "right", "l":
-			knobs[a.knob].change(&a.cfg, +1)
-			return nil
-		}
-	}
-	switch k {
-	case "q", "ctrl+c":
+	switch {
+	case key.Matches(msg, k.KnobUp):
+		a.knob = (a.knob + len(knobs) - 1) % len(knobs)
+	case key.Matches(msg, k.KnobDown):
+		a.knob = (a.knob + 1) % len(knobs)
+	case key.Matches(msg, k.KnobLess):
+		knobs[a.knob].change(&a.cfg, -1)
+	case key.Matches(msg, k.KnobMore):
+		knobs[a.knob].change(&a.cfg, +1)
+	case key.Matches(msg, k.Quit):
 		return tea.Quit
-	case "?":
-		a.help = !a.help
-	case "tab", "shift+tab":
+	case key.Matches(msg, k.Help):
+		a.help.ShowAll = !a.help.ShowAll
+	case key.Matches(msg, k.Panel):
 		a.panel = !a.panel
-	case "space":
-		if a.shown < a.historyLen()-1 {
-			a.shown++
-			return a.refreshImage()
-		}
-		if a.replaying() {
-			return nil
-		}
-		if a.busy {
-			a.queued++ // taken as soon as the step in flight lands
-			return nil
-		}
-		return a.stepCmd()
-	case "enter":
-		if a.replaying() {
-			return nil
-		}
+	case key.Matches(msg, k.Step):
+		return a.stepKey()
+	case key.Matches(msg, k.Run):
 		a.running = !a.running && !a.done()
 		if a.running {
 			a.shown = a.historyLen() - 1
 			return a.stepCmd()
 		}
-	case "+", "=":
+	case key.Matches(msg, k.Faster):
 		a.speed = max(a.speed*2/3, 20*time.Millisecond)
 		a.setStatus("a step every %v while running", a.speed.Round(time.Millisecond))
-	case "-":
+	case key.Matches(msg, k.Slower):
 		a.speed = min(a.speed*3/2, 5*time.Second)
 		a.setStatus("a step every %v while running", a.speed.Round(time.Millisecond))
-	case "left":
-		a.shown = max(a.shown-1, 0)
-		return a.refreshImage()
-	case "right":
-		a.shown = min(a.shown+1, a.historyLen()-1)
-		return a.refreshImage()
-	case "home":
-		a.shown = 0
-		return a.refreshImage()
-	case "end":
-		a.shown = a.historyLen() - 1
-		return a.refreshImage()
-	case "g":
+	case key.Matches(msg, k.Back):
+		return a.show(a.shown - 1)
+	case key.Matches(msg, k.Forward):
+		return a.show(a.shown + 1)
+	case key.Matches(msg, k.First):
+		return a.show(0)
+	case key.Matches(msg, k.Last):
+		return a.show(a.historyLen() - 1)
+	case key.Matches(msg, k.Guesses):
 		a.guesses = !a.guesses
 		return a.refreshImage()
-	case "v":
+	case key.Matches(msg, k.Colour):
 		a.byConfidence = !a.byConfidence
-	case "n", "m", "r":
-		if a.replaying() {
-			a.setStatus("a replay has no model: it can only be watched")
-			return nil
-		}
-		switch k {
-		case "n":
-			a.cfg.Seed++
-		case "m":
-			a.cfg.Mode = map[string]string{sample.Parallel: sample.Sequential, sample.Sequential: sample.Parallel}[a.cfg.Mode]
-		}
-		if err := a.cfg.Validate(); err != nil {
-			a.fail(err)
-			return nil
-		}
-		if err := a.restart(); err != nil {
-			a.fail(err)
-			return nil
-		}
-		a.setStatus("new run: seed %d, %s mode", a.cfg.Seed, a.cfg.Mode)
-		return a.refreshImage()
-	case "f":
-		if a.replaying() {
-			return nil
-		}
-		if a.busy || a.cmp != nil {
-			a.setStatus("fork needs one run, and no step in progress")
-			return nil
-		}
-		f, err := a.stepper.Fork(a.shown, a.cfg)
-		if err != nil {
-			a.fail(err)
-			return nil
-		}
-		a.stepper, a.frames, a.total = f, f.History(), f.Steps()
-		a.run++
-		a.running = false
-		a.setStatus("forked at step %d with the panel's knobs", a.shown)
-		return a.refreshImage()
-	case "e":
-		if !a.replaying() {
-			a.editing, a.edit = true, []rune(a.o.Prompt.Instruction)
-		}
-	case "x":
+	case key.Matches(msg, k.Seed, k.Mode, k.Rerun):
+		return a.newRun(msg)
+	case key.Matches(msg, k.Fork):
+		return a.fork()
+	case key.Matches(msg, k.Edit):
+		a.editing, a.edit = true, []rune(a.o.Prompt.Instruction)
+	case key.Matches(msg, k.Export):
 		return a.export()
-	case "c":
+	case key.Matches(msg, k.Compare):
 		return a.toggleCompare()
-	case "s", "p":
-		switch {
-		case a.job != nil && a.job.key == k:
-			a.job.cancel()
-			a.setStatus("cancelling the %s job…", a.job.name)
-		case a.job != nil:
-			a.setStatus("the %s job is running: %s cancels it", a.job.name, a.job.key)
-		case a.replaying() || (k == "s" && a.o.SFT == nil) || (k == "p" && a.o.ParaRL == nil):
-			a.setStatus("no training here: a replay has no model to train")
-		case k == "s":
-			a.form.open = true
-		default:
-			return a.startParaRL()
-		}
-	case "y":
-		if a.offer != "" {
-			return a.switchModel()
-		}
+	case key.Matches(msg, k.SFT, k.ParaRL):
+		return a.jobKey(msg)
+	case key.Matches(msg, k.Switch):
+		return a.switchModel()
 	}
 	return nil
 }
 
+// show scrubs to frame i of the history.
+func (a *app) show(i int) tea.Cmd {
+	a.shown = min(max(i, 0), a.historyLen()-1)
+	return a.refreshImage()
+}
+
+// stepKey moves forward through the history, or takes a new step at its
+// end; a step asked for while one is in flight is queued.
+func (a *app) stepKey() tea.Cmd {
+	if a.shown < a.historyLen()-1 {
+		a.shown++
+		return a.refreshImage()
+	}
+	if a.replaying() {
+		return nil
+	}
+	if a.busy {
+		a.queued++ // taken as soon as the step in flight lands
+		return nil
+	}
+	return a.stepCmd()
+}
+
+// newRun starts again from step 0: with the next seed, the other mode, or
+// the panel's knobs as they are.
+func (a *app) newRun(msg tea.KeyPressMsg) tea.Cmd {
+	if a.replaying() {
+		a.setStatus("a replay has no model: it can only be watched")
+		return nil
+	}
+	switch {
+	case key.Matches(msg, a.keys.Seed):
+		a.cfg.Seed++
+	case key.Matches(msg, a.keys.Mode):
+		a.cfg.Mode = otherMode(a.cfg.Mode)
+	}
+	if err := a.cfg.Validate(); err != nil {
+		a.fail(err)
+		return nil
+	}
+	if err := a.restart(); err != nil {
+		a.fail(err)
+		return nil
+	}
+	a.setStatus("new run: seed %d, %s mode", a.cfg.Seed, a.cfg.Mode)
+	return a.refreshImage()
+}
+
+// fork continues from the shown step with the panel's knobs.
+func (a *app) fork() tea.Cmd {
+	if a.busy || a.cmp != nil {
+		a.setStatus("fork needs one run, and no step in progress")
+		return nil
+	}
+	f, err := a.stepper.Fork(a.shown, a.cfg)
+	if err != nil {
+		a.fail(err)
+		return nil
+	}
+	a.stepper, a.frames, a.total = f, f.History(), f.Steps()
+	a.run++
+	a.running = false
+	a.setStatus("forked at step %d with the panel's knobs", a.shown)
+	return a.refreshImage()
+}
+
 // editKey edits the prompt or instruction; enter starts a new run with it.
-func (a *app) editKey(k, text string) tea.Cmd {
-	switch k {
-	case "esc":
+func (a *app) editKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := &a.keys
+	switch {
+	case key.Matches(msg, k.EditCancel):
 		a.editing = false
-	case "enter":
+	case key.Matches(msg, k.EditRun):
 		instr := strings.TrimSpace(string(a.edit))
 		if _, err := a.o.Vocab.Encode(instr); err != nil {
 			a.fail(err)
@@ -258,12 +259,12 @@ func (a *app) editKey(k, text string) tea.Cmd {
 		}
 		a.setStatus("new %s: %q", a.o.Prompt.Task, instr)
 		return a.refreshImage()
-	case "backspace":
+	case key.Matches(msg, k.EditErase):
 		if len(a.edit) > 0 {
 			a.edit = a.edit[:len(a.edit)-1]
 		}
 	default:
-		if text != "" {
+		if text := msg.Key().Text; text != "" {
 			a.edit = append(a.edit, []rune(text)...)
 		}
 	}
@@ -271,9 +272,6 @@ func (a *app) editKey(k, text string) tea.Cmd {
 }
 
 func (a *app) export() tea.Cmd {
-	if a.o.Export == nil {
-		return nil
-	}
 	frames, cfg, dir := slices.Clone(a.frames), a.cfg, a.o.ExportDir
 	paths, err := a.o.Export(frames, cfg, dir)
 	if err != nil {
