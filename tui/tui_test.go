@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
@@ -87,7 +88,7 @@ func drain(a *app, cmd tea.Cmd) {
 	for cmd != nil {
 		msg := cmd()
 		switch msg := msg.(type) {
-		case stepMsg, jobMsg, compareMsg:
+		case stepMsg, jobMsg, compareMsg, exportedMsg:
 			_, cmd = a.Update(msg)
 		case tea.BatchMsg:
 			for _, c := range msg {
@@ -388,6 +389,48 @@ func TestJobCancelledByErrorValue(t *testing.T) {
 		case !c.cancelled && (a.err == nil || !strings.Contains(a.err.Error(), "remote: context canceled")):
 			t.Errorf("%v: status %q, error %v; want a failure", c.err, a.status, a.err)
 		}
+	}
+}
+
+// x hands the export to a command: Update returns at once, saying
+// "exporting…", and the command's message shows the paths or the error.
+func TestExportRunsOffUpdate(t *testing.T) {
+	a := testApp(t, 120, 40)
+	release := make(chan struct{})
+	a.o.Export = func(frames []sample.Frame, cfg sample.Config, dir string) ([]string, error) {
+		<-release
+		if dir == "full" {
+			return nil, errors.New("disk full")
+		}
+		return []string{dir + "/a.jsonl", dir + "/b.gif"}, nil
+	}
+	pressX := func() tea.Cmd {
+		done := make(chan tea.Cmd)
+		go func() {
+			_, cmd := a.Update(tea.KeyPressMsg{Code: 'x', Text: "x"})
+			done <- cmd
+		}()
+		select {
+		case cmd := <-done:
+			return cmd
+		case <-time.After(5 * time.Second):
+			t.Fatal("Update waits for the export")
+			return nil
+		}
+	}
+	cmd := pressX()
+	if cmd == nil || !strings.Contains(screen(a), "exporting…") {
+		t.Fatalf("no command, or no word of the export:\n%s", screen(a))
+	}
+	close(release)
+	a.Update(cmd())
+	if !strings.Contains(screen(a), "exported out/a.jsonl, out/b.gif") {
+		t.Fatalf("no paths:\n%s", screen(a))
+	}
+	a.o.ExportDir = "full"
+	a.Update(pressX()())
+	if a.err == nil || a.err.Error() != "export: disk full" {
+		t.Fatalf("error %v", a.err)
 	}
 }
 

@@ -93,6 +93,12 @@ func (a *app) update(msg tea.Msg) tea.Cmd {
 				return tea.Tick(a.speed, func(time.Time) tea.Msg { return tickMsg{run} })
 			}
 		}
+	case exportedMsg:
+		if msg.err != nil {
+			a.fail(fmt.Errorf("export: %w", msg.err))
+		} else {
+			a.setStatus("exported %s", strings.Join(msg.paths, ", "))
+		}
 	case tea.KeyPressMsg:
 		return a.key(msg)
 	}
@@ -271,15 +277,20 @@ func (a *app) editKey(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
+// exportedMsg ends an export: the files written, or why none were.
+type exportedMsg struct {
+	paths []string
+	err   error
+}
+
+// export writes the trajectory's files off the UI goroutine.
 func (a *app) export() tea.Cmd {
-	frames, cfg, dir := slices.Clone(a.frames), a.cfg, a.o.ExportDir
-	paths, err := a.o.Export(frames, cfg, dir)
-	if err != nil {
-		a.fail(err)
-		return nil
+	write, frames, cfg, dir := a.o.Export, slices.Clone(a.frames), a.cfg, a.o.ExportDir
+	a.setStatus("exporting…")
+	return func() tea.Msg {
+		paths, err := write(frames, cfg, dir)
+		return exportedMsg{paths, err}
 	}
-	a.setStatus("exported %s", strings.Join(paths, ", "))
-	return nil
 }
 
 // knob is one sampler setting the side panel edits.
