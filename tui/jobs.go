@@ -191,14 +191,34 @@ func (a *app) jobKey(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-// switchModel loads the offered checkpoint and starts a new run on it.
+// openedMsg is the offered checkpoint, opened off the UI goroutine.
+type openedMsg struct {
+	path  string
+	model sample.Model
+	err   error
+}
+
+// switchModel opens the offered checkpoint; opened starts a new run on it.
 func (a *app) switchModel() tea.Cmd {
-	m, err := a.o.Open(a.offer)
-	if err != nil {
-		a.fail(err)
+	open, path := a.o.Open, a.offer
+	a.opening = path
+	a.setStatus("opening %s…", path)
+	return func() tea.Msg {
+		m, err := open(path)
+		return openedMsg{path, m, err}
+	}
+}
+
+func (a *app) opened(msg openedMsg) tea.Cmd {
+	a.opening = ""
+	if msg.err != nil {
+		a.fail(fmt.Errorf("open %s: %w", msg.path, msg.err))
 		return nil
 	}
-	a.o.Model, a.o.ModelName, a.o.ModelSpec, a.offer = m, a.offer, a.offer, ""
+	if a.offer == msg.path {
+		a.offer = "" // a job that ended meanwhile keeps its own offer
+	}
+	a.o.Model, a.o.ModelName, a.o.ModelSpec = msg.model, msg.path, msg.path
 	if err := a.restart(); err != nil {
 		a.fail(err)
 		return nil

@@ -117,7 +117,7 @@ func (k *keyMap) sync(a *app) {
 		k.Edit.SetEnabled(false)
 	}
 	k.Export.SetEnabled(view && a.o.Export != nil)
-	k.Switch.SetEnabled(view && a.offer != "" && a.o.Open != nil)
+	k.Switch.SetEnabled(view && a.offer != "" && a.opening == "" && a.o.Open != nil)
 	for _, b := range []*key.Binding{&k.KnobUp, &k.KnobDown, &k.KnobLess, &k.KnobMore} {
 		b.SetEnabled(k.focus == focusPanel)
 	}

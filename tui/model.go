@@ -65,10 +65,11 @@ type app struct {
 	keys keyMap
 	help help.Model // the footer, and the ? overlay while ShowAll
 
-	cmp   *comparison // the other run, while comparing
-	job   *job
-	form  jobForm
-	offer string // a finished job's checkpoint, waiting for y
+	cmp     *comparison // the other run, while comparing
+	job     *job
+	form    jobForm
+	offer   string // a finished job's checkpoint, waiting for y
+	opening string // the checkpoint being opened for the sampler
 
 	preview  string // the protocol in use: blocks, sixel or kitty
 	shading  bool   // no colours (NO_COLOR, or a dumb terminal): draw pictures in shades

@@ -88,7 +88,7 @@ func drain(a *app, cmd tea.Cmd) {
 	for cmd != nil {
 		msg := cmd()
 		switch msg := msg.(type) {
-		case stepMsg, jobMsg, compareMsg, exportedMsg:
+		case stepMsg, jobMsg, compareMsg, exportedMsg, openedMsg:
 			_, cmd = a.Update(msg)
 		case tea.BatchMsg:
 			for _, c := range msg {
@@ -253,7 +253,11 @@ func TestSFTJob(t *testing.T) {
 	if !strings.Contains(screen(a), "y switches the sampler") {
 		t.Fatalf("no offer:\n%s", screen(a))
 	}
-	press(a, "y")
+	_, cmd := a.Update(tea.KeyPressMsg{Code: 'y', Text: "y"})
+	if opened != "" || !strings.Contains(a.status, "opening runs/x/model.safetensors") {
+		t.Fatalf("y opened the checkpoint inside Update (status %q)", a.status)
+	}
+	drain(a, cmd)
 	if opened != "runs/x/model.safetensors" || a.o.ModelSpec != opened || !strings.Contains(screen(a), "step 0/8") {
 		t.Fatalf("switch: opened %q, spec %q", opened, a.o.ModelSpec)
 	}
@@ -474,5 +478,9 @@ func TestHelpShowsLiveKeys(t *testing.T) {
 	press(a, "esc", "?")
 	if strings.Contains(screen(a), "switch the sampler") {
 		t.Fatal("y is offered with no checkpoint to switch to")
+	}
+	press(a, "y")
+	if a.opening != "" {
+		t.Fatal("y with no offer")
 	}
 }

@@ -99,6 +99,8 @@ func (a *app) update(msg tea.Msg) tea.Cmd {
 		} else {
 			a.setStatus("exported %s", strings.Join(msg.paths, ", "))
 		}
+	case openedMsg:
+		return a.opened(msg)
 	case tea.KeyPressMsg:
 		return a.key(msg)
 	}
