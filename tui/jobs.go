@@ -2,11 +2,13 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"parascope/engine/sample"
@@ -39,8 +41,8 @@ type OpenModel func(path string) (sample.Model, error)
 
 // job is the running job, if any.
 type job struct {
-	name    string // SFT or ParaRL
-	key     string // the key that cancels it
+	name    string       // SFT or ParaRL
+	stop    *key.Binding // the key that started it, and cancels it
 	cancel  context.CancelFunc
 	updates chan any // JobProgress while running, then jobDone
 	last    JobProgress
@@ -71,20 +73,21 @@ func (a *app) formKinds() []string {
 }
 
 // formKey handles keys while the form is open.
-func (a *app) formKey(k string) tea.Cmd {
+func (a *app) formKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := &a.keys
 	kinds := a.formKinds()
-	switch k {
-	case "esc":
+	switch {
+	case key.Matches(msg, k.FormClose):
 		a.form.open = false
-	case "left", "h":
+	case key.Matches(msg, k.FormKindPrev):
 		a.form.kind = (a.form.kind + len(kinds) - 1) % len(kinds)
-	case "right", "l":
+	case key.Matches(msg, k.FormKindNext):
 		a.form.kind = (a.form.kind + 1) % len(kinds)
-	case "up", "+", "=":
+	case key.Matches(msg, k.FormMore):
 		a.form.steps = min(a.form.steps+100, 5000)
-	case "down", "-":
+	case key.Matches(msg, k.FormLess):
 		a.form.steps = max(a.form.steps-100, 100)
-	case "enter":
+	case key.Matches(msg, k.FormStart):
 		a.form.open = false
 		var chosen []string
 		if a.form.kind > 0 {
@@ -102,8 +105,8 @@ func (a *app) startSFT(kinds []string, steps int) tea.Cmd {
 	if len(kinds) > 0 {
 		what = kinds[0]
 	}
-	a.setStatus("SFT job started: %d steps on %s; s cancels it", steps, what)
-	return a.startJob("SFT", "s", func(ctx context.Context, progress func(JobProgress)) (string, error) {
+	a.setStatus("SFT job started: %d steps on %s; %s cancels it", steps, what, a.keys.SFT.Help().Key)
+	return a.startJob("SFT", &a.keys.SFT, func(ctx context.Context, progress func(JobProgress)) (string, error) {
 		return run(ctx, init, kinds, steps, progress)
 	})
 }
@@ -114,17 +117,17 @@ const paraRLBatches = 20
 // startParaRL starts a short ParaRL job on the live model.
 func (a *app) startParaRL() tea.Cmd {
 	run, init := a.o.ParaRL, a.o.ModelSpec
-	a.setStatus("ParaRL job started: %d batches of rollouts; p cancels it", paraRLBatches)
-	return a.startJob("ParaRL", "p", func(ctx context.Context, progress func(JobProgress)) (string, error) {
+	a.setStatus("ParaRL job started: %d batches of rollouts; %s cancels it", paraRLBatches, a.keys.ParaRL.Help().Key)
+	return a.startJob("ParaRL", &a.keys.ParaRL, func(ctx context.Context, progress func(JobProgress)) (string, error) {
 		return run(ctx, init, paraRLBatches, progress)
 	})
 }
 
 // startJob runs a job on its own goroutine; updates come back as
 // messages, never blocking the job or the UI.
-func (a *app) startJob(name, key string, run func(ctx context.Context, progress func(JobProgress)) (string, error)) tea.Cmd {
+func (a *app) startJob(name string, stop *key.Binding, run func(ctx context.Context, progress func(JobProgress)) (string, error)) tea.Cmd {
 	ctx, cancel := context.WithCancel(context.Background())
-	j := &job{name: name, key: key, cancel: cancel, updates: make(chan any, 64)}
+	j := &job{name: name, stop: stop, cancel: cancel, updates: make(chan any, 64)}
 	a.job = j
 	go func() {
 		path, err := run(ctx, func(p JobProgress) {
@@ -156,26 +159,66 @@ func (a *app) jobUpdate(msg jobMsg) tea.Cmd {
 	case jobDone:
 		a.job = nil
 		switch {
-		case u.err != nil && strings.Contains(u.err.Error(), context.Canceled.Error()):
+		case errors.Is(u.err, context.Canceled):
 			a.setStatus("%s job cancelled; its last checkpoint is kept", j.name)
 		case u.err != nil:
 			a.fail(fmt.Errorf("%s job: %w", j.name, u.err))
 		default:
 			a.offer = u.path
-			a.setStatus("%s job done: %s — y switches the sampler to it", j.name, u.path)
+			a.setStatus("%s job done: %s — %s switches the sampler to it", j.name, u.path, a.keys.Switch.Help().Key)
 		}
 	}
 	return nil
 }
 
-// switchModel loads the offered checkpoint and starts a new run on it.
+// jobKey starts the job its key names, or cancels the job that key
+// started; one job runs at a time.
+func (a *app) jobKey(msg tea.KeyPressMsg) tea.Cmd {
+	sft := key.Matches(msg, a.keys.SFT)
+	switch {
+	case a.job != nil && key.Matches(msg, *a.job.stop):
+		a.job.cancel()
+		a.setStatus("cancelling the %s job…", a.job.name)
+	case a.job != nil:
+		a.setStatus("the %s job is running: %s cancels it", a.job.name, a.job.stop.Help().Key)
+	case a.replaying() || (sft && a.o.SFT == nil) || (!sft && a.o.ParaRL == nil):
+		a.setStatus("no training here: a replay has no model to train")
+	case sft:
+		a.form.open = true
+	default:
+		return a.startParaRL()
+	}
+	return nil
+}
+
+// openedMsg is the offered checkpoint, opened off the UI goroutine.
+type openedMsg struct {
+	path  string
+	model sample.Model
+	err   error
+}
+
+// switchModel opens the offered checkpoint; opened starts a new run on it.
 func (a *app) switchModel() tea.Cmd {
-	m, err := a.o.Open(a.offer)
-	if err != nil {
-		a.fail(err)
+	open, path := a.o.Open, a.offer
+	a.opening = path
+	a.setStatus("opening %s…", path)
+	return func() tea.Msg {
+		m, err := open(path)
+		return openedMsg{path, m, err}
+	}
+}
+
+func (a *app) opened(msg openedMsg) tea.Cmd {
+	a.opening = ""
+	if msg.err != nil {
+		a.fail(fmt.Errorf("open %s: %w", msg.path, msg.err))
 		return nil
 	}
-	a.o.Model, a.o.ModelName, a.o.ModelSpec, a.offer = m, a.offer, a.offer, ""
+	if a.offer == msg.path {
+		a.offer = "" // a job that ended meanwhile keeps its own offer
+	}
+	a.o.Model, a.o.ModelName, a.o.ModelSpec = msg.model, msg.path, msg.path
 	if err := a.restart(); err != nil {
 		a.fail(err)
 		return nil
@@ -191,7 +234,7 @@ func (a *app) jobLine() string {
 	p := j.last
 	filled := 20 * p.Step / max(p.Steps, 1)
 	bar := fmt.Sprintf("%s [%s%s] %d/%d", j.name, strings.Repeat("#", filled), strings.Repeat(".", 20-filled), p.Step, p.Steps)
-	eta := fmt.Sprintf("ETA %s  (%s cancels)", p.ETA.Round(time.Second), j.key)
+	eta := fmt.Sprintf("ETA %s  (%s cancels)", p.ETA.Round(time.Second), j.stop.Help().Key)
 	if j.name == "ParaRL" {
 		return fmt.Sprintf("%s  reward %.3f %s  KL %.4f %s  %.2f traj/s  %s", bar,
 			p.Reward, jobSpark(j.history, func(p JobProgress) float64 { return p.Reward }),
@@ -216,6 +259,7 @@ func jobSpark(history []JobProgress, figure func(JobProgress) float64) string {
 	return b.String()
 }
 
+// formLine is the form's state; its keys are in the footer.
 func (a *app) formLine() string {
-	return fmt.Sprintf("SFT job — edit kind: ◂ %s ▸   steps: %d (↑↓)   enter starts, esc closes", a.formKinds()[a.form.kind], a.form.steps)
+	return fmt.Sprintf("SFT job — edit kind: ◂ %s ▸   steps: %d", a.formKinds()[a.form.kind], a.form.steps)
 }

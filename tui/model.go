@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"charm.land/bubbles/v2/help"
 	tea "charm.land/bubbletea/v2"
 
 	"parascope/engine/sample"
@@ -56,16 +57,20 @@ type app struct {
 	running bool
 	speed   time.Duration
 
-	byConfidence, guesses, help bool
-	panel                       bool // the knob panel has the focus
-	knob                        int
-	editing                     bool
-	edit                        []rune
+	byConfidence, guesses bool
+	panel                 bool // the knob panel has the focus
+	knob                  int
+	editing               bool
+	edit                  []rune
 
-	cmp   *comparison // the other run, while comparing
-	job   *job
-	form  jobForm
-	offer string // a finished job's checkpoint, waiting for y
+	keys keyMap
+	help help.Model // the footer, and the ? overlay while ShowAll
+
+	cmp     *comparison // the other run, while comparing
+	job     *job
+	form    jobForm
+	offer   string // a finished job's checkpoint, waiting for y
+	opening string // the checkpoint being opened for the sampler
 
 	preview  termimg.Protocol // the protocol in use
 	answers  termimg.Answers  // the terminal's answers to the start-up queries
@@ -76,7 +81,9 @@ type app struct {
 }
 
 func newApp(o Options) (*app, error) {
-	a := &app{o: o, cfg: o.Config, width: 80, height: 24, speed: 300 * time.Millisecond, preview: termimg.Blocks, form: jobForm{steps: 300}}
+	a := &app{o: o, cfg: o.Config, width: 80, height: 24, speed: 300 * time.Millisecond, preview: termimg.Blocks, form: jobForm{steps: 300},
+		keys: newKeyMap(), help: newHelp()}
+	defer a.keys.sync(a)
 	if p := previewProtocol(o.Preview); p != nil {
 		a.preview = p
 	}

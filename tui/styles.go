@@ -7,6 +7,7 @@ package tui
 import (
 	"image/color"
 
+	"charm.land/bubbles/v2/help"
 	"charm.land/lipgloss/v2"
 )
 
@@ -21,6 +22,17 @@ var (
 	errorStyle  = lipgloss.NewStyle().Foreground(lipgloss.Color("#ff6b6b"))
 	footerStyle = lipgloss.NewStyle().Foreground(lipgloss.Color("#8a8fa8"))
 )
+
+// newHelp draws the keys plain: the footer's style and the overlay's
+// colour them as a whole.
+func newHelp() help.Model {
+	h := help.New()
+	plain := lipgloss.NewStyle()
+	h.Styles = help.Styles{Ellipsis: plain, ShortKey: plain, ShortDesc: plain, ShortSeparator: plain,
+		FullKey: plain.PaddingRight(1), FullDesc: plain, FullSeparator: plain}
+	h.ShortSeparator = " · "
+	return h
+}
 
 // ageColour colours a revealed word by how long ago it appeared: 0 is the
 // newest step, 1 the start of the run — bright to dim.

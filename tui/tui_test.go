@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
@@ -51,7 +53,10 @@ func testApp(t testing.TB, w, h int) *app {
 	cfg := sample.Defaults()
 	cfg.Steps = 8
 	a, err := newApp(Options{Model: fixed{v}, ModelName: "fixed", Vocab: v, Codebook: cb, Config: cfg,
-		Prompt: sample.Prompt{Task: c.Task, Instruction: c.Instruction, Input: in}, Input: &c.Input, Preview: "blocks"})
+		Prompt: sample.Prompt{Task: c.Task, Instruction: c.Instruction, Input: in}, Input: &c.Input, Preview: "blocks",
+		ExportDir: "out", Export: func(frames []sample.Frame, cfg sample.Config, dir string) ([]string, error) {
+			return []string{dir + "/trajectory.jsonl", dir + "/trajectory.gif"}, nil
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +88,7 @@ func drain(a *app, cmd tea.Cmd) {
 	for cmd != nil {
 		msg := cmd()
 		switch msg := msg.(type) {
-		case stepMsg, jobMsg, compareMsg:
+		case stepMsg, jobMsg, compareMsg, exportedMsg, openedMsg:
 			_, cmd = a.Update(msg)
 		case tea.BatchMsg:
 			for _, c := range msg {
@@ -248,7 +253,11 @@ func TestSFTJob(t *testing.T) {
 	if !strings.Contains(screen(a), "y switches the sampler") {
 		t.Fatalf("no offer:\n%s", screen(a))
 	}
-	press(a, "y")
+	_, cmd := a.Update(tea.KeyPressMsg{Code: 'y', Text: "y"})
+	if opened != "" || !strings.Contains(a.status, "opening runs/x/model.safetensors") {
+		t.Fatalf("y opened the checkpoint inside Update (status %q)", a.status)
+	}
+	drain(a, cmd)
 	if opened != "runs/x/model.safetensors" || a.o.ModelSpec != opened || !strings.Contains(screen(a), "step 0/8") {
 		t.Fatalf("switch: opened %q, spec %q", opened, a.o.ModelSpec)
 	}
@@ -351,5 +360,127 @@ func TestKnobsMoveAndReturn(t *testing.T) {
 		if !moved {
 			t.Errorf("%s: stays at %s either way", k.name, k.show(start))
 		}
+	}
+}
+
+// A job's cancellation is known by its error value, wrapped as the
+// training loop wraps it, not by its text: an error that only says
+// "context canceled" is a failure.
+func TestJobCancelledByErrorValue(t *testing.T) {
+	for _, c := range []struct {
+		err        error
+		cancelled  bool
+		wantStatus string
+	}{
+		{fmt.Errorf("pararl batch 2: %w", fmt.Errorf("sample: step 3 of a group: %w", context.Canceled)), true, "SFT job cancelled"},
+		{errors.Join(context.Canceled, errors.New("checkpoint: disk full")), true, "SFT job cancelled"},
+		{errors.New("remote: context canceled"), false, ""},
+	} {
+		a := testApp(t, 120, 40)
+		a.o.SFT = func(ctx context.Context, init string, kinds []string, steps int, progress func(JobProgress)) (string, error) {
+			<-ctx.Done()
+			return "runs/x/model.safetensors", c.err
+		}
+		press(a, "s")
+		_, wait := a.Update(tea.KeyPressMsg{Code: tea.KeyEnter})
+		press(a, "s") // cancels
+		drain(a, wait)
+		switch {
+		case a.job != nil:
+			t.Fatalf("%v: the job is still running", c.err)
+		case c.cancelled && (a.err != nil || !strings.Contains(a.status, c.wantStatus)):
+			t.Errorf("%v: status %q, error %v; want a cancellation", c.err, a.status, a.err)
+		case !c.cancelled && (a.err == nil || !strings.Contains(a.err.Error(), "remote: context canceled")):
+			t.Errorf("%v: status %q, error %v; want a failure", c.err, a.status, a.err)
+		}
+	}
+}
+
+// x hands the export to a command: Update returns at once, saying
+// "exporting…", and the command's message shows the paths or the error.
+func TestExportRunsOffUpdate(t *testing.T) {
+	a := testApp(t, 120, 40)
+	release := make(chan struct{})
+	a.o.Export = func(frames []sample.Frame, cfg sample.Config, dir string) ([]string, error) {
+		<-release
+		if dir == "full" {
+			return nil, errors.New("disk full")
+		}
+		return []string{dir + "/a.jsonl", dir + "/b.gif"}, nil
+	}
+	pressX := func() tea.Cmd {
+		done := make(chan tea.Cmd)
+		go func() {
+			_, cmd := a.Update(tea.KeyPressMsg{Code: 'x', Text: "x"})
+			done <- cmd
+		}()
+		select {
+		case cmd := <-done:
+			return cmd
+		case <-time.After(5 * time.Second):
+			t.Fatal("Update waits for the export")
+			return nil
+		}
+	}
+	cmd := pressX()
+	if cmd == nil || !strings.Contains(screen(a), "exporting…") {
+		t.Fatalf("no command, or no word of the export:\n%s", screen(a))
+	}
+	close(release)
+	a.Update(cmd())
+	if !strings.Contains(screen(a), "exported out/a.jsonl, out/b.gif") {
+		t.Fatalf("no paths:\n%s", screen(a))
+	}
+	a.o.ExportDir = "full"
+	a.Update(pressX()())
+	if a.err == nil || a.err.Error() != "export: disk full" {
+		t.Fatalf("error %v", a.err)
+	}
+}
+
+// The footer and the ? overlay show the keys live in each state, and the
+// keys that are not live do nothing.
+func TestHelpShowsLiveKeys(t *testing.T) {
+	a := testApp(t, 200, 60)
+	footer := func() string { lines := strings.Split(screen(a), "\n"); return lines[len(lines)-1] }
+	if f := footer(); !strings.Contains(f, "←/→ scrub") || strings.Contains(f, "pick") {
+		t.Fatalf("view footer: %s", f)
+	}
+	press(a, "tab")
+	if f := footer(); strings.Contains(f, "scrub") || !strings.Contains(f, "↑↓ pick · ←→ change") {
+		t.Fatalf("panel footer: %s", f)
+	}
+	press(a, "?")
+	if s := screen(a); !strings.Contains(s, "pick a knob on the panel") || strings.Contains(s, "scrub through the steps") {
+		t.Fatalf("panel help:\n%s", s)
+	}
+	press(a, "?", "tab", "e")
+	if f := footer(); f != " type the new text · enter run it · esc cancel" {
+		t.Fatalf("edit footer: %q", f)
+	}
+	press(a, "q") // typed, not quit
+	if !strings.HasSuffix(string(a.edit), "q") {
+		t.Fatalf("the field holds %q", string(a.edit))
+	}
+	press(a, "esc")
+	if a.editing {
+		t.Fatal("esc leaves the field")
+	}
+	a.o.SFT = func(context.Context, string, []string, int, func(JobProgress)) (string, error) { return "", nil }
+	press(a, "s")
+	if f := footer(); !strings.Contains(f, "←/→ edit kind · ↑/↓ steps · enter start · esc close") {
+		t.Fatalf("form footer: %s", f)
+	}
+	press(a, "q") // not live in the form
+	if !a.form.open {
+		t.Fatal("q closed the form")
+	}
+	press(a, "esc", "?")
+	if strings.Contains(screen(a), "switch the sampler") {
+		t.Fatal("y is offered with no checkpoint to switch to")
+	}
+	press(a, "y")
+	if a.opening != "" {
+		t.Fatal("y with no offer")
 	}
 }

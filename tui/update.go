@@ -6,31 +6,39 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
 	uv "github.com/charmbracelet/ultraviolet"
 
 	"parascope/engine/sample"
+	"parascope/engine/token"
 )
 
 func (a *app) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	cmd := a.update(msg)
+	a.keys.sync(a) // the footer and the overlay show what the new state leaves live
+	return a, cmd
+}
+
+func (a *app) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		a.width, a.height = msg.Width, msg.Height
-		return a, a.refreshImage()
+		return a.refreshImage()
 	case tea.ColorProfileMsg:
 		a.shading = msg.Profile == colorprofile.Ascii || msg.Profile == colorprofile.NoTTY
 	case uv.PrimaryDeviceAttributesEvent, uv.KittyGraphicsEvent:
-		return a, a.terminalAnswer(msg)
+		return a.terminalAnswer(msg)
 	case stepMsg:
 		if msg.run != a.run {
-			return a, nil
+			return nil
 		}
 		a.busy = false
 		if msg.err != nil {
 			a.running = false
 			a.fail(msg.err)
-			return a, nil
+			return nil
 		}
 		follow := a.shown == len(a.frames)-1
 		a.frames = append(a.frames, msg.frame)
@@ -50,192 +58,194 @@ func (a *app) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				cmds = append(cmds, tea.Tick(a.speed, func(time.Time) tea.Msg { return tickMsg{run} }))
 			}
 		}
-		return a, tea.Batch(cmds...)
+		return tea.Batch(cmds...)
 	case tickMsg:
 		if msg.run == a.run && a.running {
-			return a, a.stepCmd()
+			return a.stepCmd()
 		}
 	case resendMsg:
 		if msg.gen == a.imageGen {
-			return a, a.encodeImage()
+			return a.encodeImage()
 		}
 	case imageMsg:
 		if msg.gen == a.imageGen && len(msg.data) > 0 {
-			return a, tea.Raw(string(msg.data))
+			return tea.Raw(string(msg.data))
 		}
 	case jobMsg:
-		return a, a.jobUpdate(msg)
+		return a.jobUpdate(msg)
 	case compareMsg:
 		a.compareUpdate(msg)
 		if a.queued > 0 && !a.done() {
 			a.queued--
-			return a, a.stepCmd()
+			return a.stepCmd()
 		}
 		if a.running {
 			if a.done() {
 				a.running = false
 			} else {
 				run := a.run
-				return a, tea.Tick(a.speed, func(time.Time) tea.Msg { return tickMsg{run} })
+				return tea.Tick(a.speed, func(time.Time) tea.Msg { return tickMsg{run} })
 			}
 		}
+	case exportedMsg:
+		if msg.err != nil {
+			a.fail(fmt.Errorf("export: %w", msg.err))
+		} else {
+			a.setStatus("exported %s", strings.Join(msg.paths, ", "))
+		}
+	case openedMsg:
+		return a.opened(msg)
 	case tea.KeyPressMsg:
-		return a, a.key(msg.String(), msg.Key().Text)
+		return a.key(msg)
 	}
-	return a, nil
+	return nil
 }
 
-// key handles one key press.
-func (a *app) key(k, text string) tea.Cmd {
-	if a.editing {
-		return a.editKey(k, text)
+// key handles one key press: the bindings that sync leaves live answer,
+// so the panel, the edit field and the form take the keys they share
+// with the view while they have the focus.
+func (a *app) key(msg tea.KeyPressMsg) tea.Cmd {
+	k := &a.keys
+	k.sync(a)
+	switch k.focus {
+	case focusEdit:
+		return a.editKey(msg)
+	case focusForm:
+		return a.formKey(msg)
 	}
-	if a.form.open {
-		return a.formKey(k)
-	}
-	if a.panel {
-		switch k {
-		case "up", "k":
-			a.knob = (a.knob + len(knobs) - 1) % len(knobs)
-			return nil
-		case "down", "j":
-			a.knob = (a.knob + 1) % len(knobs)
-			return nil
-		case "left", "h":
-			knobs[a.knob].change(&a.cfg, -1)
-			return nil
-		case "right", "l":
-			knobs[a.knob].change(&a.cfg, +1)
-			return nil
-		}
-	}
-	switch k {
-	case "q", "ctrl+c":
+	switch {
+	case key.Matches(msg, k.KnobUp):
+		a.knob = (a.knob + len(knobs) - 1) % len(knobs)
+	case key.Matches(msg, k.KnobDown):
+		a.knob = (a.knob + 1) % len(knobs)
+	case key.Matches(msg, k.KnobLess):
+		knobs[a.knob].change(&a.cfg, -1)
+	case key.Matches(msg, k.KnobMore):
+		knobs[a.knob].change(&a.cfg, +1)
+	case key.Matches(msg, k.Quit):
 		return tea.Quit
-	case "?":
-		a.help = !a.help
-	case "tab", "shift+tab":
+	case key.Matches(msg, k.Help):
+		a.help.ShowAll = !a.help.ShowAll
+	case key.Matches(msg, k.Panel):
 		a.panel = !a.panel
-	case "space":
-		if a.shown < a.historyLen()-1 {
-			a.shown++
-			return a.refreshImage()
-		}
-		if a.replaying() {
-			return nil
-		}
-		if a.busy {
-			a.queued++ // taken as soon as the step in flight lands
-			return nil
-		}
-		return a.stepCmd()
-	case "enter":
-		if a.replaying() {
-			return nil
-		}
+	case key.Matches(msg, k.Step):
+		return a.stepKey()
+	case key.Matches(msg, k.Run):
 		a.running = !a.running && !a.done()
 		if a.running {
 			a.shown = a.historyLen() - 1
 			return a.stepCmd()
 		}
-	case "+", "=":
+	case key.Matches(msg, k.Faster):
 		a.speed = max(a.speed*2/3, 20*time.Millisecond)
 		a.setStatus("a step every %v while running", a.speed.Round(time.Millisecond))
-	case "-":
+	case key.Matches(msg, k.Slower):
 		a.speed = min(a.speed*3/2, 5*time.Second)
 		a.setStatus("a step every %v while running", a.speed.Round(time.Millisecond))
-	case "left":
-		a.shown = max(a.shown-1, 0)
-		return a.refreshImage()
-	case "right":
-		a.shown = min(a.shown+1, a.historyLen()-1)
-		return a.refreshImage()
-	case "home":
-		a.shown = 0
-		return a.refreshImage()
-	case "end":
-		a.shown = a.historyLen() - 1
-		return a.refreshImage()
-	case "g":
+	case key.Matches(msg, k.Back):
+		return a.show(a.shown - 1)
+	case key.Matches(msg, k.Forward):
+		return a.show(a.shown + 1)
+	case key.Matches(msg, k.First):
+		return a.show(0)
+	case key.Matches(msg, k.Last):
+		return a.show(a.historyLen() - 1)
+	case key.Matches(msg, k.Guesses):
 		a.guesses = !a.guesses
 		return a.refreshImage()
-	case "v":
+	case key.Matches(msg, k.Colour):
 		a.byConfidence = !a.byConfidence
-	case "n", "m", "r":
-		if a.replaying() {
-			a.setStatus("a replay has no model: it can only be watched")
-			return nil
-		}
-		switch k {
-		case "n":
-			a.cfg.Seed++
-		case "m":
-			a.cfg.Mode = map[string]string{sample.Parallel: sample.Sequential, sample.Sequential: sample.Parallel}[a.cfg.Mode]
-		}
-		if err := a.cfg.Validate(); err != nil {
-			a.fail(err)
-			return nil
-		}
-		if err := a.restart(); err != nil {
-			a.fail(err)
-			return nil
-		}
-		a.setStatus("new run: seed %d, %s mode", a.cfg.Seed, a.cfg.Mode)
-		return a.refreshImage()
-	case "f":
-		if a.replaying() {
-			return nil
-		}
-		if a.busy || a.cmp != nil {
-			a.setStatus("fork needs one run, and no step in progress")
-			return nil
-		}
-		f, err := a.stepper.Fork(a.shown, a.cfg)
-		if err != nil {
-			a.fail(err)
-			return nil
-		}
-		a.stepper, a.frames, a.total = f, f.History(), f.Steps()
-		a.run++
-		a.running = false
-		a.setStatus("forked at step %d with the panel's knobs", a.shown)
-		return a.refreshImage()
-	case "e":
-		if !a.replaying() {
-			a.editing, a.edit = true, []rune(a.o.Prompt.Instruction)
-		}
-	case "x":
+	case key.Matches(msg, k.Seed, k.Mode, k.Rerun):
+		return a.newRun(msg)
+	case key.Matches(msg, k.Fork):
+		return a.fork()
+	case key.Matches(msg, k.Edit):
+		a.editing, a.edit = true, []rune(a.o.Prompt.Instruction)
+	case key.Matches(msg, k.Export):
 		return a.export()
-	case "c":
+	case key.Matches(msg, k.Compare):
 		return a.toggleCompare()
-	case "s", "p":
-		switch {
-		case a.job != nil && a.job.key == k:
-			a.job.cancel()
-			a.setStatus("cancelling the %s job…", a.job.name)
-		case a.job != nil:
-			a.setStatus("the %s job is running: %s cancels it", a.job.name, a.job.key)
-		case a.replaying() || (k == "s" && a.o.SFT == nil) || (k == "p" && a.o.ParaRL == nil):
-			a.setStatus("no training here: a replay has no model to train")
-		case k == "s":
-			a.form.open = true
-		default:
-			return a.startParaRL()
-		}
-	case "y":
-		if a.offer != "" {
-			return a.switchModel()
-		}
+	case key.Matches(msg, k.SFT, k.ParaRL):
+		return a.jobKey(msg)
+	case key.Matches(msg, k.Switch):
+		return a.switchModel()
 	}
 	return nil
 }
 
+// show scrubs to frame i of the history.
+func (a *app) show(i int) tea.Cmd {
+	a.shown = min(max(i, 0), a.historyLen()-1)
+	return a.refreshImage()
+}
+
+// stepKey moves forward through the history, or takes a new step at its
+// end; a step asked for while one is in flight is queued.
+func (a *app) stepKey() tea.Cmd {
+	if a.shown < a.historyLen()-1 {
+		a.shown++
+		return a.refreshImage()
+	}
+	if a.replaying() {
+		return nil
+	}
+	if a.busy {
+		a.queued++ // taken as soon as the step in flight lands
+		return nil
+	}
+	return a.stepCmd()
+}
+
+// newRun starts again from step 0: with the next seed, the other mode, or
+// the panel's knobs as they are.
+func (a *app) newRun(msg tea.KeyPressMsg) tea.Cmd {
+	if a.replaying() {
+		a.setStatus("a replay has no model: it can only be watched")
+		return nil
+	}
+	switch {
+	case key.Matches(msg, a.keys.Seed):
+		a.cfg.Seed++
+	case key.Matches(msg, a.keys.Mode):
+		a.cfg.Mode = otherMode(a.cfg.Mode)
+	}
+	if err := a.cfg.Validate(); err != nil {
+		a.fail(err)
+		return nil
+	}
+	if err := a.restart(); err != nil {
+		a.fail(err)
+		return nil
+	}
+	a.setStatus("new run: seed %d, %s mode", a.cfg.Seed, a.cfg.Mode)
+	return a.refreshImage()
+}
+
+// fork continues from the shown step with the panel's knobs.
+func (a *app) fork() tea.Cmd {
+	if a.busy || a.cmp != nil {
+		a.setStatus("fork needs one run, and no step in progress")
+		return nil
+	}
+	f, err := a.stepper.Fork(a.shown, a.cfg)
+	if err != nil {
+		a.fail(err)
+		return nil
+	}
+	a.stepper, a.frames, a.total = f, f.History(), f.Steps()
+	a.run++
+	a.running = false
+	a.setStatus("forked at step %d with the panel's knobs", a.shown)
+	return a.refreshImage()
+}
+
 // editKey edits the prompt or instruction; enter starts a new run with it.
-func (a *app) editKey(k, text string) tea.Cmd {
-	switch k {
-	case "esc":
+func (a *app) editKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := &a.keys
+	switch {
+	case key.Matches(msg, k.EditCancel):
 		a.editing = false
-	case "enter":
+	case key.Matches(msg, k.EditRun):
 		instr := strings.TrimSpace(string(a.edit))
 		if _, err := a.o.Vocab.Encode(instr); err != nil {
 			a.fail(err)
@@ -251,30 +261,32 @@ func (a *app) editKey(k, text string) tea.Cmd {
 		}
 		a.setStatus("new %s: %q", a.o.Prompt.Task, instr)
 		return a.refreshImage()
-	case "backspace":
+	case key.Matches(msg, k.EditErase):
 		if len(a.edit) > 0 {
 			a.edit = a.edit[:len(a.edit)-1]
 		}
 	default:
-		if text != "" {
+		if text := msg.Key().Text; text != "" {
 			a.edit = append(a.edit, []rune(text)...)
 		}
 	}
 	return nil
 }
 
+// exportedMsg ends an export: the files written, or why none were.
+type exportedMsg struct {
+	paths []string
+	err   error
+}
+
+// export writes the trajectory's files off the UI goroutine.
 func (a *app) export() tea.Cmd {
-	if a.o.Export == nil {
-		return nil
+	write, frames, cfg, dir := a.o.Export, slices.Clone(a.frames), a.cfg, a.o.ExportDir
+	a.setStatus("exporting…")
+	return func() tea.Msg {
+		paths, err := write(frames, cfg, dir)
+		return exportedMsg{paths, err}
 	}
-	frames, cfg, dir := slices.Clone(a.frames), a.cfg, a.o.ExportDir
-	paths, err := a.o.Export(frames, cfg, dir)
-	if err != nil {
-		a.fail(err)
-		return nil
-	}
-	a.setStatus("exported %s", strings.Join(paths, ", "))
-	return nil
 }
 
 // knob is one sampler setting the side panel edits.
@@ -298,34 +310,42 @@ func onOff(b bool) string {
 	return "off"
 }
 
-var (
-	scheduleNames = []string{"linear", "cosine", "exponential"}
-	ruleNames     = []string{sample.LowConfidence, sample.Random, sample.Margin, sample.Entropy}
-	blockSizes    = []int{1, 2, 4, 5, 8, 10, 20, 40}
-)
+// blockSizes are the text block lengths the panel offers: the divisors of
+// the text span, which are the lengths Validate accepts.
+var blockSizes = func() []int {
+	var out []int
+	for b := 1; b <= token.ReasoningLen; b++ {
+		if token.ReasoningLen%b == 0 {
+			out = append(out, b)
+		}
+	}
+	return out
+}()
 
 var knobs = []knob{
 	{"steps", func(c sample.Config) string { return fmt.Sprint(c.Steps) }, func(c *sample.Config, d int) { c.Steps = max(1, c.Steps+d) }},
 	{"mode", func(c sample.Config) string { return c.Mode }, func(c *sample.Config, d int) {
-		c.Mode = cycle([]string{sample.Parallel, sample.Sequential}, c.Mode, d)
+		c.Mode = cycle(sample.Modes(), c.Mode, d)
 	}},
 	{"text block", func(c sample.Config) string { return fmt.Sprint(c.Text.Block) }, func(c *sample.Config, d int) {
 		i := slices.Index(blockSizes, c.Text.Block)
 		c.Text.Block = blockSizes[min(max(i+d, 0), len(blockSizes)-1)]
 	}},
-	{"text schedule", func(c sample.Config) string { return c.Text.Schedule }, func(c *sample.Config, d int) { c.Text.Schedule = cycle(scheduleNames, c.Text.Schedule, d) }},
-	{"text remasking", func(c sample.Config) string { return c.Text.Remasking }, func(c *sample.Config, d int) { c.Text.Remasking = cycle(ruleNames, c.Text.Remasking, d) }},
+	{"text schedule", func(c sample.Config) string { return c.Text.Schedule }, func(c *sample.Config, d int) { c.Text.Schedule = cycle(sample.Schedules(), c.Text.Schedule, d) }},
+	{"text remasking", func(c sample.Config) string { return c.Text.Remasking }, func(c *sample.Config, d int) { c.Text.Remasking = cycle(sample.RemaskingRules(), c.Text.Remasking, d) }},
 	{"text temperature", func(c sample.Config) string { return fmt.Sprintf("%.1f", c.Text.Temperature) }, func(c *sample.Config, d int) { step(&c.Text.Temperature, 0.1, d) }},
 	{"text end last", func(c sample.Config) string { return onOff(c.Text.EndLast) }, func(c *sample.Config, _ int) { c.Text.EndLast = !c.Text.EndLast }},
 	{"text cfg", func(c sample.Config) string { return fmt.Sprintf("%.1f", c.Text.CFG) }, func(c *sample.Config, d int) { step(&c.Text.CFG, 0.5, d) }},
-	{"image schedule", func(c sample.Config) string { return c.Image.Schedule }, func(c *sample.Config, d int) { c.Image.Schedule = cycle(scheduleNames, c.Image.Schedule, d) }},
+	{"image schedule", func(c sample.Config) string { return c.Image.Schedule }, func(c *sample.Config, d int) { c.Image.Schedule = cycle(sample.Schedules(), c.Image.Schedule, d) }},
 	{"image steps", func(c sample.Config) string {
 		if c.Image.ImageSteps == 0 {
 			return "every"
 		}
 		return fmt.Sprint(c.Image.ImageSteps)
 	}, func(c *sample.Config, d int) { c.Image.ImageSteps = min(max(0, c.Image.ImageSteps+d), c.Steps) }},
-	{"image remasking", func(c sample.Config) string { return c.Image.Remasking }, func(c *sample.Config, d int) { c.Image.Remasking = cycle(ruleNames, c.Image.Remasking, d) }},
+	{"image remasking", func(c sample.Config) string { return c.Image.Remasking }, func(c *sample.Config, d int) {
+		c.Image.Remasking = cycle(sample.RemaskingRules(), c.Image.Remasking, d)
+	}},
 	{"image temperature", func(c sample.Config) string { return fmt.Sprintf("%.1f", c.Image.Temperature) }, func(c *sample.Config, d int) { step(&c.Image.Temperature, 0.1, d) }},
 	{"remask temperature", func(c sample.Config) string { return fmt.Sprintf("%.1f", c.Image.RemaskTemperature) }, func(c *sample.Config, d int) { step(&c.Image.RemaskTemperature, 0.5, d) }},
 	{"image cfg", func(c sample.Config) string { return fmt.Sprintf("%.1f", c.Image.CFG) }, func(c *sample.Config, d int) { step(&c.Image.CFG, 0.5, d) }},

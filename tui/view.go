@@ -5,6 +5,7 @@ import (
 	"image"
 	"strings"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -111,7 +112,7 @@ func (a *app) finish(lines []string, l layout) string {
 		lines[a.height-2] = " " + statusStyle.Render(truncate(a.status, a.width-2))
 	}
 	lines[a.height-1] = footerStyle.Render(truncate(a.footer(), a.width))
-	if a.help {
+	if a.help.ShowAll {
 		a.drawHelp(lines)
 	}
 	for i, line := range lines {
@@ -135,11 +136,15 @@ func (a *app) header(f sample.Frame) string {
 		f.Step, a.total, state, a.o.ModelName, a.o.Prompt.Task, c.Mode, c.Text.Schedule, c.Text.Block, c.Image.Schedule, c.Seed)
 }
 
+// footer is the live keys, as many as fit.
 func (a *app) footer() string {
+	lead := " "
 	if a.editing {
-		return " type the new text · enter: run it · esc: cancel"
+		lead = " type the new text · "
 	}
-	return " space step · enter run/pause · ←/→ scrub · g guesses · v colour · f fork · n seed · m mode · e edit · x export · tab knobs · ? help · q quit"
+	h := a.help
+	h.SetWidth(a.width - ansi.StringWidth(lead))
+	return lead + h.ShortHelpView(a.keys.ShortHelp())
 }
 
 // picture is the shown frame's image.
@@ -282,9 +287,10 @@ func (a *app) drawPanel(lines []string, l layout) {
 		w = 30
 	}
 	x := a.width - w
-	title := "knobs (tab)"
+	k := a.keys
+	title := "knobs (" + k.Panel.Help().Key + ")"
 	if a.panel {
-		title = "knobs: ↑↓ pick, ←→ change; r rerun, f fork"
+		title = fmt.Sprintf("knobs: %s, %s; %s, %s", helpText(k.pick()), helpText(k.change()), helpText(k.Rerun), helpText(k.Fork))
 	}
 	put := func(y int, s string) {
 		if y < a.height-2 {
@@ -303,28 +309,14 @@ func (a *app) drawPanel(lines []string, l layout) {
 	}
 }
 
+// drawHelp lays the live keys over the picture, one a line.
 func (a *app) drawHelp(lines []string) {
-	help := []string{
-		"space   one step (or forward through history)",
-		"enter   run / pause; + and - change the speed",
-		"← →     scrub through the steps; home / end",
-		"g       show the model's guesses in masked patches",
-		"v       colour words by confidence instead of age",
-		"f       fork at the shown step with the panel's knobs",
-		"r       rerun from the start with the knobs",
-		"n       new seed;  m  parallel ↔ sequential",
-		"e       edit the prompt or instruction",
-		"x       export trace, GIF and strip",
-		"s       an SFT job on the live model (s again cancels)",
-		"p       a ParaRL job on the live model (p again cancels)",
-		"y       switch the sampler to a finished job's model",
-		"c       compare with the other mode, side by side",
-		"tab     the knob panel",
-		"q       quit",
+	var all []key.Binding
+	for _, group := range a.keys.FullHelp() {
+		all = append(all, group...)
 	}
-	top := 3
-	for i, h := range help {
-		if y := top + i; y < a.height-2 {
+	for i, h := range strings.Split(a.help.FullHelpView([][]key.Binding{all}), "\n") {
+		if y := 3 + i; y < a.height-2 {
 			lines[y] = overlay(lines[y], 4, focusStyle.Render(" "+h+" "), 60)
 		}
 	}

@@ -8,6 +8,7 @@ package sample
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"parascope/engine/token"
@@ -88,6 +89,14 @@ var (
 	rules     = []string{LowConfidence, Random, Margin, Entropy}
 )
 
+// Modes, Schedules and RemaskingRules are the values Validate accepts for
+// mode, a modality's schedule and its remasking rule, in the order a
+// viewer cycles through them. Each call returns a fresh copy, so no
+// caller can change what Validate accepts.
+func Modes() []string          { return slices.Clone(modes) }
+func Schedules() []string      { return slices.Clone(schedules) }
+func RemaskingRules() []string { return slices.Clone(rules) }
+
 // Validate reports every setting that cannot work, each as a
 // tomlconf.KeyError.
 func (c Config) Validate() error {
@@ -96,12 +105,9 @@ func (c Config) Validate() error {
 		errs = append(errs, tomlconf.KeyError{Key: key, Msg: fmt.Sprintf(format, args...)})
 	}
 	oneOf := func(key, v string, allowed []string) {
-		for _, a := range allowed {
-			if v == a {
-				return
-			}
+		if !slices.Contains(allowed, v) {
+			bad(key, "%q is not one of %s", v, strings.Join(allowed, ", "))
 		}
-		bad(key, "%q is not one of %s", v, strings.Join(allowed, ", "))
 	}
 	oneOf("mode", c.Mode, modes)
 	if c.Steps < 1 {

@@ -101,3 +101,25 @@ func TestConfigErrors(t *testing.T) {
 		t.Fatalf("defaults: %v", err)
 	}
 }
+
+// Every value the exported lists offer validates, in both modalities, and
+// the lists are copies: changing one changes nothing Validate accepts.
+func TestListedValuesValidate(t *testing.T) {
+	for _, mode := range Modes() {
+		for _, sched := range Schedules() {
+			for _, rule := range RemaskingRules() {
+				c := Defaults()
+				c.Mode = mode
+				c.Text.Schedule, c.Image.Schedule = sched, sched
+				c.Text.Remasking, c.Image.Remasking = rule, rule
+				if err := c.Validate(); err != nil {
+					t.Errorf("%s, %s, %s: %v", mode, sched, rule, err)
+				}
+			}
+		}
+	}
+	Modes()[0] = "serial"
+	if slices.Contains(Modes(), "serial") {
+		t.Fatal("Modes hands out the list Validate uses")
+	}
+}

@@ -1,0 +1,216 @@
+package tui
+
+import (
+	"charm.land/bubbles/v2/key"
+)
+
+// keyMap is every key the viewer answers to, in one place. The view's
+// keys work on the trajectory; the knob panel's, the edit field's and the
+// job form's take over while each has the focus. sync enables only the
+// bindings the state leaves live, so key.Matches answers to those alone
+// and the footer and the ? overlay (ShortHelp and FullHelp) show them.
+type keyMap struct {
+	focus focus
+
+	// The trajectory.
+	Step, Run, Faster, Slower  key.Binding
+	Back, Forward, First, Last key.Binding
+	Guesses, Colour            key.Binding
+	Panel, Rerun, Fork         key.Binding
+	Seed, Mode, Edit, Export   key.Binding
+	Compare                    key.Binding
+	SFT, ParaRL, Switch        key.Binding
+	Help, Quit                 key.Binding
+
+	// The knob panel, while it has the focus.
+	KnobUp, KnobDown, KnobLess, KnobMore key.Binding
+
+	// The prompt's edit field.
+	EditRun, EditCancel, EditErase key.Binding
+
+	// The SFT job's form.
+	FormKindPrev, FormKindNext, FormMore, FormLess, FormStart, FormClose key.Binding
+}
+
+// focus is what has the keys.
+type focus int
+
+const (
+	focusView focus = iota
+	focusPanel
+	focusEdit
+	focusForm
+)
+
+func newKeyMap() keyMap {
+	b := func(help, desc string, keys ...string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
+	}
+	return keyMap{
+		Step:    b("space", "step", "space"),
+		Run:     b("enter", "run/pause", "enter"),
+		Faster:  b("+", "faster", "+", "="),
+		Slower:  b("-", "slower", "-"),
+		Back:    b("←", "back", "left"),
+		Forward: b("→", "forward", "right"),
+		First:   b("home", "first step", "home"),
+		Last:    b("end", "last step", "end"),
+		Guesses: b("g", "guesses", "g"),
+		Colour:  b("v", "colour", "v"),
+		Panel:   b("tab", "knobs", "tab", "shift+tab"),
+		Rerun:   b("r", "rerun", "r"),
+		Fork:    b("f", "fork", "f"),
+		Seed:    b("n", "seed", "n"),
+		Mode:    b("m", "mode", "m"),
+		Edit:    b("e", "edit", "e"),
+		Export:  b("x", "export", "x"),
+		Compare: b("c", "compare", "c"),
+		SFT:     b("s", "SFT job", "s"),
+		ParaRL:  b("p", "ParaRL job", "p"),
+		Switch:  b("y", "switch model", "y"),
+		Help:    b("?", "help", "?"),
+		Quit:    b("q", "quit", "q", "ctrl+c"),
+
+		KnobUp:   b("↑", "previous knob", "up", "k"),
+		KnobDown: b("↓", "next knob", "down", "j"),
+		KnobLess: b("←", "less", "left", "h"),
+		KnobMore: b("→", "more", "right", "l"),
+
+		EditRun:    b("enter", "run it", "enter"),
+		EditCancel: b("esc", "cancel", "esc"),
+		EditErase:  b("backspace", "erase", "backspace"),
+
+		FormKindPrev: b("←", "previous kind", "left", "h"),
+		FormKindNext: b("→", "next kind", "right", "l"),
+		FormMore:     b("↑", "more steps", "up", "+", "="),
+		FormLess:     b("↓", "fewer steps", "down", "-"),
+		FormStart:    b("enter", "start", "enter"),
+		FormClose:    b("esc", "close", "esc"),
+	}
+}
+
+// sync enables the bindings the app's state leaves live.
+func (k *keyMap) sync(a *app) {
+	k.focus = focusView
+	switch {
+	case a.editing:
+		k.focus = focusEdit
+	case a.form.open:
+		k.focus = focusForm
+	case a.panel:
+		k.focus = focusPanel
+	}
+	view := k.focus == focusView || k.focus == focusPanel
+	for _, b := range []*key.Binding{&k.Step, &k.Run, &k.Faster, &k.Slower, &k.Back, &k.Forward, &k.First, &k.Last,
+		&k.Guesses, &k.Colour, &k.Panel, &k.Rerun, &k.Fork, &k.Seed, &k.Mode, &k.Edit, &k.Export, &k.Compare,
+		&k.SFT, &k.ParaRL, &k.Switch, &k.Help, &k.Quit} {
+		b.SetEnabled(view)
+	}
+	// The panel takes ← and → to change its knob.
+	k.Back.SetEnabled(k.focus == focusView)
+	k.Forward.SetEnabled(k.focus == focusView)
+	// A replay can be watched and scrubbed, not run, forked or edited;
+	// its other keys say why they do nothing.
+	if a.replaying() {
+		k.Run.SetEnabled(false)
+		k.Fork.SetEnabled(false)
+		k.Edit.SetEnabled(false)
+	}
+	k.Export.SetEnabled(view && a.o.Export != nil)
+	k.Switch.SetEnabled(view && a.offer != "" && a.opening == "" && a.o.Open != nil)
+	for _, b := range []*key.Binding{&k.KnobUp, &k.KnobDown, &k.KnobLess, &k.KnobMore} {
+		b.SetEnabled(k.focus == focusPanel)
+	}
+	for _, b := range []*key.Binding{&k.EditRun, &k.EditCancel, &k.EditErase} {
+		b.SetEnabled(k.focus == focusEdit)
+	}
+	for _, b := range []*key.Binding{&k.FormKindPrev, &k.FormKindNext, &k.FormMore, &k.FormLess, &k.FormStart, &k.FormClose} {
+		b.SetEnabled(k.focus == focusForm)
+	}
+}
+
+// Pairs of keys that help shows as one entry.
+func (k keyMap) scrub() key.Binding  { return join("←/→", "scrub", k.Back, k.Forward) }
+func (k keyMap) pick() key.Binding   { return join("↑↓", "pick", k.KnobUp, k.KnobDown) }
+func (k keyMap) change() key.Binding { return join("←→", "change", k.KnobLess, k.KnobMore) }
+
+// ShortHelp is the footer: the keys live now.
+func (k keyMap) ShortHelp() []key.Binding {
+	switch k.focus {
+	case focusEdit:
+		return []key.Binding{k.EditRun, k.EditCancel}
+	case focusForm:
+		return []key.Binding{join("←/→", "edit kind", k.FormKindPrev, k.FormKindNext),
+			join("↑/↓", "steps", k.FormMore, k.FormLess), k.FormStart, k.FormClose}
+	}
+	return []key.Binding{k.pick(), k.change(), k.Step, k.Run, k.scrub(), k.Guesses, k.Colour, k.Fork, k.Seed, k.Mode,
+		k.Edit, k.Export, k.Panel, k.Help, k.Quit}
+}
+
+// FullHelp is the ? overlay: every live key, a sentence each.
+func (k keyMap) FullHelp() [][]key.Binding {
+	switch k.focus {
+	case focusEdit:
+		return [][]key.Binding{{long(k.EditRun, "start a new run with the text"), long(k.EditCancel, "leave the text as it was"),
+			long(k.EditErase, "erase the last letter")}}
+	case focusForm:
+		return [][]key.Binding{{join("← →", "the edit kind to train on", k.FormKindPrev, k.FormKindNext),
+			join("↑ ↓", "a hundred steps more or fewer", k.FormMore, k.FormLess),
+			long(k.FormStart, "start the job"), long(k.FormClose, "close the form")}}
+	}
+	return [][]key.Binding{
+		{
+			long(k.Step, "one step (or forward through history)"),
+			long(k.Run, "run / pause"),
+			join("+ -", "faster / slower while running", k.Faster, k.Slower),
+			join("← →", "scrub through the steps", k.Back, k.Forward),
+			join("home/end", "the first / the last step", k.First, k.Last),
+			join("↑ ↓", "pick a knob on the panel", k.KnobUp, k.KnobDown),
+			join("← →", "change the knob", k.KnobLess, k.KnobMore),
+		},
+		{
+			long(k.Guesses, "show the model's guesses in masked patches"),
+			long(k.Colour, "colour words by confidence instead of age"),
+			long(k.Compare, "compare with the other mode, side by side"),
+		},
+		{
+			long(k.Fork, "fork at the shown step with the panel's knobs"),
+			long(k.Rerun, "rerun from the start with the knobs"),
+			long(k.Seed, "new seed"),
+			long(k.Mode, "parallel ↔ sequential"),
+			long(k.Edit, "edit the prompt or instruction"),
+			long(k.Export, "export trace, GIF and strip"),
+		},
+		{
+			long(k.SFT, "an SFT job on the live model ("+k.SFT.Help().Key+" again cancels)"),
+			long(k.ParaRL, "a ParaRL job on the live model ("+k.ParaRL.Help().Key+" again cancels)"),
+			long(k.Switch, "switch the sampler to a finished job's model"),
+		},
+		{
+			long(k.Panel, "the knob panel"),
+			long(k.Quit, "quit"),
+		},
+	}
+}
+
+// long is b with a sentence for its help instead of a word.
+func long(b key.Binding, desc string) key.Binding {
+	b.SetHelp(b.Help().Key, desc)
+	return b
+}
+
+// join shows several bindings as one entry of help, live while any is.
+func join(keys, desc string, bs ...key.Binding) key.Binding {
+	var all []string
+	live := false
+	for _, b := range bs {
+		all = append(all, b.Keys()...)
+		live = live || b.Enabled()
+	}
+	j := key.NewBinding(key.WithKeys(all...), key.WithHelp(keys, desc))
+	j.SetEnabled(live)
+	return j
+}
+
+// helpText is a binding's key and word, as the footer shows them.
+func helpText(b key.Binding) string { return b.Help().Key + " " + b.Help().Desc }
