@@ -14,7 +14,7 @@ import (
 // comparison is a second trajectory run beside the first: the same
 // prompt and seed in the other mode, stepped together.
 type comparison struct {
-	stepper *sample.Stepper
+	stepper Stepper
 	frames  []sample.Frame
 }
 
@@ -42,23 +42,10 @@ func (a *app) toggleCompare() tea.Cmd {
 		a.setStatus("a replay has no model to compare with")
 		return nil
 	}
-	if err := a.restart(); err != nil {
-		a.fail(err)
-		return nil
-	}
-	other := a.cfg
-	other.Mode = otherMode(a.cfg.Mode)
-	s, err := sample.New(a.o.Model, a.o.Vocab, other, a.o.Prompt)
-	if err == nil && a.o.Aligner != nil {
-		err = s.SetAligner(a.o.Aligner)
-	}
-	if err != nil {
-		a.fail(err)
-		return nil
-	}
-	a.cmp = &comparison{stepper: s, frames: s.History()}
-	a.setStatus("comparing %s (left) with %s (right) on seed %d; c closes", a.cfg.Mode, other.Mode, a.cfg.Seed)
-	return tea.ClearScreen // wipe a sixel or kitty picture the columns do not cover
+	other := otherMode(a.cfg.Mode)
+	a.setStatus("comparing %s (left) with %s (right) on seed %d; c closes", a.cfg.Mode, other, a.cfg.Seed)
+	// The clear wipes a sixel or kitty picture the columns do not cover.
+	return tea.Batch(a.start(a.cfg, a.prompt, a.truth, true), tea.ClearScreen)
 }
 
 // compareStepCmd steps both runs off the UI goroutine.
@@ -71,7 +58,7 @@ func (a *app) compareStepCmd() tea.Cmd {
 	return func() tea.Msg {
 		var msg compareMsg
 		msg.run = run
-		for _, s := range []*sample.Stepper{s1, s2} {
+		for _, s := range []Stepper{s1, s2} {
 			if s.Done() {
 				continue
 			}

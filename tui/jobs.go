@@ -11,7 +11,6 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
-	"parascope/engine/sample"
 	"parascope/engine/world"
 )
 
@@ -24,20 +23,6 @@ type JobProgress struct {
 	Rate        float64
 	ETA         time.Duration
 }
-
-// SFTJob fine-tunes a copy of the model named by init (a checkpoint path
-// or random:SEED) on the given edit kinds (all when empty) for steps
-// steps, reporting progress, and returns the new checkpoint's path. It
-// must stop when ctx is cancelled.
-type SFTJob func(ctx context.Context, init string, kinds []string, steps int, progress func(JobProgress)) (string, error)
-
-// ParaRLJob runs batches of ParaRL on a copy of the model named by init,
-// reporting progress, and returns the new checkpoint's path. It must stop
-// when ctx is cancelled.
-type ParaRLJob func(ctx context.Context, init string, batches int, progress func(JobProgress)) (string, error)
-
-// OpenModel loads a checkpoint for the sampler.
-type OpenModel func(path string) (sample.Model, error)
 
 // job is the running job, if any.
 type job struct {
@@ -100,14 +85,14 @@ func (a *app) formKey(msg tea.KeyPressMsg) tea.Cmd {
 
 // startSFT starts the fine-tuning job the form describes.
 func (a *app) startSFT(kinds []string, steps int) tea.Cmd {
-	run, init := a.o.SFT, a.o.ModelSpec
+	engine := a.o.Engine
 	what := "every edit kind"
 	if len(kinds) > 0 {
 		what = kinds[0]
 	}
 	a.setStatus("SFT job started: %d steps on %s; %s cancels it", steps, what, a.keys.SFT.Help().Key)
 	return a.startJob("SFT", &a.keys.SFT, func(ctx context.Context, progress func(JobProgress)) (string, error) {
-		return run(ctx, init, kinds, steps, progress)
+		return engine.TrainSFT(ctx, kinds, steps, progress)
 	})
 }
 
@@ -116,10 +101,10 @@ const paraRLBatches = 20
 
 // startParaRL starts a short ParaRL job on the live model.
 func (a *app) startParaRL() tea.Cmd {
-	run, init := a.o.ParaRL, a.o.ModelSpec
+	engine := a.o.Engine
 	a.setStatus("ParaRL job started: %d batches of rollouts; %s cancels it", paraRLBatches, a.keys.ParaRL.Help().Key)
 	return a.startJob("ParaRL", &a.keys.ParaRL, func(ctx context.Context, progress func(JobProgress)) (string, error) {
-		return run(ctx, init, paraRLBatches, progress)
+		return engine.TrainParaRL(ctx, paraRLBatches, progress)
 	})
 }
 
@@ -181,7 +166,7 @@ func (a *app) jobKey(msg tea.KeyPressMsg) tea.Cmd {
 		a.setStatus("cancelling the %s job…", a.job.name)
 	case a.job != nil:
 		a.setStatus("the %s job is running: %s cancels it", a.job.name, a.job.stop.Help().Key)
-	case a.replaying() || (sft && a.o.SFT == nil) || (!sft && a.o.ParaRL == nil):
+	case a.replaying():
 		a.setStatus("no training here: a replay has no model to train")
 	case sft:
 		a.form.open = true
@@ -191,22 +176,20 @@ func (a *app) jobKey(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-// openedMsg is the offered checkpoint, opened off the UI goroutine.
+// openedMsg says the engine switched to the offered checkpoint (or why
+// it did not), off the UI goroutine.
 type openedMsg struct {
-	path  string
-	model sample.Model
-	err   error
+	path string
+	err  error
 }
 
-// switchModel opens the offered checkpoint; opened starts a new run on it.
+// switchModel switches the engine to the offered checkpoint; opened
+// starts a new run on it.
 func (a *app) switchModel() tea.Cmd {
-	open, path := a.o.Open, a.offer
+	engine, path := a.o.Engine, a.offer
 	a.opening = path
 	a.setStatus("opening %s…", path)
-	return func() tea.Msg {
-		m, err := open(path)
-		return openedMsg{path, m, err}
-	}
+	return func() tea.Msg { return openedMsg{path, engine.Switch(path)} }
 }
 
 func (a *app) opened(msg openedMsg) tea.Cmd {
@@ -218,13 +201,8 @@ func (a *app) opened(msg openedMsg) tea.Cmd {
 	if a.offer == msg.path {
 		a.offer = "" // a job that ended meanwhile keeps its own offer
 	}
-	a.o.Model, a.o.ModelName, a.o.ModelSpec = msg.model, msg.path, msg.path
-	if err := a.restart(); err != nil {
-		a.fail(err)
-		return nil
-	}
-	a.setStatus("sampling with %s", a.o.ModelName)
-	return a.refreshImage()
+	a.setStatus("sampling with %s", msg.path)
+	return a.start(a.cfg, a.prompt, a.truth, false)
 }
 
 // jobLine shows a running job: bar, step, sparklines of its figures

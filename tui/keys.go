@@ -109,15 +109,16 @@ func (k *keyMap) sync(a *app) {
 	// The panel takes ← and → to change its knob.
 	k.Back.SetEnabled(k.focus == focusView)
 	k.Forward.SetEnabled(k.focus == focusView)
-	// A replay can be watched and scrubbed, not run, forked or edited;
+	// A replay can be watched and scrubbed, not run, forked, edited or
+	// exported again;
 	// its other keys say why they do nothing.
 	if a.replaying() {
 		k.Run.SetEnabled(false)
 		k.Fork.SetEnabled(false)
 		k.Edit.SetEnabled(false)
+		k.Export.SetEnabled(false)
 	}
-	k.Export.SetEnabled(view && a.o.Export != nil)
-	k.Switch.SetEnabled(view && a.offer != "" && a.opening == "" && a.o.Open != nil)
+	k.Switch.SetEnabled(view && a.offer != "" && a.opening == "")
 	for _, b := range []*key.Binding{&k.KnobUp, &k.KnobDown, &k.KnobLess, &k.KnobMore} {
 		b.SetEnabled(k.focus == focusPanel)
 	}

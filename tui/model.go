@@ -17,37 +17,34 @@ import (
 
 // Options say what the viewer shows.
 type Options struct {
-	Model     sample.Model   // nil when replaying
-	Aligner   sample.Aligner // scores each step's alignment; may be nil
-	ModelName string
-	ModelSpec string // what model.Open was given: a path or random:SEED
+	Engine    Engine // nil when replaying
+	ModelName string // a replay's model, for its header
 	Vocab     *token.Vocab
 	Codebook  *vq.Codebook
 	Config    sample.Config
 	Prompt    sample.Prompt
+	Case      *world.Case    // the prompt's ground truth, when it is a case's
 	Input     *world.Scene   // the input picture of an edit, for display
 	Frames    []sample.Frame // a saved trajectory to replay
 	Steps     int            // the replayed run's length
 	Preview   string         // auto, or a protocol of termimg.Names
 	Color     string         // auto, truecolor, 256, 16 or none
 	ExportDir string         // where x writes
-	// Export writes a trajectory's files and returns their paths.
-	Export func(frames []sample.Frame, cfg sample.Config, dir string) ([]string, error)
-	// SFT and ParaRL run training jobs on the live model; Open loads
-	// their result.
-	SFT    SFTJob
-	ParaRL ParaRLJob
-	Open   OpenModel
 }
 
 // app is the root model.
 type app struct {
 	o      Options
-	cfg    sample.Config
+	cfg    sample.Config // the panel's knobs
+	runCfg sample.Config // the knobs of the run shown (of its last fork)
+	prompt sample.Prompt
+	truth  *world.Case // the prompt's ground truth; nil once the prompt is edited
+	model  string      // the model that made the frames
+
 	width  int
 	height int
 
-	stepper *sample.Stepper
+	stepper Stepper
 	frames  []sample.Frame
 	total   int
 	shown   int
@@ -81,42 +78,96 @@ type app struct {
 }
 
 func newApp(o Options) (*app, error) {
-	a := &app{o: o, cfg: o.Config, width: 80, height: 24, speed: 300 * time.Millisecond, preview: termimg.Blocks, form: jobForm{steps: 300},
+	a := &app{o: o, cfg: o.Config, prompt: o.Prompt, truth: o.Case, width: 80, height: 24, speed: 300 * time.Millisecond, preview: termimg.Blocks, form: jobForm{steps: 300},
 		keys: newKeyMap(), help: newHelp()}
 	defer a.keys.sync(a)
 	if p := previewProtocol(o.Preview); p != nil {
 		a.preview = p
 	}
-	if o.Model == nil {
+	if o.Engine == nil {
+		a.model = o.ModelName
 		a.frames, a.total = o.Frames, o.Steps
 		a.shown = len(a.frames) - 1
 		return a, nil
 	}
-	return a, a.restart()
+	// The first run starts before the program does, so it may wait here.
+	msg := a.start(a.cfg, a.prompt, a.truth, false)()
+	a.started(msg.(startedMsg))
+	return a, a.err
 }
 
-// restart begins a new trajectory with the current knobs.
-func (a *app) restart() error {
-	s, err := sample.New(a.o.Model, a.o.Vocab, a.cfg, a.o.Prompt)
-	if err != nil {
-		return err
-	}
-	if a.o.Aligner != nil {
-		if err := s.SetAligner(a.o.Aligner); err != nil {
-			return err
+// startedMsg is a new run, started or forked off the UI goroutine with
+// the settings and prompt it carries (and the comparison's run beside it).
+type startedMsg struct {
+	run    int
+	cfg    sample.Config
+	prompt sample.Prompt
+	truth  *world.Case
+	model  string
+	main   Stepper
+	other  Stepper // the comparison, when one was asked for
+	shown  int     // the step to show: 0 for a new run, the fork's step
+	err    error
+}
+
+// start begins a new trajectory with cfg and p, and with compare a second
+// one in the other mode beside it.
+func (a *app) start(cfg sample.Config, p sample.Prompt, truth *world.Case, compare bool) tea.Cmd {
+	engine := a.o.Engine
+	return a.starting(func() startedMsg {
+		msg := startedMsg{cfg: cfg, prompt: p, truth: truth, model: engine.Model()}
+		if msg.main, msg.err = engine.Start(cfg, p); msg.err == nil && compare {
+			other := cfg
+			other.Mode = otherMode(cfg.Mode)
+			msg.other, msg.err = engine.Start(other, p)
 		}
-	}
-	a.stepper, a.frames, a.total, a.shown = s, s.History(), s.Steps(), 0
-	a.cmp = nil
-	a.run++
-	a.busy, a.running, a.queued = false, false, 0
-	return nil
+		return msg
+	})
 }
 
-func (a *app) replaying() bool { return a.o.Model == nil }
+// starting runs begin off the UI goroutine as a new run. Until it lands,
+// steps asked for wait and the old run stays on screen; the run it
+// replaces gets no more steps.
+func (a *app) starting(begin func() startedMsg) tea.Cmd {
+	a.run++
+	a.busy, a.running, a.queued = true, false, 0
+	run := a.run
+	return func() tea.Msg {
+		msg := begin()
+		msg.run = run
+		return msg
+	}
+}
+
+// started makes a new run the one shown, or says why it did not start;
+// the settings and prompt it was asked with become the viewer's only now.
+func (a *app) started(msg startedMsg) tea.Cmd {
+	if msg.run != a.run {
+		return nil
+	}
+	a.busy = false
+	if msg.err != nil {
+		a.fail(msg.err)
+		return nil
+	}
+	a.runCfg, a.prompt, a.truth, a.model = msg.cfg, msg.prompt, msg.truth, msg.model
+	a.stepper, a.frames, a.total, a.shown = msg.main, msg.main.History(), msg.main.Steps(), msg.shown
+	a.cmp = nil
+	if msg.other != nil {
+		a.cmp = &comparison{stepper: msg.other, frames: msg.other.History()}
+	}
+	cmds := []tea.Cmd{a.refreshImage()}
+	if a.queued > 0 && !a.done() {
+		a.queued--
+		cmds = append(cmds, a.stepCmd())
+	}
+	return tea.Batch(cmds...)
+}
+
+func (a *app) replaying() bool { return a.o.Engine == nil }
 
 func (a *app) done() bool {
-	return a.replaying() || a.stepper.Done() && (a.cmp == nil || a.cmp.stepper.Done())
+	return a.replaying() || a.stepper == nil || a.stepper.Done() && (a.cmp == nil || a.cmp.stepper.Done())
 }
 
 // historyLen is the number of frames one can scrub through.

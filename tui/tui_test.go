@@ -44,6 +44,47 @@ func (m fixed) Logits(ids []int32, batch, seq int, sel []int32) ([]float32, erro
 	return out, nil
 }
 
+// fakeEngine samples the fixed model in this process; its hooks stand in
+// for training, switching and exporting, and record what they were given.
+type fakeEngine struct {
+	v        *token.Vocab
+	model    string
+	sft      func(ctx context.Context, kinds []string, steps int, progress func(JobProgress)) (string, error)
+	paraRL   func(ctx context.Context, batches int, progress func(JobProgress)) (string, error)
+	switched []string
+	export   func(t Trajectory, dir string) ([]string, error)
+	aligner  sample.Aligner
+}
+
+func (e *fakeEngine) Model() string { return e.model }
+
+func (e *fakeEngine) Start(cfg sample.Config, p sample.Prompt) (Stepper, error) {
+	s, err := sample.New(fixed{e.v}, e.v, cfg, p)
+	if err == nil && e.aligner != nil {
+		err = s.SetAligner(e.aligner)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return Local(s), nil
+}
+
+func (e *fakeEngine) Switch(path string) error {
+	e.switched = append(e.switched, path)
+	e.model = path
+	return nil
+}
+
+func (e *fakeEngine) Export(t Trajectory, dir string) ([]string, error) { return e.export(t, dir) }
+
+func (e *fakeEngine) TrainSFT(ctx context.Context, kinds []string, steps int, progress func(JobProgress)) (string, error) {
+	return e.sft(ctx, kinds, steps, progress)
+}
+
+func (e *fakeEngine) TrainParaRL(ctx context.Context, batches int, progress func(JobProgress)) (string, error) {
+	return e.paraRL(ctx, batches, progress)
+}
+
 func testApp(t testing.TB, w, h int) *app {
 	t.Helper()
 	cb := vq.Default()
@@ -52,17 +93,21 @@ func testApp(t testing.TB, w, h int) *app {
 	in, _ := cb.Encode(world.Render(c.Input))
 	cfg := sample.Defaults()
 	cfg.Steps = 8
-	a, err := newApp(Options{Model: fixed{v}, ModelName: "fixed", Vocab: v, Codebook: cb, Config: cfg,
-		Prompt: sample.Prompt{Task: c.Task, Instruction: c.Instruction, Input: in}, Input: &c.Input, Preview: "blocks",
-		ExportDir: "out", Export: func(frames []sample.Frame, cfg sample.Config, dir string) ([]string, error) {
-			return []string{dir + "/trajectory.jsonl", dir + "/trajectory.gif"}, nil
-		}})
+	engine := &fakeEngine{v: v, model: "fixed", export: func(t Trajectory, dir string) ([]string, error) {
+		return []string{dir + "/trajectory.jsonl", dir + "/trajectory.gif"}, nil
+	}}
+	a, err := newApp(Options{Engine: engine, Vocab: v, Codebook: cb, Config: cfg,
+		Prompt: sample.Prompt{Task: c.Task, Instruction: c.Instruction, Input: in}, Case: &c, Input: &c.Input, Preview: "blocks",
+		ExportDir: "out"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	a.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	return a
 }
+
+// engineOf is the test app's fake engine.
+func engineOf(a *app) *fakeEngine { return a.o.Engine.(*fakeEngine) }
 
 // press sends a key and runs what it starts to completion, as the program
 // would, feeding each result back.
@@ -88,7 +133,7 @@ func drain(a *app, cmd tea.Cmd) {
 	for cmd != nil {
 		msg := cmd()
 		switch msg := msg.(type) {
-		case stepMsg, jobMsg, compareMsg, exportedMsg, openedMsg:
+		case stepMsg, startedMsg, jobMsg, compareMsg, exportedMsg, openedMsg:
 			_, cmd = a.Update(msg)
 		case tea.BatchMsg:
 			for _, c := range msg {
@@ -129,8 +174,8 @@ func TestKeys(t *testing.T) {
 		t.Fatalf("mode %s", a.cfg.Mode)
 	}
 	press(a, "tab", "f") // fork at step 3 in sequential mode
-	if a.stepper.Config().Mode != sample.Sequential || len(a.frames) != 4 {
-		t.Fatalf("fork: mode %s, %d frames", a.stepper.Config().Mode, len(a.frames))
+	if a.stepper.(localStepper).Config().Mode != sample.Sequential || len(a.frames) != 4 {
+		t.Fatalf("fork: mode %s, %d frames", a.stepper.(localStepper).Config().Mode, len(a.frames))
 	}
 	press(a, "n")
 	if a.cfg.Seed != 1 || len(a.frames) != 1 {
@@ -231,35 +276,32 @@ func TestCompare(t *testing.T) {
 func TestSFTJob(t *testing.T) {
 	a := testApp(t, 120, 40)
 	var gotKinds []string
-	var gotInit string
-	a.o.ModelSpec = "random:7"
-	a.o.SFT = func(ctx context.Context, init string, kinds []string, steps int, progress func(JobProgress)) (string, error) {
-		gotInit, gotKinds = init, kinds
+	a.o.Engine.Switch("random:7")
+	engineOf(a).sft = func(ctx context.Context, kinds []string, steps int, progress func(JobProgress)) (string, error) {
+		gotKinds = kinds
 		for i := 1; i <= 3; i++ {
 			progress(JobProgress{Step: i, Steps: 3, Loss: 1 / float64(i)})
 		}
 		return "runs/x/model.safetensors", nil
 	}
-	opened := ""
-	a.o.Open = func(path string) (sample.Model, error) { opened = path; return a.o.Model, nil }
 	press(a, "s")
 	if !a.form.open || !strings.Contains(screen(a), "SFT job — edit kind: ◂ every kind ▸") {
 		t.Fatalf("no form:\n%s", screen(a))
 	}
 	press(a, "right", "right", "enter") // remove
-	if a.job != nil || gotInit != "random:7" || len(gotKinds) != 1 || gotKinds[0] != "remove" {
-		t.Fatalf("job %v, init %q, kinds %v", a.job, gotInit, gotKinds)
+	if a.job != nil || len(gotKinds) != 1 || gotKinds[0] != "remove" {
+		t.Fatalf("job %v, kinds %v", a.job, gotKinds)
 	}
 	if !strings.Contains(screen(a), "y switches the sampler") {
 		t.Fatalf("no offer:\n%s", screen(a))
 	}
 	_, cmd := a.Update(tea.KeyPressMsg{Code: 'y', Text: "y"})
-	if opened != "" || !strings.Contains(a.status, "opening runs/x/model.safetensors") {
+	if len(engineOf(a).switched) != 1 || !strings.Contains(a.status, "opening runs/x/model.safetensors") {
 		t.Fatalf("y opened the checkpoint inside Update (status %q)", a.status)
 	}
 	drain(a, cmd)
-	if opened != "runs/x/model.safetensors" || a.o.ModelSpec != opened || !strings.Contains(screen(a), "step 0/8") {
-		t.Fatalf("switch: opened %q, spec %q", opened, a.o.ModelSpec)
+	if sw := engineOf(a).switched; len(sw) != 2 || sw[1] != "runs/x/model.safetensors" || a.model != sw[1] || !strings.Contains(screen(a), "step 0/8") {
+		t.Fatalf("switch: switched to %q, model %q", sw, a.model)
 	}
 }
 
@@ -267,24 +309,20 @@ func TestSFTJob(t *testing.T) {
 // sparklines while it runs, cancels with p, and offers the result.
 func TestParaRLJob(t *testing.T) {
 	a := testApp(t, 160, 40)
-	a.o.ModelSpec = "random:7"
 	release := make(chan struct{})
-	var gotInit string
-	a.o.ParaRL = func(ctx context.Context, init string, batches int, progress func(JobProgress)) (string, error) {
-		gotInit = init
+	engineOf(a).paraRL = func(ctx context.Context, batches int, progress func(JobProgress)) (string, error) {
 		for i := 1; i <= 4; i++ {
 			progress(JobProgress{Step: i, Steps: batches, Reward: 0.5 + 0.05*float64(i), KL: 0.001 * float64(i), Rate: 2})
 		}
 		<-release
 		return "runs/rl/model.safetensors", ctx.Err()
 	}
-	a.o.Open = func(path string) (sample.Model, error) { return a.o.Model, nil }
 	_, cmd := a.Update(tea.KeyPressMsg{Code: 'p', Text: "p"})
 	for range 4 { // the four progress updates, without waiting for the end
 		_, cmd = a.Update(cmd())
 	}
 	line := screen(a)
-	if gotInit != "random:7" || !strings.Contains(line, "ParaRL [####") || !strings.Contains(line, "reward 0.700") ||
+	if !strings.Contains(line, "ParaRL [####") || !strings.Contains(line, "reward 0.700") ||
 		!strings.Contains(line, "KL 0.0040") || !strings.Contains(line, "▁▃▆█") || !strings.Contains(line, "p cancels") {
 		t.Fatalf("job line:\n%s", line)
 	}
@@ -302,7 +340,7 @@ func TestParaRLJob(t *testing.T) {
 func TestReplayNeedsNoModel(t *testing.T) {
 	a := testApp(t, 100, 30)
 	press(a, "space", "space", "space")
-	r, err := newApp(Options{ModelName: "replay", Vocab: a.o.Vocab, Codebook: a.o.Codebook, Config: a.cfg, Prompt: a.o.Prompt,
+	r, err := newApp(Options{ModelName: "replay", Vocab: a.o.Vocab, Codebook: a.o.Codebook, Config: a.cfg, Prompt: a.prompt,
 		Frames: a.frames, Steps: a.total, Preview: "blocks"})
 	if err != nil {
 		t.Fatal(err)
@@ -332,7 +370,7 @@ func (revealAligner) Align(f sample.Frame) (float64, error) { return float64(f.I
 
 func TestAlignmentPlot(t *testing.T) {
 	a := testApp(t, 120, 40)
-	a.o.Aligner = revealAligner{}
+	engineOf(a).aligner = revealAligner{}
 	press(a, "r", "space", "space", "space")
 	s := screen(a)
 	if !strings.Contains(s, "alignment") || strings.Contains(s, "no CLIP scorer") || !strings.Contains(s, "+0.") {
@@ -377,7 +415,7 @@ func TestJobCancelledByErrorValue(t *testing.T) {
 		{errors.New("remote: context canceled"), false, ""},
 	} {
 		a := testApp(t, 120, 40)
-		a.o.SFT = func(ctx context.Context, init string, kinds []string, steps int, progress func(JobProgress)) (string, error) {
+		engineOf(a).sft = func(ctx context.Context, kinds []string, steps int, progress func(JobProgress)) (string, error) {
 			<-ctx.Done()
 			return "runs/x/model.safetensors", c.err
 		}
@@ -401,7 +439,7 @@ func TestJobCancelledByErrorValue(t *testing.T) {
 func TestExportRunsOffUpdate(t *testing.T) {
 	a := testApp(t, 120, 40)
 	release := make(chan struct{})
-	a.o.Export = func(frames []sample.Frame, cfg sample.Config, dir string) ([]string, error) {
+	engineOf(a).export = func(t Trajectory, dir string) ([]string, error) {
 		<-release
 		if dir == "full" {
 			return nil, errors.New("disk full")
@@ -466,7 +504,7 @@ func TestHelpShowsLiveKeys(t *testing.T) {
 	if a.editing {
 		t.Fatal("esc leaves the field")
 	}
-	a.o.SFT = func(context.Context, string, []string, int, func(JobProgress)) (string, error) { return "", nil }
+	engineOf(a).sft = func(context.Context, []string, int, func(JobProgress)) (string, error) { return "", nil }
 	press(a, "s")
 	if f := footer(); !strings.Contains(f, "←/→ edit kind · ↑/↓ steps · enter start · esc close") {
 		t.Fatalf("form footer: %s", f)
@@ -482,5 +520,32 @@ func TestHelpShowsLiveKeys(t *testing.T) {
 	press(a, "y")
 	if a.opening != "" {
 		t.Fatal("y with no offer")
+	}
+}
+
+// An export after the prompt was edited records the edited prompt, and
+// no longer the case's ground truth; before the edit it records both.
+func TestExportAfterEditRecordsTheEditedPrompt(t *testing.T) {
+	a := testApp(t, 120, 40)
+	var got Trajectory
+	engineOf(a).export = func(t Trajectory, dir string) ([]string, error) { got = t; return nil, nil }
+	caseInstruction := a.prompt.Instruction
+	press(a, "space", "x")
+	if got.Prompt.Instruction != caseInstruction || got.Truth == nil || got.Model != "fixed" || len(got.Frames) != 2 {
+		t.Fatalf("before the edit: %q, truth %v, model %q, %d frames", got.Prompt.Instruction, got.Truth != nil, got.Model, len(got.Frames))
+	}
+	press(a, "e")
+	for range len([]rune(caseInstruction)) {
+		press(a, "backspace")
+	}
+	for _, r := range "remove the circle" {
+		press(a, string(r))
+	}
+	press(a, "enter", "space", "space", "x")
+	if got.Prompt.Instruction != "remove the circle" || got.Truth != nil || len(got.Frames) != 3 {
+		t.Fatalf("after the edit: %q, truth %v, %d frames", got.Prompt.Instruction, got.Truth != nil, len(got.Frames))
+	}
+	if got.Prompt.Task != world.ThinkEdit || got.Config.Steps != 8 {
+		t.Fatalf("task %s, %d steps", got.Prompt.Task, got.Config.Steps)
 	}
 }

@@ -30,6 +30,8 @@ func (a *app) update(msg tea.Msg) tea.Cmd {
 		a.shading = msg.Profile == colorprofile.Ascii || msg.Profile == colorprofile.NoTTY
 	case uv.PrimaryDeviceAttributesEvent, uv.KittyGraphicsEvent:
 		return a.terminalAnswer(msg)
+	case startedMsg:
+		return a.started(msg)
 	case stepMsg:
 		if msg.run != a.run {
 			return nil
@@ -160,7 +162,7 @@ func (a *app) key(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Fork):
 		return a.fork()
 	case key.Matches(msg, k.Edit):
-		a.editing, a.edit = true, []rune(a.o.Prompt.Instruction)
+		a.editing, a.edit = true, []rune(a.prompt.Instruction)
 	case key.Matches(msg, k.Export):
 		return a.export()
 	case key.Matches(msg, k.Compare):
@@ -213,12 +215,8 @@ func (a *app) newRun(msg tea.KeyPressMsg) tea.Cmd {
 		a.fail(err)
 		return nil
 	}
-	if err := a.restart(); err != nil {
-		a.fail(err)
-		return nil
-	}
 	a.setStatus("new run: seed %d, %s mode", a.cfg.Seed, a.cfg.Mode)
-	return a.refreshImage()
+	return a.start(a.cfg, a.prompt, a.truth, false)
 }
 
 // fork continues from the shown step with the panel's knobs.
@@ -227,16 +225,13 @@ func (a *app) fork() tea.Cmd {
 		a.setStatus("fork needs one run, and no step in progress")
 		return nil
 	}
-	f, err := a.stepper.Fork(a.shown, a.cfg)
-	if err != nil {
-		a.fail(err)
-		return nil
-	}
-	a.stepper, a.frames, a.total = f, f.History(), f.Steps()
-	a.run++
-	a.running = false
 	a.setStatus("forked at step %d with the panel's knobs", a.shown)
-	return a.refreshImage()
+	old, k := a.stepper, a.shown
+	msg := startedMsg{cfg: a.cfg, prompt: a.prompt, truth: a.truth, model: a.model, shown: k}
+	return a.starting(func() startedMsg {
+		msg.main, msg.err = old.Fork(k, msg.cfg)
+		return msg
+	})
 }
 
 // editKey edits the prompt or instruction; enter starts a new run with it.
@@ -252,15 +247,11 @@ func (a *app) editKey(msg tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 		a.editing = false
-		old := a.o.Prompt.Instruction
-		a.o.Prompt.Instruction = instr
-		if err := a.restart(); err != nil {
-			a.o.Prompt.Instruction = old
-			a.fail(err)
-			return nil
-		}
-		a.setStatus("new %s: %q", a.o.Prompt.Task, instr)
-		return a.refreshImage()
+		p := a.prompt
+		p.Instruction = instr
+		a.setStatus("new %s: %q", p.Task, instr)
+		// An edited prompt is no longer the case's: its ground truth goes.
+		return a.start(a.cfg, p, nil, false)
 	case key.Matches(msg, k.EditErase):
 		if len(a.edit) > 0 {
 			a.edit = a.edit[:len(a.edit)-1]
@@ -279,12 +270,14 @@ type exportedMsg struct {
 	err   error
 }
 
-// export writes the trajectory's files off the UI goroutine.
+// export writes the trajectory's files off the UI goroutine: the frames
+// shown, with the settings, prompt and model that made them.
 func (a *app) export() tea.Cmd {
-	write, frames, cfg, dir := a.o.Export, slices.Clone(a.frames), a.cfg, a.o.ExportDir
+	engine, dir := a.o.Engine, a.o.ExportDir
+	t := Trajectory{Frames: slices.Clone(a.frames), Model: a.model, Config: a.runCfg, Prompt: a.prompt, Truth: a.truth}
 	a.setStatus("exporting…")
 	return func() tea.Msg {
-		paths, err := write(frames, cfg, dir)
+		paths, err := engine.Export(t, dir)
 		return exportedMsg{paths, err}
 	}
 }

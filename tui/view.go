@@ -54,13 +54,13 @@ func (a *app) render() string {
 	lines := make([]string, a.height)
 	lines[0] = headerStyle.Width(a.width).Render(truncate(a.header(f), a.width))
 	task := "prompt"
-	if a.o.Prompt.Task == world.ThinkEdit {
+	if a.prompt.Task == world.ThinkEdit {
 		task = "instruction"
 	}
 	if a.editing {
 		lines[1] = focusStyle.Render(" " + task + ": " + string(a.edit) + "█")
 	} else {
-		lines[1] = " " + labelStyle.Render(task+":") + " " + truncate(a.o.Prompt.Instruction, a.width-len(task)-4)
+		lines[1] = " " + labelStyle.Render(task+":") + " " + truncate(a.prompt.Instruction, a.width-len(task)-4)
 	}
 
 	if a.cmp != nil {
@@ -133,7 +133,7 @@ func (a *app) header(f sample.Frame) string {
 	}
 	c := a.cfg
 	return fmt.Sprintf(" step %d/%d %s │ %s │ %s │ %s │ text %s B=%d │ image %s │ seed %d │ parascope",
-		f.Step, a.total, state, a.o.ModelName, a.o.Prompt.Task, c.Mode, c.Text.Schedule, c.Text.Block, c.Image.Schedule, c.Seed)
+		f.Step, a.total, state, a.model, a.prompt.Task, c.Mode, c.Text.Schedule, c.Text.Block, c.Image.Schedule, c.Seed)
 }
 
 // footer is the live keys, as many as fit.
@@ -177,7 +177,7 @@ func placeholderRow(r, cols int) string {
 // coloured by age (or confidence), this step's words highlighted.
 func (a *app) textPanel(f sample.Frame, l layout) []string {
 	var out []string
-	if a.o.Input != nil && a.o.Prompt.Task == world.ThinkEdit && l.imgRows >= 16 {
+	if a.o.Input != nil && a.prompt.Task == world.ThinkEdit && l.imgRows >= 16 {
 		in := viz.HalfBlocks(world.Render(*a.o.Input), 16, 8, a.blockProfile())
 		out = append(out, labelStyle.Render("input"))
 		out = append(out, in...)

@@ -21,14 +21,16 @@ func (e *Env) Replay(args []string) error {
 	stripPath := fs.String("strip", "", "write a PNG strip of the picture at --strip-steps")
 	stripSteps := fs.String("strip-steps", "", "comma-separated steps for --strip (default: five evenly spaced)")
 	textPath := fs.String("text", "", "write the final reasoning text")
-	preview := fs.String("preview", "auto", "picture protocol in the viewer: auto, sixel, kitty or blocks")
-	colors := fs.String("color", "auto", "colours in the viewer: auto, truecolor, 256, 16 or none")
+	preview, colors := lookFlags(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return helpOK(err)
 	}
 	if len(pos) != 1 {
 		return UsageError{"replay: want one trace file"}
+	}
+	if err := checkPreview(*preview); err != nil {
+		return err
 	}
 	f, err := os.Open(pos[0])
 	if err != nil {
@@ -55,7 +57,7 @@ func (e *Env) Replay(args []string) error {
 		}
 		return tui.Run(tui.Options{ModelName: h.Model + " (replay)", Vocab: vocab, Codebook: cb, Config: h.Config,
 			Prompt: sample.Prompt{Task: h.Task, Instruction: h.Prompt.Instruction, Input: h.Prompt.Input},
-			Input:  input, Frames: frames, Steps: h.Steps, Preview: *preview, Color: *colors})
+			Case:   h.Case, Input: input, Frames: frames, Steps: h.Steps, Preview: *preview, Color: *colors})
 	}
 	for _, fr := range frames {
 		fmt.Printf("step %2d/%d  image %2d/%d  %s\n", fr.Step, h.Steps, fr.Image.Actual, fr.Image.Total, fr.MaskedText(vocab, "___"))

@@ -1,19 +1,17 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"os"
-	"path/filepath"
-	"time"
+	"strings"
 
 	"parascope/engine/sample"
 	"parascope/engine/session"
-	"parascope/engine/train"
 	"parascope/engine/world"
 	"parascope/tui"
-	"parascope/viz/export"
+	"parascope/tui/local"
+	"parascope/viz/termimg"
 )
 
 // View opens the viewer on a ShapeWorld edit, or on the case or prompt
@@ -21,8 +19,7 @@ import (
 func (e *Env) View(args []string) error {
 	fs := flag.NewFlagSet("parascope", flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "sampler config (TOML); defaults when empty")
-	preview := fs.String("preview", "auto", "picture protocol: auto (ask the terminal), sixel, kitty or blocks")
-	colors := fs.String("color", "auto", "colours: auto (the terminal's and NO_COLOR), truecolor, 256, 16 or none")
+	preview, colors := lookFlags(fs)
 	var src promptFlags
 	src.add(fs)
 	exportDir := fs.String("export", "exports", "folder the x key writes into")
@@ -33,10 +30,8 @@ func (e *Env) View(args []string) error {
 	if len(pos) > 0 {
 		return usagef("unexpected argument %q (see parascope help)", pos[0])
 	}
-	switch *preview {
-	case "auto", "sixel", "kitty", "blocks":
-	default:
-		return usagef("--preview %q: want auto, sixel, kitty or blocks", *preview)
+	if err := checkPreview(*preview); err != nil {
+		return err
 	}
 	if src.given() {
 		if err := src.check(); err != nil {
@@ -69,46 +64,25 @@ func (e *Env) View(args []string) error {
 	} else if p, truth, err = src.prompt(sess); err != nil {
 		return err
 	}
-	var inputScene *world.Scene
+	var input *world.Scene
 	if truth != nil {
-		inputScene = &truth.Input
+		input = &truth.Input
 	}
-	modelName := sess.ModelName
-	if modelName == session.Embedded {
-		modelName = "default (embedded)"
+	return tui.Run(tui.Options{Engine: local.New(sess), Vocab: sess.Vocab, Codebook: sess.Codebook, Config: cfg,
+		Prompt: p, Case: truth, Input: input, Preview: *preview, Color: *colors, ExportDir: *exportDir})
+}
+
+// lookFlags are the viewer's picture protocol and colours.
+func lookFlags(fs *flag.FlagSet) (preview, colors *string) {
+	preview = fs.String("preview", "auto", "picture protocol: auto (ask the terminal), or one of "+strings.Join(termimg.Names(), ", "))
+	colors = fs.String("color", "auto", "colours: auto (the terminal's and NO_COLOR), truecolor, 256, 16 or none")
+	return preview, colors
+}
+
+// checkPreview refuses a picture protocol this build does not have.
+func checkPreview(name string) error {
+	if _, ok := termimg.Lookup(name); name != "auto" && !ok {
+		return usagef("--preview %q: want auto or one of %s", name, strings.Join(termimg.Names(), ", "))
 	}
-	cb, vocab := sess.Codebook, sess.Vocab
-	return tui.Run(tui.Options{Aligner: sess.Aligner,
-		Model: sess.Model, ModelName: modelName, ModelSpec: cfg.Model, Vocab: vocab, Codebook: cb, Config: cfg, Prompt: p, Input: inputScene,
-		SFT: func(ctx context.Context, init string, kinds []string, steps int, progress func(tui.JobProgress)) (string, error) {
-			out := filepath.Join("runs", "viewer-sft-"+time.Now().Format("20060102-150405"))
-			run, err := train.NewSFT(train.QuickSFT(init, kinds, steps), be, cb, out)
-			if err != nil {
-				return "", err
-			}
-			err = run.Run(ctx, func(p train.Progress) {
-				progress(tui.JobProgress{Step: p.Step, Steps: p.Steps, Loss: p.Loss, Rate: p.TokensPerSec, ETA: p.ETA})
-			})
-			return filepath.Join(out, train.ModelFile), err
-		},
-		ParaRL: func(ctx context.Context, init string, batches int, progress func(tui.JobProgress)) (string, error) {
-			out := filepath.Join("runs", "viewer-pararl-"+time.Now().Format("20060102-150405"))
-			run, err := train.StartParaRL(train.QuickParaRL(init, cfg.Clip, batches), be, cb, out, train.OpenDeps(be, cb))
-			if err != nil {
-				return "", err
-			}
-			err = run.Run(ctx, func(p train.RLProgress) {
-				progress(tui.JobProgress{Step: p.Step, Steps: p.Steps, Reward: p.Reward, KL: p.KL, Rate: p.TrajectoriesPerSec, ETA: p.ETA})
-			})
-			return filepath.Join(out, train.ModelFile), err
-		},
-		Open: func(path string) (sample.Model, error) {
-			return sess.OpenModel(path)
-		},
-		Preview: *preview, Color: *colors, ExportDir: *exportDir,
-		Export: func(frames []sample.Frame, cfg sample.Config, dir string) ([]string, error) {
-			h := sample.HeaderFor(cfg, vocab, p, frames[len(frames)-1].Step, modelName, truth)
-			return export.Trajectory{Header: h, Frames: frames, Vocab: vocab, Codebook: cb}.Snapshot(dir, time.Now())
-		},
-	})
+	return nil
 }

@@ -1,0 +1,135 @@
+// Package local is the viewer's engine in this process: an open session,
+// the training jobs the viewer starts from it, and its exports. A front
+// end in another process would implement tui.Engine the same way over a
+// connection.
+package local
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"parascope/engine/sample"
+	"parascope/engine/session"
+	"parascope/engine/train"
+	"parascope/tui"
+	"parascope/viz/export"
+)
+
+// Engine drives a session for the viewer. The model is used by one call
+// at a time: a step, a start and a switch never overlap.
+type Engine struct {
+	mu   sync.Mutex
+	sess *session.Session
+	// now names the runs a job writes into (runs/viewer-sft-TIME).
+	now func() time.Time
+}
+
+// New returns the engine over an open session, which it owns from now on.
+func New(s *session.Session) *Engine { return &Engine{sess: s, now: time.Now} }
+
+// Model names the model new runs sample with.
+func (e *Engine) Model() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.sess.ModelName == session.Embedded {
+		return "default (embedded)"
+	}
+	return e.sess.ModelName
+}
+
+// Start begins a trajectory with the session's scorer.
+func (e *Engine) Start(cfg sample.Config, p sample.Prompt) (tui.Stepper, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	st, err := e.sess.NewStepper(cfg, p)
+	if err != nil {
+		return nil, err
+	}
+	return stepper{tui.Local(st), &e.mu}, nil
+}
+
+// stepper holds the engine's lock while it steps, so runs side by side
+// (a comparison, or a run left behind by a restart) share the model
+// safely.
+type stepper struct {
+	tui.Stepper
+	mu *sync.Mutex
+}
+
+func (s stepper) Step(ctx context.Context) (sample.Frame, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.Stepper.Step(ctx)
+}
+
+func (s stepper) Fork(k int, cfg sample.Config) (tui.Stepper, error) {
+	f, err := s.Stepper.Fork(k, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return stepper{f, s.mu}, nil
+}
+
+// Switch opens the checkpoint at path; later runs sample with it, and
+// jobs start from it.
+func (e *Engine) Switch(path string) error {
+	m, err := e.sess.OpenModel(path)
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.sess.Model, e.sess.ModelName, e.sess.Config.Model = m, path, path
+	return nil
+}
+
+// Export writes the trace, GIF and strip into dir.
+func (e *Engine) Export(t tui.Trajectory, dir string) ([]string, error) {
+	last := t.Frames[len(t.Frames)-1]
+	h := sample.HeaderFor(t.Config, e.sess.Vocab, t.Prompt, last.Step, t.Model, t.Truth)
+	return export.Trajectory{Header: h, Frames: t.Frames, Vocab: e.sess.Vocab, Codebook: e.sess.Codebook}.Snapshot(dir, e.now())
+}
+
+// spec is what the current model was opened from, for a job's init.
+func (e *Engine) spec() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.sess.Config.Model
+}
+
+// runDir is a new job's folder under runs/.
+func (e *Engine) runDir(job string) string {
+	return filepath.Join("runs", "viewer-"+job+"-"+e.now().Format("20060102-150405"))
+}
+
+// TrainSFT runs train.QuickSFT from the current model into
+// runs/viewer-sft-TIME.
+func (e *Engine) TrainSFT(ctx context.Context, kinds []string, steps int, progress func(tui.JobProgress)) (string, error) {
+	out := e.runDir("sft")
+	run, err := train.NewSFT(train.QuickSFT(e.spec(), kinds, steps), e.sess.Backend, e.sess.Codebook, out)
+	if err != nil {
+		return "", err
+	}
+	err = run.Run(ctx, func(p train.Progress) {
+		progress(tui.JobProgress{Step: p.Step, Steps: p.Steps, Loss: p.Loss, Rate: p.TokensPerSec, ETA: p.ETA})
+	})
+	return filepath.Join(out, train.ModelFile), err
+}
+
+// TrainParaRL runs train.QuickParaRL from the current model, rewarded by
+// the session's scorer, into runs/viewer-pararl-TIME.
+func (e *Engine) TrainParaRL(ctx context.Context, batches int, progress func(tui.JobProgress)) (string, error) {
+	out := e.runDir("pararl")
+	be, cb := e.sess.Backend, e.sess.Codebook
+	cfg := train.QuickParaRL(e.spec(), e.sess.Config.Clip, batches)
+	run, err := train.StartParaRL(cfg, be, cb, out, train.OpenDeps(be, cb))
+	if err != nil {
+		return "", err
+	}
+	err = run.Run(ctx, func(p train.RLProgress) {
+		progress(tui.JobProgress{Step: p.Step, Steps: p.Steps, Reward: p.Reward, KL: p.KL, Rate: p.TrajectoriesPerSec, ETA: p.ETA})
+	})
+	return filepath.Join(out, train.ModelFile), err
+}
