@@ -322,7 +322,7 @@ func (r *ParaRL) batch(ctx context.Context) (RLProgress, error) {
 	}
 	n := len(ids) / seq
 	v := r.vocab.Size()
-	ref, err := r.logits(r.ref, ids, n, seq, sel)
+	ref, err := r.ref.Logits(ids, n, seq, sel) // frozen: no backward follows
 	if err != nil {
 		return p, err
 	}
