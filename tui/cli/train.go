@@ -14,6 +14,7 @@ import (
 	"parascope/engine/atomicfile"
 	"parascope/engine/clip"
 	"parascope/engine/model"
+	"parascope/engine/nn"
 	"parascope/engine/safetensors"
 	"parascope/engine/sample"
 	"parascope/engine/token"
@@ -46,15 +47,11 @@ func (e *Env) Train(args []string) error {
 
 func (e *Env) trainParaRL(args []string) error {
 	fs, jf := newJobFlags("pararl")
-	if err := jf.parse(fs, args); err != nil {
+	be, err := e.job(fs, jf, args)
+	if err != nil {
 		return helpOK(err)
 	}
-	cfgPath, resume, out := jf.config, jf.resume, jf.out
-	be, err := e.Backend()
-	if err != nil {
-		return err
-	}
-	cb := vq.Default()
+	cfgPath, resume, out, cb := jf.config, jf.resume, jf.out, vq.Default()
 	deps := train.OpenDeps(be, cb)
 	var run *train.ParaRL
 	if *resume != "" {
@@ -136,17 +133,22 @@ func (j jobFlags) parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// job parses a training job's command line and opens the backend it runs
+// on.
+func (e *Env) job(fs *flag.FlagSet, jf jobFlags, args []string) (nn.Backend, error) {
+	if err := jf.parse(fs, args); err != nil {
+		return nil, err
+	}
+	return e.Backend()
+}
+
 func (e *Env) trainSFT(args []string) error {
 	fs, jf := newJobFlags("sft")
-	if err := jf.parse(fs, args); err != nil {
+	be, err := e.job(fs, jf, args)
+	if err != nil {
 		return helpOK(err)
 	}
-	cfgPath, resume, out := jf.config, jf.resume, jf.out
-	be, err := e.Backend()
-	if err != nil {
-		return err
-	}
-	cb := vq.Default()
+	cfgPath, resume, out, cb := jf.config, jf.resume, jf.out, vq.Default()
 	var run *train.SFT
 	if *resume != "" {
 		if run, err = train.ResumeSFT(*resume, be, cb, *out); err != nil {
@@ -185,15 +187,11 @@ func (e *Env) trainSFT(args []string) error {
 func (e *Env) trainCLIP(args []string) error {
 	fs, jf := newJobFlags("clip")
 	evalN := fs.Int("eval", 300, "held-out pairs the retrieval and fact-ranking figures are measured on at the end")
-	if err := jf.parse(fs, args); err != nil {
+	be, err := e.job(fs, jf, args)
+	if err != nil {
 		return helpOK(err)
 	}
-	cfgPath, resume, out := jf.config, jf.resume, jf.out
-	be, err := e.Backend()
-	if err != nil {
-		return err
-	}
-	cb := vq.Default()
+	cfgPath, resume, out, cb := jf.config, jf.resume, jf.out, vq.Default()
 	var run *train.CLIP
 	if *resume != "" {
 		run, err = train.ResumeCLIP(*resume, be, cb, *out)
