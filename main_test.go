@@ -186,12 +186,16 @@ func TestBadInputErrorsNameTheFile(t *testing.T) {
 }
 
 func TestUsageErrors(t *testing.T) {
-	for _, args := range [][]string{{"frobnicate"}, {"world"}, {"world", "--out", "x", "--task", "paint"}, {"judge"}, {"train", "gan"}} {
+	for _, args := range [][]string{{"frobnicate"}, {"world"}, {"world", "--out", "x", "--task", "paint"}, {"judge"}, {"train", "gan"},
+		{"--preview", "ascii-art"}, {"replay", "t.jsonl", "--preview", "ascii-art"}, {"sample", "--prompt", "x", "--case", "y"}} {
 		_, err := capture(t, args...)
 		var u cli.UsageError
 		if err == nil || !errors.As(err, &u) {
 			t.Errorf("%v: got %v, want a usage error", args, err)
 		}
+	}
+	if _, err := capture(t, "--preview", "ascii-art"); err == nil || !strings.Contains(err.Error(), "kitty, sixel, blocks") {
+		t.Errorf("an unknown protocol: %v, want the ones there are", err)
 	}
 	// Without a terminal the bare command points to the headless commands.
 	if _, err := capture(t); err == nil || !strings.Contains(err.Error(), "parascope sample") {

@@ -68,6 +68,11 @@ func (e *Env) Sample(args []string) error {
 	if err != nil {
 		return fmt.Errorf("sample: %w", err)
 	}
+	// A mistake in --strip-steps is found before the work, not after it.
+	steps, err := parseSteps(*stripSteps, st.Steps())
+	if err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	vocab := sess.Vocab
@@ -98,10 +103,6 @@ func (e *Env) Sample(args []string) error {
 	t := export.Trajectory{Header: sample.NewHeader(st, sess.ModelName, truth), Frames: st.History(), Vocab: vocab, Codebook: sess.Codebook}
 	last := t.Frames[len(t.Frames)-1]
 	// What there is gets written even when the run was stopped.
-	steps, err := parseSteps(*stripSteps, last.Step)
-	if err != nil {
-		return err
-	}
 	if err := t.Write(export.Files{Trace: *tracePath, GIF: *gifPath, PNG: *pngPath, Strip: *stripPath, StripSteps: steps}); err != nil {
 		return fmt.Errorf("sample: %w", err)
 	}
