@@ -125,9 +125,9 @@ func (a *app) start(cfg sample.Config, p sample.Prompt, truth *world.Case, compa
 	})
 }
 
-// starting runs begin off the UI goroutine as a new run. Until it lands,
-// steps asked for wait and the old run stays on screen; the run it
-// replaces gets no more steps.
+// starting calls begin off the UI goroutine and makes what it returns
+// the new run. Until that lands, steps asked for wait and the old run
+// stays on screen; should it fail, the old run stays live.
 func (a *app) starting(begin func() startedMsg) tea.Cmd {
 	a.run++
 	a.busy, a.running, a.queued = true, false, 0
