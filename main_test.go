@@ -320,7 +320,7 @@ func TestExampleConfigsLoad(t *testing.T) {
 				t.Errorf("%s does not hold the defaults:\n%+v\nwant\n%+v", p, c, train.DefaultParaRL())
 			}
 		default:
-			_, err = sample.LoadConfig(p)
+			_, err = sample.LoadConfig(p, token.New(vq.Default().K()))
 		}
 		if err != nil {
 			t.Error(err)

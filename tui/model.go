@@ -9,8 +9,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"parascope/engine/sample"
-	"parascope/engine/token"
-	"parascope/engine/vq"
 	"parascope/engine/world"
 	"parascope/viz/termimg"
 )
@@ -19,8 +17,8 @@ import (
 type Options struct {
 	Engine    Engine // nil when replaying
 	ModelName string // a replay's model, for its header
-	Vocab     *token.Vocab
-	Codebook  *vq.Codebook
+	Vocab     sample.Vocabulary
+	Codebook  sample.ImageTokenizer
 	Config    sample.Config
 	Prompt    sample.Prompt
 	Case      *world.Case    // the prompt's ground truth, when it is a case's

@@ -211,7 +211,7 @@ func (a *app) newRun(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, a.keys.Mode):
 		a.cfg.Mode = otherMode(a.cfg.Mode)
 	}
-	if err := a.cfg.Validate(); err != nil {
+	if err := a.cfg.ValidateFor(a.o.Vocab); err != nil {
 		a.fail(err)
 		return nil
 	}

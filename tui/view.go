@@ -11,7 +11,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"parascope/engine/sample"
-	"parascope/engine/token"
 	"parascope/engine/world"
 	"parascope/viz"
 )
@@ -190,18 +189,19 @@ func (a *app) textPanel(f sample.Frame, l layout) []string {
 		out = append(out, strings.Join(line, " "))
 		line, width = nil, 0
 	}
-	for i, id := range f.TextTokens() {
-		if id == token.EOS || id == token.Pad {
+	v := a.o.Vocab
+	for i, id := range f.TextTokens(v) {
+		if v.IsEnd(int(id)) {
 			break // the text ends here; what follows is padding
 		}
-		o := sample.ImageTokens + i
+		o := v.ImageLen() + i
 		var word, styled string
 		switch {
-		case id == token.Mask:
+		case int(id) == v.MaskID():
 			word = "···"
 			styled = maskStyle.Render(word)
 		default:
-			word = a.o.Vocab.Name(int(id))
+			word = v.Name(int(id))
 			at := int(f.RevealedAt[o])
 			st := lipgloss.NewStyle()
 			switch {

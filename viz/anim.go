@@ -10,8 +10,6 @@ import (
 	"unicode/utf8"
 
 	"parascope/engine/sample"
-	"parascope/engine/token"
-	"parascope/engine/vq"
 	"parascope/engine/world"
 )
 
@@ -59,14 +57,15 @@ type word struct {
 // reasoning returns the reasoning span's positions up to the first revealed
 // end token: revealed words light, words revealed at this step highlighted,
 // masked positions as a grey placeholder.
-func reasoning(f sample.Frame, v *token.Vocab) []word {
+func reasoning(f sample.Frame, v sample.Vocabulary) []word {
 	var out []word
-	for i, id := range f.Tokens[min(sample.ImageTokens, len(f.Tokens)):] {
-		pos := sample.ImageTokens + i
+	n, mask := v.ImageLen(), int32(v.MaskID())
+	for i, id := range f.Tokens[min(n, len(f.Tokens)):] {
+		pos := n + i
 		switch {
-		case id == token.Mask:
+		case id == mask:
 			out = append(out, word{placeholder, world.MaskGrey})
-		case id == token.EOS || id == token.Pad:
+		case v.IsEnd(int(id)):
 			return out
 		case pos < len(f.RevealedAt) && int(f.RevealedAt[pos]) == f.Step:
 			out = append(out, word{v.Name(int(id)), inkNew})
@@ -106,7 +105,7 @@ func wrapWords(words []string, cols int) [][]string {
 // "step s/S" header, and the final frame is held longer. Colours come from
 // one fixed palette without dithering, so the same frames always encode
 // to the same bytes.
-func Animation(frames []sample.Frame, v *token.Vocab, cb *vq.Codebook, opt AnimOptions) (*gif.GIF, error) {
+func Animation(frames []sample.Frame, v sample.Vocabulary, cb sample.ImageTokenizer, opt AnimOptions) (*gif.GIF, error) {
 	if len(frames) == 0 {
 		return nil, errors.New("viz: animation: no frames")
 	}

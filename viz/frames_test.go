@@ -40,7 +40,7 @@ func newFixture(t *testing.T, step int) fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := sample.ImageTokens + token.ReasoningLen
+	n := token.ImageTokens + token.ReasoningLen
 	f := sample.Frame{
 		Step:       step,
 		Tokens:     make([]int32, n),
@@ -58,7 +58,7 @@ func newFixture(t *testing.T, step int) fixture {
 		case i == len(words):
 			id = token.EOS
 		}
-		f.Tokens[sample.ImageTokens+i] = int32(id)
+		f.Tokens[token.ImageTokens+i] = int32(id)
 	}
 	for i := range f.RevealedAt {
 		f.RevealedAt[i] = int16(step)
@@ -85,8 +85,8 @@ func masked(f sample.Frame, step int, positions ...int) sample.Frame {
 func trajectory(fx fixture) []sample.Frame {
 	n := len(fx.full.Tokens)
 	f0 := masked(fx.full, 0, positions(0, n)...)
-	f1 := masked(fx.full, 1, append(positions(sample.ImageTokens/2, sample.ImageTokens), positions(sample.ImageTokens+1, n)...)...)
-	f2 := masked(fx.full, 2, sample.ImageTokens-1)
+	f1 := masked(fx.full, 1, append(positions(token.ImageTokens/2, token.ImageTokens), positions(token.ImageTokens+1, n)...)...)
+	f2 := masked(fx.full, 2, token.ImageTokens-1)
 	f3 := fx.full
 	f3.Step = 3
 	return []sample.Frame{f0, f1, f2, f3}
@@ -142,7 +142,7 @@ func TestPictureMaskedIsGrey(t *testing.T) {
 		}
 	}
 	// The other patches are untouched.
-	for q := range sample.ImageTokens {
+	for q := range token.ImageTokens {
 		if q != p && !slices.Equal(patchPixels(pic, q), patchPixels(fx.scene, q)) {
 			t.Fatalf("patch %d changed", q)
 		}
@@ -151,12 +151,12 @@ func TestPictureMaskedIsGrey(t *testing.T) {
 
 func TestPictureGuessesAreDimmed(t *testing.T) {
 	fx := newFixture(t, 0)
-	f := masked(fx.full, 1, positions(0, sample.ImageTokens)...)
+	f := masked(fx.full, 1, positions(0, token.ImageTokens)...)
 	pic, err := Picture(f, fx.v, fx.cb, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for p := range sample.ImageTokens {
+	for p := range token.ImageTokens {
 		got, truth := patchPixels(pic, p), patchPixels(fx.scene, p)
 		for i := range got {
 			if got[i] == world.MaskGrey || got[i] == truth[i] {
@@ -288,7 +288,7 @@ func TestReasoningWords(t *testing.T) {
 	// Highlight only the words revealed at the frame's own step.
 	f := frames[3]
 	f.RevealedAt = slices.Clone(f.RevealedAt)
-	f.RevealedAt[sample.ImageTokens] = 1
+	f.RevealedAt[token.ImageTokens] = 1
 	inks := reasoning(f, fx.v)
 	if inks[0].ink != inkLight || inks[1].ink != inkNew {
 		t.Fatalf("inks %v", inks)

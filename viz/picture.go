@@ -5,7 +5,6 @@ import (
 	"image/color"
 
 	"parascope/engine/sample"
-	"parascope/engine/token"
 	"parascope/engine/vq"
 )
 
@@ -17,10 +16,10 @@ func dim(c color.RGBA) color.RGBA { return vq.Dimmed(c) }
 // decoded from their codes, masked patches flat grey. With guesses, a
 // masked patch shows the model's current guess instead, dimmed; a guess
 // that is not an image code leaves the patch grey. Both are drawn by
-// vq.Codebook.DecodeMasked, as every view of a frame is.
-func Picture(f sample.Frame, v *token.Vocab, cb *vq.Codebook, guesses bool) (*image.RGBA, error) {
+// the image tokenizer's DecodeMasked, as every view of a frame is.
+func Picture(f sample.Frame, t sample.Template, cb sample.ImageTokenizer, guesses bool) (*image.RGBA, error) {
 	if guesses {
-		return f.GuessPicture(v, cb)
+		return f.GuessPicture(t, cb)
 	}
-	return f.Picture(v, cb)
+	return f.Picture(t, cb)
 }

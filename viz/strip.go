@@ -13,8 +13,6 @@ import (
 	"golang.org/x/image/math/fixed"
 
 	"parascope/engine/sample"
-	"parascope/engine/token"
-	"parascope/engine/vq"
 	"parascope/engine/world"
 )
 
@@ -67,7 +65,7 @@ func frameAt(frames []sample.Frame, step int) (sample.Frame, bool) {
 // Strip draws the picture at each of the chosen steps, in the order given,
 // side by side, each scaled up by scale and labelled "step N" underneath.
 // Masked patches are grey; guesses are not shown.
-func Strip(frames []sample.Frame, steps []int, v *token.Vocab, cb *vq.Codebook, scale int) (*image.RGBA, error) {
+func Strip(frames []sample.Frame, steps []int, t sample.Template, cb sample.ImageTokenizer, scale int) (*image.RGBA, error) {
 	if len(steps) == 0 {
 		return nil, errors.New("viz: strip: no steps chosen")
 	}
@@ -82,7 +80,7 @@ func Strip(frames []sample.Frame, steps []int, v *token.Vocab, cb *vq.Codebook, 
 		if !ok {
 			return nil, fmt.Errorf("viz: strip: step %d is not among the %d frames", s, len(frames))
 		}
-		pic, err := Picture(f, v, cb, false)
+		pic, err := Picture(f, t, cb, false)
 		if err != nil {
 			return nil, fmt.Errorf("viz: strip: %w", err)
 		}

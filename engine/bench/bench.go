@@ -10,8 +10,6 @@ import (
 
 	"parascope/engine/judge"
 	"parascope/engine/sample"
-	"parascope/engine/token"
-	"parascope/engine/vq"
 	"parascope/engine/world"
 )
 
@@ -71,7 +69,7 @@ type Report struct {
 // outputs; with an aligner (may be nil) it also scores the final outputs.
 // progress, if not nil, is called after each case. When ctx is cancelled
 // it returns the report over the cases judged so far with ctx's error.
-func Run(ctx context.Context, m sample.Model, aligner sample.Aligner, vocab *token.Vocab, cb *vq.Codebook, cfg sample.Config, cases []world.Case,
+func Run(ctx context.Context, m sample.Model, aligner sample.Aligner, vocab sample.Vocabulary, cb sample.ImageTokenizer, cfg sample.Config, cases []world.Case,
 	progress func(done, total int)) (Report, []Result, error) {
 	var results []Result
 	for i, c := range cases {
@@ -91,7 +89,7 @@ func Run(ctx context.Context, m sample.Model, aligner sample.Aligner, vocab *tok
 }
 
 // runCase samples and judges case i.
-func runCase(ctx context.Context, m sample.Model, aligner sample.Aligner, vocab *token.Vocab, cb *vq.Codebook, cfg sample.Config, i int, c world.Case) (Result, error) {
+func runCase(ctx context.Context, m sample.Model, aligner sample.Aligner, vocab sample.Vocabulary, cb sample.ImageTokenizer, cfg sample.Config, i int, c world.Case) (Result, error) {
 	p, err := sample.PromptOf(c, cb)
 	if err != nil {
 		return Result{}, err
@@ -108,7 +106,8 @@ func runCase(ctx context.Context, m sample.Model, aligner sample.Aligner, vocab 
 		}
 	}
 	last := s.Last()
-	img, err := cb.Decode(last.GuessCodes(vocab))
+	// GuessCodes fills every patch, so no code is masked.
+	img, err := cb.DecodeMasked(last.GuessCodes(vocab), nil)
 	if err != nil {
 		return Result{}, err
 	}

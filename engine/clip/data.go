@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 
+	"parascope/engine/sample"
 	"parascope/engine/token"
 	"parascope/engine/world"
 )
@@ -11,7 +12,7 @@ import (
 // PairOf turns a picture and a text into the towers' inputs. Masked
 // positions of partial outputs are given as grey patches in the picture
 // and left out of the text.
-func PairOf(img image.Image, text string, v *token.Vocab) (Pair, error) {
+func PairOf(img image.Image, text string, v sample.TextTokenizer) (Pair, error) {
 	b := img.Bounds()
 	if b.Dx() != world.Canvas || b.Dy() != world.Canvas {
 		return Pair{}, fmt.Errorf("clip: picture is %d×%d, want %d×%d", b.Dx(), b.Dy(), world.Canvas, world.Canvas)
@@ -36,8 +37,9 @@ func PairOf(img image.Image, text string, v *token.Vocab) (Pair, error) {
 	return p, nil
 }
 
-// TextIDs is the text tower's input: <|bos|>, the words, <|pad|>….
-func TextIDs(text string, v *token.Vocab) ([]int32, error) {
+// TextIDs is the text tower's input: <|bos|>, the words, <|pad|>…. The
+// tower reads ShapeWorld's ids, so its start and pad are token's.
+func TextIDs(text string, v sample.TextTokenizer) ([]int32, error) {
 	ids, err := v.Encode(text)
 	if err != nil {
 		return nil, err

@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 	"strings"
 
-	"parascope/engine/token"
+	"parascope/engine/sample"
 	"parascope/engine/world"
 )
 
@@ -78,7 +78,7 @@ type Quality struct {
 
 // Evaluate measures retrieval top-1 among groups of 100 and fact-change
 // ranking on held-out examples (seed fixed so the figure is comparable).
-func Evaluate(m *Model, v *token.Vocab, n int) (Quality, error) {
+func Evaluate(m *Model, v sample.TextTokenizer, n int) (Quality, error) {
 	ex := Examples(4242, n, true)
 	var pairs []Pair
 	for _, e := range ex {

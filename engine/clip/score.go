@@ -6,16 +6,14 @@ import (
 
 	"parascope/engine/nn"
 	"parascope/engine/sample"
-	"parascope/engine/token"
-	"parascope/engine/vq"
 )
 
 // Scorer scores a sampler's partial outputs: masked patches grey, masked
 // words left out. It implements sample.Aligner.
 type Scorer struct {
 	Model    *Model
-	Vocab    *token.Vocab
-	Codebook *vq.Codebook
+	Vocab    sample.Vocabulary
+	Codebook sample.ImageTokenizer
 }
 
 // Align is the cosine of the frame's picture and text embeddings.
@@ -25,8 +23,9 @@ func (s Scorer) Align(f sample.Frame) (float64, error) {
 		return 0, err
 	}
 	var words []string
+	mask := s.Vocab.Name(s.Vocab.MaskID())
 	for _, w := range f.Words(s.Vocab) {
-		if w != s.Vocab.Name(token.Mask) {
+		if w != mask {
 			words = append(words, w)
 		}
 	}
@@ -44,7 +43,7 @@ func (s Scorer) Align(f sample.Frame) (float64, error) {
 // OpenScorer returns the alignment scorer a config's clip key names: a
 // checkpoint, "" for the embedded scorer (nil when this build has none),
 // or "none" (nil).
-func OpenScorer(spec string, be nn.Backend, vocab *token.Vocab, cb *vq.Codebook) (sample.Aligner, error) {
+func OpenScorer(spec string, be nn.Backend, vocab sample.Vocabulary, cb sample.ImageTokenizer) (sample.Aligner, error) {
 	if spec == "none" {
 		return nil, nil
 	}

@@ -3,8 +3,6 @@ package sample
 import (
 	"math"
 	"math/rand/v2"
-
-	"parascope/engine/token"
 )
 
 // candidate is a masked position's proposal at one step.
@@ -46,7 +44,7 @@ func (p Policy) Probs(l []float64) []float64 { return softmax(l, p.Temperature) 
 // image's timeline step imgT get MaskGIT's annealed Gumbel noise on their
 // confidence.
 func (s *Stepper) candidate(r *rand.Rand, o int, cond, uncond []float32, imgT int) candidate {
-	m, image := s.cfg.Text, o < ImageTokens
+	m, image := s.cfg.Text, o < s.imageLen
 	if image {
 		m = s.cfg.Image
 	}
@@ -90,7 +88,7 @@ func (s *Stepper) candidate(r *rand.Rand, o int, cond, uncond []float32, imgT in
 		conf += m.RemaskTemperature * (1 - progress) * gumbel(r)
 	}
 	tok := pol.Choices[pick]
-	held := !image && m.EndLast && (tok == token.EOS || tok == token.Pad)
+	held := !image && m.EndLast && s.tmpl.IsEnd(int(tok))
 	return candidate{pos: o, token: tok, guess: pol.Choices[best], conf: conf, held: held}
 }
 

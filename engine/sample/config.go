@@ -8,10 +8,10 @@ package sample
 import (
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 
-	"parascope/engine/token"
 	"parascope/engine/tomlconf"
 )
 
@@ -38,7 +38,8 @@ type Modality struct {
 	// split within a block; image cosine is MaskGIT's.
 	Schedule string `toml:"schedule" json:"schedule"`
 	// Block is the text's semi-autoregressive block length B; the text
-	// span's length (one global block) or a divisor of it. Text only.
+	// span's length (one global block) or a divisor of it, which only the
+	// template knows (ValidateFor). Text only.
 	Block int `toml:"block" json:"block,omitempty"`
 	// ImageSteps (T_img) updates the image only on round(linspace(S/4,
 	// S−1, T_img)) of the S steps; 0 means on every step. Image only.
@@ -60,11 +61,13 @@ type Modality struct {
 	CFG float64 `toml:"cfg" json:"cfg"`
 }
 
-// Defaults are the settings the examples start from.
+// Defaults are the settings the examples start from. The text block is
+// ShapeWorld's whole reasoning span (token.ReasoningLen), one global
+// block; another template's span needs its own block length.
 func Defaults() Config {
 	return Config{
 		Seed: 0, Mode: Parallel, Steps: 40,
-		Text:  Modality{Schedule: "linear", Block: token.ReasoningLen, Remasking: LowConfidence, EndLast: true},
+		Text:  Modality{Schedule: "linear", Block: 40, Remasking: LowConfidence, EndLast: true},
 		Image: Modality{Schedule: "cosine", Remasking: LowConfidence, Temperature: 0.5, RemaskTemperature: 4.5},
 	}
 }
@@ -97,9 +100,17 @@ func Modes() []string          { return slices.Clone(modes) }
 func Schedules() []string      { return slices.Clone(schedules) }
 func RemaskingRules() []string { return slices.Clone(rules) }
 
-// Validate reports every setting that cannot work, each as a
-// tomlconf.KeyError.
-func (c Config) Validate() error {
+// Validate reports every setting that cannot work under any template,
+// each as a tomlconf.KeyError.
+func (c Config) Validate() error { return c.validate(0) }
+
+// ValidateFor is Validate with the checks that need t's reasoning length:
+// the text block must divide it, and its blocks the steps.
+func (c Config) ValidateFor(t Template) error { return c.validate(t.ReasoningLen()) }
+
+// validate checks c; a reasoning length n of 0 leaves out the checks
+// that need one.
+func (c Config) validate(n int) error {
 	var errs []error
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, tomlconf.KeyError{Key: key, Msg: fmt.Sprintf(format, args...)})
@@ -126,8 +137,11 @@ func (c Config) Validate() error {
 			bad(m.name+".cfg", "%g, want ≥ 0", m.m.CFG)
 		}
 	}
-	n := token.ReasoningLen
 	switch {
+	case n == 0:
+		if c.Text.Block < 1 {
+			bad("text.block", "%d, want at least 1", c.Text.Block)
+		}
 	case c.Text.Block < 1 || c.Text.Block > n:
 		bad("text.block", "%d, want 1 to %d (the text span)", c.Text.Block, n)
 	case n%c.Text.Block != 0:
@@ -153,9 +167,16 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// LoadConfig reads a TOML file over the defaults.
-func LoadConfig(path string) (Config, error) {
+// LoadConfig reads a TOML file over the defaults and checks it for t,
+// naming the line of each setting that cannot work.
+func LoadConfig(path string, t Template) (Config, error) {
 	c := Defaults()
-	err := tomlconf.Load(path, &c)
-	return c, err
+	if err := tomlconf.Load(path, &c); err != nil {
+		return c, err
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return c, err
+	}
+	return c, tomlconf.Locate(path, data, c.ValidateFor(t))
 }

@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"image"
 	"strings"
-
-	"parascope/engine/token"
-	"parascope/engine/vq"
 )
 
 // Frame is the state of the output after one step: data, not colours.
@@ -14,8 +11,8 @@ import (
 // the reasoning span's positions.
 type Frame struct {
 	Step int `json:"step"` // 0 is the all-masked start
-	// Tokens holds the vocabulary id at every output position, or
-	// token.Mask while the position is masked.
+	// Tokens holds the vocabulary id at every output position, or the
+	// template's mask id while the position is masked.
 	Tokens []int32 `json:"tokens"`
 	// RevealedAt is the step that committed each position, -1 while masked.
 	RevealedAt []int16 `json:"revealed_at"`
@@ -43,43 +40,40 @@ type Count struct {
 	Total  int `json:"total"`
 }
 
-// ImageTokens is the number of image positions at the start of a frame.
-const ImageTokens = token.ImageTokens
-
 // ImageCodes returns the image's codebook indices, -1 where masked.
-func (f Frame) ImageCodes(v *token.Vocab) []int { return imageCodes(f.Tokens, v) }
+func (f Frame) ImageCodes(t Template) []int { return imageCodes(f.Tokens, t) }
 
 // imageCodes returns the codebook indices of the image positions of ids,
-// -1 where an id is not an image token.
-func imageCodes(ids []int32, v *token.Vocab) []int {
-	out := make([]int, ImageTokens)
-	for i, id := range ids[:ImageTokens] {
+// -1 where an id is not an image code.
+func imageCodes(ids []int32, t Template) []int {
+	out := make([]int, t.ImageLen())
+	for i, id := range ids[:len(out)] {
 		out[i] = -1
-		if v.IsImage(int(id)) {
-			out[i] = int(id) - v.ImageOffset()
+		if isImage(t, int(id)) {
+			out[i] = int(id) - t.ImageOffset()
 		}
 	}
 	return out
 }
 
 // GuessCodes returns the model's current best image, every patch filled.
-func (f Frame) GuessCodes(v *token.Vocab) []int {
-	out := make([]int, ImageTokens)
-	for i, id := range f.Guess[:ImageTokens] {
-		out[i] = max(0, int(id)-v.ImageOffset())
+func (f Frame) GuessCodes(t Template) []int {
+	out := make([]int, t.ImageLen())
+	for i, id := range f.Guess[:len(out)] {
+		out[i] = max(0, int(id)-t.ImageOffset())
 	}
 	return out
 }
 
 // TextTokens returns the reasoning span's ids.
-func (f Frame) TextTokens() []int32 { return f.Tokens[ImageTokens:] }
+func (f Frame) TextTokens(t Template) []int32 { return f.Tokens[t.ImageLen():] }
 
 // Words renders the reasoning span up to its end token, masked positions
-// as [MASK]: the text as it stands at this step.
-func (f Frame) Words(v *token.Vocab) []string {
+// as the mask's name: the text as it stands at this step.
+func (f Frame) Words(v Vocabulary) []string {
 	var out []string
-	for _, id := range f.TextTokens() {
-		if id == token.EOS || id == token.Pad {
+	for _, id := range f.TextTokens(v) {
+		if v.IsEnd(int(id)) {
 			break
 		}
 		out = append(out, v.Name(int(id)))
@@ -88,14 +82,14 @@ func (f Frame) Words(v *token.Vocab) []string {
 }
 
 // Reasoning is the text as it stands: the words before the end token.
-func (f Frame) Reasoning(v *token.Vocab) string { return strings.Join(f.Words(v), " ") }
+func (f Frame) Reasoning(v Vocabulary) string { return strings.Join(f.Words(v), " ") }
 
 // MaskedText is the reasoning as it stands, each masked position shown as
 // placeholder.
-func (f Frame) MaskedText(v *token.Vocab, placeholder string) string {
+func (f Frame) MaskedText(v Vocabulary, placeholder string) string {
 	words := f.Words(v)
 	for i, w := range words {
-		if w == v.Name(token.Mask) {
+		if w == v.Name(v.MaskID()) {
 			words[i] = placeholder
 		}
 	}
@@ -105,31 +99,32 @@ func (f Frame) MaskedText(v *token.Vocab, placeholder string) string {
 // Picture is the output image as it stands: revealed patches decoded,
 // masked patches painted world.MaskGrey, as the viewer shows them and the
 // alignment scorer reads them.
-func (f Frame) Picture(v *token.Vocab, cb *vq.Codebook) (*image.RGBA, error) {
-	return f.picture(v, cb, false)
+func (f Frame) Picture(t Template, img ImageTokenizer) (*image.RGBA, error) {
+	return f.picture(t, img, false)
 }
 
 // GuessPicture is Picture with each masked patch showing the model's
 // current guess for it, dimmed (vq.Dimmed); a guess that is not an image
 // code leaves the patch grey.
-func (f Frame) GuessPicture(v *token.Vocab, cb *vq.Codebook) (*image.RGBA, error) {
-	return f.picture(v, cb, true)
+func (f Frame) GuessPicture(t Template, img ImageTokenizer) (*image.RGBA, error) {
+	return f.picture(t, img, true)
 }
 
-func (f Frame) picture(v *token.Vocab, cb *vq.Codebook, guesses bool) (*image.RGBA, error) {
-	if len(f.Tokens) < ImageTokens {
-		return nil, fmt.Errorf("step %d: %d tokens, want at least %d", f.Step, len(f.Tokens), ImageTokens)
+func (f Frame) picture(t Template, img ImageTokenizer, guesses bool) (*image.RGBA, error) {
+	n := t.ImageLen()
+	if len(f.Tokens) < n {
+		return nil, fmt.Errorf("step %d: %d tokens, want at least %d", f.Step, len(f.Tokens), n)
 	}
 	var guess []int
 	if guesses {
-		if len(f.Guess) < ImageTokens {
-			return nil, fmt.Errorf("step %d: %d guesses, want at least %d", f.Step, len(f.Guess), ImageTokens)
+		if len(f.Guess) < n {
+			return nil, fmt.Errorf("step %d: %d guesses, want at least %d", f.Step, len(f.Guess), n)
 		}
-		guess = imageCodes(f.Guess, v)
+		guess = imageCodes(f.Guess, t)
 	}
-	img, err := cb.DecodeMasked(f.ImageCodes(v), guess)
+	pic, err := img.DecodeMasked(f.ImageCodes(t), guess)
 	if err != nil {
 		return nil, fmt.Errorf("step %d: %w", f.Step, err)
 	}
-	return img, nil
+	return pic, nil
 }

@@ -29,7 +29,7 @@ func FuzzReadTrace(f *testing.F) {
 			return
 		}
 		for i, fr := range frames {
-			if fr.Step != i || len(fr.Tokens) != ImageTokens+token.ReasoningLen {
+			if fr.Step != i || len(fr.Tokens) != token.ImageTokens+token.ReasoningLen {
 				t.Fatalf("frame %d accepted with step %d and %d tokens", i, fr.Step, len(fr.Tokens))
 			}
 		}

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"parascope/engine/token"
 )
 
 // Every expected figure below is worked out by hand from the formulas.
@@ -90,15 +92,29 @@ func TestConfigErrors(t *testing.T) {
 		{func(c *Config) { c.Text.Temperature = -1 }, "text.temperature"},
 		{func(c *Config) { c.Image.EndLast = true }, "image.end_last: applies to the text only"},
 	}
+	v := token.New(8)
 	for _, c := range cases {
 		cfg := Defaults()
 		c.edit(&cfg)
-		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
+		if err := cfg.ValidateFor(v); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("got %v, want %q", err, c.want)
 		}
 	}
-	if err := Defaults().Validate(); err != nil {
+	if err := Defaults().ValidateFor(v); err != nil {
 		t.Fatalf("defaults: %v", err)
+	}
+	if Defaults().Text.Block != token.ReasoningLen {
+		t.Fatal("the default text block is not ShapeWorld's reasoning span")
+	}
+	// Without a template only what holds for every template is checked.
+	odd := Defaults()
+	odd.Text.Block = 7
+	if err := odd.Validate(); err != nil {
+		t.Fatalf("a block length needs the template to be checked: %v", err)
+	}
+	odd.Text.Block = 0
+	if err := odd.Validate(); err == nil || !strings.Contains(err.Error(), "text.block: 0, want at least 1") {
+		t.Fatalf("block 0: %v", err)
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"time"
 
-	"parascope/engine/token"
 	"parascope/engine/world"
 )
 
@@ -34,12 +33,16 @@ type Prompt struct {
 // Stepper runs one trajectory a step at a time and keeps its history.
 type Stepper struct {
 	model  Model
-	vocab  *token.Vocab
+	tmpl   Template
 	cfg    Config
 	prompt Prompt
-	cond   token.Sequence // the start: input part filled, output masked
-	uncond token.Sequence // the same with the instruction replaced by <|uncond|>
+	cond   []int // the start: input part filled, output masked
+	uncond []int // the same under the unconditional instruction
 	frames []Frame
+
+	// The output's layout: image positions first, then the reasoning.
+	imageLen, textLen int
+	imageAt, textAt   int // where each begins in the sequence
 
 	total    int         // steps in the whole run
 	imgStep  map[int]int // absolute step → index on the image's timeline
@@ -77,29 +80,30 @@ type blockPlan struct {
 
 // New starts a trajectory. Frame 0, the all-masked start, is in the
 // history at once.
-func New(m Model, v *token.Vocab, cfg Config, p Prompt) (*Stepper, error) {
-	if err := cfg.Validate(); err != nil {
+func New(m Model, t Template, cfg Config, p Prompt) (*Stepper, error) {
+	if err := cfg.ValidateFor(t); err != nil {
 		return nil, err
 	}
-	cond, err := v.Masked(token.Parts{Task: p.Task, Input: p.Input, Instruction: p.Instruction})
+	cond, uncond, err := t.Start(p.Task, p.Instruction, p.Input)
 	if err != nil {
 		return nil, err
 	}
-	s := &Stepper{model: m, vocab: v, prompt: p, cond: cond, uncond: token.Unconditional(cond)}
-	s.textIDs = []int32{token.EOS, token.Pad}
-	for id := token.NumSpecial; id < v.ImageOffset(); id++ {
+	s := &Stepper{model: m, tmpl: t, prompt: p, cond: cond, uncond: uncond, imageLen: t.ImageLen(), textLen: t.ReasoningLen()}
+	s.imageAt, s.textAt = t.OutputAt(p.Task)
+	for _, id := range t.TextChoices() {
 		s.textIDs = append(s.textIDs, int32(id))
 	}
-	for id := v.ImageOffset(); id < v.Size(); id++ {
+	for id := t.ImageOffset(); id < t.ImageOffset()+t.Codes(); id++ {
 		s.imageIDs = append(s.imageIDs, int32(id))
 	}
 	s.configure(cfg)
-	n := s.outputLen()
+	n := s.imageLen + s.textLen
+	mask := int32(t.MaskID())
 	start := Frame{Tokens: make([]int32, n), RevealedAt: make([]int16, n), Confidence: make([]float32, n), Guess: make([]int32, n)}
 	for i := range n {
-		start.Tokens[i], start.RevealedAt[i], start.Guess[i] = token.Mask, -1, token.Mask
+		start.Tokens[i], start.RevealedAt[i], start.Guess[i] = mask, -1, mask
 	}
-	start.Text.Total, start.Image.Total = token.ReasoningLen, ImageTokens
+	start.Text.Total, start.Image.Total = s.textLen, s.imageLen
 	s.frames = []Frame{start}
 	return s, nil
 }
@@ -126,8 +130,6 @@ func (s *Stepper) configure(cfg Config) {
 	s.imgSteps = len(steps)
 	s.total = max(cfg.Steps, steps[len(steps)-1]+1)
 }
-
-func (s *Stepper) outputLen() int { return ImageTokens + token.ReasoningLen }
 
 // Config is the configuration the stepper runs with.
 func (s *Stepper) Config() Config { return s.cfg }
@@ -158,7 +160,7 @@ func (s *Stepper) Fork(k int, cfg Config) (*Stepper, error) {
 	if k < 0 || k >= len(s.frames) {
 		return nil, fmt.Errorf("fork at step %d: the history has steps 0 to %d", k, len(s.frames)-1)
 	}
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.ValidateFor(s.tmpl); err != nil {
 		return nil, err
 	}
 	f := *s
@@ -179,7 +181,7 @@ func (s *Stepper) Step(ctx context.Context) (Frame, error) {
 	}
 	var flat []float32
 	if len(q.sel) > 0 {
-		if flat, err = s.model.Logits(q.ids, q.batch, s.cond.Layout.Len, q.sel); err != nil {
+		if flat, err = s.model.Logits(q.ids, q.batch, len(s.cond), q.sel); err != nil {
 			return Frame{}, fmt.Errorf("sample: step %d: %w", q.f.Step, err)
 		}
 	}
@@ -193,12 +195,12 @@ func StepTogether(ctx context.Context, m Model, group []*Stepper) ([]Frame, erro
 	if len(group) == 0 {
 		return nil, nil
 	}
-	seq := group[0].cond.Layout.Len
+	seq := len(group[0].cond)
 	qs := make([]*stepRequest, len(group))
 	var ids, sel []int32
 	batch := 0
 	for i, s := range group {
-		if s.cond.Layout.Len != seq {
+		if len(s.cond) != seq {
 			return nil, errors.New("sample: StepTogether needs steppers of one task")
 		}
 		q, err := s.prepare(ctx)
@@ -220,7 +222,7 @@ func StepTogether(ctx context.Context, m Model, group []*Stepper) ([]Frame, erro
 		}
 	}
 	frames := make([]Frame, len(group))
-	v := group[0].vocab.Size()
+	v := group[0].tmpl.Size()
 	for i, s := range group {
 		n := len(qs[i].sel) * v
 		f, err := s.commit(qs[i], flat[:n])
@@ -257,8 +259,9 @@ func (s *Stepper) prepare(ctx context.Context) (*stepRequest, error) {
 		Confidence: slices.Clone(prev.Confidence), Guess: slices.Clone(prev.Tokens),
 		Text: prev.Text, Image: prev.Image,
 	}
+	mask := int32(s.tmpl.MaskID())
 	for o, id := range q.f.Tokens {
-		if id == token.Mask {
+		if id == mask {
 			q.masked = append(q.masked, o)
 		}
 	}
@@ -288,7 +291,7 @@ func (s *Stepper) commit(q *stepRequest, flat []float32) (Frame, error) {
 		}
 		c := s.candidate(r, o, cond[j], u, imgT)
 		f.Guess[o] = c.guess
-		if (o >= ImageTokens && nText > 0 && o-ImageTokens < textLimit) || (o < ImageTokens && imgActive) {
+		if (o >= s.imageLen && nText > 0 && o-s.imageLen < textLimit) || (o < s.imageLen && imgActive) {
 			candidates = append(candidates, c)
 		}
 	}
@@ -311,13 +314,13 @@ func (s *Stepper) commit(q *stepRequest, flat []float32) (Frame, error) {
 	nImage := 0
 	if imgActive {
 		unknown := f.Image.Total - f.Image.Actual
-		nImage = unknown - imageMaskedAfter(s.cfg.Image.Schedule, ImageTokens, unknown, imgT, s.imgSteps)
+		nImage = unknown - imageMaskedAfter(s.cfg.Image.Schedule, s.imageLen, unknown, imgT, s.imgSteps)
 	}
 	f.Text.Target += nText
 	f.Image.Target += nImage
 	for _, c := range candidates {
 		quota, count := &nText, &f.Text.Actual
-		if c.pos < ImageTokens {
+		if c.pos < s.imageLen {
 			quota, count = &nImage, &f.Image.Actual
 		}
 		if *quota == 0 {
@@ -342,13 +345,13 @@ func (s *Stepper) textPlan(i int, tokens []int32) (int, int) {
 		return 0, 0
 	}
 	B := s.cfg.Text.Block
-	perBlock := s.cfg.Steps / (token.ReasoningLen / B)
+	perBlock := s.cfg.Steps / (s.textLen / B)
 	b, j := i/perBlock, i%perBlock
 	limit := (b + 1) * B
 	if s.plan.block != b {
-		m := 0
-		for _, id := range tokens[ImageTokens : ImageTokens+limit] {
-			if id == token.Mask {
+		m, mask := 0, int32(s.tmpl.MaskID())
+		for _, id := range tokens[s.imageLen : s.imageLen+limit] {
+			if id == mask {
 				m++
 			}
 		}
@@ -361,15 +364,15 @@ func (s *Stepper) textPlan(i int, tokens []int32) (int, int) {
 // unconditional twin when guidance is on): ids, batch size and one
 // selected position per masked output index and sequence.
 func (s *Stepper) input(masked []int, out []int32) (ids []int32, batch int, sel []int32) {
-	seq := s.cond.Layout.Len
+	seq := len(s.cond)
 	batch = 1
 	if s.guided() {
 		batch = 2
 	}
 	ids = make([]int32, 0, batch*seq)
-	for _, base := range []token.Sequence{s.cond, s.uncond}[:batch] {
+	for _, base := range [][]int{s.cond, s.uncond}[:batch] {
 		row := make([]int32, seq)
-		for p, id := range base.IDs {
+		for p, id := range base {
 			row[p] = int32(id)
 		}
 		s.placeOutput(row, out)
@@ -391,7 +394,7 @@ func (s *Stepper) rows(q *stepRequest, flat []float32) (cond, uncond [][]float32
 	if len(q.sel) == 0 {
 		return nil, nil, nil
 	}
-	v := s.vocab.Size()
+	v := s.tmpl.Size()
 	if len(flat) != len(q.sel)*v {
 		return nil, nil, fmt.Errorf("sample: the model returned %d logits for %d positions of %d", len(flat), len(q.sel), v)
 	}
@@ -408,11 +411,10 @@ func (s *Stepper) rows(q *stepRequest, flat []float32) (cond, uncond [][]float32
 
 // position maps an output index to its place in the sequence.
 func (s *Stepper) position(o int) int {
-	l := s.cond.Layout
-	if o < ImageTokens {
-		return l.OutputImage.Start + o
+	if o < s.imageLen {
+		return s.imageAt + o
 	}
-	return l.OutputText.Start + o - ImageTokens
+	return s.textAt + o - s.imageLen
 }
 
 func (s *Stepper) placeOutput(row []int32, out []int32) {

@@ -122,10 +122,10 @@ func TestParallelRevealsOnScheduleAndFindsTheAnswer(t *testing.T) {
 	}
 	// low_confidence commits the most confident first: here the later
 	// positions, so the text's last five positions come at step 1.
-	for o := ImageTokens; o < len(last.Tokens); o++ {
-		wantStep := int16(8 - (o-ImageTokens)/5)
+	for o := token.ImageTokens; o < len(last.Tokens); o++ {
+		wantStep := int16(8 - (o-token.ImageTokens)/5)
 		if last.RevealedAt[o] != wantStep {
-			t.Fatalf("text position %d revealed at step %d, want %d", o-ImageTokens, last.RevealedAt[o], wantStep)
+			t.Fatalf("text position %d revealed at step %d, want %d", o-token.ImageTokens, last.RevealedAt[o], wantStep)
 		}
 	}
 }
@@ -141,7 +141,7 @@ func TestEndLastCommitsWordsFirst(t *testing.T) {
 	// from the last word down, then <|eos|> and the padding from the end
 	// of the span down; five a step.
 	W := 0
-	for W < token.ReasoningLen && last.Tokens[ImageTokens+W] != token.EOS {
+	for W < token.ReasoningLen && last.Tokens[token.ImageTokens+W] != token.EOS {
 		W++
 	}
 	if got, _ := m.v.Split(token.Sequence{IDs: want.IDs, Layout: want.Layout}); last.Reasoning(m.v) != got.Reasoning || W != len(strings.Fields(got.Reasoning)) {
@@ -152,7 +152,7 @@ func TestEndLastCommitsWordsFirst(t *testing.T) {
 		if o >= W {
 			rank = W + token.ReasoningLen - 1 - o
 		}
-		if at := int(last.RevealedAt[ImageTokens+o]); at != rank/5+1 {
+		if at := int(last.RevealedAt[token.ImageTokens+o]); at != rank/5+1 {
 			t.Fatalf("text position %d (%d words) revealed at step %d, want %d", o, W, at, rank/5+1)
 		}
 	}
@@ -164,10 +164,10 @@ func TestSemiAutoregressiveBlocks(t *testing.T) {
 	cfg.Text.Block = 10 // 4 blocks of 10, 2 steps each, 5 tokens a step
 	s, _ := New(m, m.v, cfg, p)
 	last := run(t, s)[8]
-	for o := ImageTokens; o < len(last.Tokens); o++ {
-		block := (o - ImageTokens) / 10
+	for o := token.ImageTokens; o < len(last.Tokens); o++ {
+		block := (o - token.ImageTokens) / 10
 		if at := int(last.RevealedAt[o]); at != 2*block+1 && at != 2*block+2 {
-			t.Fatalf("text position %d (block %d) revealed at step %d", o-ImageTokens, block, at)
+			t.Fatalf("text position %d (block %d) revealed at step %d", o-token.ImageTokens, block, at)
 		}
 	}
 }
@@ -297,9 +297,9 @@ func TestRemaskingRules(t *testing.T) {
 			t.Fatal(err)
 		}
 		var got []int
-		for o := ImageTokens; o < len(f.Tokens); o++ {
+		for o := token.ImageTokens; o < len(f.Tokens); o++ {
 			if f.RevealedAt[o] == 1 {
-				got = append(got, o-ImageTokens)
+				got = append(got, o-token.ImageTokens)
 			}
 		}
 		return got
@@ -391,10 +391,10 @@ func TestConfidenceIsRecorded(t *testing.T) {
 	s, _ := New(m, m.v, greedy(2), p)
 	last := run(t, s)[2]
 	for o, c := range last.Confidence {
-		if o >= ImageTokens && (c <= 0 || c > 1) {
+		if o >= token.ImageTokens && (c <= 0 || c > 1) {
 			t.Fatalf("text position %d confidence %v, want a probability", o, c)
 		}
-		if o < ImageTokens && (c > 0 || math.IsNaN(float64(c))) {
+		if o < token.ImageTokens && (c > 0 || math.IsNaN(float64(c))) {
 			t.Fatalf("image position %d confidence %v, want a log-probability", o, c)
 		}
 	}

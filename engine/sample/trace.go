@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 
-	"parascope/engine/token"
 	"parascope/engine/world"
 )
 
@@ -39,14 +38,14 @@ type PromptJSON struct {
 
 // NewHeader describes a stepper's trajectory.
 func NewHeader(s *Stepper, model string, c *world.Case) Header {
-	return HeaderFor(s.cfg, s.vocab, s.prompt, s.total, model, c)
+	return HeaderFor(s.cfg, s.tmpl, s.prompt, s.total, model, c)
 }
 
 // HeaderFor describes a trajectory from its parts.
-func HeaderFor(cfg Config, v *token.Vocab, p Prompt, steps int, model string, c *world.Case) Header {
+func HeaderFor(cfg Config, t Template, p Prompt, steps int, model string, c *world.Case) Header {
 	return Header{
 		Format: TraceFormat, Model: model, Config: cfg, Seed: cfg.Seed,
-		VocabHash: v.Hash(), Task: p.Task,
+		VocabHash: t.Hash(), Task: p.Task,
 		Prompt: PromptJSON{Instruction: p.Instruction, Input: p.Input},
 		Case:   c, Steps: steps,
 	}
@@ -85,9 +84,10 @@ func (t *TraceWriter) Frame(f Frame) error { return t.enc.Encode(f) }
 // Flush writes what is buffered.
 func (t *TraceWriter) Flush() error { return t.w.Flush() }
 
-// ReadTrace reads a whole trace; name is used in errors. The vocabulary,
-// when given, must be the one the trace was made with.
-func ReadTrace(r io.Reader, name string, v *token.Vocab) (Header, []Frame, error) {
+// ReadTrace reads a whole trace; name is used in errors. The template,
+// when given, must be the one the trace was made with; without one, each
+// frame must hold the positions its own totals count.
+func ReadTrace(r io.Reader, name string, t Template) (Header, []Frame, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<16), 1<<24)
 	var h Header
@@ -101,14 +101,14 @@ func ReadTrace(r io.Reader, name string, v *token.Vocab) (Header, []Frame, error
 			if err == nil && h.Format != TraceFormat {
 				err = fmt.Errorf("format %q, want %q", h.Format, TraceFormat)
 			}
-			if err == nil && v != nil && h.VocabHash != v.Hash() {
-				err = fmt.Errorf("made with vocabulary %s, this build has %s", h.VocabHash, v.Hash())
+			if err == nil && t != nil && h.VocabHash != t.Hash() {
+				err = fmt.Errorf("made with vocabulary %s, this build has %s", h.VocabHash, t.Hash())
 			}
 		} else {
 			var f Frame
 			err = json.Unmarshal(sc.Bytes(), &f)
 			if err == nil {
-				err = checkFrame(f, len(frames))
+				err = checkFrame(f, len(frames), t)
 			}
 			frames = append(frames, f)
 		}
@@ -128,8 +128,11 @@ func ReadTrace(r io.Reader, name string, v *token.Vocab) (Header, []Frame, error
 	return h, frames, nil
 }
 
-func checkFrame(f Frame, want int) error {
-	n := ImageTokens + token.ReasoningLen
+func checkFrame(f Frame, want int, t Template) error {
+	n := f.Image.Total + f.Text.Total
+	if t != nil {
+		n = t.ImageLen() + t.ReasoningLen()
+	}
 	switch {
 	case f.Step != want:
 		return fmt.Errorf("frame of step %d where step %d belongs", f.Step, want)

@@ -44,7 +44,9 @@ func LoadConfig(path string) (sample.Config, error) {
 	if path == "" {
 		return sample.Defaults(), nil
 	}
-	return sample.LoadConfig(path)
+	// ShapeWorld's layout is the same whatever codebook the file names, so
+	// a vocabulary without codes checks the file's text block.
+	return sample.LoadConfig(path, token.New(0))
 }
 
 // Open validates cfg and opens what it names on be.

@@ -92,7 +92,7 @@ func (v *Vocab) Encode(text string) ([]int, error) {
 func (v *Vocab) Text(ids []int) string {
 	var out []string
 	for _, id := range ids {
-		if id == EOS || id == Pad {
+		if v.IsEnd(id) {
 			break
 		}
 		out = append(out, v.Name(id))

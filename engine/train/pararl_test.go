@@ -142,7 +142,7 @@ type codeShare struct{ vocab *token.Vocab }
 
 func (c codeShare) Reward(f sample.Frame) (float64, error) {
 	hit, seen := 0, 0
-	for _, id := range f.Tokens[:sample.ImageTokens] {
+	for _, id := range f.Tokens[:token.ImageTokens] {
 		if id == token.Mask {
 			continue
 		}
@@ -425,7 +425,7 @@ func TestLikelihoodIsTheSamplersPolicy(t *testing.T) {
 			expected[id] += q[k]
 		}
 	}
-	if want := len(trajs) * (sample.ImageTokens + token.ReasoningLen); len(terms) != want {
+	if want := len(trajs) * (token.ImageTokens + token.ReasoningLen); len(terms) != want {
 		t.Fatalf("%d terms, want every position of every rollout (%d)", len(terms), want)
 	}
 	worst := 0.0

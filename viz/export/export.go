@@ -18,8 +18,6 @@ import (
 	"parascope/engine/atomicfile"
 	"parascope/engine/casedir"
 	"parascope/engine/sample"
-	"parascope/engine/token"
-	"parascope/engine/vq"
 	"parascope/viz"
 )
 
@@ -28,8 +26,8 @@ import (
 type Trajectory struct {
 	Header   sample.Header
 	Frames   []sample.Frame
-	Vocab    *token.Vocab
-	Codebook *vq.Codebook
+	Vocab    sample.Vocabulary
+	Codebook sample.ImageTokenizer
 }
 
 func (t Trajectory) last() sample.Frame { return t.Frames[len(t.Frames)-1] }
