@@ -301,11 +301,28 @@ func TestExampleConfigsLoad(t *testing.T) {
 	if len(paths) < 5 {
 		t.Fatalf("%d example configs", len(paths))
 	}
+	// A file a config names must be in a fresh clone, unless the config's
+	// own header gives the command that makes it ("--out runs/sft-default").
+	exists := func(p, named, key string) {
+		t.Helper()
+		if named == "" || named == "none" || strings.HasPrefix(named, "random:") {
+			return
+		}
+		if _, err := os.Stat(named); err == nil {
+			return
+		}
+		if src, _ := os.ReadFile(p); bytes.Contains(src, []byte("--out "+filepath.Dir(named)+"\n")) {
+			return
+		}
+		t.Errorf("%s: %s names %s, which a fresh clone lacks and no command in the file makes", p, key, named)
+	}
 	for _, p := range paths {
 		var err error
 		switch {
 		case strings.HasPrefix(filepath.Base(p), "sft"):
-			_, err = train.LoadSFT(p)
+			var c train.SFTConfig
+			c, err = train.LoadSFT(p)
+			exists(p, c.Init, "init")
 		case strings.HasPrefix(filepath.Base(p), "clip"):
 			var c train.CLIPConfig
 			if c, err = train.LoadCLIP(p); !reflect.DeepEqual(c, train.DefaultCLIP()) {
@@ -314,13 +331,19 @@ func TestExampleConfigsLoad(t *testing.T) {
 		case strings.HasPrefix(filepath.Base(p), "pararl"):
 			var c train.ParaRLConfig
 			c, err = train.LoadParaRL(p)
-			// It spells out every default; only the paths differ.
-			c.Sampler.Model, c.Sampler.Clip = "", ""
+			exists(p, c.Sampler.Model, "sampler.model")
+			exists(p, c.Sampler.Clip, "sampler.clip")
+			exists(p, c.Sampler.Codebook, "sampler.codebook")
+			// It spells out every default.
 			if !reflect.DeepEqual(c, train.DefaultParaRL()) {
 				t.Errorf("%s does not hold the defaults:\n%+v\nwant\n%+v", p, c, train.DefaultParaRL())
 			}
 		default:
-			_, err = sample.LoadConfig(p)
+			var c sample.Config
+			c, err = sample.LoadConfig(p)
+			exists(p, c.Model, "model")
+			exists(p, c.Clip, "clip")
+			exists(p, c.Codebook, "codebook")
 		}
 		if err != nil {
 			t.Error(err)
