@@ -6,6 +6,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -34,32 +35,61 @@ var commands = []command{
 }
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	err := run(os.Args[1:])
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "parascope:", err)
-		var u cli.UsageError
-		if errors.As(err, &u) {
-			os.Exit(2)
-		}
-		os.Exit(1)
 	}
+	os.Exit(exitCode(err))
 }
 
-func run(args []string) error {
+// exitCode is the process's exit status for what run returned: 0 for
+// success, 2 for a mistake in the command line, 130 (the shell's code for
+// SIGINT) for a command stopped by Ctrl-C, 1 for any other error.
+func exitCode(err error) int {
+	var u cli.UsageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &u):
+		return 2
+	case errors.Is(err, context.Canceled):
+		return 130
+	}
+	return 1
+}
+
+func run(args []string) (err error) {
+	name := "parascope"
+	// The last line of defence: a panic becomes an error naming the
+	// command, not a stack trace. Every known one is checked for before
+	// it can happen.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%s: internal error: %v (please report it, with the command line)", name, r)
+		}
+	}()
 	args, backend, err := takeBackendFlag(args)
 	if err != nil {
 		return err
 	}
 	env := &cli.Env{BackendName: backend}
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "-help" && args[0] != "--help" {
+		env.Usage = viewerUsage
 		return env.View(args)
 	}
 	switch args[0] {
 	case "help", "-h", "-help", "--help":
+		if len(args) > 1 && args[1] != "-h" && args[1] != "-help" && args[1] != "--help" {
+			// help COMMAND [JOB] is COMMAND [JOB] -h.
+			return run(append(slices.Clone(args[1:]), "-h"))
+		}
 		usage(os.Stdout)
 		return nil
 	}
 	for _, c := range commands {
 		if c.name == args[0] {
+			name = "parascope " + c.name
+			env.Usage = strings.TrimSpace("parascope " + c.name + " " + c.args)
 			return c.run(env, args[1:])
 		}
 	}
@@ -67,13 +97,15 @@ func run(args []string) error {
 	return cli.UsageError{Msg: fmt.Sprintf("unknown command %q", args[0])}
 }
 
+const viewerUsage = "parascope [--config FILE] [--preview auto|sixel|kitty|blocks] [--color auto|truecolor|256|16|none] [--case DIR | --prompt TEXT | --instruction TEXT --input PNG]"
+
 func usage(w io.Writer) {
 	fmt.Fprintf(w, "parascope %s: watch a model denoise reasoning text and an image together.\n\nUsage:\n", cli.Version)
-	fmt.Fprintf(w, "  parascope [--config FILE] [--preview auto|sixel|kitty|blocks] [--color auto|truecolor|256|16|none] [--case DIR | --prompt TEXT | --instruction TEXT --input PNG]\n      open the viewer (keys: ? inside it)\n")
+	fmt.Fprintf(w, "  %s\n      open the viewer (keys: ? inside it)\n", viewerUsage)
 	for _, c := range commands {
 		fmt.Fprintf(w, "  parascope %-8s %s\n      %s\n", c.name, c.args, c.summary)
 	}
-	fmt.Fprintf(w, "\nRun 'parascope COMMAND -h' for a command's flags.\n")
+	fmt.Fprintf(w, "\nRun 'parascope COMMAND -h' (or 'parascope help COMMAND') for a command's flags.\n")
 }
 
 // takeBackendFlag removes --backend NAME (or --backend=NAME) from anywhere

@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"image"
 	"image/png"
 	"io"
@@ -301,11 +303,28 @@ func TestExampleConfigsLoad(t *testing.T) {
 	if len(paths) < 5 {
 		t.Fatalf("%d example configs", len(paths))
 	}
+	// A file a config names must be in a fresh clone, unless the config's
+	// own header gives the command that makes it ("--out runs/sft-default").
+	exists := func(p, named, key string) {
+		t.Helper()
+		if named == "" || named == "none" || strings.HasPrefix(named, "random:") {
+			return
+		}
+		if _, err := os.Stat(named); err == nil {
+			return
+		}
+		if src, _ := os.ReadFile(p); bytes.Contains(src, []byte("--out "+filepath.Dir(named)+"\n")) {
+			return
+		}
+		t.Errorf("%s: %s names %s, which a fresh clone lacks and no command in the file makes", p, key, named)
+	}
 	for _, p := range paths {
 		var err error
 		switch {
 		case strings.HasPrefix(filepath.Base(p), "sft"):
-			_, err = train.LoadSFT(p)
+			var c train.SFTConfig
+			c, err = train.LoadSFT(p)
+			exists(p, c.Init, "init")
 		case strings.HasPrefix(filepath.Base(p), "clip"):
 			var c train.CLIPConfig
 			if c, err = train.LoadCLIP(p); !reflect.DeepEqual(c, train.DefaultCLIP()) {
@@ -314,13 +333,19 @@ func TestExampleConfigsLoad(t *testing.T) {
 		case strings.HasPrefix(filepath.Base(p), "pararl"):
 			var c train.ParaRLConfig
 			c, err = train.LoadParaRL(p)
-			// It spells out every default; only the paths differ.
-			c.Sampler.Model, c.Sampler.Clip = "", ""
+			exists(p, c.Sampler.Model, "sampler.model")
+			exists(p, c.Sampler.Clip, "sampler.clip")
+			exists(p, c.Sampler.Codebook, "sampler.codebook")
+			// It spells out every default.
 			if !reflect.DeepEqual(c, train.DefaultParaRL()) {
 				t.Errorf("%s does not hold the defaults:\n%+v\nwant\n%+v", p, c, train.DefaultParaRL())
 			}
 		default:
-			_, err = sample.LoadConfig(p, token.New(vq.Default().K()))
+			var c sample.Config
+			c, err = sample.LoadConfig(p, token.New(vq.Default().K()))
+			exists(p, c.Model, "model")
+			exists(p, c.Clip, "clip")
+			exists(p, c.Codebook, "codebook")
 		}
 		if err != nil {
 			t.Error(err)
@@ -413,5 +438,183 @@ func TestProvenanceFollowsInit(t *testing.T) {
 	}
 	if strings.Contains(string(js), "runs") {
 		t.Errorf("the record names this machine's folder %s", dir)
+	}
+}
+
+// Bad command lines: each fails with the right exit status, a message
+// naming the fault, no panic, and before any work, so a file already at
+// an output path keeps its bytes.
+func TestBadInputs(t *testing.T) {
+	t.Chdir(t.TempDir())
+	keep := []byte("the user's own file\n")
+	for _, f := range []string{"keep.png", "keep.gif", "keep.jsonl", "keep.txt", "codebook.safetensors"} {
+		os.WriteFile(f, keep, 0o644)
+	}
+	os.Mkdir("folder", 0o755)
+	os.WriteFile("trace.jsonl", []byte("{\"x\":1}\n"), 0o644)
+	const usage, failure = 2, 1
+	prompt := []string{"sample", "--prompt", "draw a big red circle at the top left"}
+	with := func(base []string, more ...string) []string { return append(slices.Clone(base), more...) }
+	tests := []struct {
+		args []string
+		code int
+		want []string // in the message
+	}{
+		// exit 2: the command line
+		{[]string{"frobnicate"}, usage, []string{`"frobnicate"`}},
+		{[]string{"train"}, usage, []string{"sft, clip, pararl"}},
+		{[]string{"train", "gan"}, usage, []string{`"gan"`}},
+		{[]string{"version", "extra"}, usage, []string{`"extra"`}},
+		{[]string{"world", "--n", "99999999999", "--out", "w"}, usage, []string{"--n"}},
+		{[]string{"world", "--n", "0", "--out", "w"}, usage, []string{"--n"}},
+		{[]string{"world", "--n", "-5", "--out", "w"}, usage, []string{"--n"}},
+		{[]string{"world", "--seed", "-1", "--out", "w"}, usage, []string{"seed"}},
+		{[]string{"world", "--n", "2"}, usage, []string{"--out"}},
+		{[]string{"bench", "--cases", "0"}, usage, []string{"--cases"}},
+		{[]string{"bench", "--cases", "99999999999999"}, usage, []string{"--cases"}},
+		{[]string{"bench", "--cases", "-3"}, usage, []string{"--cases"}},
+		{[]string{"bench", "stray"}, usage, []string{`"stray"`}},
+		{[]string{"sample", "--seed", "-1", "--prompt", "draw"}, usage, []string{"--seed"}},
+		{[]string{"sample", "--seed", "99999999999999999999999", "--prompt", "draw"}, usage, []string{"--seed"}},
+		{[]string{"sample", "--prompt", ""}, usage, []string{"--prompt"}},
+		{with(prompt, "--strip-steps", "99", "--strip", "keep.png"), usage, []string{"--strip-steps"}},
+		{[]string{"train", "vq", "--codes", "0", "--out", "codebook.safetensors"}, usage, []string{"--codes"}},
+		{[]string{"train", "vq", "--iters", "-1"}, usage, []string{"--iters"}},
+		{[]string{"train", "vq", "--eval", "-1"}, usage, []string{"--eval"}},
+		{[]string{"train", "vq", "--cases", "0"}, usage, []string{"--cases"}},
+		{[]string{"train", "clip", "--eval", "5"}, usage, []string{"--eval"}},
+		{[]string{"train", "reward", "--rollouts", "0", "--z", "nan"}, usage, []string{"--clip"}},
+		{[]string{"train", "reward", "--clip", "c.safetensors", "--rollouts", "0"}, usage, []string{"--rollouts"}},
+		{[]string{"train", "reward", "--clip", "c.safetensors", "--z", "nan"}, usage, []string{"--z"}},
+		{[]string{"train", "reward", "--clip", "c.safetensors", "--z", "-1"}, usage, []string{"--z"}},
+		{[]string{"train", "reward", "--clip", "c.safetensors", "--z", "+Inf"}, usage, []string{"--z"}},
+		{[]string{"train", "reward", "--clip", "none"}, usage, []string{"--clip"}},
+		{[]string{"train", "sft", "stray"}, usage, []string{`"stray"`}},
+		{[]string{"replay"}, usage, []string{"trace"}},
+		// exit 1: an output path that cannot be written, found before the work
+		{[]string{"world", "--n", "2", "--out", "keep.png"}, failure, []string{"keep.png", "not a folder"}},
+		{[]string{"world", "--n", "2", "--out", "w", "--sheet", "folder"}, failure, []string{"folder", "is a folder"}},
+		{[]string{"world", "--n", "2", "--out", "w", "--sheet", "keep.png/s.png"}, failure, []string{"keep.png/s.png"}},
+		{[]string{"bench", "--results", "folder"}, failure, []string{"folder"}},
+		{[]string{"bench", "--results", "keep.txt/r.jsonl"}, failure, []string{"keep.txt/r.jsonl"}},
+		{with(prompt, "--png", "folder"), failure, []string{"folder"}},
+		{with(prompt, "--gif", "keep.png/a.gif", "--png", "keep.png"), failure, []string{"keep.png/a.gif"}},
+		{with(prompt, "--trace", "folder", "--gif", "keep.gif"), failure, []string{"folder"}},
+		{with(prompt, "--strip", "keep.txt/s.png"), failure, []string{"keep.txt/s.png"}},
+		{with(prompt, "--out", "keep.png", "--trace", "keep.jsonl"), failure, []string{"keep.png"}},
+		{[]string{"replay", "trace.jsonl", "--gif", "folder"}, failure, []string{"folder"}},
+		{[]string{"replay", "trace.jsonl", "--text", "keep.png/t.txt"}, failure, []string{"keep.png/t.txt"}},
+		{[]string{"replay", "trace.jsonl", "--png", "keep.png"}, failure, []string{"trace.jsonl"}},
+		{[]string{"train", "vq", "--out", "folder"}, failure, []string{"folder"}},
+		{[]string{"train", "vq", "--out", "keep.txt/cb.safetensors"}, failure, []string{"keep.txt/cb.safetensors"}},
+		{[]string{"train", "sft", "--out", "keep.txt"}, failure, []string{"keep.txt"}},
+		{[]string{"train", "pararl", "--out", "keep.txt/run"}, failure, []string{"keep.txt/run"}},
+		{[]string{"train", "reward", "--clip", "keep.txt/c.safetensors"}, failure, []string{"keep.txt"}},
+		// exit 1: an input that is not what it should be
+		{[]string{"replay", "folder"}, failure, []string{"folder"}},
+		{[]string{"replay", "missing.jsonl"}, failure, []string{"missing.jsonl"}},
+		{[]string{"judge", "keep.png"}, failure, []string{"keep.png"}},
+		{[]string{"train", "promote", "keep.png"}, failure, []string{"keep.png"}},
+		{[]string{"train", "sft", "--resume", "keep.png", "--out", "run"}, failure, []string{"keep.png"}},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			out, err := capture(t, tc.args...)
+			if got := exitCode(err); got != tc.code {
+				t.Fatalf("exit status %d, want %d (%v)", got, tc.code, err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("message %q does not name %q", err, w)
+				}
+			}
+			for _, bad := range []string{"panic", "goroutine", ".tmp-"} {
+				if strings.Contains(err.Error()+out, bad) {
+					t.Errorf("%q in the output: %v\n%s", bad, err, out)
+				}
+			}
+			for _, f := range []string{"keep.png", "keep.gif", "keep.jsonl", "keep.txt", "codebook.safetensors"} {
+				if b, _ := os.ReadFile(f); !bytes.Equal(b, keep) {
+					t.Errorf("%s changed", f)
+				}
+			}
+			for _, f := range []string{"w", "run", "runs", "reward.json"} {
+				if _, err := os.Stat(f); err == nil {
+					t.Errorf("%s was made by a command that failed", f)
+				}
+			}
+		})
+	}
+	if ents, _ := os.ReadDir("."); len(ents) != 7 {
+		var names []string
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
+		t.Errorf("the folder holds %q, want only what the test put there", names)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want int
+	}{
+		{nil, 0},
+		{errors.New("x"), 1},
+		{cli.UsageError{Msg: "x"}, 2},
+		{fmt.Errorf("sample: %w", cli.UsageError{Msg: "x"}), 2},
+		{cli.Interrupted{Msg: "train sft: stopped at step 3; resume with: ..."}, 130},
+		{fmt.Errorf("bench: %w", context.Canceled), 130},
+		{fmt.Errorf("sample: %w", context.DeadlineExceeded), 1},
+	} {
+		if got := exitCode(tc.err); got != tc.want {
+			t.Errorf("exitCode(%v) = %d, want %d", tc.err, got, tc.want)
+		}
+	}
+}
+
+// A panic that escapes a command becomes an error naming the command.
+func TestPanicBecomesAnError(t *testing.T) {
+	defer func(saved []command) { commands = saved }(commands)
+	commands = append(slices.Clone(commands), command{name: "boom", run: func(*cli.Env, []string) error {
+		panic("boom")
+	}})
+	_, err := capture(t, "boom")
+	if exitCode(err) != 1 || !strings.Contains(err.Error(), "parascope boom") || !strings.Contains(err.Error(), "boom") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// -h, and help COMMAND, begin with a usage line naming the positional
+// arguments, then the flags; train -h lists the jobs.
+func TestHelpStartsWithUsage(t *testing.T) {
+	t.Chdir(t.TempDir())
+	check := func(args []string, first string) {
+		t.Helper()
+		for _, a := range [][]string{append(slices.Clone(args), "-h"), append([]string{"help"}, args...)} {
+			out, err := capture(t, a...)
+			line, _, _ := strings.Cut(out, "\n")
+			if err != nil || line != "usage: "+first {
+				t.Errorf("%q: %v, first line %q, want %q", a, err, line, "usage: "+first)
+			}
+		}
+	}
+	for _, c := range commands {
+		if c.name != "train" {
+			check([]string{c.name}, strings.TrimSpace("parascope "+c.name+" "+c.args))
+		}
+	}
+	check([]string{"train"}, "parascope train JOB [flags]")
+	for _, job := range cli.TrainJobs() {
+		out, err := capture(t, "train", job, "-h")
+		if err != nil || !strings.HasPrefix(out, "usage: parascope train "+job) || !strings.Contains(out, "\nflags:\n") {
+			t.Errorf("train %s -h: %v\n%s", job, err, out)
+		}
+	}
+	if out, _ := capture(t, "train", "-h"); !strings.Contains(out, "train promote MODEL") || !strings.Contains(out, "train reward --clip CKPT") {
+		t.Errorf("train -h does not list the jobs:\n%s", out)
+	}
+	if ents, _ := os.ReadDir("."); len(ents) != 0 {
+		t.Errorf("-h wrote %d files", len(ents))
 	}
 }

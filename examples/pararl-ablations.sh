@@ -34,7 +34,7 @@ variant() { # name reward_steps output_only
 		echo "reward_steps = $2"
 		echo "output_only = $3"
 		grep -v -e '^steps =' -e '^reward_steps =' -e '^output_only =' examples/pararl.toml |
-			sed -e "s|^model = .*|model = \"$sft\"|" -e "s|^clip = \"runs.*|clip = \"$clip\"|"
+			sed -e "s|^model = .*|model = \"$sft\"|" -e "s|^clip = \".*|clip = \"$clip\"|"
 	} >"$out/$1.toml"
 	"$p" train pararl --config "$out/$1.toml" --out "$out/$1" | tail -n 2
 	bench "$1" "$out/$1/model.safetensors"

@@ -13,8 +13,13 @@ import (
 
 	"parascope/engine/atomicfile"
 	"parascope/engine/bench"
+	"parascope/engine/sample"
 	"parascope/engine/session"
 )
+
+// maxBenchCases bounds --cases: the suite is drawn up front, and at a few
+// cases a second a larger run would take days.
+const maxBenchCases = 100_000
 
 // Bench runs ParaBench-mini: it samples held-out cases and judges them.
 func (e *Env) Bench(args []string) error {
@@ -26,12 +31,18 @@ func (e *Env) Bench(args []string) error {
 	cfgPath := fs.String("config", "", "sampler config (TOML); defaults when empty")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
 	resultsPath := fs.String("results", "", "also write each case (instruction, true and sampled reasoning, scores) to this file, one JSON object a line")
-	pos, err := parseFlags(fs, args)
+	pos, err := e.parseFlags(fs, args)
 	if err != nil {
 		return helpOK(err)
 	}
-	if len(pos) > 0 || *n < 1 {
-		return UsageError{"bench: takes only flags, and --cases must be at least 1"}
+	switch {
+	case len(pos) > 0:
+		return usagef("bench: unexpected argument %q (bench takes only flags)", pos[0])
+	case *n < 1 || *n > maxBenchCases:
+		return usagef("bench: --cases %d: want 1 to %d", *n, maxBenchCases)
+	}
+	if err := checkOutputs("bench", *resultsPath); err != nil {
+		return err
 	}
 	cfg, err := session.LoadConfig(*cfgPath)
 	if err != nil {
@@ -82,7 +93,18 @@ func (e *Env) Bench(args []string) error {
 			return fmt.Errorf("bench: %w", err)
 		}
 	}
-	if *asJSON {
+	if err := report(r, cfg, *seed, *asJSON); err != nil {
+		return err
+	}
+	if interrupted {
+		return Interrupted{fmt.Sprintf("bench: interrupted after %d of %d cases", len(results), *n)}
+	}
+	return nil
+}
+
+// report prints the bench's figures, as a table or as JSON.
+func report(r bench.Report, cfg sample.Config, seed uint64, asJSON bool) error {
+	if asJSON {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(r)
@@ -91,7 +113,7 @@ func (e *Env) Bench(args []string) error {
 	if name == "" {
 		name = "the embedded default"
 	}
-	fmt.Printf("ParaBench-mini: %d cases (seed %d), model %s, %s mode, %d steps\n\n", r.Cases, *seed, name, cfg.Mode, cfg.Steps)
+	fmt.Printf("ParaBench-mini: %d cases (seed %d), model %s, %s mode, %d steps\n\n", r.Cases, seed, name, cfg.Mode, cfg.Steps)
 	if err := r.WriteTable(os.Stdout); err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"parascope/engine/atomicfile"
 	"parascope/engine/nn"
 	"parascope/engine/sample"
 	"parascope/engine/session"
@@ -25,7 +27,10 @@ const Version = "0.1.0"
 // use from --backend (auto, cpu or cuda).
 type Env struct {
 	BackendName string
-	be          nn.Backend
+	// Usage is the running command's synopsis, "parascope judge DIR
+	// [--json]": the first line -h prints.
+	Usage string
+	be    nn.Backend
 }
 
 // Backend opens the backend --backend names, once.
@@ -56,15 +61,51 @@ func (u UsageError) Error() string { return u.Msg }
 
 func usagef(format string, args ...any) error { return UsageError{fmt.Sprintf(format, args...)} }
 
+// Interrupted marks a command stopped by Ctrl-C after it saved what it
+// had; its message says what was saved and how to go on. It matches
+// context.Canceled, which main maps to exit status 130.
+type Interrupted struct{ Msg string }
+
+func (i Interrupted) Error() string { return i.Msg }
+func (Interrupted) Unwrap() error   { return context.Canceled }
+
+// checkOutputs reports, before any work, an output file that could not
+// be written; empty paths are flags not given.
+func checkOutputs(cmd string, files ...string) error {
+	for _, f := range files {
+		if f == "" {
+			continue
+		}
+		if err := atomicfile.Check(f); err != nil {
+			return fmt.Errorf("%s: %w", cmd, err)
+		}
+	}
+	return nil
+}
+
+// checkOutputFolder reports, before any work, an output folder that could
+// not be written in.
+func checkOutputFolder(cmd, dir string) error {
+	if err := atomicfile.CheckFolder(dir); err != nil {
+		return fmt.Errorf("%s: %s: %w", cmd, dir, err)
+	}
+	return nil
+}
+
 // parseFlags parses flags that may come before or after the positional
-// arguments and returns the positionals; after -h it prints the flags and
-// returns errHelpShown.
-func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+// arguments and returns the positionals; after -h it prints the command's
+// synopsis and flags and returns errHelpShown.
+func (e *Env) parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	fs.SetOutput(io.Discard)
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				usage := e.Usage
+				if usage == "" {
+					usage = "parascope " + fs.Name() + " [flags]"
+				}
+				fmt.Printf("usage: %s\n\nflags:\n", usage)
 				fs.SetOutput(os.Stdout)
 				fs.PrintDefaults()
 				return nil, errHelpShown
@@ -92,6 +133,13 @@ func helpOK(err error) error {
 
 // Version prints the version, commit and Go version, and the backend.
 func (e *Env) Version(args []string) error {
+	pos, err := e.parseFlags(flag.NewFlagSet("version", flag.ContinueOnError), args)
+	if err != nil {
+		return helpOK(err)
+	}
+	if len(pos) > 0 {
+		return usagef("version: unexpected argument %q", pos[0])
+	}
 	rev := "unknown"
 	if info, ok := debug.ReadBuildInfo(); ok {
 		for _, s := range info.Settings {

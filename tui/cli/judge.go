@@ -14,7 +14,7 @@ import (
 func (e *Env) Judge(args []string) error {
 	fs := flag.NewFlagSet("judge", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
-	pos, err := parseFlags(fs, args)
+	pos, err := e.parseFlags(fs, args)
 	if err != nil {
 		return helpOK(err)
 	}

@@ -22,7 +22,7 @@ func (e *Env) Replay(args []string) error {
 	stripSteps := fs.String("strip-steps", "", "comma-separated steps for --strip (default: five evenly spaced)")
 	textPath := fs.String("text", "", "write the final reasoning text")
 	preview, colors := lookFlags(fs)
-	pos, err := parseFlags(fs, args)
+	pos, err := e.parseFlags(fs, args)
 	if err != nil {
 		return helpOK(err)
 	}
@@ -30,6 +30,9 @@ func (e *Env) Replay(args []string) error {
 		return UsageError{"replay: want one trace file"}
 	}
 	if err := checkPreview(*preview); err != nil {
+		return err
+	}
+	if err := checkOutputs("replay", *gifPath, *pngPath, *stripPath, *textPath); err != nil {
 		return err
 	}
 	f, err := os.Open(pos[0])

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -31,7 +32,7 @@ func (e *Env) Sample(args []string) error {
 	stripPath := fs.String("strip", "", "write a PNG strip of the picture at --strip-steps")
 	stripSteps := fs.String("strip-steps", "", "comma-separated steps for --strip (default: five evenly spaced)")
 	outDir := fs.String("out", "", "write output.txt and output.png (and the case's files) for 'parascope judge'")
-	pos, err := parseFlags(fs, args)
+	pos, err := e.parseFlags(fs, args)
 	if err != nil {
 		return helpOK(err)
 	}
@@ -55,6 +56,14 @@ func (e *Env) Sample(args []string) error {
 	}
 	if err := src.check(); err != nil {
 		return err
+	}
+	if err := checkOutputs("sample", *tracePath, *gifPath, *pngPath, *stripPath); err != nil {
+		return err
+	}
+	if *outDir != "" {
+		if err := checkOutputFolder("sample", *outDir); err != nil {
+			return err
+		}
 	}
 	sess, err := e.open(cfg)
 	if err != nil {
@@ -110,6 +119,13 @@ func (e *Env) Sample(args []string) error {
 		if err := t.CaseFolder(*outDir, src.caseDir); err != nil {
 			return fmt.Errorf("sample: %w", err)
 		}
+	}
+	if errors.Is(stepErr, context.Canceled) {
+		msg := fmt.Sprintf("sample: stopped at step %d of %d", last.Step, st.Steps())
+		if *tracePath != "" || *gifPath != "" || *pngPath != "" || *stripPath != "" || *outDir != "" {
+			msg += "; the outputs hold the steps so far"
+		}
+		return Interrupted{msg}
 	}
 	if stepErr != nil {
 		return fmt.Errorf("sample: stopped at step %d: %w", last.Step, stepErr)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -23,26 +24,53 @@ import (
 	"parascope/engine/world"
 )
 
+// trainJob is one job of 'parascope train': its name, its arguments as
+// the synopsis shows them, and what it does.
+type trainJob struct {
+	name, args, summary string
+	run                 func(e *Env, args []string) error
+}
+
+var trainJobs = []trainJob{
+	{"sft", "[--config FILE | --resume CKPT] [--out DIR]", "fit the diffusion model on ShapeWorld cases (supervised)", (*Env).trainSFT},
+	{"clip", "[--config FILE | --resume CKPT] [--out DIR] [--eval N]", "fit the CLIP scorer that rewards ParaRL and the viewer's alignment line", (*Env).trainCLIP},
+	{"pararl", "[--config FILE | --resume CKPT] [--out DIR]", "ParaRL: diffusion GRPO with CLIP rewards along the trajectory", (*Env).trainParaRL},
+	{"reward", "--clip CKPT [--model CKPT] [--rollouts N] [--z Z]", "estimate ParaRL's reward normaliser, written as reward.json beside the scorer", (*Env).reward},
+	{"promote", "MODEL [--to DIR]", "make a trained model (or CLIP scorer) the embedded default", (*Env).promote},
+	{"vq", "[--seed S] [--cases N] [--codes K] [--iters N] [--out FILE] [--eval N] [--eval-seed S]", "learn the image tokenizer's codebook", (*Env).trainVQ},
+}
+
+// TrainJobs lists the jobs' names.
+func TrainJobs() []string {
+	var names []string
+	for _, j := range trainJobs {
+		names = append(names, j.name)
+	}
+	return names
+}
+
 // Train runs a training job: sft, clip, pararl, reward, promote or vq.
 func (e *Env) Train(args []string) error {
+	want := "sft, clip, pararl, reward, promote or vq (parascope train -h lists them)"
 	if len(args) == 0 {
-		return UsageError{"train: want a job: vq"}
+		return UsageError{"train: want a job: " + want}
 	}
 	switch args[0] {
-	case "vq":
-		return e.trainVQ(args[1:])
-	case "sft":
-		return e.trainSFT(args[1:])
-	case "promote":
-		return e.promote(args[1:])
-	case "clip":
-		return e.trainCLIP(args[1:])
-	case "reward":
-		return e.reward(args[1:])
-	case "pararl":
-		return e.trainParaRL(args[1:])
+	case "-h", "-help", "--help", "help":
+		fmt.Println("usage: parascope train JOB [flags]\n\njobs:")
+		for _, j := range trainJobs {
+			fmt.Printf("  parascope train %s %s\n      %s\n", j.name, j.args, j.summary)
+		}
+		fmt.Println("\nRun 'parascope train JOB -h' for a job's flags.")
+		return nil
 	}
-	return UsageError{fmt.Sprintf("train: unknown job %q (want sft, clip, pararl, reward, promote or vq)", args[0])}
+	for _, j := range trainJobs {
+		if j.name == args[0] {
+			e.Usage = "parascope train " + j.name + " " + j.args
+			return j.run(e, args[1:])
+		}
+	}
+	return UsageError{fmt.Sprintf("train: unknown job %q: want %s", args[0], want)}
 }
 
 func (e *Env) trainParaRL(args []string) error {
@@ -91,8 +119,7 @@ func (e *Env) trainParaRL(args []string) error {
 		fmt.Printf("time: sampling rollouts %.0f%%, scoring them %.0f%%, likelihoods and updates %.0f%%\n", sampling, scoring, update)
 	}
 	if errors.Is(err, context.Canceled) {
-		fmt.Printf("stopped at batch %d; resume with: parascope train pararl --resume %s\n", run.Step(), filepath.Join(*out, train.CheckpointFile))
-		return nil
+		return Interrupted{fmt.Sprintf("train pararl: stopped at batch %d; resume with: parascope train pararl --resume %s", run.Step(), filepath.Join(*out, train.CheckpointFile))}
 	}
 	return err
 }
@@ -115,8 +142,8 @@ func newJobFlags(job string) (*flag.FlagSet, jobFlags) {
 
 // parse reads the command line and fills in the output folder; after -h
 // it returns errHelpShown.
-func (j jobFlags) parse(fs *flag.FlagSet, args []string) error {
-	pos, err := parseFlags(fs, args)
+func (j jobFlags) parse(e *Env, fs *flag.FlagSet, args []string) error {
+	pos, err := e.parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
@@ -130,13 +157,13 @@ func (j jobFlags) parse(fs *flag.FlagSet, args []string) error {
 	case *j.out == "":
 		*j.out = filepath.Join("runs", j.job)
 	}
-	return nil
+	return checkOutputFolder("train "+j.job, *j.out)
 }
 
 // job parses a training job's command line and opens the backend it runs
 // on.
 func (e *Env) job(fs *flag.FlagSet, jf jobFlags, args []string) (nn.Backend, error) {
-	if err := jf.parse(fs, args); err != nil {
+	if err := jf.parse(e, fs, args); err != nil {
 		return nil, err
 	}
 	return e.Backend()
@@ -178,18 +205,20 @@ func (e *Env) trainSFT(args []string) error {
 	})
 	pp.done()
 	if errors.Is(err, context.Canceled) {
-		fmt.Printf("stopped at step %d; resume with: parascope train sft --resume %s\n", run.Step(), filepath.Join(*out, train.CheckpointFile))
-		return nil
+		return Interrupted{fmt.Sprintf("train sft: stopped at step %d; resume with: parascope train sft --resume %s", run.Step(), filepath.Join(*out, train.CheckpointFile))}
 	}
 	return err
 }
 
 func (e *Env) trainCLIP(args []string) error {
 	fs, jf := newJobFlags("clip")
-	evalN := fs.Int("eval", 300, "held-out pairs the retrieval and fact-ranking figures are measured on at the end")
+	evalN := fs.Int("eval", 300, "held-out pairs the retrieval and fact-ranking figures are measured on at the end (0: none; retrieval is among 100)")
 	be, err := e.job(fs, jf, args)
 	if err != nil {
 		return helpOK(err)
+	}
+	if *evalN != 0 && *evalN < 100 {
+		return usagef("train clip: --eval %d: want 0 (no measurement) or at least 100", *evalN)
 	}
 	cfgPath, resume, out, cb := jf.config, jf.resume, jf.out, vq.Default()
 	var run *train.CLIP
@@ -216,10 +245,9 @@ func (e *Env) trainCLIP(args []string) error {
 	})
 	pp.done()
 	if errors.Is(err, context.Canceled) {
-		fmt.Printf("stopped at step %d; resume with: parascope train clip --resume %s\n", run.Step(), filepath.Join(*out, train.CheckpointFile))
-		return nil
+		return Interrupted{fmt.Sprintf("train clip: stopped at step %d; resume with: parascope train clip --resume %s", run.Step(), filepath.Join(*out, train.CheckpointFile))}
 	}
-	if err != nil {
+	if err != nil || *evalN == 0 {
 		return err
 	}
 	q, err := clip.Evaluate(run.Model(), token.New(cb.K()), *evalN)
@@ -239,12 +267,23 @@ func (e *Env) reward(args []string) error {
 	clipPath := fs.String("clip", "", "the CLIP checkpoint (required); reward.json is written beside it")
 	rollouts := fs.Int("rollouts", 64, "rollouts to sample")
 	zSigmas := fs.Float64("z", clip.DefaultZSigmas, "Z in units of σ: reward = clip(½ + (s − μ)/(2Z), 0, 1)")
-	pos, err := parseFlags(fs, args)
+	pos, err := e.parseFlags(fs, args)
 	if err != nil {
 		return helpOK(err)
 	}
-	if len(pos) > 0 || *clipPath == "" || *rollouts < 1 {
-		return UsageError{"train reward: want --clip CKPT and at least one rollout"}
+	switch {
+	case len(pos) > 0:
+		return usagef("train reward: unexpected argument %q", pos[0])
+	case *clipPath == "" || *clipPath == "none":
+		return UsageError{"train reward: --clip CKPT is required (the scorer whose scores are normalised)"}
+	case *rollouts < 1:
+		return usagef("train reward: --rollouts %d: want at least 1", *rollouts)
+	case !(*zSigmas > 0) || math.IsInf(*zSigmas, 0):
+		return usagef("train reward: --z %g: want a number above 0", *zSigmas)
+	}
+	out := filepath.Join(filepath.Dir(*clipPath), "reward.json")
+	if err := checkOutputs("train reward", out); err != nil {
+		return err
 	}
 	cfg := sample.Defaults()
 	cfg.Model, cfg.Clip = *modelSpec, *clipPath
@@ -252,6 +291,9 @@ func (e *Env) reward(args []string) error {
 	sess, err := e.open(cfg)
 	if err != nil {
 		return err
+	}
+	if sess.Aligner == nil {
+		return fmt.Errorf("train reward: %s: no CLIP scorer", *clipPath)
 	}
 	var scores []float64
 	for i, n := 0, 0; n < *rollouts; i++ {
@@ -274,6 +316,9 @@ func (e *Env) reward(args []string) error {
 			if err != nil {
 				return err
 			}
+			if f.Alignment == nil {
+				return fmt.Errorf("train reward: %s scored no step", *clipPath)
+			}
 			scores = append(scores, *f.Alignment)
 		}
 		fmt.Fprintf(os.Stderr, "\r%s %d/%d rollouts", bar(n, *rollouts, 20), n, *rollouts)
@@ -283,7 +328,6 @@ func (e *Env) reward(args []string) error {
 	if err != nil {
 		return err
 	}
-	out := filepath.Join(filepath.Dir(*clipPath), "reward.json")
 	if err := norm.Save(out); err != nil {
 		return err
 	}
@@ -297,7 +341,7 @@ func (e *Env) reward(args []string) error {
 func (e *Env) promote(args []string) error {
 	fs := flag.NewFlagSet("train promote", flag.ContinueOnError)
 	dir := fs.String("to", "", "the folder the binary embeds (default: engine/model/weights, or engine/clip/weights for a CLIP scorer)")
-	pos, err := parseFlags(fs, args)
+	pos, err := e.parseFlags(fs, args)
 	if err != nil {
 		return helpOK(err)
 	}
@@ -326,6 +370,9 @@ func (e *Env) promote(args []string) error {
 		if isCLIP {
 			*dir = filepath.Join("engine", "clip", "weights")
 		}
+	}
+	if err := checkOutputFolder("train promote", *dir); err != nil {
+		return err
 	}
 	job := "sft"
 	if isCLIP {
@@ -364,13 +411,25 @@ func (e *Env) trainVQ(args []string) error {
 	iters := fs.Int("iters", vq.DefaultIters, "k-means iterations at most")
 	out := fs.String("out", "codebook.safetensors", "where to write the codebook (engine/vq/codebook.safetensors is the embedded one)")
 	evalSeed := fs.Uint64("eval-seed", 99, "seed of the fresh cases the round trip is measured on")
-	evalN := fs.Int("eval", 1000, "number of fresh scenes the round trip is measured on")
-	pos, err := parseFlags(fs, args)
+	evalN := fs.Int("eval", 1000, "number of fresh scenes the round trip is measured on (0: none)")
+	pos, err := e.parseFlags(fs, args)
 	if err != nil {
 		return helpOK(err)
 	}
-	if len(pos) > 0 {
+	switch {
+	case len(pos) > 0:
 		return UsageError{fmt.Sprintf("train vq: unexpected argument %q", pos[0])}
+	case *cases < 1:
+		return usagef("train vq: --cases %d: want at least 1", *cases)
+	case *codes < 1:
+		return usagef("train vq: --codes %d: want at least 1", *codes)
+	case *iters < 0:
+		return usagef("train vq: --iters %d: want 0 or more", *iters)
+	case *evalN < 0:
+		return usagef("train vq: --eval %d: want 0 (no measurement) or more", *evalN)
+	}
+	if err := checkOutputs("train vq", *out); err != nil {
+		return err
 	}
 	cb, err := vq.LearnWorld(*seed, *cases, *codes, *iters)
 	if err != nil {
@@ -380,6 +439,9 @@ func (e *Env) trainVQ(args []string) error {
 		return fmt.Errorf("train vq: %w", err)
 	}
 	fmt.Printf("wrote %s: %d codes of %d×%d patches, learned from %d cases (seed %d)\n", *out, cb.K(), cb.PatchSize(), cb.PatchSize(), *cases, *seed)
+	if *evalN == 0 {
+		return nil
+	}
 	rt := vq.MeasureRoundTrip(cb, *evalSeed, *evalN)
 	fmt.Printf("round trip on %d fresh scenes (seed %d): %s\n", *evalN, *evalSeed, rt)
 	return nil

@@ -23,7 +23,7 @@ func (e *Env) View(args []string) error {
 	var src promptFlags
 	src.add(fs)
 	exportDir := fs.String("export", "exports", "folder the x key writes into")
-	pos, err := parseFlags(fs, args)
+	pos, err := e.parseFlags(fs, args)
 	if err != nil {
 		return helpOK(err)
 	}

@@ -16,6 +16,10 @@ import (
 	"parascope/viz"
 )
 
+// maxWorldCases bounds --n: a million case folders is some gigabytes
+// and hours of writing; a larger number is a typing mistake.
+const maxWorldCases = 1_000_000
+
 // World writes ShapeWorld cases, one folder each.
 func (e *Env) World(args []string) error {
 	fs := flag.NewFlagSet("world", flag.ContinueOnError)
@@ -24,7 +28,7 @@ func (e *Env) World(args []string) error {
 	task := fs.String("task", "mixed", "thinkgen, thinkedit or mixed (two edits per generation)")
 	out := fs.String("out", "", "folder to write the case folders into (required)")
 	sheet := fs.String("sheet", "", "also write a contact sheet of the first 24 cases (input, target) to this PNG")
-	pos, err := parseFlags(fs, args)
+	pos, err := e.parseFlags(fs, args)
 	if err != nil {
 		return helpOK(err)
 	}
@@ -36,8 +40,14 @@ func (e *Env) World(args []string) error {
 		return UsageError{fmt.Sprintf("world: unexpected argument %q", pos[0])}
 	case *out == "":
 		return UsageError{"world: --out DIR is required"}
-	case *n < 1:
-		return UsageError{"world: --n must be at least 1"}
+	case *n < 1 || *n > maxWorldCases:
+		return usagef("world: --n %d: want 1 to %d", *n, maxWorldCases)
+	}
+	if err := checkOutputFolder("world", *out); err != nil {
+		return err
+	}
+	if err := checkOutputs("world", *sheet); err != nil {
+		return err
 	}
 	cb, vocab, err := session.Tokenizers("")
 	if err != nil {
