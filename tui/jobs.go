@@ -115,13 +115,21 @@ func (a *app) startJob(name string, stop *key.Binding, run func(ctx context.Cont
 	j := &job{name: name, stop: stop, cancel: cancel, updates: make(chan any, 64)}
 	a.job = j
 	go func() {
-		path, err := run(ctx, func(p JobProgress) {
+		var done jobDone
+		// A panic here would end the program with the terminal still in
+		// raw mode: it becomes the job's error instead.
+		defer func() {
+			if r := recover(); r != nil {
+				done.err = fmt.Errorf("internal error: %v (please report it)", r)
+			}
+			j.updates <- done
+		}()
+		done.path, done.err = run(ctx, func(p JobProgress) {
 			select {
 			case j.updates <- p:
 			default: // the UI is behind: drop this update, a later one follows
 			}
 		})
-		j.updates <- jobDone{path, err}
 	}()
 	return waitJob(j)
 }

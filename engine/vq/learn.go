@@ -3,6 +3,7 @@ package vq
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"image"
@@ -77,22 +78,35 @@ func (s *PatchSet) Images() int { return s.images }
 func WorldPatches(seed uint64, cases int) *PatchSet {
 	s := &PatchSet{}
 	for i := range cases {
-		c := world.Generate(seed, i, world.MixBoth)
-		for _, sc := range []world.Scene{c.Input, c.Target} {
-			// Render always gives a canvas-sized image, so this cannot fail.
-			_ = s.AddImage(world.Render(sc))
-		}
+		s.addCase(seed, i)
 	}
 	return s
 }
 
+// addCase adds the patches of case i's Input and Target scenes.
+func (s *PatchSet) addCase(seed uint64, i int) {
+	c := world.Generate(seed, i, world.MixBoth)
+	for _, sc := range []world.Scene{c.Input, c.Target} {
+		// Render always gives a canvas-sized image, so this cannot fail.
+		_ = s.AddImage(world.Render(sc))
+	}
+}
+
 // LearnWorld learns a codebook from the scenes of the given number of
-// world cases; it is what `parascope train vq` runs.
-func LearnWorld(seed uint64, cases, k, iters int) (*Codebook, error) {
+// world cases; it is what `parascope train vq` runs. It returns ctx's
+// error once ctx is done, checking between cases and between iterations.
+func LearnWorld(ctx context.Context, seed uint64, cases, k, iters int) (*Codebook, error) {
 	if cases < 1 {
 		return nil, fmt.Errorf("vq: need at least one case, got %d", cases)
 	}
-	cb, err := Learn(WorldPatches(seed, cases), k, seed, iters)
+	s := &PatchSet{}
+	for i := range cases {
+		if i%1000 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		s.addCase(seed, i)
+	}
+	cb, err := learn(ctx, s, k, seed, iters)
 	if err != nil {
 		return nil, err
 	}
@@ -108,6 +122,11 @@ func LearnWorld(seed uint64, cases, k, iters int) (*Codebook, error) {
 // reproduced exactly. Codes are ordered by how many patches they own, most
 // first. The result depends only on the set's contents and the seed.
 func Learn(s *PatchSet, k int, seed uint64, iters int) (*Codebook, error) {
+	return learn(context.Background(), s, k, seed, iters)
+}
+
+// learn is Learn, stopping with ctx's error once ctx is done.
+func learn(ctx context.Context, s *PatchSet, k int, seed uint64, iters int) (*Codebook, error) {
 	switch {
 	case s.Len() == 0:
 		return nil, errors.New("vq: no patches to learn from")
@@ -140,6 +159,9 @@ func Learn(s *PatchSet, k int, seed uint64, iters int) (*Codebook, error) {
 		assign[i] = -1
 	}
 	for range iters {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		if !assignAll(points, centres, assign) {
 			break
 		}

@@ -2,6 +2,8 @@ package vq
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"image"
 	"image/color"
 	"image/draw"
@@ -204,8 +206,13 @@ func TestLearnErrors(t *testing.T) {
 	if _, err := Learn(tinySet(), 0, 1, 1); err == nil {
 		t.Error("k = 0 succeeded")
 	}
-	if _, err := LearnWorld(1, 0, 4, 1); err == nil {
+	if _, err := LearnWorld(context.Background(), 1, 0, 4, 1); err == nil {
 		t.Error("zero cases succeeded")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := LearnWorld(ctx, 1, 5, 4, 1); !errors.Is(err, context.Canceled) {
+		t.Errorf("a cancelled run returned %v", err)
 	}
 }
 
@@ -217,7 +224,7 @@ func TestWorldPatches(t *testing.T) {
 }
 
 func TestSaveLoad(t *testing.T) {
-	cb, err := LearnWorld(5, 50, 16, 10)
+	cb, err := LearnWorld(context.Background(), 5, 50, 16, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -359,7 +366,7 @@ func TestDefaultIsReproducible(t *testing.T) {
 	if testing.Short() {
 		t.Skip("learns from 20000 cases")
 	}
-	cb, err := LearnWorld(DefaultSeed, DefaultCases, DefaultK, DefaultIters)
+	cb, err := LearnWorld(context.Background(), DefaultSeed, DefaultCases, DefaultK, DefaultIters)
 	if err != nil {
 		t.Fatal(err)
 	}

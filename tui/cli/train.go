@@ -295,6 +295,8 @@ func (e *Env) reward(args []string) error {
 	if sess.Aligner == nil {
 		return fmt.Errorf("train reward: %s: no CLIP scorer", *clipPath)
 	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
 	var scores []float64
 	for i, n := 0, 0; n < *rollouts; i++ {
 		c := world.Generate(1, i, world.MixBoth)
@@ -312,7 +314,11 @@ func (e *Env) reward(args []string) error {
 			return err
 		}
 		for !st.Done() {
-			f, err := st.Step(context.Background())
+			f, err := st.Step(ctx)
+			if errors.Is(err, context.Canceled) {
+				fmt.Fprintln(os.Stderr)
+				return Interrupted{fmt.Sprintf("train reward: stopped in rollout %d of %d; nothing written", n, *rollouts)}
+			}
 			if err != nil {
 				return err
 			}
@@ -431,7 +437,12 @@ func (e *Env) trainVQ(args []string) error {
 	if err := checkOutputs("train vq", *out); err != nil {
 		return err
 	}
-	cb, err := vq.LearnWorld(*seed, *cases, *codes, *iters)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	cb, err := vq.LearnWorld(ctx, *seed, *cases, *codes, *iters)
+	if errors.Is(err, context.Canceled) {
+		return Interrupted{"train vq: stopped before the codebook was learned; nothing written"}
+	}
 	if err != nil {
 		return fmt.Errorf("train vq: %w", err)
 	}

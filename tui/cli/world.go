@@ -1,12 +1,15 @@
 package cli
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"image"
 	"image/color"
 	"image/png"
 	"io"
+	"os"
+	"os/signal"
 	"path/filepath"
 
 	"parascope/engine/atomicfile"
@@ -53,9 +56,15 @@ func (e *Env) World(args []string) error {
 	if err != nil {
 		return err
 	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
 	counts := map[world.Task]int{}
 	var tiles []image.Image
 	for i := range *n {
+		// A case folder is whole once written: stop between them.
+		if ctx.Err() != nil {
+			return Interrupted{fmt.Sprintf("world: stopped after %d of %d cases; the %d folders in %s are complete", i, *n, i, *out)}
+		}
 		c := world.Generate(*seed, i, mix)
 		seq, err := vocab.BuildCase(cb, c)
 		if err != nil {
