@@ -104,7 +104,7 @@ func TestResumeChecksMetadata(t *testing.T) {
 		{"finished", set("step", "4"), `the run is finished (step 4 of 4); to train on, start a new run with init = "` + filepath.Join(dir, ModelFile) + `"`},
 		{"bad json", set("train", "{oops"), `metadata "train": invalid character`},
 		{"invalid config", train(`"batch":4`, `"batch":0`), `metadata "train": batch: 0, want at least 1`},
-		{"negative seed", train(`"seed":1`, `"seed":-1`), `metadata "train": json: cannot unmarshal number -1`},
+		{"negative seed", train(`"seed":1`, `"seed":-1`), `metadata "train": seed: number -1, want a whole number, 0 or more`},
 		{"no train", func(m map[string]string) { delete(m, "train") }, `no metadata "train"`},
 		{"elapsed", set("elapsed_s", "-5"), `metadata "elapsed_s" is "-5"`},
 		{"vocabulary", set("vocab_hash", "0000"), `made with vocabulary "0000"`},
