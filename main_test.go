@@ -9,6 +9,7 @@ import (
 	"image"
 	"image/png"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -452,6 +453,8 @@ func TestBadInputs(t *testing.T) {
 	}
 	os.Mkdir("folder", 0o755)
 	os.WriteFile("trace.jsonl", []byte("{\"x\":1}\n"), 0o644)
+	runs := checkpointFixtures(t)
+	placed, _ := os.ReadDir(".")
 	const usage, failure = 2, 1
 	prompt := []string{"sample", "--prompt", "draw a big red circle at the top left"}
 	with := func(base []string, more ...string) []string { return append(slices.Clone(base), more...) }
@@ -516,7 +519,36 @@ func TestBadInputs(t *testing.T) {
 		{[]string{"judge", "keep.png"}, failure, []string{"keep.png"}},
 		{[]string{"train", "promote", "keep.png"}, failure, []string{"keep.png"}},
 		{[]string{"train", "sft", "--resume", "keep.png", "--out", "run"}, failure, []string{"keep.png"}},
+		// exit 1: a file of the wrong kind, or not a checkpoint at all
+		{[]string{"bench", "--model", "sft/checkpoint.safetensors"}, failure, []string{"sft/checkpoint.safetensors is an SFT training checkpoint, not a model: use sft/model.safetensors"}},
+		{[]string{"bench", "--model", "clip/model.safetensors"}, failure, []string{"clip/model.safetensors is a CLIP scorer, not a model"}},
+		{[]string{"bench", "--model", "clip/checkpoint.safetensors"}, failure, []string{"clip/checkpoint.safetensors is a CLIP training checkpoint", "train clip --resume"}},
+		{[]string{"bench", "--model", "picture.png"}, failure, []string{"picture.png: a PNG picture, not a safetensors file"}},
+		{[]string{"bench", "--model", "results.jsonl"}, failure, []string{"results.jsonl: a JSON lines file"}},
+		{[]string{"bench", "--model", "empty.safetensors"}, failure, []string{"empty.safetensors: an empty file"}},
+		{[]string{"train", "sft", "--resume", "keep.txt"}, failure, []string{"keep.txt: a text file"}},
+		{[]string{"train", "sft", "--resume", "sft/model.safetensors"}, failure, []string{"sft/model.safetensors is a model", "use sft/checkpoint.safetensors", "init"}},
+		{[]string{"train", "pararl", "--resume", "sft/checkpoint.safetensors"}, failure, []string{"is an SFT training checkpoint, not a ParaRL training checkpoint", `sampler.model = "sft/model.safetensors"`}},
+		{[]string{"train", "clip", "--resume", "sft/checkpoint.safetensors", "--out", "c2"}, failure, []string{"sft/checkpoint.safetensors is an SFT training checkpoint, not a CLIP training checkpoint"}},
+		{[]string{"train", "clip", "--resume", "clip/model.safetensors"}, failure, []string{"clip/model.safetensors is a CLIP scorer", "use clip/checkpoint.safetensors"}},
+		{[]string{"train", "reward", "--clip", "sft/model.safetensors"}, failure, []string{"sft/model.safetensors is a model, not a CLIP scorer"}},
+		{[]string{"train", "promote", "sft/checkpoint.safetensors", "--to", "promoted"}, failure, []string{"use sft/model.safetensors"}},
+		{[]string{"train", "promote", "clip/checkpoint.safetensors", "--to", "promoted"}, failure, []string{"not a CLIP scorer: use clip/model.safetensors"}},
+		// exit 1: resume metadata that cannot be right
+		{[]string{"train", "sft", "--resume", "sft/checkpoint.safetensors"}, failure, []string{"sft/checkpoint.safetensors: the run is finished (step 2 of 2)", `init = "sft/model.safetensors"`}},
+		{[]string{"train", "sft", "--resume", "bad/negative.safetensors"}, failure, []string{"bad/negative.safetensors", `metadata "step" is -3`}},
+		{[]string{"train", "sft", "--resume", "bad/huge.safetensors"}, failure, []string{"bad/huge.safetensors", `metadata "step" is 999999999, past the run's 2 steps`}},
+		{[]string{"train", "sft", "--resume", "bad/words.safetensors"}, failure, []string{"bad/words.safetensors", `metadata "step" is "two"`}},
+		{[]string{"train", "sft", "--resume", "bad/config.safetensors"}, failure, []string{"bad/config.safetensors", `metadata "train": batch: 0`}},
+		{[]string{"train", "sft", "--resume", "bad/json.safetensors"}, failure, []string{"bad/json.safetensors", `metadata "train"`}},
+		{[]string{"train", "sft", "--resume", "bad/seed.safetensors"}, failure, []string{"bad/seed.safetensors", `metadata "train"`, "seed"}},
+		// exit 1: a run already in the output folder
+		{[]string{"train", "sft", "--config", "tiny.toml", "--out", "sft"}, failure, []string{"sft already holds a run", "--resume sft/checkpoint.safetensors", "--force"}},
+		{[]string{"train", "clip", "--out", "clip"}, failure, []string{"clip already holds a run", "--resume clip/checkpoint.safetensors", "--force"}},
+		{[]string{"train", "pararl", "--out", "sft"}, failure, []string{"sft already holds a run", "--force"}},
+		{[]string{"train", "sft", "--resume", "bad/negative.safetensors", "--out", "sft"}, failure, []string{"sft already holds a run", "--force"}},
 	}
+	before := snapshot(t, runs...)
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			out, err := capture(t, tc.args...)
@@ -538,14 +570,17 @@ func TestBadInputs(t *testing.T) {
 					t.Errorf("%s changed", f)
 				}
 			}
-			for _, f := range []string{"w", "run", "runs", "reward.json"} {
+			if now := snapshot(t, runs...); !reflect.DeepEqual(now, before) {
+				t.Errorf("a run's files changed")
+			}
+			for _, f := range []string{"w", "run", "runs", "reward.json", "c2", "promoted"} {
 				if _, err := os.Stat(f); err == nil {
 					t.Errorf("%s was made by a command that failed", f)
 				}
 			}
 		})
 	}
-	if ents, _ := os.ReadDir("."); len(ents) != 7 {
+	if ents, _ := os.ReadDir("."); len(ents) != len(placed) {
 		var names []string
 		for _, e := range ents {
 			names = append(names, e.Name())
@@ -617,4 +652,63 @@ func TestHelpStartsWithUsage(t *testing.T) {
 	if ents, _ := os.ReadDir("."); len(ents) != 0 {
 		t.Errorf("-h wrote %d files", len(ents))
 	}
+}
+
+// checkpointFixtures makes, in the current folder, what TestBadInputs
+// gives where a checkpoint belongs: a tiny SFT run (sft/) and CLIP run
+// (clip/), copies of the SFT checkpoint with tampered metadata (bad/), a
+// PNG picture, JSON lines and an empty file. It returns the run folders.
+func checkpointFixtures(t *testing.T) []string {
+	t.Helper()
+	os.WriteFile("tiny.toml", []byte("steps = 2\nbatch = 2\ncheckpoint_every = 1\n[model]\nlayers = 1\nd_model = 32\nheads = 2\nmlp = 64\n"), 0o644)
+	os.WriteFile("tinyclip.toml", []byte("steps = 2\nbatch = 2\ncheckpoint_every = 1\n[model]\nlayers = 1\nd_model = 16\nheads = 2\nmlp = 24\nembed = 8\n"), 0o644)
+	if _, err := capture(t, "train", "sft", "--config", "tiny.toml", "--out", "sft"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := capture(t, "train", "clip", "--config", "tinyclip.toml", "--out", "clip", "--eval", "0"); err != nil {
+		t.Fatal(err)
+	}
+	state, err := safetensors.Read(filepath.Join("sft", train.CheckpointFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Mkdir("bad", 0o755)
+	for name, edit := range map[string]func(meta map[string]string){
+		"negative": func(m map[string]string) { m["step"] = "-3" },
+		"huge":     func(m map[string]string) { m["step"] = "999999999" },
+		"words":    func(m map[string]string) { m["step"] = "two" },
+		"config":   func(m map[string]string) { m["train"] = strings.Replace(m["train"], `"batch":2`, `"batch":0`, 1) },
+		"json":     func(m map[string]string) { m["train"] = "{oops" },
+		"seed":     func(m map[string]string) { m["train"] = strings.Replace(m["train"], `"seed":1`, `"seed":-1`, 1) },
+	} {
+		f := &safetensors.File{Tensors: state.Tensors, Metadata: maps.Clone(state.Metadata)}
+		f.Metadata["step"] = "1"
+		edit(f.Metadata)
+		if err := safetensors.Write(filepath.Join("bad", name+".safetensors"), f, safetensors.F32); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var b bytes.Buffer
+	png.Encode(&b, world.Render(world.Scene{}))
+	os.WriteFile("picture.png", b.Bytes(), 0o644)
+	os.WriteFile("results.jsonl", []byte("{\"case\":1}\n{\"case\":2}\n"), 0o644)
+	os.WriteFile("empty.safetensors", nil, 0o644)
+	return []string{"sft", "clip", "bad"}
+}
+
+// snapshot returns the bytes of every file in the folders.
+func snapshot(t *testing.T, dirs ...string) map[string][]byte {
+	t.Helper()
+	files := map[string][]byte{}
+	for _, dir := range dirs {
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range ents {
+			path := filepath.Join(dir, e.Name())
+			files[path], _ = os.ReadFile(path)
+		}
+	}
+	return files
 }

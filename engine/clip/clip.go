@@ -13,6 +13,7 @@ import (
 	"math"
 	"strings"
 
+	"parascope/engine/checkpoint"
 	"parascope/engine/model"
 	"parascope/engine/nn"
 	"parascope/engine/safetensors"
@@ -92,10 +93,15 @@ func New(cfg Config, be nn.Backend) (*Model, error) {
 // Init draws fresh weights.
 func (m *Model) Init(seed uint64) { m.ParamSet.Init(seed, 0.02) }
 
-// File returns the weights as a safetensors file with the config in its
-// metadata; FromFile reads one back.
+// File returns the weights as a safetensors file of kind clip-scorer,
+// with the config in its metadata; FromFile reads one back.
 func (m *Model) File(meta map[string]string) (*safetensors.File, error) {
-	return m.ParamSet.File(meta, "clip", m.Config)
+	f, err := m.ParamSet.File(meta, "clip", m.Config)
+	if err != nil {
+		return nil, err
+	}
+	checkpoint.CLIP.Mark(f)
+	return f, nil
 }
 
 // FromFile builds a model from a CLIP checkpoint already read; tensors

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 
+	"parascope/engine/checkpoint"
 	"parascope/engine/nn"
 	"parascope/engine/safetensors"
 )
@@ -37,6 +38,9 @@ func Open(spec string, be nn.Backend) (*Model, error) {
 		f, err = safetensors.Read(spec)
 	}
 	if err != nil {
+		return nil, err
+	}
+	if err := checkpoint.Check(spec, f, checkpoint.CLIP); err != nil {
 		return nil, err
 	}
 	m, err := FromFile(f, be)

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"parascope/engine/checkpoint"
 	"parascope/engine/nn"
 	"parascope/engine/safetensors"
 )
@@ -29,10 +30,16 @@ func (m *Model) Save(path, dtype string, meta map[string]string) error {
 	return safetensors.Write(path, f, dtype)
 }
 
-// File returns the weights as a safetensors file, the config and meta in
-// its metadata; callers may add tensors of their own before writing it.
+// File returns the weights as a safetensors file of kind model, the
+// config and meta in its metadata; callers may add tensors of their own
+// (and change the kind) before writing it.
 func (m *Model) File(meta map[string]string) (*safetensors.File, error) {
-	return m.ParamSet.File(meta, metaConfig, m.Config)
+	f, err := m.ParamSet.File(meta, metaConfig, m.Config)
+	if err != nil {
+		return nil, err
+	}
+	checkpoint.Model.Mark(f)
+	return f, nil
 }
 
 // Load reads a checkpoint onto a backend. path is a Parascope checkpoint
@@ -48,8 +55,12 @@ func Load(path string, be nn.Backend) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := f.Metadata[metaConfig]; !ok {
+	// A file of no kind Parascope writes may be a LLaDA shard.
+	if kind, err := checkpoint.Of(f); err == nil && kind == "" {
 		return loadLLaDA(filepath.Dir(path), be)
+	}
+	if err := checkpoint.Check(path, f, checkpoint.Model); err != nil {
+		return nil, err
 	}
 	m, err := FromFile(f, be)
 	if err != nil {

@@ -2,10 +2,12 @@ package model
 
 import (
 	"encoding/json"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -306,6 +308,46 @@ func TestOpen(t *testing.T) {
 	small.Save(path, safetensors.F32, nil)
 	if _, err := Open(path, nn.CPU{}, 51); err == nil || !strings.Contains(err.Error(), "vocabulary of 50, the tokenizer has 51") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// Load takes a model, whether or not its file says so, and refuses
+// another kind, naming the file to use.
+func TestLoadChecksTheKind(t *testing.T) {
+	m, _ := New(tiny, nn.CPU{})
+	m.Init(7)
+	f, err := m.File(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	write := func(name string, kind string, extra ...safetensors.Tensor) string {
+		g := &safetensors.File{Tensors: append(slices.Clone(f.Tensors), extra...), Metadata: maps.Clone(f.Metadata)}
+		if kind == "" {
+			delete(g.Metadata, "kind") // as written before kinds
+		} else {
+			g.Metadata["kind"] = kind
+		}
+		path := filepath.Join(dir, name)
+		if err := safetensors.Write(path, g, safetensors.F32); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	if _, err := Load(write("old.safetensors", ""), nn.CPU{}); err != nil {
+		t.Errorf("a model without a kind: %v", err)
+	}
+	moments := safetensors.Tensor{Name: "adam.m", Shape: []int{1}, Data: []float32{0}}
+	for _, kind := range []string{"", "sft-checkpoint"} {
+		path := write("checkpoint.safetensors", kind, moments)
+		want := path + " is an SFT training checkpoint, not a model: use " + filepath.Join(dir, "model.safetensors")
+		if _, err := Load(path, nn.CPU{}); err == nil || err.Error() != want {
+			t.Errorf("kind %q: got %v, want %s", kind, err, want)
+		}
+	}
+	scorer := write("scorer.safetensors", "clip-scorer")
+	if _, err := Load(scorer, nn.CPU{}); err == nil || !strings.Contains(err.Error(), "is a CLIP scorer, not a model") {
+		t.Errorf("a scorer: %v", err)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"parascope/engine/checkpoint"
 	"parascope/engine/nn"
 	"parascope/engine/safetensors"
 )
@@ -33,6 +34,9 @@ func Default(be nn.Backend) (*Model, error) {
 	f, err := safetensors.Decode(data)
 	if err != nil {
 		return nil, fmt.Errorf("embedded default model: %w", err)
+	}
+	if err := checkpoint.Check("the embedded default model", f, checkpoint.Model); err != nil {
+		return nil, err
 	}
 	return FromFile(f, be)
 }

@@ -24,6 +24,7 @@ import (
 	"parascope/engine/atomicfile"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Dtypes this package understands.
@@ -107,6 +108,9 @@ func Decode(b []byte) (*File, error) { return decode(bytes.NewReader(b), int64(l
 // decode parses size bytes of a safetensors file read through r.
 func decode(r io.ReaderAt, size int64) (*File, error) {
 	if size < 8 {
+		if err := notSafetensors(r, size); err != nil {
+			return nil, err
+		}
 		return nil, fmt.Errorf("safetensors: truncated: %d bytes, need at least 8", size)
 	}
 	var word [8]byte
@@ -114,6 +118,11 @@ func decode(r io.ReaderAt, size int64) (*File, error) {
 		return nil, fmt.Errorf("safetensors: header length: %w", err)
 	}
 	n := binary.LittleEndian.Uint64(word[:])
+	if n > MaxHeader || n > uint64(size-8) {
+		if err := notSafetensors(r, size); err != nil {
+			return nil, err
+		}
+	}
 	if n > MaxHeader {
 		return nil, fmt.Errorf("safetensors: header length %d exceeds limit %d", n, MaxHeader)
 	}
@@ -147,6 +156,67 @@ func decode(r io.ReaderAt, size int64) (*File, error) {
 		f.Tensors = append(f.Tensors, t)
 	}
 	return f, nil
+}
+
+// notSafetensors says what a file whose header length is implausible
+// looks like instead, when its first bytes tell: a picture or a text file
+// given where a checkpoint belongs is a common slip, and "header length
+// 8247626016 exceeds limit" would not say so. It returns nil when the
+// bytes look like nothing in particular.
+func notSafetensors(r io.ReaderAt, size int64) error {
+	if size == 0 {
+		return errors.New("an empty file, not a safetensors file")
+	}
+	head := make([]byte, min(size, 512))
+	if err := readAt(r, head, 0); err != nil {
+		return nil
+	}
+	if what := sniff(head, size); what != "" {
+		return fmt.Errorf("%s, not a safetensors file", what)
+	}
+	return nil
+}
+
+// magic are the openings of files often found beside checkpoints.
+var magic = []struct{ prefix, what string }{
+	{"\x89PNG\r\n\x1a\n", "a PNG picture"},
+	{"GIF87a", "a GIF picture"},
+	{"GIF89a", "a GIF picture"},
+	{"\xff\xd8\xff", "a JPEG picture"},
+	{"PK\x03\x04", "a zip archive"},
+	{"\x1f\x8b", "a gzip archive"},
+	{"\x80\x02", "a Python pickle"},
+}
+
+// sniff names the kind of file head (its first bytes, of size in all)
+// opens, or returns "".
+func sniff(head []byte, size int64) string {
+	for _, m := range magic {
+		if bytes.HasPrefix(head, []byte(m.prefix)) {
+			return m.what
+		}
+	}
+	// The last rune may be cut at the end of head.
+	text := head
+	for i := 0; i < utf8.UTFMax && len(text) > 0 && !utf8.Valid(text); i++ {
+		text = text[:len(text)-1]
+	}
+	if len(text) == 0 || !utf8.Valid(text) || bytes.ContainsFunc(text, func(r rune) bool {
+		return r < ' ' && r != '\n' && r != '\r' && r != '\t'
+	}) {
+		return ""
+	}
+	trimmed := bytes.TrimSpace(text)
+	if len(trimmed) == 0 || (trimmed[0] != '{' && trimmed[0] != '[') {
+		return "a text file"
+	}
+	// A first line that is a whole JSON value, with more after it, is
+	// JSON lines (a trace, bench results); anything else opening with {
+	// or [ is JSON.
+	if first, rest, ok := bytes.Cut(trimmed, []byte("\n")); ok && json.Valid(first) && (len(bytes.TrimSpace(rest)) > 0 || int64(len(head)) < size) {
+		return "a JSON lines file"
+	}
+	return "a JSON file"
 }
 
 // readAt fills p from r at off; a read that fills p is no error, even

@@ -167,7 +167,7 @@ func TestDecodeRefuses(t *testing.T) {
 		file  []byte
 		parts []string
 	}{
-		{"empty", nil, []string{"truncated"}},
+		{"empty", nil, []string{"empty file"}},
 		{"short length", []byte{1, 0, 0}, []string{"truncated"}},
 		{"header past end", valid[:20], []string{"truncated"}},
 		{"data cut short", valid[:len(valid)-4], []string{"data"}},
@@ -288,4 +288,34 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A file of another kind, given where a checkpoint belongs, is named for
+// what it looks like.
+func TestDecodeNamesOtherFiles(t *testing.T) {
+	var pngHead = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+	for _, c := range []struct {
+		name string
+		file string
+		want string
+	}{
+		{"empty", "", "an empty file, not a safetensors file"},
+		{"png", string(pngHead), "a PNG picture, not a safetensors file"},
+		{"gif", "GIF89a\x01\x00\x01\x00", "a GIF picture"},
+		{"jsonl", "{\"step\":1}\n{\"step\":2}\n", "a JSON lines file"},
+		{"json", "{\n  \"seed\": 1\n}\n", "a JSON file"},
+		{"json one line", `{"seed": 1, "steps": 20}`, "a JSON file"},
+		{"text", "the user's own file\n", "a text file"},
+		{"short text", "hi\n", "a text file"},
+		{"utf-8 text", "σ ≥ 0, ε < 1, all fine here", "a text file"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Decode([]byte(c.file))
+			wantErr(t, err, c.want)
+		})
+	}
+	path := filepath.Join(t.TempDir(), "keep.png")
+	os.WriteFile(path, pngHead, 0o644)
+	_, err := Read(path)
+	wantErr(t, err, path+": a PNG picture, not a safetensors file")
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"parascope/engine/checkpoint"
 	"parascope/engine/clip"
 	"parascope/engine/nn"
 	"parascope/engine/token"
@@ -112,7 +113,7 @@ func NewCLIP(cfg CLIPConfig, be nn.Backend, cb *vq.Codebook, out string) (*CLIP,
 func ResumeCLIP(path string, be nn.Backend, cb *vq.Codebook, out string) (*CLIP, error) {
 	var cfg CLIPConfig
 	vocab := token.New(cb.K())
-	st, err := readState(path, &cfg, vocab)
+	st, err := readState(path, checkpoint.CLIPTraining, &cfg, vocab)
 	if err != nil {
 		return nil, err
 	}
@@ -220,5 +221,5 @@ func (c *CLIP) Checkpoint() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return saveState(c.out, f, c.m.ParamSet)
+	return saveState(c.out, f, c.m.ParamSet, checkpoint.CLIPTraining)
 }

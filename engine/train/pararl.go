@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"parascope/engine/checkpoint"
 	"parascope/engine/model"
 	"parascope/engine/nn"
 	"parascope/engine/sample"
@@ -221,7 +222,7 @@ func StartParaRL(cfg ParaRLConfig, be nn.Backend, cb *vq.Codebook, out string, d
 // and optimiser state, with the reference and reward deps opens.
 func ResumeParaRL(path string, be nn.Backend, cb *vq.Codebook, out string, deps RLDeps) (*ParaRL, error) {
 	var cfg ParaRLConfig
-	m, st, err := resumeModel(path, &cfg, token.New(cb.K()), be)
+	m, st, err := resumeModel(path, checkpoint.ParaRL, &cfg, token.New(cb.K()), be)
 	if err != nil {
 		return nil, err
 	}
@@ -275,7 +276,7 @@ func (r *ParaRL) Checkpoint() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return saveState(r.out, f, r.m.ParamSet)
+	return saveState(r.out, f, r.m.ParamSet, checkpoint.ParaRL)
 }
 
 // trajectory is one rollout and what the update needs of it.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"parascope/engine/checkpoint"
 	"parascope/engine/model"
 	"parascope/engine/nn"
 	"parascope/engine/token"
@@ -15,8 +16,8 @@ import (
 // Files a run writes into its folder: the full state to resume from, and
 // the weights alone, for sampling and benchmarks.
 const (
-	CheckpointFile = "checkpoint.safetensors"
-	ModelFile      = "model.safetensors"
+	CheckpointFile = checkpoint.StateFile
+	ModelFile      = checkpoint.ModelFile
 )
 
 // Progress is reported after every step.
@@ -80,7 +81,7 @@ func newSFT(cfg SFTConfig, m *model.Model, vocab *token.Vocab, cb *vq.Codebook, 
 func ResumeSFT(path string, be nn.Backend, cb *vq.Codebook, out string) (*SFT, error) {
 	var cfg SFTConfig
 	vocab := token.New(cb.K())
-	m, st, err := resumeModel(path, &cfg, vocab, be)
+	m, st, err := resumeModel(path, checkpoint.SFT, &cfg, vocab, be)
 	if err != nil {
 		return nil, err
 	}
@@ -139,5 +140,5 @@ func (s *SFT) Checkpoint() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return saveState(s.out, f, s.m.ParamSet)
+	return saveState(s.out, f, s.m.ParamSet, checkpoint.SFT)
 }

@@ -2,11 +2,16 @@ package train
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"path/filepath"
+	"reflect"
 	"strconv"
+	"strings"
 	"time"
 
+	"parascope/engine/checkpoint"
 	"parascope/engine/model"
 	"parascope/engine/nn"
 	"parascope/engine/safetensors"
@@ -28,9 +33,9 @@ func stateMeta(cfg any, step int, elapsed time.Duration, v *token.Vocab) (map[st
 }
 
 // saveState writes the weights file f as ModelFile, for sampling and
-// benchmarks, then f with the moments as CheckpointFile, to resume from;
-// each atomically. It returns the checkpoint's path.
-func saveState(out string, f *safetensors.File, ps *model.ParamSet) (string, error) {
+// benchmarks, then f with the moments as CheckpointFile, of kind job, to
+// resume from; each atomically. It returns the checkpoint's path.
+func saveState(out string, f *safetensors.File, ps *model.ParamSet, job checkpoint.Kind) (string, error) {
 	if err := safetensors.Write(filepath.Join(out, ModelFile), f, safetensors.F32); err != nil {
 		return "", err
 	}
@@ -38,6 +43,7 @@ func saveState(out string, f *safetensors.File, ps *model.ParamSet) (string, err
 	if first == nil {
 		first, second = make([]float32, ps.Len()), make([]float32, ps.Len())
 	}
+	job.Mark(f)
 	f.Tensors = append(f.Tensors,
 		safetensors.Tensor{Name: "adam.m", Shape: []int{len(first)}, Data: first},
 		safetensors.Tensor{Name: "adam.v", Shape: []int{len(second)}, Data: second})
@@ -53,24 +59,71 @@ type savedState struct {
 	elapsed time.Duration
 }
 
-// readState reads a checkpoint, decodes the job's config into cfg and
-// checks the vocabulary.
-func readState(path string, cfg any, v *token.Vocab) (savedState, error) {
+// jobConfig is what resuming needs of a job's config.
+type jobConfig interface {
+	Validate() error
+	length() int // the steps of the whole run
+}
+
+func (c SFTConfig) length() int    { return c.Steps }
+func (c CLIPConfig) length() int   { return c.Steps }
+func (c ParaRLConfig) length() int { return c.Steps }
+
+// trainOn says how to go on from a finished run of each job: a run
+// cannot be stretched, but a new one can start from its weights.
+var trainOn = map[checkpoint.Kind]string{
+	checkpoint.SFT:          "to train on, start a new run with init = %q in its config",
+	checkpoint.ParaRL:       "to train on, start a new run with sampler.model = %q in its config",
+	checkpoint.CLIPTraining: "its scorer is %s",
+}
+
+// readState reads a checkpoint of kind job, decodes the job's config into
+// cfg and checks it, the step and the vocabulary, each before any use.
+func readState(path string, job checkpoint.Kind, cfg jobConfig, v *token.Vocab) (savedState, error) {
 	var s savedState
-	f, err := safetensors.Read(path)
+	f, err := checkpoint.Read(path, job)
 	if err != nil {
 		return s, err
 	}
-	if err := json.Unmarshal([]byte(f.Metadata["train"]), cfg); err != nil {
-		return s, fmt.Errorf("%s: not a training checkpoint: metadata \"train\": %w", path, err)
+	js, ok := f.Metadata["train"]
+	if !ok {
+		return s, fmt.Errorf("%s: not a training checkpoint: no metadata \"train\"", path)
+	}
+	if err := json.Unmarshal([]byte(js), cfg); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return s, fmt.Errorf("%s: metadata \"train\": %s: %s, want %s", path, te.Field, te.Value, wantType(te.Type.Kind()))
+		}
+		return s, fmt.Errorf("%s: metadata \"train\": %w", path, err)
+	}
+	if err := cfg.Validate(); err != nil {
+		// One line a fault, each naming the file and the key.
+		lines := strings.Split(err.Error(), "\n")
+		for i, l := range lines {
+			lines[i] = fmt.Sprintf("%s: metadata \"train\": %s", path, l)
+		}
+		return s, errors.New(strings.Join(lines, "\n"))
 	}
 	if s.step, err = strconv.Atoi(f.Metadata["step"]); err != nil {
-		return s, fmt.Errorf("%s: metadata \"step\": %w", path, err)
+		return s, fmt.Errorf("%s: metadata \"step\" is %q, want a whole number", path, f.Metadata["step"])
+	}
+	switch steps := cfg.length(); {
+	case s.step < 0:
+		return s, fmt.Errorf("%s: metadata \"step\" is %d, want 0 or more", path, s.step)
+	case s.step > steps:
+		return s, fmt.Errorf("%s: metadata \"step\" is %d, past the run's %d steps (metadata \"train\")", path, s.step, steps)
+	case s.step == steps:
+		weights := filepath.Join(filepath.Dir(path), ModelFile)
+		return s, fmt.Errorf("%s: the run is finished (step %d of %d); "+trainOn[job], path, s.step, steps, weights)
 	}
 	if h := f.Metadata["vocab_hash"]; h != v.Hash() {
-		return s, fmt.Errorf("%s: made with vocabulary %s, this build has %s", path, h, v.Hash())
+		return s, fmt.Errorf("%s: made with vocabulary %q, this build has %q", path, h, v.Hash())
 	}
-	if secs, err := strconv.ParseFloat(f.Metadata["elapsed_s"], 64); err == nil {
+	if e, ok := f.Metadata["elapsed_s"]; ok {
+		secs, err := strconv.ParseFloat(e, 64)
+		if err != nil || !(secs >= 0) || math.IsInf(secs, 0) {
+			return s, fmt.Errorf("%s: metadata \"elapsed_s\" is %q, want seconds", path, e)
+		}
 		s.elapsed = time.Duration(secs * float64(time.Second))
 	}
 	s.weights = &safetensors.File{Metadata: f.Metadata}
@@ -87,6 +140,21 @@ func readState(path string, cfg any, v *token.Vocab) (savedState, error) {
 	return s, nil
 }
 
+// wantType names what a config value of kind k must be.
+func wantType(k reflect.Kind) string {
+	switch k {
+	case reflect.Uint64:
+		return "a whole number, 0 or more"
+	case reflect.Int:
+		return "a whole number"
+	case reflect.Float64:
+		return "a number"
+	case reflect.Bool:
+		return "true or false"
+	}
+	return "a " + k.String()
+}
+
 // restore puts the moments into the parameter set they belong to.
 func (s savedState) restore(path string, ps *model.ParamSet) error {
 	if len(s.moments[0]) != ps.Len() || len(s.moments[1]) != ps.Len() {
@@ -98,8 +166,8 @@ func (s savedState) restore(path string, ps *model.ParamSet) error {
 
 // resumeModel reads a mask predictor's checkpoint: the job's config into
 // cfg, the weights onto be, with the optimiser's moments restored.
-func resumeModel(path string, cfg any, v *token.Vocab, be nn.Backend) (*model.Model, savedState, error) {
-	st, err := readState(path, cfg, v)
+func resumeModel(path string, job checkpoint.Kind, cfg jobConfig, v *token.Vocab, be nn.Backend) (*model.Model, savedState, error) {
+	st, err := readState(path, job, cfg, v)
 	if err != nil {
 		return nil, st, err
 	}

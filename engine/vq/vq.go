@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"sync"
 
+	"parascope/engine/checkpoint"
 	"parascope/engine/safetensors"
 	"parascope/engine/world"
 )
@@ -286,7 +287,7 @@ func (cb *Codebook) Save(path string) error {
 
 func (cb *Codebook) file() *safetensors.File {
 	itoa := strconv.Itoa
-	return &safetensors.File{
+	f := &safetensors.File{
 		Tensors: []safetensors.Tensor{{Name: tensor, Shape: []int{cb.K(), Dim}, Data: cb.codes}},
 		Metadata: map[string]string{
 			"patch_px":    itoa(PatchPx),
@@ -298,11 +299,13 @@ func (cb *Codebook) file() *safetensors.File {
 			"scenes":      itoa(cb.Info.Scenes),
 		},
 	}
+	checkpoint.Codebook.Mark(f)
+	return f
 }
 
 // Load reads a codebook saved by Save.
 func Load(path string) (*Codebook, error) {
-	f, err := safetensors.Read(path)
+	f, err := checkpoint.Read(path, checkpoint.Codebook)
 	if err != nil {
 		return nil, fmt.Errorf("vq: %w", err)
 	}
@@ -316,6 +319,9 @@ func Load(path string) (*Codebook, error) {
 // Parse decodes a codebook from the bytes of a safetensors file.
 func Parse(b []byte) (*Codebook, error) {
 	f, err := safetensors.Decode(b)
+	if err == nil {
+		err = checkpoint.Check("the codebook", f, checkpoint.Codebook)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("vq: %w", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"parascope/engine/atomicfile"
+	"parascope/engine/checkpoint"
 	"parascope/engine/clip"
 	"parascope/engine/model"
 	"parascope/engine/nn"
@@ -32,9 +33,9 @@ type trainJob struct {
 }
 
 var trainJobs = []trainJob{
-	{"sft", "[--config FILE | --resume CKPT] [--out DIR]", "fit the diffusion model on ShapeWorld cases (supervised)", (*Env).trainSFT},
-	{"clip", "[--config FILE | --resume CKPT] [--out DIR] [--eval N]", "fit the CLIP scorer that rewards ParaRL and the viewer's alignment line", (*Env).trainCLIP},
-	{"pararl", "[--config FILE | --resume CKPT] [--out DIR]", "ParaRL: diffusion GRPO with CLIP rewards along the trajectory", (*Env).trainParaRL},
+	{"sft", "[--config FILE | --resume CKPT] [--out DIR] [--force]", "fit the diffusion model on ShapeWorld cases (supervised)", (*Env).trainSFT},
+	{"clip", "[--config FILE | --resume CKPT] [--out DIR] [--force] [--eval N]", "fit the CLIP scorer that rewards ParaRL and the viewer's alignment line", (*Env).trainCLIP},
+	{"pararl", "[--config FILE | --resume CKPT] [--out DIR] [--force]", "ParaRL: diffusion GRPO with CLIP rewards along the trajectory", (*Env).trainParaRL},
 	{"reward", "--clip CKPT [--model CKPT] [--rollouts N] [--z Z]", "estimate ParaRL's reward normaliser, written as reward.json beside the scorer", (*Env).reward},
 	{"promote", "MODEL [--to DIR]", "make a trained model (or CLIP scorer) the embedded default", (*Env).promote},
 	{"vq", "[--seed S] [--cases N] [--codes K] [--iters N] [--out FILE] [--eval N] [--eval-seed S]", "learn the image tokenizer's codebook", (*Env).trainVQ},
@@ -125,10 +126,12 @@ func (e *Env) trainParaRL(args []string) error {
 }
 
 // jobFlags are the flags every training job takes: a config for a new run
-// or a checkpoint to resume, and the folder to write into.
+// or a checkpoint to resume, the folder to write into, and leave to write
+// over a run already there.
 type jobFlags struct {
 	job                 string
 	config, resume, out *string
+	force               *bool
 }
 
 func newJobFlags(job string) (*flag.FlagSet, jobFlags) {
@@ -137,6 +140,7 @@ func newJobFlags(job string) (*flag.FlagSet, jobFlags) {
 		config: fs.String("config", "", "the job's config (TOML); defaults when empty"),
 		resume: fs.String("resume", "", "continue the run saved in this checkpoint"),
 		out:    fs.String("out", "", "folder for checkpoint.safetensors and model.safetensors (default: runs/"+job+", or the resumed checkpoint's folder)"),
+		force:  fs.Bool("force", false, "write over the run already in --out (without it, only --resume of that run continues there)"),
 	}
 }
 
@@ -157,7 +161,35 @@ func (j jobFlags) parse(e *Env, fs *flag.FlagSet, args []string) error {
 	case *j.out == "":
 		*j.out = filepath.Join("runs", j.job)
 	}
-	return checkOutputFolder("train "+j.job, *j.out)
+	if err := checkOutputFolder("train "+j.job, *j.out); err != nil {
+		return err
+	}
+	return j.checkRunFolder()
+}
+
+// checkRunFolder refuses, before any work, to write over the run already
+// in the output folder: only resuming that run, or --force, may.
+func (j jobFlags) checkRunFolder() error {
+	if *j.force {
+		return nil
+	}
+	state := filepath.Join(*j.out, train.CheckpointFile)
+	_, stateErr := os.Stat(state)
+	_, modelErr := os.Stat(filepath.Join(*j.out, train.ModelFile))
+	if stateErr != nil && modelErr != nil {
+		return nil
+	}
+	if *j.resume != "" {
+		from, err1 := os.Stat(filepath.Dir(*j.resume))
+		to, err2 := os.Stat(*j.out)
+		if err1 == nil && err2 == nil && os.SameFile(from, to) {
+			return nil
+		}
+	}
+	if stateErr != nil {
+		return fmt.Errorf("train %s: %s already holds a model; write over it with --force, or choose another --out", j.job, *j.out)
+	}
+	return fmt.Errorf("train %s: %s already holds a run; continue it with --resume %s, or write over it with --force", j.job, *j.out, state)
 }
 
 // job parses a training job's command line and opens the backend it runs
@@ -362,7 +394,18 @@ func (e *Env) promote(args []string) error {
 	if err != nil {
 		return err
 	}
-	_, isCLIP := f.Metadata["clip"]
+	// A scorer, or its run's state, is promoted as a scorer; anything
+	// else as a model.
+	kind, _ := checkpoint.Of(f)
+	isCLIP := kind == checkpoint.CLIP || kind == checkpoint.CLIPTraining
+	want := checkpoint.Model
+	if isCLIP {
+		want = checkpoint.CLIP
+	}
+	if err := checkpoint.Check(pos[0], f, want); err != nil {
+		return err
+	}
+	want.Mark(f) // files written before kinds say theirs from now on
 	if isCLIP {
 		_, err = clip.FromFile(f, be)
 	} else {
