@@ -52,19 +52,25 @@ func (c Config) Validate() error {
 // building the layout and saturating at math.MaxInt: a shape too big to
 // hold never counts as a small one.
 func (c Config) Params() int {
-	d, f := c.DModel, c.MLP
-	block := memory.Add(memory.Mul(2, d), memory.Mul(4, d, d), memory.Mul(3, f, d)) // two norms, attention, MLP
-	return memory.Add(memory.Mul(2, c.Vocab, d), d, memory.Mul(c.Layers, block))    // wte and head, ln_f, blocks
+	return memory.Add(memory.Mul(2, c.Vocab, c.DModel), c.DModel, c.StackParams()) // wte and head, ln_f, blocks
 }
 
-// tensorOverhead is a generous count of the bytes a tensor costs besides
+// StackParams counts the weights of the blocks BlockParams lays out,
+// saturating as Params does.
+func (c Config) StackParams() int {
+	d, f := c.DModel, c.MLP
+	block := memory.Add(memory.Mul(2, d), memory.Mul(4, d, d), memory.Mul(3, f, d)) // two norms, attention, MLP
+	return memory.Mul(c.Layers, block)
+}
+
+// TensorOverhead is a generous count of the bytes a tensor costs besides
 // its weights: its Param and name, offset, index entry and views.
-const tensorOverhead = 256
+const TensorOverhead = 256
 
 // WeightBytes estimates what New allocates: the weights in float32 and
 // the bookkeeping of the 9·layers + 3 tensors.
 func (c Config) WeightBytes() int {
-	return memory.Add(memory.Mul(4, c.Params()), memory.Mul(tensorOverhead, memory.Add(3, memory.Mul(9, c.Layers))))
+	return memory.Add(memory.Mul(4, c.Params()), memory.Mul(TensorOverhead, memory.Add(3, memory.Mul(9, c.Layers))))
 }
 
 // StackBytes estimates the activations a stack of c's blocks holds to
