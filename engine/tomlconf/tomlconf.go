@@ -71,12 +71,8 @@ func Locate(path string, data []byte, err error) error {
 	if err == nil {
 		return nil
 	}
-	list := []error{err}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		list = j.Unwrap()
-	}
 	var located []error
-	for _, e := range list {
+	for _, e := range flatten(err) {
 		var ke KeyError
 		if errors.As(e, &ke) {
 			if line := keyLine(data, strings.Split(ke.Key, ".")); line > 0 {
@@ -128,6 +124,35 @@ func nonFiniteValue(v reflect.Value, key string) []KeyError {
 		return bad
 	}
 	return nil
+}
+
+// Prefix puts prefix before the key of each KeyError in err: the errors
+// of a config nested in another's table, as "sampler.".
+func Prefix(prefix string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var out []error
+	for _, e := range flatten(err) {
+		if ke, ok := e.(KeyError); ok {
+			e = KeyError{prefix + ke.Key, ke.Msg}
+		}
+		out = append(out, e)
+	}
+	return errors.Join(out...)
+}
+
+// flatten lists the errors joined in err, and in the joins it holds.
+func flatten(err error) []error {
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return []error{err}
+	}
+	var out []error
+	for _, e := range j.Unwrap() {
+		out = append(out, flatten(e)...)
+	}
+	return out
 }
 
 // knownKeys lists the dotted TOML keys of a struct type.

@@ -127,3 +127,15 @@ func TestNonFiniteFloatsAreRefused(t *testing.T) {
 		t.Errorf("two bad values: %v", err)
 	}
 }
+
+// A nested config's errors, prefixed with its table and joined inside
+// the outer config's, each find their own line.
+func TestPrefixedNestedErrors(t *testing.T) {
+	data := []byte("steps = 1\n[sampler]\nsteps = 0\n[sampler.text]\ncfg = -1\n")
+	inner := errors.Join(KeyError{"steps", "0, want at least 1"}, KeyError{"text.cfg", "-1, want 0 to 100"})
+	err := Locate("c.toml", data, errors.Join(KeyError{"group", "1"}, Prefix("sampler.", inner)))
+	want := "c.toml: group: 1\nc.toml:3: sampler.steps: 0, want at least 1\nc.toml:5: sampler.text.cfg: -1, want 0 to 100"
+	if err == nil || err.Error() != want {
+		t.Errorf("got %q, want %q", err, want)
+	}
+}
