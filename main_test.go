@@ -454,6 +454,15 @@ func TestBadInputs(t *testing.T) {
 	os.Mkdir("folder", 0o755)
 	os.WriteFile("trace.jsonl", []byte("{\"x\":1}\n"), 0o644)
 	runs := checkpointFixtures(t)
+	// Configs that must be refused, each naming its file, line and key.
+	os.Mkdir("conf", 0o755)
+	configs := map[string]string{}
+	conf := func(name, text string) string {
+		path := filepath.Join("conf", name)
+		os.WriteFile(path, []byte(text), 0o644)
+		configs[path] = text
+		return path
+	}
 	placed, _ := os.ReadDir(".")
 	const usage, failure = 2, 1
 	prompt := []string{"sample", "--prompt", "draw a big red circle at the top left"}
@@ -486,11 +495,11 @@ func TestBadInputs(t *testing.T) {
 		{[]string{"train", "vq", "--eval", "-1"}, usage, []string{"--eval"}},
 		{[]string{"train", "vq", "--cases", "0"}, usage, []string{"--cases"}},
 		{[]string{"train", "clip", "--eval", "5"}, usage, []string{"--eval"}},
-		{[]string{"train", "reward", "--rollouts", "0", "--z", "nan"}, usage, []string{"--clip"}},
+		{[]string{"train", "reward", "--rollouts", "0", "--z", "-1"}, usage, []string{"--clip"}},
 		{[]string{"train", "reward", "--clip", "c.safetensors", "--rollouts", "0"}, usage, []string{"--rollouts"}},
-		{[]string{"train", "reward", "--clip", "c.safetensors", "--z", "nan"}, usage, []string{"--z"}},
+		{[]string{"train", "reward", "--clip", "c.safetensors", "--z", "nan"}, usage, []string{"flag -z", "finite"}},
 		{[]string{"train", "reward", "--clip", "c.safetensors", "--z", "-1"}, usage, []string{"--z"}},
-		{[]string{"train", "reward", "--clip", "c.safetensors", "--z", "+Inf"}, usage, []string{"--z"}},
+		{[]string{"train", "reward", "--clip", "c.safetensors", "--z", "+Inf"}, usage, []string{"flag -z", "finite"}},
 		{[]string{"train", "reward", "--clip", "none"}, usage, []string{"--clip"}},
 		{[]string{"train", "sft", "stray"}, usage, []string{`"stray"`}},
 		{[]string{"replay"}, usage, []string{"trace"}},
@@ -547,6 +556,32 @@ func TestBadInputs(t *testing.T) {
 		{[]string{"train", "clip", "--out", "clip"}, failure, []string{"clip already holds a run", "--resume clip/checkpoint.safetensors", "--force"}},
 		{[]string{"train", "pararl", "--out", "sft"}, failure, []string{"sft already holds a run", "--force"}},
 		{[]string{"train", "sft", "--resume", "bad/negative.safetensors", "--out", "sft"}, failure, []string{"sft already holds a run", "--force"}},
+		// exit 2: a float flag that is not a finite number
+		{[]string{"train", "reward", "--clip", "c.safetensors", "--z", "1e999"}, usage, []string{"flag -z", "finite"}},
+		{[]string{"train", "reward", "--clip", "c.safetensors", "--z", "-inf"}, usage, []string{"flag -z", "finite"}},
+		// exit 1: a config value that is not finite, or a size this machine cannot hold
+		{with(prompt, "--config", conf("nan.toml", "[text]\ntemperature = nan\n")), failure, []string{"conf/nan.toml:2: text.temperature: NaN", "finite"}},
+		{with(prompt, "--config", conf("inf.toml", "seed = 3\n[image]\ncfg = inf\n")), failure, []string{"conf/inf.toml:3: image.cfg: +Inf"}},
+		{with(prompt, "--config", conf("remask.toml", "[image]\nremask_temperature = -inf\n")), failure, []string{"conf/remask.toml:2: image.remask_temperature"}},
+		{with(prompt, "--config", conf("steps.toml", "steps = 99999999999\n")), failure, []string{"conf/steps.toml:1: steps: 99999999999", "needs about", "this machine has"}},
+		{with(prompt, "--config", conf("cfg.toml", "[text]\ncfg = 1e9\n")), failure, []string{"conf/cfg.toml:2: text.cfg", "want 0 to 100"}},
+		{[]string{"bench", "--config", "conf/steps.toml"}, failure, []string{"conf/steps.toml:1: steps", "needs about"}},
+		{[]string{"train", "sft", "--out", "run", "--config", conf("lr.toml", "steps = 3\nlr = nan\n")}, failure, []string{"conf/lr.toml:2: lr: NaN"}},
+		{[]string{"train", "sft", "--out", "run", "--config", conf("mask.toml", "min_mask = inf\n")}, failure, []string{"conf/mask.toml:1: min_mask: +Inf"}},
+		{[]string{"train", "sft", "--out", "run", "--config", conf("decay.toml", "steps = 3\nweight_decay = -nan\n")}, failure, []string{"conf/decay.toml:2: weight_decay: NaN"}},
+		{[]string{"train", "sft", "--out", "run", "--config", conf("big.toml", "steps = 3\n[model]\nd_model = 1000000\nlayers = 1000\n")}, failure,
+			[]string{"conf/big.toml:2: model: layers 1000, d_model 1000000", "needs about", "this machine has"}},
+		{[]string{"train", "sft", "--out", "run", "--config", conf("overflow.toml", "[model]\nd_model = 4611686018427387904\nheads = 2\n")}, failure,
+			[]string{"conf/overflow.toml:1: model", "8.0 EiB or more"}},
+		{[]string{"train", "sft", "--out", "run", "--config", conf("batch.toml", "steps = 3\nbatch = 100000\n")}, failure, []string{"conf/batch.toml:2: batch: 100000", "needs about"}},
+		{[]string{"train", "clip", "--out", "run", "--config", conf("partial.toml", "partial = nan\n")}, failure, []string{"conf/partial.toml:1: partial: NaN"}},
+		{[]string{"train", "clip", "--out", "run", "--config", conf("scale.toml", "[model]\nlayers = 1\nscale = inf\n")}, failure, []string{"conf/scale.toml:3: model.scale: +Inf"}},
+		{[]string{"train", "clip", "--out", "run", "--config", conf("beta.toml", "beta1 = nan\n")}, failure, []string{"conf/beta.toml:1: beta1: NaN"}},
+		{[]string{"train", "clip", "--out", "run", "--config", conf("pairs.toml", "batch = 100000\n")}, failure, []string{"conf/pairs.toml:1: batch: 100000", "needs about"}},
+		{[]string{"train", "pararl", "--out", "run", "--config", conf("kl.toml", "kl = nan\n")}, failure, []string{"conf/kl.toml:1: kl: NaN"}},
+		{[]string{"train", "pararl", "--out", "run", "--config", conf("rltemp.toml", "[sampler.text]\ntemperature = inf\n")}, failure, []string{"conf/rltemp.toml:2: sampler.text.temperature: +Inf"}},
+		{[]string{"train", "pararl", "--out", "run", "--config", conf("rlsteps.toml", "steps = 2\n[sampler]\nsteps = 99999999999\n")}, failure, []string{"conf/rlsteps.toml:3: sampler.steps: 99999999999", "needs about"}},
+		{[]string{"train", "pararl", "--out", "run", "--config", conf("group.toml", "prompts = 1000\ngroup = 1000000\n")}, failure, []string{"conf/group.toml:2: group: 1000000", "needs about"}},
 	}
 	before := snapshot(t, runs...)
 	for _, tc := range tests {
@@ -573,12 +608,20 @@ func TestBadInputs(t *testing.T) {
 			if now := snapshot(t, runs...); !reflect.DeepEqual(now, before) {
 				t.Errorf("a run's files changed")
 			}
+			for path, text := range configs {
+				if b, _ := os.ReadFile(path); string(b) != text {
+					t.Errorf("%s changed", path)
+				}
+			}
 			for _, f := range []string{"w", "run", "runs", "reward.json", "c2", "promoted"} {
 				if _, err := os.Stat(f); err == nil {
 					t.Errorf("%s was made by a command that failed", f)
 				}
 			}
 		})
+	}
+	if ents, _ := os.ReadDir("conf"); len(ents) != len(configs) {
+		t.Errorf("conf holds %d entries, want the %d configs", len(ents), len(configs))
 	}
 	if ents, _ := os.ReadDir("."); len(ents) != len(placed) {
 		var names []string

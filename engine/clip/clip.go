@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"parascope/engine/checkpoint"
+	"parascope/engine/memory"
 	"parascope/engine/model"
 	"parascope/engine/nn"
 	"parascope/engine/safetensors"
@@ -52,6 +53,40 @@ func (c Config) Validate() error {
 	return c.stack().Validate()
 }
 
+// weights counts the towers' weights as params lays them out, saturating
+// (see memory.Mul).
+func (c Config) weights() int {
+	d := c.DModel
+	return memory.Add(memory.Mul(d, PatchDim), memory.Mul(Patches, d), memory.Mul(2, c.stack().StackParams()),
+		memory.Mul(2, d), memory.Mul(2, c.Embed, d), memory.Mul(c.Vocab, d))
+}
+
+// WeightBytes estimates what New allocates: the weights in float32 and
+// the bookkeeping of the 18·layers + 7 tensors.
+func (c Config) WeightBytes() int {
+	tensors := memory.Add(7, memory.Mul(18, c.Layers))
+	return memory.Add(memory.Mul(4, c.weights()), memory.Mul(model.TensorOverhead, tensors))
+}
+
+// TrainingBytes estimates what a training step on batch pairs holds, with
+// at most one hard negative a pair (ni = batch pictures of rv = ni·Patches
+// rows, nt ≤ 2·batch texts of rt = nt·TextLen rows): WeightBytes, 12 bytes
+// a weight for its gradient and AdamW's moments, the two stacks'
+// activations (model.Config.StackBytes), and in float32 the encoders'
+// buffers and their host copies: the patches (2·rv·PatchDim), the pooling
+// matrices, which grow with the square of the batch (2·ni·rv + 2·nt·rt),
+// four d-wide buffers and a norm's scale a row, four d-wide and four
+// embed-wide buffers a picture or text, and the similarities (2·ni·nt).
+func (c Config) TrainingBytes(batch int) int {
+	ni, nt, d := batch, memory.Mul(2, batch), c.DModel
+	rv, rt := memory.Mul(ni, Patches), memory.Mul(nt, TextLen)
+	floats := memory.Add(memory.Mul(2, rv, PatchDim), memory.Mul(2, ni, rv), memory.Mul(2, nt, rt),
+		memory.Mul(memory.Add(rv, rt), memory.Add(memory.Mul(4, d), 1)),
+		memory.Mul(memory.Add(ni, nt), memory.Add(memory.Mul(4, d), memory.Mul(4, c.Embed))), memory.Mul(2, ni, nt))
+	stacks := memory.Add(c.stack().StackBytes(ni, Patches), c.stack().StackBytes(nt, TextLen))
+	return memory.Add(c.WeightBytes(), memory.Mul(12, c.weights()), stacks, memory.Mul(4, floats))
+}
+
 func (c Config) params() []model.Param {
 	d := c.DModel
 	ps := []model.Param{
@@ -84,6 +119,10 @@ type Model struct {
 func New(cfg Config, be nn.Backend) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	// A checkpoint's metadata can claim any shape: check before the layout.
+	if err := memory.Check(cfg.WeightBytes(), "holding its weights"); err != nil {
+		return nil, fmt.Errorf("clip: towers of %d layers, d_model %d, mlp %d: %w", cfg.Layers, cfg.DModel, cfg.MLP, err)
 	}
 	ps := model.NewParamSet(be, cfg.params())
 	return &Model{Config: cfg, ParamSet: ps, be: be,

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"parascope/engine/memory"
 	"parascope/engine/nn"
 )
 
@@ -31,6 +32,11 @@ type head struct {
 func New(cfg Config, be nn.Backend) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("model config: %w", err)
+	}
+	// A checkpoint's metadata can claim any shape: the check comes before
+	// the layout, which is itself proportional to the layers.
+	if err := memory.Check(cfg.WeightBytes(), "holding its weights"); err != nil {
+		return nil, fmt.Errorf("model of %d layers, d_model %d, mlp %d, vocabulary %d: %w", cfg.Layers, cfg.DModel, cfg.MLP, cfg.Vocab, err)
 	}
 	ps := NewParamSet(be, cfg.Layout())
 	m := &Model{Config: cfg, ParamSet: ps, be: be, stack: NewStack(cfg, ps, ""),

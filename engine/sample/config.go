@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 
+	"parascope/engine/memory"
 	"parascope/engine/tomlconf"
 )
 
@@ -102,15 +103,40 @@ func RemaskingRules() []string { return slices.Clone(rules) }
 
 // Validate reports every setting that cannot work under any template,
 // each as a tomlconf.KeyError.
-func (c Config) Validate() error { return c.validate(0) }
+func (c Config) Validate() error { return c.validate(nil) }
 
-// ValidateFor is Validate with the checks that need t's reasoning length:
-// the text block must divide it, and its blocks the steps.
-func (c Config) ValidateFor(t Template) error { return c.validate(t.ReasoningLen()) }
+// ValidateFor is Validate with the checks that need t's layout: the text
+// block must divide the reasoning, its blocks the steps, and the frames
+// of a run must fit in memory.
+func (c Config) ValidateFor(t Template) error { return c.validate(t) }
 
-// validate checks c; a reasoning length n of 0 leaves out the checks
-// that need one.
-func (c Config) validate(n int) error {
+// maxKnob bounds the temperatures and guidance weights: far beyond any
+// useful setting, and low enough that scaled logits stay finite.
+const maxKnob = 100
+
+// frameOverhead is a generous count of the bytes a step costs besides its
+// frame's four per-position slices: the Frame's own fields and the
+// timeline's entry for the step.
+const frameOverhead = 256
+
+// TrajectoryBytes estimates what a run of c records for an output of
+// outputLen positions: a frame a step (the start, the text's steps and,
+// in sequential mode, the image's after them), each with its tokens,
+// reveal steps, confidences and guesses (14 bytes a position).
+func (c Config) TrajectoryBytes(outputLen int) int {
+	frames := memory.Add(c.Steps, 1)
+	if c.Mode == Sequential {
+		imageSteps := c.Image.ImageSteps
+		if imageSteps == 0 {
+			imageSteps = c.Steps
+		}
+		frames = memory.Add(frames, imageSteps)
+	}
+	return memory.Mul(frames, memory.Add(memory.Mul(14, outputLen), frameOverhead))
+}
+
+// validate checks c; a nil template leaves out the checks that need one.
+func (c Config) validate(t Template) error {
 	var errs []error
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, tomlconf.KeyError{Key: key, Msg: fmt.Sprintf(format, args...)})
@@ -130,12 +156,17 @@ func (c Config) validate(n int) error {
 	}{{"text", c.Text}, {"image", c.Image}} {
 		oneOf(m.name+".schedule", m.m.Schedule, schedules)
 		oneOf(m.name+".remasking", m.m.Remasking, rules)
-		if m.m.Temperature < 0 {
-			bad(m.name+".temperature", "%g, want ≥ 0", m.m.Temperature)
+		// Written so that NaN fails too.
+		if !(m.m.Temperature >= 0 && m.m.Temperature <= maxKnob) {
+			bad(m.name+".temperature", "%g, want 0 to %d", m.m.Temperature, maxKnob)
 		}
-		if m.m.CFG < 0 {
-			bad(m.name+".cfg", "%g, want ≥ 0", m.m.CFG)
+		if !(m.m.CFG >= 0 && m.m.CFG <= maxKnob) {
+			bad(m.name+".cfg", "%g, want 0 to %d", m.m.CFG, maxKnob)
 		}
+	}
+	n := 0
+	if t != nil {
+		n = t.ReasoningLen()
 	}
 	switch {
 	case n == 0:
@@ -161,8 +192,13 @@ func (c Config) validate(n int) error {
 	if c.Image.ImageSteps < 0 || c.Image.ImageSteps > c.Steps {
 		bad("image.image_steps", "%d, want 0 (every step) to steps = %d", c.Image.ImageSteps, c.Steps)
 	}
-	if c.Image.RemaskTemperature < 0 {
-		bad("image.remask_temperature", "%g, want ≥ 0", c.Image.RemaskTemperature)
+	if !(c.Image.RemaskTemperature >= 0 && c.Image.RemaskTemperature <= maxKnob) {
+		bad("image.remask_temperature", "%g, want 0 to %d", c.Image.RemaskTemperature, maxKnob)
+	}
+	if t != nil && c.Steps > 0 {
+		if err := memory.Check(c.TrajectoryBytes(t.ImageLen()+t.ReasoningLen()), "recording a frame a step"); err != nil {
+			bad("steps", "%d: %v", c.Steps, err)
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -1,10 +1,13 @@
 package sample
 
 import (
+	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
 
+	"parascope/engine/memory"
 	"parascope/engine/token"
 )
 
@@ -91,6 +94,13 @@ func TestConfigErrors(t *testing.T) {
 		{func(c *Config) { c.Image.ImageSteps = 50 }, "image.image_steps: 50"},
 		{func(c *Config) { c.Text.Temperature = -1 }, "text.temperature"},
 		{func(c *Config) { c.Image.EndLast = true }, "image.end_last: applies to the text only"},
+		{func(c *Config) { c.Text.Temperature = math.NaN() }, "text.temperature: NaN, want 0 to 100"},
+		{func(c *Config) { c.Image.Temperature = 1e6 }, "image.temperature: 1e+06, want 0 to 100"},
+		{func(c *Config) { c.Text.CFG = math.Inf(1) }, "text.cfg: +Inf, want 0 to 100"},
+		{func(c *Config) { c.Image.CFG = math.NaN() }, "image.cfg: NaN"},
+		{func(c *Config) { c.Image.RemaskTemperature = math.NaN() }, "image.remask_temperature: NaN, want 0 to 100"},
+		{func(c *Config) { c.Image.RemaskTemperature = 101 }, "image.remask_temperature: 101"},
+		{func(c *Config) { c.Steps = 99999999999 }, "steps: 99999999999: recording a frame a step needs about"},
 	}
 	v := token.New(8)
 	for _, c := range cases {
@@ -115,6 +125,43 @@ func TestConfigErrors(t *testing.T) {
 	odd.Text.Block = 0
 	if err := odd.Validate(); err == nil || !strings.Contains(err.Error(), "text.block: 0, want at least 1") {
 		t.Fatalf("block 0: %v", err)
+	}
+}
+
+// A run's frames are bounded by the machine's memory: a frame a step (and
+// in sequential mode the image's steps after the text's), 14 bytes a
+// position and the step's overhead each.
+func TestStepsFitInMemory(t *testing.T) {
+	saved := memory.Machine
+	memory.Machine = func() (int, bool) { return 1 << 30, true }
+	defer func() { memory.Machine = saved }()
+	v := token.New(8)
+	n := v.ImageLen() + v.ReasoningLen()
+	cfg := Defaults()
+	if got, want := cfg.TrajectoryBytes(n), 41*(14*n+frameOverhead); got != want {
+		t.Errorf("parallel: %d bytes, want %d", got, want)
+	}
+	seq := cfg
+	seq.Mode = Sequential
+	if got, want := seq.TrajectoryBytes(n), 81*(14*n+frameOverhead); got != want {
+		t.Errorf("sequential: %d bytes, want %d", got, want)
+	}
+	fits := (1 << 30) / (14*n + frameOverhead)
+	cfg.Steps = fits - 1 - fits%40 // the text block's 1 block divides any steps
+	if err := cfg.ValidateFor(v); err != nil {
+		t.Errorf("%d steps fit in 1 GiB: %v", cfg.Steps, err)
+	}
+	cfg.Steps = fits + 40
+	want := fmt.Sprintf("steps: %d: recording a frame a step needs about 1.0 GiB; this machine has 1.0 GiB", cfg.Steps)
+	if err := cfg.ValidateFor(v); err == nil || err.Error() != want {
+		t.Errorf("got %v, want %q", err, want)
+	}
+	cfg.Steps = math.MaxInt
+	if err := cfg.ValidateFor(v); err == nil || !strings.Contains(err.Error(), "8.0 EiB or more") {
+		t.Errorf("steps whose frames overflow an int: %v", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("without a template the frames' size is unknown: %v", err)
 	}
 }
 

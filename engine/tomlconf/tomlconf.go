@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"os"
 	"reflect"
 	"strings"
@@ -53,6 +54,14 @@ func Load(path string, v Validator) error {
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
+	// NaN and ±Inf slip through every range check written as x < lo, so
+	// they are refused here, once for every config kind.
+	if bad := nonFinite(reflect.ValueOf(v).Elem(), ""); len(bad) > 0 {
+		for _, ke := range bad {
+			errs = append(errs, ke)
+		}
+		return Locate(path, data, errors.Join(errs...))
+	}
 	return Locate(path, data, v.Validate())
 }
 
@@ -62,12 +71,8 @@ func Locate(path string, data []byte, err error) error {
 	if err == nil {
 		return nil
 	}
-	list := []error{err}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		list = j.Unwrap()
-	}
 	var located []error
-	for _, e := range list {
+	for _, e := range flatten(err) {
 		var ke KeyError
 		if errors.As(e, &ke) {
 			if line := keyLine(data, strings.Split(ke.Key, ".")); line > 0 {
@@ -78,6 +83,76 @@ func Locate(path string, data []byte, err error) error {
 		located = append(located, fmt.Errorf("%s: %w", path, e))
 	}
 	return errors.Join(located...)
+}
+
+// nonFinite reports every NaN or infinite float in the fields of struct
+// v that carry toml tags, named by their dotted keys as knownKeys names
+// them; a slice's elements are reported under the slice's key.
+func nonFinite(v reflect.Value, prefix string) []KeyError {
+	var bad []KeyError
+	t := v.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("toml")
+		if f.Anonymous && tag == "" {
+			bad = append(bad, nonFinite(v.Field(i), prefix)...) // promoted fields
+			continue
+		}
+		if tag == "" || tag == "-" {
+			continue
+		}
+		bad = append(bad, nonFiniteValue(v.Field(i), prefix+tag)...)
+	}
+	return bad
+}
+
+func nonFiniteValue(v reflect.Value, key string) []KeyError {
+	switch v.Kind() {
+	case reflect.Float32, reflect.Float64:
+		if x := v.Float(); math.IsNaN(x) || math.IsInf(x, 0) {
+			return []KeyError{{key, fmt.Sprintf("%g, want a finite number", x)}}
+		}
+	case reflect.Struct:
+		return nonFinite(v, key+".")
+	case reflect.Slice, reflect.Array:
+		var bad []KeyError
+		for i := range v.Len() {
+			for _, ke := range nonFiniteValue(v.Index(i), key) {
+				bad = append(bad, KeyError{ke.Key, fmt.Sprintf("element %d: %s", i+1, ke.Msg)})
+			}
+		}
+		return bad
+	}
+	return nil
+}
+
+// Prefix puts prefix before the key of each KeyError in err: the errors
+// of a config nested in another's table, as "sampler.".
+func Prefix(prefix string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var out []error
+	for _, e := range flatten(err) {
+		if ke, ok := e.(KeyError); ok {
+			e = KeyError{prefix + ke.Key, ke.Msg}
+		}
+		out = append(out, e)
+	}
+	return errors.Join(out...)
+}
+
+// flatten lists the errors joined in err, and in the joins it holds.
+func flatten(err error) []error {
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return []error{err}
+	}
+	var out []error
+	for _, e := range j.Unwrap() {
+		out = append(out, flatten(e)...)
+	}
+	return out
 }
 
 // knownKeys lists the dotted TOML keys of a struct type.

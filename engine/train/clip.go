@@ -13,6 +13,7 @@ import (
 
 	"parascope/engine/checkpoint"
 	"parascope/engine/clip"
+	"parascope/engine/memory"
 	"parascope/engine/nn"
 	"parascope/engine/token"
 	"parascope/engine/tomlconf"
@@ -70,11 +71,29 @@ func (c CLIPConfig) Validate() error {
 	}
 	c.Optim.validate(bad)
 	for key, v := range map[string]float64{"partial": c.Partial, "hard_negatives": c.HardNegatives} {
-		if v < 0 || v > 1 {
+		if !(v >= 0 && v <= 1) { // NaN fails too
 			bad(key, "%g, want 0 to 1", v)
 		}
 	}
+	// CLIP caps its logit scale at 100; beyond it the softmax saturates.
+	if !(c.Model.Scale > 0 && c.Model.Scale <= 100) {
+		bad("model.scale", "%g, want 0 < scale ≤ 100", c.Model.Scale)
+	}
+	shape := c.Model.config()
+	if err := shape.Validate(); err != nil {
+		bad("model", "%v", strings.ReplaceAll(err.Error(), "\n", "; "))
+	} else if err := memory.Check(shape.TrainingBytes(0), "training its weights, gradients and AdamW moments"); err != nil {
+		bad("model", "layers %d, d_model %d, mlp %d: %v", shape.Layers, shape.DModel, shape.MLP, err)
+	} else if err := memory.Check(shape.TrainingBytes(c.Batch), fmt.Sprintf("training on batches of %d pairs", c.Batch)); err != nil {
+		bad("batch", "%d: %v", c.Batch, err)
+	}
 	return errors.Join(errs...)
+}
+
+// config is the towers' config for ShapeWorld's words.
+func (s CLIPShape) config() clip.Config {
+	return clip.Config{Layers: s.Layers, DModel: s.DModel, Heads: s.Heads, MLP: s.MLP, Embed: s.Embed,
+		Vocab: token.New(0).ImageOffset(), Scale: s.Scale}
 }
 
 // LoadCLIP reads a TOML file over the defaults.
@@ -99,9 +118,7 @@ func NewCLIP(cfg CLIPConfig, be nn.Backend, cb *vq.Codebook, out string) (*CLIP,
 		return nil, err
 	}
 	vocab := token.New(cb.K())
-	s := cfg.Model
-	m, err := clip.New(clip.Config{Layers: s.Layers, DModel: s.DModel, Heads: s.Heads, MLP: s.MLP, Embed: s.Embed,
-		Vocab: vocab.ImageOffset(), Scale: s.Scale}, be)
+	m, err := clip.New(cfg.Model.config(), be)
 	if err != nil {
 		return nil, err
 	}

@@ -9,9 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 
+	"parascope/engine/memory"
+	"parascope/engine/model"
 	"parascope/engine/nn"
+	"parascope/engine/token"
 	"parascope/engine/tomlconf"
+	"parascope/engine/vq"
 	"parascope/engine/world"
 )
 
@@ -97,21 +102,27 @@ func (o Optim) adamW(step, steps int) nn.AdamW {
 		WeightDecay: float32(o.WeightDecay), Step: step + 1}
 }
 
-// validate reports bad optimiser settings.
+// validate reports bad optimiser settings. The comparisons are written
+// so that NaN fails them too.
 func (o Optim) validate(bad func(key, format string, args ...any)) {
 	if o.Warmup < 0 {
 		bad("warmup", "%d, want ≥ 0", o.Warmup)
 	}
-	if o.LR <= 0 || o.MinLR < 0 || o.MinLR > o.LR {
-		bad("lr", "lr %g and min_lr %g: want 0 ≤ min_lr ≤ lr, lr > 0", o.LR, o.MinLR)
+	// An Adam step moves a weight by about lr: beyond 1 it is noise.
+	if !(o.LR > 0 && o.LR <= 1 && o.MinLR >= 0 && o.MinLR <= o.LR) {
+		bad("lr", "lr %g and min_lr %g: want 0 ≤ min_lr ≤ lr, 0 < lr ≤ 1", o.LR, o.MinLR)
 	}
 	for key, v := range map[string]float64{"beta1": o.Beta1, "beta2": o.Beta2} {
-		if v < 0 || v >= 1 {
+		if !(v >= 0 && v < 1) {
 			bad(key, "%g, want 0 ≤ x < 1", v)
 		}
 	}
-	if o.WeightDecay < 0 || o.Clip < 0 {
-		bad("clip", "weight_decay %g and clip %g must be ≥ 0", o.WeightDecay, o.Clip)
+	// Decoupled decay shrinks the weights by lr·weight_decay a step.
+	if !(o.WeightDecay >= 0 && o.WeightDecay <= 1) {
+		bad("weight_decay", "%g, want 0 to 1", o.WeightDecay)
+	}
+	if !(o.Clip >= 0) {
+		bad("clip", "%g, want ≥ 0 (0: no clipping)", o.Clip)
 	}
 }
 
@@ -147,19 +158,47 @@ func (c SFTConfig) Validate() error {
 		}
 	}
 	c.Optim.validate(bad)
-	if c.CondDropout < 0 || c.CondDropout >= 1 {
+	if !(c.CondDropout >= 0 && c.CondDropout < 1) {
 		bad("cond_dropout", "%g, want 0 ≤ x < 1", c.CondDropout)
 	}
-	if c.MinMask <= 0 || c.MinMask >= 1 {
+	if !(c.MinMask > 0 && c.MinMask < 1) {
 		bad("min_mask", "%g, want 0 < ε < 1", c.MinMask)
 	}
-	if c.TextWeight < 0 || c.ImageWeight < 0 || c.TextWeight+c.ImageWeight == 0 {
+	if !(c.TextWeight >= 0 && c.ImageWeight >= 0 && c.TextWeight+c.ImageWeight > 0) {
 		bad("text_weight", "text_weight %g and image_weight %g: want ≥ 0, not both 0", c.TextWeight, c.ImageWeight)
 	}
 	if _, err := c.kinds(); err != nil {
 		bad("edit_kinds", "%v", err)
 	}
+	if c.Init == "" {
+		checkTraining(c.Model.config(), c.Batch, bad)
+	}
 	return errors.Join(errs...)
+}
+
+// config is a fresh model of this shape for the default codebook's
+// vocabulary, the one training uses.
+func (s ModelShape) config() model.Config {
+	c := model.DefaultConfig(token.New(vq.Default().K()).Size())
+	c.Layers, c.DModel, c.Heads, c.MLP = s.Layers, s.DModel, s.Heads, s.MLP
+	return c
+}
+
+// checkTraining reports a shape that cannot work, or that, with batch
+// sequences of the longest length, cannot be trained in this machine's
+// memory (model.Config.TrainingBytes): the model's key when its weights
+// and optimiser state alone do not fit, else the batch's.
+func checkTraining(c model.Config, batch int, bad func(key, format string, args ...any)) {
+	if err := c.Validate(); err != nil {
+		bad("model", "%v", strings.ReplaceAll(err.Error(), "\n", "; "))
+		return
+	}
+	shape := fmt.Sprintf("layers %d, d_model %d, mlp %d", c.Layers, c.DModel, c.MLP)
+	if err := memory.Check(c.TrainingBytes(0, 0), "training its weights, gradients and AdamW moments"); err != nil {
+		bad("model", "%s: %v", shape, err)
+	} else if err := memory.Check(c.TrainingBytes(batch, c.MaxLen), fmt.Sprintf("training the model (%s) on batches of %d sequences of %d tokens", shape, batch, c.MaxLen)); err != nil {
+		bad("batch", "%d: %v", batch, err)
+	}
 }
 
 // kinds returns the edit kinds to train on.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"parascope/engine/checkpoint"
+	"parascope/engine/memory"
 	"parascope/engine/model"
 	"parascope/engine/nn"
 	"parascope/engine/sample"
@@ -97,18 +98,26 @@ func (c ParaRLConfig) Validate() error {
 	if c.Group < 2 {
 		bad("group", "%d: an advantage needs a group of at least 2", c.Group)
 	}
-	if c.ClipEps <= 0 || c.ClipEps >= 1 {
+	if !(c.ClipEps > 0 && c.ClipEps < 1) {
 		bad("clip_eps", "%g, want 0 < ε < 1", c.ClipEps)
 	}
-	if c.KL < 0 {
+	if !(c.KL >= 0) {
 		bad("kl", "%g, want ≥ 0", c.KL)
 	}
 	c.Optim.validate(bad)
 	if _, err := c.kinds(); err != nil {
 		bad("edit_kinds", "%v", err)
 	}
-	if err := c.Sampler.Validate(); err != nil {
-		errs = append(errs, err)
+	// The rollouts use ShapeWorld's layout, whatever the codebook.
+	layout := token.New(0)
+	if err := c.Sampler.ValidateFor(layout); err != nil {
+		errs = append(errs, tomlconf.Prefix("sampler.", err))
+	} else {
+		rollouts := memory.Mul(c.Prompts, c.Group)
+		need := memory.Mul(rollouts, c.Sampler.TrajectoryBytes(layout.ImageLen()+layout.ReasoningLen()))
+		if err := memory.Check(need, fmt.Sprintf("recording the frames of %d × %d rollouts", c.Prompts, c.Group)); err != nil {
+			bad("group", "%d: %v", c.Group, err)
+		}
 	}
 	for _, m := range []struct {
 		name string
@@ -192,6 +201,16 @@ func NewParaRL(cfg ParaRLConfig, m, ref *model.Model, reward Rewarder, cb *vq.Co
 	kinds, err := cfg.kinds()
 	if err != nil {
 		return nil, err
+	}
+	// Each batch trains on a sequence for every scored step of every
+	// rollout; the model's size is known only now.
+	scored := cfg.RewardSteps
+	if cfg.OutputOnly {
+		scored = 1
+	}
+	seqs := memory.Mul(cfg.Prompts, cfg.Group, scored)
+	if err := memory.Check(m.TrainingBytes(seqs, m.MaxLen), fmt.Sprintf("training on %d sequences a batch", seqs)); err != nil {
+		return nil, fmt.Errorf("prompts %d × group %d × %d scored steps: %w", cfg.Prompts, cfg.Group, scored, err)
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"parascope/engine/checkpoint"
+	"parascope/engine/memory"
 	"parascope/engine/model"
 	"parascope/engine/nn"
 	"parascope/engine/token"
@@ -53,6 +54,9 @@ func NewSFT(cfg SFTConfig, be nn.Backend, cb *vq.Codebook, out string) (*SFT, er
 	if cfg.Init != "" {
 		if m, err = model.Open(cfg.Init, be, vocab.Size()); err != nil {
 			return nil, err
+		}
+		if err := memory.Check(m.TrainingBytes(cfg.Batch, m.MaxLen), fmt.Sprintf("training it on batches of %d sequences", cfg.Batch)); err != nil {
+			return nil, fmt.Errorf("init %s: %w", cfg.Init, err)
 		}
 	} else {
 		shape := model.DefaultConfig(vocab.Size())

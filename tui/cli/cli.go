@@ -9,9 +9,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 
 	"parascope/engine/atomicfile"
@@ -118,6 +120,32 @@ func (e *Env) parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
+}
+
+// finite is a float flag's value; it refuses NaN and ±Inf, which no
+// setting means and which would slip through the range checks after.
+type finite float64
+
+func (f *finite) String() string { return strconv.FormatFloat(float64(*f), 'g', -1, 64) }
+
+func (f *finite) Set(s string) error {
+	v, err := strconv.ParseFloat(s, 64)
+	switch {
+	case err != nil && !errors.Is(err, strconv.ErrRange): // out of range parses as ±Inf
+		return errors.New("not a number")
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		return errors.New("want a finite number")
+	}
+	*f = finite(v)
+	return nil
+}
+
+// floatFlag defines a float flag: every float flag is made here, so none
+// takes NaN or ±Inf.
+func floatFlag(fs *flag.FlagSet, name string, value float64, usage string) *float64 {
+	p := &value
+	fs.Var((*finite)(p), name, usage)
+	return p
 }
 
 // errHelpShown ends a command after -h printed its flags.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -298,7 +297,7 @@ func (e *Env) reward(args []string) error {
 	modelSpec := fs.String("model", "", "the policy that makes the rollouts (default: the embedded model)")
 	clipPath := fs.String("clip", "", "the CLIP checkpoint (required); reward.json is written beside it")
 	rollouts := fs.Int("rollouts", 64, "rollouts to sample")
-	zSigmas := fs.Float64("z", clip.DefaultZSigmas, "Z in units of σ: reward = clip(½ + (s − μ)/(2Z), 0, 1)")
+	zSigmas := floatFlag(fs, "z", clip.DefaultZSigmas, "`Z` in units of σ: reward = clip(½ + (s − μ)/(2Z), 0, 1)")
 	pos, err := e.parseFlags(fs, args)
 	if err != nil {
 		return helpOK(err)
@@ -310,7 +309,7 @@ func (e *Env) reward(args []string) error {
 		return UsageError{"train reward: --clip CKPT is required (the scorer whose scores are normalised)"}
 	case *rollouts < 1:
 		return usagef("train reward: --rollouts %d: want at least 1", *rollouts)
-	case !(*zSigmas > 0) || math.IsInf(*zSigmas, 0):
+	case *zSigmas <= 0:
 		return usagef("train reward: --z %g: want a number above 0", *zSigmas)
 	}
 	out := filepath.Join(filepath.Dir(*clipPath), "reward.json")
