@@ -158,7 +158,7 @@ func TestBadInputErrorsNameTheFile(t *testing.T) {
 			b, _ := json.Marshal(m)
 			os.WriteFile(caseFile, b, 0o644)
 		}, []string{caseFile, "target scene", "holds two objects"}},
-		{"unreadable PNG", func() { writeOutput("", nil, []byte("not a png")) }, []string{filepath.Join(dirs[1], casedir.OutputPNG), "not a readable PNG"}},
+		{"unreadable PNG", func() { writeOutput("", nil, []byte("not a png")) }, []string{filepath.Join(dirs[1], casedir.OutputPNG), "not a PNG file"}},
 		{"wrong image size", func() { writeOutput("", image.NewRGBA(image.Rect(0, 0, 64, 64)), nil) }, []string{casedir.OutputPNG, "64×64"}},
 		{"text without image", func() {
 			os.WriteFile(filepath.Join(dirs[1], casedir.OutputText), []byte("x"), 0o644)
