@@ -99,7 +99,9 @@ type Loaded struct {
 func Read(dir string) (Loaded, error) {
 	l := Loaded{Dir: dir}
 	var err error
-	if l.Meta, err = readMeta(filepath.Join(dir, CaseJSON)); err != nil {
+	if l.Meta, err = readMeta(filepath.Join(dir, CaseJSON)); errors.Is(err, fs.ErrNotExist) {
+		return l, fmt.Errorf("%s: not a case folder: no %s", dir, CaseJSON)
+	} else if err != nil {
 		return l, err
 	}
 	if err := checkTargets(dir, l.Meta); err != nil {

@@ -69,6 +69,7 @@ func TestReadRejects(t *testing.T) {
 		file   string
 		want   string
 	}{
+		{"missing case.json", edit, remove(CaseJSON), "", "not a case folder: no case.json"},
 		{"empty case.json", edit, put(CaseJSON, nil), CaseJSON, "empty file"},
 		{"blank case.json", edit, put(CaseJSON, []byte("\n  \n")), CaseJSON, "empty file"},
 		{"truncated case.json", edit, put(CaseJSON, []byte(`{"task": "thinkedit", "instruction": "ma`)), CaseJSON, "truncated"},
