@@ -519,7 +519,7 @@ func TestBadInputs(t *testing.T) {
 		{[]string{"train", "sft", "--resume", "keep.png", "--out", "run"}, failure, []string{"keep.png"}},
 		// exit 1: traces and case folders that are not what they claim
 		{[]string{"replay", "in/outside.jsonl", "--png", "out.png"}, failure, []string{"in/outside.jsonl:3: tokens[0]: id 99999 is outside the vocabulary"}},
-		{[]string{"replay", "in/truncated.jsonl", "--text", "out.txt"}, failure, []string{"in/truncated.jsonl:3", "unexpected EOF"}},
+		{[]string{"replay", "in/truncated.jsonl", "--text", "out.txt"}, failure, []string{"in/truncated.jsonl:3: truncated"}},
 		{[]string{"replay", "in/header.jsonl", "--png", "out.png"}, failure, []string{"in/header.jsonl:1: config: steps: 0"}},
 		{[]string{"replay", "in/order.jsonl", "--png", "out.png"}, failure, []string{"in/order.jsonl:2: step: 1 where step 0 belongs"}},
 		{[]string{"replay", "in/revealed.jsonl", "--png", "out.png"}, failure, []string{"in/revealed.jsonl:3: revealed_at[0]: 7, want -1 (masked) or a step from 1 to 1"}},

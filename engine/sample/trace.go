@@ -145,6 +145,8 @@ func decodeLine(data []byte, v any) error {
 		return fmt.Errorf("%s: %s where a %s belongs", typ.Field, typ.Value, typ.Type)
 	case errors.Is(err, io.EOF):
 		return errors.New("a blank line where a JSON object belongs")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return errors.New("truncated: the line ends inside its JSON object")
 	case err != nil:
 		return err
 	}

@@ -90,7 +90,7 @@ func TestReadTraceRejects(t *testing.T) {
 		{"confidence huge", edit(t, lines, last, at("confidence", 3, 1e300)), "t.jsonl:6: confidence: number 1e+300"},
 		{"actual", edit(t, lines, last, func(o map[string]any) { o["image"].(map[string]any)["actual"] = 3 }), "t.jsonl:6: image.actual: 3"},
 		{"total", edit(t, lines, last, func(o map[string]any) { o["text"].(map[string]any)["total"] = 3 }), "t.jsonl:6: text.total: 3"},
-		{"truncated", append(lines[:3:3], lines[3][:len(lines[3])/2]), "t.jsonl:4: unexpected EOF"},
+		{"truncated", append(lines[:3:3], lines[3][:len(lines[3])/2]), "t.jsonl:4: truncated"},
 		{"blank line", append(append(lines[:3:3], ""), lines[3:]...), "t.jsonl:4: a blank line"},
 		{"two values", append(lines[:3:3], lines[3]+"{}"), "t.jsonl:4: more than one"},
 		{"only a header", lines[:1], "t.jsonl: a header and no frames"},
