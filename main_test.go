@@ -9,6 +9,7 @@ import (
 	"image"
 	"image/png"
 	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -159,7 +160,7 @@ func TestBadInputErrorsNameTheFile(t *testing.T) {
 			b, _ := json.Marshal(m)
 			os.WriteFile(caseFile, b, 0o644)
 		}, []string{caseFile, "target scene", "holds two objects"}},
-		{"unreadable PNG", func() { writeOutput("", nil, []byte("not a png")) }, []string{filepath.Join(dirs[1], casedir.OutputPNG), "not a readable PNG"}},
+		{"unreadable PNG", func() { writeOutput("", nil, []byte("not a png")) }, []string{filepath.Join(dirs[1], casedir.OutputPNG), "not a PNG file"}},
 		{"wrong image size", func() { writeOutput("", image.NewRGBA(image.Rect(0, 0, 64, 64)), nil) }, []string{casedir.OutputPNG, "64×64"}},
 		{"text without image", func() {
 			os.WriteFile(filepath.Join(dirs[1], casedir.OutputText), []byte("x"), 0o644)
@@ -463,6 +464,7 @@ func TestBadInputs(t *testing.T) {
 		configs[path] = text
 		return path
 	}
+	badFiles(t, "in")
 	placed, _ := os.ReadDir(".")
 	const usage, failure = 2, 1
 	prompt := []string{"sample", "--prompt", "draw a big red circle at the top left"}
@@ -582,8 +584,29 @@ func TestBadInputs(t *testing.T) {
 		{[]string{"train", "pararl", "--out", "run", "--config", conf("rltemp.toml", "[sampler.text]\ntemperature = inf\n")}, failure, []string{"conf/rltemp.toml:2: sampler.text.temperature: +Inf"}},
 		{[]string{"train", "pararl", "--out", "run", "--config", conf("rlsteps.toml", "steps = 2\n[sampler]\nsteps = 99999999999\n")}, failure, []string{"conf/rlsteps.toml:3: sampler.steps: 99999999999", "needs about"}},
 		{[]string{"train", "pararl", "--out", "run", "--config", conf("group.toml", "prompts = 1000\ngroup = 1000000\n")}, failure, []string{"conf/group.toml:2: group: 1000000", "needs about"}},
+		// exit 1: traces and case folders that are not what they claim
+		{[]string{"replay", "in/outside.jsonl", "--png", "out.png"}, failure, []string{"in/outside.jsonl:3: tokens[0]: id 99999 is outside the vocabulary"}},
+		{[]string{"replay", "in/truncated.jsonl", "--text", "out.txt"}, failure, []string{"in/truncated.jsonl:3: truncated"}},
+		{[]string{"replay", "in/header.jsonl", "--png", "out.png"}, failure, []string{"in/header.jsonl:1: config: steps: 0"}},
+		{[]string{"replay", "in/order.jsonl", "--png", "out.png"}, failure, []string{"in/order.jsonl:2: step: 1 where step 0 belongs"}},
+		{[]string{"replay", "in/revealed.jsonl", "--png", "out.png"}, failure, []string{"in/revealed.jsonl:3: revealed_at[0]: 7, want -1 (masked) or a step from 1 to 1"}},
+		{[]string{"replay", "in/nan.jsonl", "--png", "out.png"}, failure, []string{"in/nan.jsonl:3: confidence: string"}},
+		{[]string{"replay", "in/mask.jsonl", "--png", "out.png"}, failure, []string{"in/mask.jsonl:3: tokens[0]: the mask id"}},
+		{[]string{"judge", "in/empty"}, failure, []string{"in/empty/case.json: empty file"}},
+		{[]string{"judge", "in/cut"}, failure, []string{"in/cut/case.json: truncated"}},
+		{[]string{"judge", "in/typo"}, failure, []string{"in/typo/case.json:3: field \"index\": string"}},
+		{[]string{"judge", "in/corrupt"}, failure, []string{"in/corrupt/input.png: not a PNG file"}},
+		{[]string{"judge", "in/big"}, failure, []string{"in/big/input.png: image is 64×64, want 48×48"}},
+		{[]string{"judge", "in/notarget"}, failure, []string{"in/notarget/target.png: missing"}},
+		{[]string{"judge", "in/mixed"}, failure, []string{"in/mixed/0001-", "case.json: tokens.ids[0]: id 99999 is outside the vocabulary"}},
+		{[]string{"judge", "in/answer"}, failure, []string{"in/answer: holds output.png but no case.json"}},
+		{[]string{"--instruction", "make it red", "--input", "keep.txt"}, failure, []string{"--input: keep.txt: not a PNG file"}},
+		{[]string{"--case", "in/notarget"}, failure, []string{"--case: in/notarget/target.png: missing"}},
+		{[]string{"--case", "in/mixed"}, failure, []string{"--case: in/mixed: not a case folder: no case.json"}},
+		{with(prompt[:1], "--case", "in/corrupt", "--out", "out", "--png", "out.png"), failure, []string{"in/corrupt/input.png: not a PNG file"}},
+		{with(prompt[:1], "--instruction", "make it red", "--input", "in/outside.jsonl", "--trace", "out.jsonl"), failure, []string{"in/outside.jsonl: not a PNG file"}},
 	}
-	before := snapshot(t, runs...)
+	before := snapshot(t, append(runs, "in")...)
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			out, err := capture(t, tc.args...)
@@ -605,15 +628,15 @@ func TestBadInputs(t *testing.T) {
 					t.Errorf("%s changed", f)
 				}
 			}
-			if now := snapshot(t, runs...); !reflect.DeepEqual(now, before) {
-				t.Errorf("a run's files changed")
+			if now := snapshot(t, append(runs, "in")...); !reflect.DeepEqual(now, before) {
+				t.Errorf("a run's or an input's files changed")
 			}
 			for path, text := range configs {
 				if b, _ := os.ReadFile(path); string(b) != text {
 					t.Errorf("%s changed", path)
 				}
 			}
-			for _, f := range []string{"w", "run", "runs", "reward.json", "c2", "promoted"} {
+			for _, f := range []string{"w", "run", "runs", "reward.json", "c2", "promoted", "out", "out.png", "out.txt", "out.jsonl"} {
 				if _, err := os.Stat(f); err == nil {
 					t.Errorf("%s was made by a command that failed", f)
 				}
@@ -630,6 +653,96 @@ func TestBadInputs(t *testing.T) {
 		}
 		t.Errorf("the folder holds %q, want only what the test put there", names)
 	}
+}
+
+// badFiles writes, under dir, traces and case folders each spoilt in one
+// way: the inputs TestBadInputs gives replay, judge, sample and the viewer.
+func badFiles(t *testing.T, dir string) {
+	t.Helper()
+	cb := vq.Default()
+	v := token.New(cb.K())
+	cfg := sample.Defaults()
+	h := sample.HeaderFor(cfg, v, sample.Prompt{Task: world.ThinkGen, Instruction: "draw a red circle"}, cfg.Steps, "test", nil)
+	n := v.ImageLen() + v.ReasoningLen()
+	frame := func(step int) sample.Frame {
+		f := sample.Frame{Step: step, Tokens: make([]int32, n), RevealedAt: make([]int16, n), Confidence: make([]float32, n), Guess: make([]int32, n)}
+		for i := range n {
+			f.RevealedAt[i] = -1
+		}
+		f.Image.Total, f.Text.Total = v.ImageLen(), v.ReasoningLen()
+		return f
+	}
+	// Each trace is the start and step 1, which reveals position 0 as
+	// spoil leaves it; the lines are JSON, spoilt further by edit.
+	trace := func(name string, spoil func(h *sample.Header, f *sample.Frame), edit func(string) string) {
+		hh, f := h, frame(1)
+		f.Tokens[0], f.Guess[0], f.RevealedAt[0], f.Image.Actual = int32(v.ImageOffset()), int32(v.ImageOffset()), 1, 1
+		spoil(&hh, &f)
+		var b strings.Builder
+		if err := sample.WriteTrace(&b, hh, []sample.Frame{frame(0), f}); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, name), []byte(edit(b.String())), 0o644)
+	}
+	same := func(s string) string { return s }
+	os.Mkdir(dir, 0o755)
+	trace("outside.jsonl", func(_ *sample.Header, f *sample.Frame) { f.Tokens[0] = 99999 }, same)
+	trace("truncated.jsonl", func(*sample.Header, *sample.Frame) {}, func(s string) string { return s[:len(s)-len(s)/4] })
+	trace("header.jsonl", func(h *sample.Header, _ *sample.Frame) { h.Config.Steps = 0 }, same)
+	lines := func(edit func(l []string)) func(string) string {
+		return func(s string) string {
+			l := strings.Split(s, "\n")
+			edit(l)
+			return strings.Join(l, "\n")
+		}
+	}
+	trace("order.jsonl", func(*sample.Header, *sample.Frame) {}, lines(func(l []string) { l[1], l[2] = l[2], l[1] }))
+	trace("revealed.jsonl", func(_ *sample.Header, f *sample.Frame) { f.RevealedAt[0] = 7 }, same)
+	trace("nan.jsonl", func(*sample.Header, *sample.Frame) {}, lines(func(l []string) {
+		l[2] = strings.Replace(l[2], `"confidence":[0,`, `"confidence":["NaN",`, 1)
+	}))
+	trace("mask.jsonl", func(_ *sample.Header, f *sample.Frame) {
+		f.Tokens[0], f.Guess[0] = int32(v.MaskID()), int32(v.MaskID())
+	}, same)
+
+	// Case folders: three good edits, then copies spoilt one way each.
+	cases := filepath.Join(dir, "cases")
+	if _, err := capture(t, "world", "--n", "3", "--task", "thinkedit", "--out", cases); err != nil {
+		t.Fatal(err)
+	}
+	good, _ := casedir.List(cases)
+	spoilt := func(name string, spoil func(d string)) {
+		d := filepath.Join(dir, name)
+		if err := os.CopyFS(d, os.DirFS(good[0])); err != nil {
+			t.Fatal(err)
+		}
+		spoil(d)
+	}
+	put := func(name string, data []byte) func(string) {
+		return func(d string) { os.WriteFile(filepath.Join(d, name), data, 0o644) }
+	}
+	caseJSON, _ := os.ReadFile(filepath.Join(good[0], casedir.CaseJSON))
+	spoilt("empty", put(casedir.CaseJSON, nil))
+	spoilt("cut", put(casedir.CaseJSON, caseJSON[:len(caseJSON)/2]))
+	spoilt("typo", put(casedir.CaseJSON, bytes.Replace(caseJSON, []byte(`"index": 0`), []byte(`"index": "first"`), 1)))
+	spoilt("corrupt", put(casedir.InputPNG, []byte("not a picture\n")))
+	var big bytes.Buffer
+	png.Encode(&big, image.NewRGBA(image.Rect(0, 0, 64, 64)))
+	spoilt("big", put(casedir.InputPNG, big.Bytes()))
+	spoilt("notarget", func(d string) { os.Remove(filepath.Join(d, casedir.TargetPNG)) })
+	spoilt("answer", func(d string) {
+		for _, name := range []string{casedir.CaseJSON, casedir.InputPNG, casedir.TargetPNG, casedir.TargetTxt} {
+			os.Remove(filepath.Join(d, name))
+		}
+		put(casedir.OutputPNG, big.Bytes())(d)
+	})
+	mixed := filepath.Join(dir, "mixed")
+	if err := os.CopyFS(mixed, os.DirFS(cases)); err != nil {
+		t.Fatal(err)
+	}
+	second, _ := casedir.List(mixed)
+	data, _ := os.ReadFile(filepath.Join(second[1], casedir.CaseJSON))
+	put(casedir.CaseJSON, bytes.Replace(data, []byte("\"ids\": [\n      7,"), []byte("\"ids\": [\n      99999,"), 1))(second[1])
 }
 
 func TestExitCodes(t *testing.T) {
@@ -739,18 +852,20 @@ func checkpointFixtures(t *testing.T) []string {
 	return []string{"sft", "clip", "bad"}
 }
 
-// snapshot returns the bytes of every file in the folders.
+// snapshot returns the bytes of every file under the folders.
 func snapshot(t *testing.T, dirs ...string) map[string][]byte {
 	t.Helper()
 	files := map[string][]byte{}
 	for _, dir := range dirs {
-		ents, err := os.ReadDir(dir)
+		err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			files[path], err = os.ReadFile(path)
+			return err
+		})
 		if err != nil {
 			t.Fatal(err)
-		}
-		for _, e := range ents {
-			path := filepath.Join(dir, e.Name())
-			files[path], _ = os.ReadFile(path)
 		}
 	}
 	return files

@@ -10,8 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"image/png"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -19,6 +21,7 @@ import (
 
 	"parascope/engine/atomicfile"
 	"parascope/engine/token"
+	"parascope/engine/vq"
 	"parascope/engine/world"
 )
 
@@ -91,11 +94,17 @@ type Loaded struct {
 	HasOutput bool
 }
 
-// Read loads a case folder. Errors name the file at fault.
+// Read loads a case folder and checks every file in it against
+// case.json. Errors name the file at fault.
 func Read(dir string) (Loaded, error) {
 	l := Loaded{Dir: dir}
 	var err error
-	if l.Meta, err = readMeta(filepath.Join(dir, CaseJSON)); err != nil {
+	if l.Meta, err = readMeta(filepath.Join(dir, CaseJSON)); errors.Is(err, fs.ErrNotExist) {
+		return l, fmt.Errorf("%s: not a case folder: no %s", dir, CaseJSON)
+	} else if err != nil {
+		return l, err
+	}
+	if err := checkTargets(dir, l.Meta); err != nil {
 		return l, err
 	}
 	_, errTxt := os.Stat(filepath.Join(dir, OutputText))
@@ -103,11 +112,9 @@ func Read(dir string) (Loaded, error) {
 	switch {
 	case errTxt == nil && errPNG == nil:
 		l.HasOutput = true
-		txt, err := os.ReadFile(filepath.Join(dir, OutputText))
-		if err != nil {
+		if l.Text, err = readText(filepath.Join(dir, OutputText)); err != nil {
 			return l, err
 		}
-		l.Text = strings.TrimSpace(string(txt))
 		l.Image, err = ReadPNG(filepath.Join(dir, OutputPNG))
 		return l, err
 	case errTxt == nil:
@@ -126,25 +133,30 @@ func readMeta(path string) (Meta, error) {
 	if err != nil {
 		return m, err
 	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return m, fmt.Errorf("%s: empty file, want the case's JSON object", path)
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&m); err != nil {
 		var syn *json.SyntaxError
 		var typ *json.UnmarshalTypeError
 		switch {
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return m, fmt.Errorf("%s: truncated: the JSON object does not end", path)
 		case errors.As(err, &syn):
 			return m, fmt.Errorf("%s:%d: %w", path, lineOf(data, syn.Offset), err)
 		case errors.As(err, &typ):
-			return m, fmt.Errorf("%s:%d: field %q: %w", path, lineOf(data, typ.Offset), typ.Field, err)
+			return m, fmt.Errorf("%s:%d: field %q: %s where a %s belongs", path, lineOf(data, typ.Offset), typ.Field, typ.Value, typ.Type)
 		}
 		return m, fmt.Errorf("%s: %w", path, err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return m, fmt.Errorf("%s: data after the case object", path)
 	}
-	for name, s := range map[string]world.Scene{"input": m.Input, "target": m.Target} {
-		if err := s.Validate(); err != nil {
-			return m, fmt.Errorf("%s: %s scene: %w", path, name, err)
+	for _, s := range []picture{{"input", m.Input}, {"target", m.Target}} {
+		if err := s.scene.Validate(); err != nil {
+			return m, fmt.Errorf("%s: %s scene: %w", path, s.name, err)
 		}
 	}
 	switch {
@@ -153,7 +165,121 @@ func readMeta(path string) (Meta, error) {
 	case m.Task == world.ThinkEdit && m.Edit == world.NoEdit:
 		return m, fmt.Errorf("%s: a thinkedit case needs an edit kind", path)
 	}
+	if err := checkTokens(m); err != nil {
+		return m, fmt.Errorf("%s: %w", path, err)
+	}
 	return m, nil
+}
+
+// checkTokens lays the case out with the embedded codebook's vocabulary,
+// which 'parascope world' writes the tokens with: the case must fit the
+// layout, and tokens, where given, must be that layout.
+func checkTokens(m Meta) error {
+	cb := vq.Default()
+	v := token.New(cb.K())
+	seq, err := v.BuildCase(cb, m.Case)
+	if err != nil {
+		return fmt.Errorf("the case does not fit the %s layout: %w", m.Task, err)
+	}
+	if m.Tokens == nil {
+		return nil
+	}
+	got := *m.Tokens
+	if got.Layout != seq.Layout {
+		return fmt.Errorf("tokens.spans: not the %s layout", m.Task)
+	}
+	if len(got.IDs) != len(seq.IDs) {
+		return fmt.Errorf("tokens.ids: %d ids, the %s layout has %d", len(got.IDs), m.Task, len(seq.IDs))
+	}
+	for i, id := range got.IDs {
+		if id < 0 || id >= v.Size() {
+			return fmt.Errorf("tokens.ids[%d]: id %d is outside the vocabulary (0 to %d)", i, id, v.Size()-1)
+		}
+	}
+	for i, id := range got.IDs {
+		if id != seq.IDs[i] {
+			return fmt.Errorf("tokens.ids[%d]: %s where the case lays out %s", i, v.Name(id), v.Name(seq.IDs[i]))
+		}
+	}
+	return nil
+}
+
+// picture is a scene by name.
+type picture struct {
+	name  string
+	scene world.Scene
+}
+
+// checkTargets checks the pictures and text written beside case.json:
+// they must show what it says.
+func checkTargets(dir string, m Meta) error {
+	pictures := []picture{{TargetPNG, m.Target}}
+	input := filepath.Join(dir, InputPNG)
+	if m.Task == world.ThinkEdit {
+		pictures = append(pictures, struct {
+			name  string
+			scene world.Scene
+		}{InputPNG, m.Input})
+	} else if _, err := os.Stat(input); err == nil {
+		return fmt.Errorf("%s: a thinkgen case has no input picture", input)
+	}
+	for _, p := range pictures {
+		path := filepath.Join(dir, p.name)
+		img, err := ReadPNG(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%s: missing; a %s case folder holds one", path, m.Task)
+		}
+		if err != nil {
+			return err
+		}
+		if x, y, same := sameImage(img, world.Render(p.scene)); !same {
+			return fmt.Errorf("%s: does not show the %s scene of %s (pixel %d,%d differs)", path, strings.TrimSuffix(p.name, ".png"), CaseJSON, x, y)
+		}
+	}
+	path := filepath.Join(dir, TargetTxt)
+	text, err := readText(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s: missing; a case folder holds one", path)
+	}
+	if err != nil {
+		return err
+	}
+	if text != strings.TrimSpace(m.Reasoning) {
+		return fmt.Errorf("%s: does not hold the reasoning of %s", path, CaseJSON)
+	}
+	return nil
+}
+
+// sameImage compares two pictures of one size pixel by pixel, returning
+// the first that differs.
+func sameImage(a, b image.Image) (x, y int, same bool) {
+	r := b.Bounds()
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			if color.RGBAModel.Convert(a.At(x, y)) != color.RGBAModel.Convert(b.At(x, y)) {
+				return x, y, false
+			}
+		}
+	}
+	return 0, 0, true
+}
+
+// readText reads a text file of a case folder, trimmed.
+func readText(path string) (string, error) {
+	const maxBytes = 64 << 10 // a reasoning is a few hundred bytes
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxBytes+1))
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	if len(data) > maxBytes {
+		return "", fmt.Errorf("%s: larger than %d bytes, not a reasoning", path, maxBytes)
+	}
+	return strings.TrimSpace(string(data)), nil
 }
 
 func lineOf(data []byte, offset int64) int {
@@ -181,6 +307,9 @@ func DecodePNG(r io.Reader, name string) (image.Image, error) {
 	if len(data) > maxBytes {
 		return nil, fmt.Errorf("%s: larger than %d bytes, not a %d×%d picture", name, maxBytes, world.Canvas, world.Canvas)
 	}
+	if !bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n")) {
+		return nil, fmt.Errorf("%s: not a PNG file (no PNG signature at its start)", name)
+	}
 	// Check the size before decoding the pixels, so a hostile header
 	// cannot make us allocate a huge image.
 	cfg, err := png.DecodeConfig(bytes.NewReader(data))
@@ -197,8 +326,27 @@ func DecodePNG(r io.Reader, name string) (image.Image, error) {
 	return img, nil
 }
 
-// List returns the case folders under root, sorted by name.
+// Find returns the case folders at path: path itself when it is a case
+// folder (single is then true), otherwise the case folders inside it.
+func Find(path string) (dirs []string, single bool, err error) {
+	if _, err := os.Stat(filepath.Join(path, CaseJSON)); err == nil {
+		return []string{path}, true, nil
+	}
+	dirs, err = List(path)
+	return dirs, false, err
+}
+
+// List returns the case folders under root, sorted by name. A folder
+// holding a case's files but no case.json is an error, not skipped.
 func List(root string) ([]string, error) {
+	if fi, err := os.Stat(root); err != nil {
+		return nil, err
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("%s: not a folder", root)
+	}
+	if err := needsCase(root); err != nil {
+		return nil, err
+	}
 	ents, err := os.ReadDir(root)
 	if err != nil {
 		return nil, err
@@ -208,8 +356,11 @@ func List(root string) ([]string, error) {
 		if !e.IsDir() {
 			continue
 		}
-		if _, err := os.Stat(filepath.Join(root, e.Name(), CaseJSON)); err == nil {
-			out = append(out, filepath.Join(root, e.Name()))
+		dir := filepath.Join(root, e.Name())
+		if _, err := os.Stat(filepath.Join(dir, CaseJSON)); err == nil {
+			out = append(out, dir)
+		} else if err := needsCase(dir); err != nil {
+			return nil, err
 		}
 	}
 	sort.Strings(out)
@@ -217,4 +368,16 @@ func List(root string) ([]string, error) {
 		return nil, fmt.Errorf("%s: no case folders (folders with a %s)", root, CaseJSON)
 	}
 	return out, nil
+}
+
+// needsCase reports a folder that holds a case's other files without its
+// case.json: a case folder that lost it, or a model's answer to a prompt,
+// which has no ground truth to be judged against.
+func needsCase(dir string) error {
+	for _, name := range []string{TargetPNG, TargetTxt, InputPNG, OutputPNG, OutputText} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			return fmt.Errorf("%s: holds %s but no %s, the case to judge against", dir, name, CaseJSON)
+		}
+	}
+	return nil
 }

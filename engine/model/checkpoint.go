@@ -75,14 +75,42 @@ func FromFile(f *safetensors.File, be nn.Backend) (*Model, error) {
 	if err := json.Unmarshal([]byte(f.Metadata[metaConfig]), &cfg); err != nil {
 		return nil, fmt.Errorf("metadata %q: %w", metaConfig, err)
 	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("model config: %w", err)
+	}
+	// The file must hold every tensor of the shape its config claims
+	// before anything is allocated for it: a claimed shape cannot then
+	// ask for more memory than the file takes. The layout lists nine
+	// tensors a layer, so its length is bounded by the file's first.
+	byName := tensorsByName(f.Tensors)
+	if cfg.Layers > len(f.Tensors) {
+		return nil, fmt.Errorf("model config: %d layers, the file holds %d tensors", cfg.Layers, len(f.Tensors))
+	}
+	if err := checkTensors(cfg.Layout(), byName); err != nil {
+		return nil, err
+	}
+	held := 0
+	for _, t := range f.Tensors {
+		held += len(t.Data)
+	}
+	if want := claimedWeights(cfg); want != float64(held) {
+		return nil, fmt.Errorf("model config: its shape has %.4g weights, the file holds %d", want, held)
+	}
 	m, err := New(cfg, be)
 	if err != nil {
 		return nil, err
 	}
-	if err := m.SetTensors(tensorsByName(f.Tensors)); err != nil {
+	if err := m.SetTensors(byName); err != nil {
 		return nil, err
 	}
 	return m, nil
+}
+
+// claimedWeights counts the weights of c's layout in floating point, so
+// that no shape overflows the count.
+func claimedWeights(c Config) float64 {
+	v, d, f, l := float64(c.Vocab), float64(c.DModel), float64(c.MLP), float64(c.Layers)
+	return 2*v*d + d + l*(2*d+4*d*d+3*f*d)
 }
 
 func tensorsByName(ts []safetensors.Tensor) map[string]safetensors.Tensor {

@@ -462,3 +462,24 @@ func TestBackwardNeedsForward(t *testing.T) {
 		t.Fatalf("Backward with one row of gradients for two: %v", err)
 	}
 }
+
+// A checkpoint whose config claims a shape its tensors do not hold is
+// refused before the model is allocated.
+func TestFromFileRefusesClaimedShapes(t *testing.T) {
+	m, _ := New(tiny, nn.CPU{})
+	f, err := m.File(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		config, want string
+	}{
+		{`{"layers":1000000000,"d_model":65536,"heads":2,"mlp":65536,"vocab":1000000,"rope_theta":10000,"norm_eps":1e-5,"max_len":4}`, "1000000000 layers, the file holds"},
+		{`{"layers":2,"d_model":65536,"heads":2,"mlp":48,"vocab":50,"rope_theta":10000,"norm_eps":1e-5,"max_len":16}`, `tensor "wte" has shape [50 32], the config needs [50 65536]`},
+	} {
+		g := &safetensors.File{Metadata: map[string]string{metaConfig: tc.config}, Tensors: f.Tensors}
+		if _, err := FromFile(g, nn.CPU{}); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("got %v, want %q", err, tc.want)
+		}
+	}
+}

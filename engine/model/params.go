@@ -186,7 +186,21 @@ func (p *ParamSet) named(host []float32) []safetensors.Tensor {
 // first upload, so a refused set leaves the weights as they were; each
 // tensor then goes straight to its view, with no host copy of the whole.
 func (p *ParamSet) SetTensors(byName map[string]safetensors.Tensor) error {
+	if err := checkTensors(p.params, byName); err != nil {
+		return err
+	}
 	for _, t := range p.params {
+		p.be.Upload(p.View(t.Name), byName[t.Name].Data)
+	}
+	return nil
+}
+
+// checkTensors reports a tensor of params that byName lacks or holds in
+// another shape, and a tensor of byName that is not one of params.
+func checkTensors(params []Param, byName map[string]safetensors.Tensor) error {
+	index := make(map[string]bool, len(params))
+	for _, t := range params {
+		index[t.Name] = true
 		src, ok := byName[t.Name]
 		switch {
 		case !ok:
@@ -198,12 +212,9 @@ func (p *ParamSet) SetTensors(byName map[string]safetensors.Tensor) error {
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(byName)) {
-		if _, ok := p.index[name]; !ok {
+		if !index[name] {
 			return fmt.Errorf("tensor %q is not part of the model", name)
 		}
-	}
-	for _, t := range p.params {
-		p.be.Upload(p.View(t.Name), byName[t.Name].Data)
 	}
 	return nil
 }

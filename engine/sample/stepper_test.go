@@ -428,7 +428,7 @@ func TestTraceRoundTrip(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 	other := token.New(m.v.Codes() + 1)
-	if _, _, err := ReadTrace(strings.NewReader(buf.String()), "t.jsonl", other); err == nil || !strings.Contains(err.Error(), "t.jsonl:1: made with vocabulary") {
+	if _, _, err := ReadTrace(strings.NewReader(buf.String()), "t.jsonl", other); err == nil || !strings.Contains(err.Error(), "t.jsonl:1: vocab_hash: made with vocabulary") {
 		t.Fatalf("got %v", err)
 	}
 }

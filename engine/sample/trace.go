@@ -2,10 +2,12 @@ package sample
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 
 	"parascope/engine/world"
 )
@@ -84,31 +86,34 @@ func (t *TraceWriter) Frame(f Frame) error { return t.enc.Encode(f) }
 // Flush writes what is buffered.
 func (t *TraceWriter) Flush() error { return t.w.Flush() }
 
-// ReadTrace reads a whole trace; name is used in errors. The template,
-// when given, must be the one the trace was made with; without one, each
-// frame must hold the positions its own totals count.
+// ReadTrace reads a whole trace made with template t and checks every
+// line against it; name is used in errors, which give the line and the
+// field at fault.
 func ReadTrace(r io.Reader, name string, t Template) (Header, []Frame, error) {
+	return ReadTraceFor(r, name, func(Header) (Template, error) { return t, nil })
+}
+
+// ReadTraceFor is ReadTrace with the template the header claims: what
+// templateFor returns for it (a trace names its codebook in its config,
+// and the codebook sizes the vocabulary).
+func ReadTraceFor(r io.Reader, name string, templateFor func(Header) (Template, error)) (Header, []Frame, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<16), 1<<24)
 	var h Header
+	var t Template
 	var frames []Frame
 	line := 0
 	for sc.Scan() {
 		line++
 		var err error
 		if line == 1 {
-			err = json.Unmarshal(sc.Bytes(), &h)
-			if err == nil && h.Format != TraceFormat {
-				err = fmt.Errorf("format %q, want %q", h.Format, TraceFormat)
-			}
-			if err == nil && t != nil && h.VocabHash != t.Hash() {
-				err = fmt.Errorf("made with vocabulary %s, this build has %s", h.VocabHash, t.Hash())
+			if err = decodeLine(sc.Bytes(), &h); err == nil {
+				t, err = checkHeader(h, templateFor)
 			}
 		} else {
 			var f Frame
-			err = json.Unmarshal(sc.Bytes(), &f)
-			if err == nil {
-				err = checkFrame(f, len(frames), t)
+			if err = decodeLine(sc.Bytes(), &f); err == nil {
+				err = checkFrame(f, frames, h, t)
 			}
 			frames = append(frames, f)
 		}
@@ -117,7 +122,7 @@ func ReadTrace(r io.Reader, name string, t Template) (Header, []Frame, error) {
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return h, nil, fmt.Errorf("%s: %w", name, err)
+		return h, nil, fmt.Errorf("%s:%d: %w", name, line+1, err)
 	}
 	if line == 0 {
 		return h, nil, fmt.Errorf("%s: empty trace", name)
@@ -128,16 +133,149 @@ func ReadTrace(r io.Reader, name string, t Template) (Header, []Frame, error) {
 	return h, frames, nil
 }
 
-func checkFrame(f Frame, want int, t Template) error {
-	n := f.Image.Total + f.Text.Total
-	if t != nil {
-		n = t.ImageLen() + t.ReasoningLen()
+// decodeLine reads one JSON object, naming the field of a value of the
+// wrong type; keys the format does not have are mistakes.
+func decodeLine(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &typ):
+		return fmt.Errorf("%s: %s where a %s belongs", typ.Field, typ.Value, typ.Type)
+	case errors.Is(err, io.EOF):
+		return errors.New("a blank line where a JSON object belongs")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return errors.New("truncated: the line ends inside its JSON object")
+	case err != nil:
+		return err
+	}
+	if dec.More() {
+		return errors.New("more than one JSON value on the line")
+	}
+	return nil
+}
+
+// checkHeader checks the header against the template it names.
+func checkHeader(h Header, templateFor func(Header) (Template, error)) (Template, error) {
+	if h.Format != TraceFormat {
+		return nil, fmt.Errorf("format %q, want %q", h.Format, TraceFormat)
+	}
+	t, err := templateFor(h)
+	if err != nil {
+		return nil, err
+	}
+	if h.VocabHash != t.Hash() {
+		return nil, fmt.Errorf("vocab_hash: made with vocabulary %s, this build has %s", h.VocabHash, t.Hash())
+	}
+	if err := h.Config.ValidateFor(t); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
 	}
 	switch {
-	case f.Step != want:
-		return fmt.Errorf("frame of step %d where step %d belongs", f.Step, want)
-	case len(f.Tokens) != n || len(f.RevealedAt) != n || len(f.Confidence) != n || len(f.Guess) != n:
-		return errors.New("a frame needs tokens, revealed_at, confidence and guess for every output position")
+	case h.Seed != h.Config.Seed:
+		return nil, fmt.Errorf("seed: %d, the config's is %d", h.Seed, h.Config.Seed)
+	case h.Task == world.ThinkGen && len(h.Prompt.Input) > 0:
+		return nil, errors.New("prompt.input: a thinkgen prompt has no input picture")
+	case h.Case != nil && h.Case.Task != h.Task:
+		return nil, fmt.Errorf("case.task: %s, the trace's task is %s", h.Case.Task, h.Task)
+	}
+	if _, _, err := t.Start(h.Task, h.Prompt.Instruction, h.Prompt.Input); err != nil {
+		return nil, fmt.Errorf("prompt: %w", err)
+	}
+	if h.Case != nil {
+		for field, s := range map[string]world.Scene{"case.input": h.Case.Input, "case.target": h.Case.Target} {
+			if err := s.Validate(); err != nil {
+				return nil, fmt.Errorf("%s: %w", field, err)
+			}
+		}
+	}
+	return t, nil
+}
+
+// checkFrame checks that f follows the frames before it: the next step,
+// a token or the mask at every output position as the layout allows, and
+// positions once revealed left as they were.
+func checkFrame(f Frame, before []Frame, h Header, t Template) error {
+	n, imageLen := t.ImageLen()+t.ReasoningLen(), t.ImageLen()
+	switch {
+	case f.Step != len(before):
+		return fmt.Errorf("step: %d where step %d belongs", f.Step, len(before))
+	case f.Step > h.Steps:
+		return fmt.Errorf("step: %d, past the header's %d steps", f.Step, h.Steps)
+	case len(f.Tokens) != n:
+		return fmt.Errorf("tokens: %d, want one for each of the %d output positions", len(f.Tokens), n)
+	case len(f.RevealedAt) != n:
+		return fmt.Errorf("revealed_at: %d, want one for each of the %d output positions", len(f.RevealedAt), n)
+	case len(f.Confidence) != n:
+		return fmt.Errorf("confidence: %d, want one for each of the %d output positions", len(f.Confidence), n)
+	case len(f.Guess) != n:
+		return fmt.Errorf("guess: %d, want one for each of the %d output positions", len(f.Guess), n)
+	case f.Image.Total != imageLen:
+		return fmt.Errorf("image.total: %d, the layout has %d image positions", f.Image.Total, imageLen)
+	case f.Text.Total != t.ReasoningLen():
+		return fmt.Errorf("text.total: %d, the layout has %d reasoning positions", f.Text.Total, t.ReasoningLen())
+	case f.Alignment != nil && (math.IsNaN(*f.Alignment) || math.IsInf(*f.Alignment, 0)):
+		return fmt.Errorf("alignment: %g, want a finite number", *f.Alignment)
+	}
+	text := map[int32]bool{}
+	for _, id := range t.TextChoices() {
+		text[int32(id)] = true
+	}
+	mask := int32(t.MaskID())
+	revealed := [2]int{} // image, text
+	for i, id := range f.Tokens {
+		at, conf, guess := f.RevealedAt[i], f.Confidence[i], f.Guess[i]
+		inImage := i < imageLen
+		switch {
+		case at != -1 && (at < 1 || int(at) > f.Step):
+			return fmt.Errorf("revealed_at[%d]: %d, want -1 (masked) or a step from 1 to %d", i, at, f.Step)
+		case math.IsNaN(float64(conf)) || math.IsInf(float64(conf), 0):
+			return fmt.Errorf("confidence[%d]: %g, want a finite number", i, conf)
+		case guess < 0 || int(guess) >= t.Size():
+			return fmt.Errorf("guess[%d]: id %d is outside the vocabulary (0 to %d)", i, guess, t.Size()-1)
+		}
+		if len(before) > 0 {
+			prev := before[len(before)-1]
+			switch was := prev.RevealedAt[i]; {
+			case was != -1 && (at != was || id != prev.Tokens[i]):
+				return fmt.Errorf("tokens[%d]: changed after it was revealed at step %d", i, was)
+			case was == -1 && at != -1 && int(at) != f.Step:
+				return fmt.Errorf("revealed_at[%d]: %d, but the position was masked at step %d", i, at, prev.Step)
+			}
+		}
+		switch {
+		case at == -1 && id != mask:
+			return fmt.Errorf("tokens[%d]: id %d at a position revealed_at calls masked", i, id)
+		case at == -1:
+			continue
+		case id < 0 || int(id) >= t.Size():
+			return fmt.Errorf("tokens[%d]: id %d is outside the vocabulary (0 to %d)", i, id, t.Size()-1)
+		case id == mask:
+			return fmt.Errorf("tokens[%d]: the mask id at a position revealed at step %d", i, at)
+		case inImage && !isImage(t, int(id)):
+			return fmt.Errorf("tokens[%d]: id %d in the image, not an image code", i, id)
+		case !inImage && !text[id]:
+			return fmt.Errorf("tokens[%d]: id %d in the reasoning, not a word or an end", i, id)
+		case guess != id:
+			return fmt.Errorf("guess[%d]: %d, not the revealed token %d", i, guess, id)
+		}
+		if inImage {
+			revealed[0]++
+		} else {
+			revealed[1]++
+		}
+	}
+	for _, c := range []struct {
+		key      string
+		count    Count
+		revealed int
+	}{{"image", f.Image, revealed[0]}, {"text", f.Text, revealed[1]}} {
+		switch {
+		case c.count.Actual != c.revealed:
+			return fmt.Errorf("%s.actual: %d, but %d positions are revealed", c.key, c.count.Actual, c.revealed)
+		case c.count.Target < 0 || c.count.Target > c.count.Total:
+			return fmt.Errorf("%s.target: %d, want 0 to %d", c.key, c.count.Target, c.count.Total)
+		}
 	}
 	return nil
 }

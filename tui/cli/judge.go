@@ -10,7 +10,8 @@ import (
 	"parascope/engine/judge"
 )
 
-// Judge scores case folders with the exact judge.
+// Judge scores a case folder, or the case folders in a folder, with the
+// exact judge.
 func (e *Env) Judge(args []string) error {
 	fs := flag.NewFlagSet("judge", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
@@ -19,9 +20,9 @@ func (e *Env) Judge(args []string) error {
 		return helpOK(err)
 	}
 	if len(pos) != 1 {
-		return UsageError{"judge: want exactly one folder of case folders"}
+		return UsageError{"judge: want one case folder, or one folder of case folders"}
 	}
-	dirs, err := casedir.List(pos[0])
+	dirs, single, err := casedir.Find(pos[0])
 	if err != nil {
 		return fmt.Errorf("judge: %w", err)
 	}
@@ -47,6 +48,10 @@ func (e *Env) Judge(args []string) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(r)
 	}
-	fmt.Printf("judged %d cases in %s: %d model outputs, %d ground-truth targets\n\n", len(dirs), pos[0], outputs, len(dirs)-outputs)
+	what := fmt.Sprintf("%d case folders in %s", len(dirs), pos[0])
+	if single {
+		what = "the case folder " + pos[0]
+	}
+	fmt.Printf("judged %s: %d model outputs, %d ground-truth targets\n\n", what, outputs, len(dirs)-outputs)
 	return r.WriteTable(os.Stdout)
 }

@@ -7,6 +7,8 @@ import (
 
 	"parascope/engine/sample"
 	"parascope/engine/session"
+	"parascope/engine/token"
+	"parascope/engine/vq"
 	"parascope/engine/world"
 	"parascope/tui"
 	"parascope/viz/export"
@@ -40,16 +42,19 @@ func (e *Env) Replay(args []string) error {
 		return err
 	}
 	defer f.Close()
-	h, frames, err := sample.ReadTrace(f, pos[0], nil)
+	// The codebook the header names sizes the vocabulary the frames are
+	// checked against.
+	var cb *vq.Codebook
+	var vocab *token.Vocab
+	h, frames, err := sample.ReadTraceFor(f, pos[0], func(h sample.Header) (sample.Template, error) {
+		var err error
+		if cb, vocab, err = session.Tokenizers(h.Config.Codebook); err != nil {
+			return nil, fmt.Errorf("config.codebook: %w", err)
+		}
+		return vocab, nil
+	})
 	if err != nil {
-		return err
-	}
-	cb, vocab, err := session.Tokenizers(h.Config.Codebook)
-	if err != nil {
-		return fmt.Errorf("replay: the trace's codebook: %w", err)
-	}
-	if h.VocabHash != vocab.Hash() {
-		return fmt.Errorf("%s: made with vocabulary %s, this build has %s", pos[0], h.VocabHash, vocab.Hash())
+		return fmt.Errorf("replay: %w", err)
 	}
 	t := export.Trajectory{Header: h, Frames: frames, Vocab: vocab, Codebook: cb}
 	files := export.Files{GIF: *gifPath, PNG: *pngPath, Strip: *stripPath, Text: *textPath}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"image"
 	"os"
 	"os/signal"
 	"strconv"
@@ -64,6 +65,9 @@ func (e *Env) Sample(args []string) error {
 		if err := checkOutputFolder("sample", *outDir); err != nil {
 			return err
 		}
+	}
+	if err := src.load(); err != nil {
+		return fmt.Errorf("sample: %w", err)
 	}
 	sess, err := e.open(cfg)
 	if err != nil {
@@ -138,6 +142,9 @@ func (e *Env) Sample(args []string) error {
 // an edit instruction with its input picture.
 type promptFlags struct {
 	caseDir, text, instruction, input string
+	// What load read from the files the flags name.
+	loaded  casedir.Loaded
+	picture image.Image
 }
 
 func (f *promptFlags) add(fs *flag.FlagSet) {
@@ -163,26 +170,35 @@ func (f promptFlags) check() error {
 	return nil
 }
 
-// prompt reads what the flags name, with the case's ground truth when
-// there is one.
-func (f promptFlags) prompt(sess *session.Session) (sample.Prompt, *world.Case, error) {
+// load reads and checks the case folder or input picture the flags name,
+// so that a bad file is reported before a model opens or the viewer starts.
+func (f *promptFlags) load() error {
+	var err error
 	switch {
 	case f.caseDir != "":
-		l, err := casedir.Read(f.caseDir)
-		if err != nil {
-			return sample.Prompt{}, nil, err
+		if f.loaded, err = casedir.Read(f.caseDir); err != nil {
+			return fmt.Errorf("--case: %w", err)
 		}
-		c := l.Meta.Case
+	case f.input != "":
+		if f.picture, err = casedir.ReadPNG(f.input); err != nil {
+			return fmt.Errorf("--input: %w", err)
+		}
+	}
+	return nil
+}
+
+// prompt is what the flags name, as load read it, with the case's ground
+// truth when there is one.
+func (f *promptFlags) prompt(sess *session.Session) (sample.Prompt, *world.Case, error) {
+	switch {
+	case f.caseDir != "":
+		c := f.loaded.Meta.Case
 		p, err := sess.PromptOf(c)
 		return p, &c, err
 	case f.text != "":
 		return sample.Prompt{Task: world.ThinkGen, Instruction: f.text}, nil, nil
 	}
-	img, err := casedir.ReadPNG(f.input)
-	if err != nil {
-		return sample.Prompt{}, nil, err
-	}
-	codes, err := sess.Codebook.Encode(img)
+	codes, err := sess.Codebook.Encode(f.picture)
 	return sample.Prompt{Task: world.ThinkEdit, Instruction: f.instruction, Input: codes}, nil, err
 }
 

@@ -37,6 +37,9 @@ func (e *Env) View(args []string) error {
 		if err := src.check(); err != nil {
 			return err
 		}
+		if err := src.load(); err != nil {
+			return err
+		}
 	}
 	if !isTerminal(os.Stdout) || !isTerminal(os.Stdin) {
 		return errors.New("the viewer needs a terminal; for headless work use 'parascope sample' (see 'parascope help')")

@@ -53,7 +53,7 @@ func TestExportWritesTheTrajectorysPrompt(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	h, frames, err := sample.ReadTrace(f, paths[0], nil)
+	h, frames, err := sample.ReadTrace(f, paths[0], e.sess.Vocab)
 	if err != nil {
 		t.Fatal(err)
 	}
