@@ -150,6 +150,20 @@ func FromFile(f *safetensors.File, be nn.Backend) (*Model, error) {
 	if err := json.Unmarshal([]byte(f.Metadata["clip"]), &cfg); err != nil {
 		return nil, fmt.Errorf("not a CLIP checkpoint: metadata \"clip\": %w", err)
 	}
+	// A claimed shape must fit the weights the file holds before anything
+	// is allocated for it, so a file cannot ask for more than its size.
+	held := 0
+	for _, t := range f.Tensors {
+		if !strings.HasPrefix(t.Name, "adam.") {
+			held += len(t.Data)
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if w := cfg.weights(); w != held {
+		return nil, fmt.Errorf("clip: its config's shape has %d weights, the file holds %d", w, held)
+	}
 	m, err := New(cfg, be)
 	if err != nil {
 		return nil, err

@@ -1,11 +1,14 @@
 package clip
 
 import (
+	"bytes"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"parascope/engine/nn"
+	"parascope/engine/safetensors"
 	"parascope/engine/token"
 	"parascope/engine/vq"
 	"parascope/engine/world"
@@ -201,4 +204,45 @@ func BenchmarkScore(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/pair")
+}
+
+// FuzzFromFile loads arbitrary bytes as a scorer. It loads or fails with
+// a non-empty error; a scorer it loads scores a pair with a finite number.
+func FuzzFromFile(f *testing.F) {
+	m, err := New(tinyConfig(), nn.CPU{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	m.Init(1)
+	file, err := m.File(nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, dtype := range []string{safetensors.F32, safetensors.BF16} {
+		var b bytes.Buffer
+		if err := safetensors.Encode(&b, file, dtype); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b.Bytes())
+	}
+	pair := randomPairs(rand.New(rand.NewPCG(1, 2)), 1, tinyConfig().Vocab)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		file, err := safetensors.Decode(data)
+		if err != nil {
+			return
+		}
+		m, err := FromFile(file, nn.CPU{})
+		if err != nil {
+			if strings.TrimSpace(err.Error()) == "" {
+				t.Fatal("an empty error")
+			}
+			return
+		}
+		if m.Vocab != tinyConfig().Vocab || m.Layers > 4 {
+			return // the pair's words fit this vocabulary; a deep scorer only costs time
+		}
+		if _, err := m.Scores(pair); err != nil && strings.TrimSpace(err.Error()) == "" {
+			t.Fatal("an empty error")
+		}
+	})
 }

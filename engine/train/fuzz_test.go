@@ -8,6 +8,9 @@ import (
 	"testing"
 
 	"github.com/BurntSushi/toml"
+
+	"parascope/engine/nn"
+	"parascope/engine/vq"
 )
 
 // FuzzLoadConfigs runs one file through the three training loaders (SFT,
@@ -54,6 +57,46 @@ func FuzzLoadConfigs(f *testing.F) {
 			if err != nil || fmt.Sprint(back) != fmt.Sprint(c) {
 				t.Fatalf("%s: written back, the config reads %+v, %v; want %+v\n%s", l.name, back, err, c, b.String())
 			}
+		}
+	})
+}
+
+// FuzzResumeSFT resumes from arbitrary bytes as a checkpoint. It resumes
+// or fails with an error naming the file; a run it resumes is valid,
+// part way through, with the weights and moments of one model.
+func FuzzResumeSFT(f *testing.F) {
+	cfg := tinySFT(4)
+	cfg.Model = ModelShape{Layers: 1, DModel: 8, Heads: 2, MLP: 8}
+	dir := f.TempDir()
+	s, err := NewSFT(cfg, nn.CPU{}, vq.Default(), dir)
+	if err != nil {
+		f.Fatal(err)
+	}
+	if _, err := s.Checkpoint(); err != nil {
+		f.Fatal(err)
+	}
+	for _, name := range []string{CheckpointFile, ModelFile} {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	path := filepath.Join(dir, "fuzzed.safetensors")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		os.WriteFile(path, data, 0o644)
+		s, err := ResumeSFT(path, nn.CPU{}, vq.Default(), dir)
+		if err != nil {
+			if !strings.Contains(err.Error(), path) {
+				t.Fatalf("the error does not name the file: %v", err)
+			}
+			return
+		}
+		if err := s.Config().Validate(); err != nil {
+			t.Fatalf("resumed with an invalid config: %v", err)
+		}
+		if s.Step() < 0 || s.Step() >= s.Config().Steps {
+			t.Fatalf("resumed at step %d of %d", s.Step(), s.Config().Steps)
 		}
 	})
 }

@@ -457,3 +457,47 @@ func TestDimmed(t *testing.T) {
 		t.Errorf("Dimmed = %v, want %v", got, want)
 	}
 }
+
+// FuzzParse reads arbitrary bytes as a codebook. It parses or fails with
+// an error; a codebook it parses decodes every code into a picture and
+// reads back the same after saving.
+func FuzzParse(f *testing.F) {
+	var b bytes.Buffer
+	if err := safetensors.Encode(&b, tinyCodebook(f).file(), safetensors.F32); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b.Bytes())
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cb, err := Parse(data)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "vq: ") {
+				t.Fatalf("the error does not say it is the codebook's: %v", err)
+			}
+			return
+		}
+		codes := make([]int, Tokens)
+		for i := range codes {
+			codes[i] = i % cb.K()
+		}
+		if _, err := cb.Decode(codes); err != nil {
+			t.Fatalf("a parsed codebook does not decode its own codes: %v", err)
+		}
+		var out bytes.Buffer
+		if err := safetensors.Encode(&out, cb.file(), safetensors.F32); err != nil {
+			t.Fatal(err)
+		}
+		again, err := Parse(out.Bytes())
+		if err != nil || !slices.Equal(again.codes, cb.codes) || again.Info != cb.Info {
+			t.Fatalf("a parsed codebook reads back differently: %v", err)
+		}
+	})
+}
+
+// tinyCodebook is a four-code book.
+func tinyCodebook(f *testing.F) *Codebook {
+	cb, err := Learn(tinySet(), 4, 1, 3)
+	if err != nil {
+		f.Fatal(err)
+	}
+	return cb
+}
