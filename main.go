@@ -100,8 +100,9 @@ func run(args []string) (err error) {
 const viewerUsage = "parascope [--config FILE] [--preview auto|sixel|kitty|blocks] [--color auto|truecolor|256|16|none] [--case DIR | --prompt TEXT | --instruction TEXT --input PNG]"
 
 func usage(w io.Writer) {
-	fmt.Fprintf(w, "parascope %s: watch a model denoise reasoning text and an image together.\n\nUsage:\n", cli.Version)
-	fmt.Fprintf(w, "  %s\n      open the viewer (keys: ? inside it)\n", viewerUsage)
+	fmt.Fprintf(w, "usage: parascope [--backend auto|cpu|cuda] [COMMAND] [ARGS]\n\n")
+	fmt.Fprintf(w, "parascope %s: watch a model denoise reasoning text and an image together.\n\n", cli.Version)
+	fmt.Fprintf(w, "With no command, it opens the viewer (keys: ? inside it):\n  %s\n\ncommands:\n", viewerUsage)
 	for _, c := range commands {
 		fmt.Fprintf(w, "  parascope %-8s %s\n      %s\n", c.name, c.args, c.summary)
 	}

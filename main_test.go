@@ -206,7 +206,7 @@ func TestUsageErrors(t *testing.T) {
 		t.Fatalf("bare command without a terminal: %v", err)
 	}
 	out, err := capture(t, "help")
-	if err != nil || !strings.Contains(out, "parascope world") || !strings.Contains(out, "open the viewer") {
+	if err != nil || !strings.Contains(out, "parascope world") || !strings.Contains(out, "opens the viewer") {
 		t.Fatalf("help: %v\n%s", err, out)
 	}
 }
@@ -796,6 +796,11 @@ func TestHelpStartsWithUsage(t *testing.T) {
 		}
 	}
 	check([]string{"train"}, "parascope train JOB [flags]")
+	for _, a := range []string{"-h", "--help", "help"} {
+		if out, err := capture(t, a); err != nil || !strings.HasPrefix(out, "usage: parascope [--backend auto|cpu|cuda] [COMMAND] [ARGS]\n") {
+			t.Errorf("parascope %s: %v, output begins %.60q", a, err, out)
+		}
+	}
 	for _, job := range cli.TrainJobs() {
 		out, err := capture(t, "train", job, "-h")
 		if err != nil || !strings.HasPrefix(out, "usage: parascope train "+job) || !strings.Contains(out, "\nflags:\n") {
