@@ -8,25 +8,15 @@ import (
 
 	"parascope/engine/memory"
 	"parascope/engine/nn"
+	"parascope/engine/nn/nntest"
 )
-
-// counting is the CPU backend, counting the floats it allocates.
-type counting struct {
-	nn.CPU
-	floats *int
-}
-
-func (c counting) Alloc(n int) nn.Buf {
-	*c.floats += n
-	return c.CPU.Alloc(n)
-}
 
 // The estimates cover what the towers allocate: their weights, and a
 // training step with a hard negative for every pair.
 func TestEstimatesCoverAllocations(t *testing.T) {
 	cfg, batch := tinyConfig(), 4
 	var floats int
-	m, err := New(cfg, counting{floats: &floats})
+	m, err := New(cfg, nntest.Counting{Floats: &floats})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"parascope/engine/memory"
 	"parascope/engine/nn"
+	"parascope/engine/nn/nntest"
 	"parascope/engine/safetensors"
 )
 
@@ -46,24 +47,13 @@ func TestSizesSaturate(t *testing.T) {
 	}
 }
 
-// counting is the CPU backend, counting the floats it allocates.
-type counting struct {
-	nn.CPU
-	floats *int
-}
-
-func (c counting) Alloc(n int) nn.Buf {
-	*c.floats += n
-	return c.CPU.Alloc(n)
-}
-
 // The estimates cover what the model allocates, and not by far more: New
 // allocates WeightBytes' weights, and a training step (forward, backward,
 // AdamW) at most TrainingBytes, at least half of it.
 func TestEstimatesCoverAllocations(t *testing.T) {
 	cfg, batch, seq := tiny, 3, 16
 	var floats int
-	m, err := New(cfg, counting{floats: &floats})
+	m, err := New(cfg, nntest.Counting{Floats: &floats})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -329,3 +329,15 @@ func checkAddCopyZero(c *checker) {
 		}
 	}
 }
+
+// Counting is the CPU backend, counting the floats it allocates, for
+// tests that hold a size estimate against what is really allocated.
+type Counting struct {
+	nn.CPU
+	Floats *int
+}
+
+func (c Counting) Alloc(n int) nn.Buf {
+	*c.Floats += n
+	return c.CPU.Alloc(n)
+}
