@@ -93,8 +93,8 @@ func FromFile(f *safetensors.File, be nn.Backend) (*Model, error) {
 	for _, t := range f.Tensors {
 		held += len(t.Data)
 	}
-	if want := claimedWeights(cfg); want != float64(held) {
-		return nil, fmt.Errorf("model config: its shape has %.4g weights, the file holds %d", want, held)
+	if want := cfg.Params(); want != held {
+		return nil, fmt.Errorf("model config: its shape has %d weights, the file holds %d", want, held)
 	}
 	m, err := New(cfg, be)
 	if err != nil {
@@ -104,13 +104,6 @@ func FromFile(f *safetensors.File, be nn.Backend) (*Model, error) {
 		return nil, err
 	}
 	return m, nil
-}
-
-// claimedWeights counts the weights of c's layout in floating point, so
-// that no shape overflows the count.
-func claimedWeights(c Config) float64 {
-	v, d, f, l := float64(c.Vocab), float64(c.DModel), float64(c.MLP), float64(c.Layers)
-	return 2*v*d + d + l*(2*d+4*d*d+3*f*d)
 }
 
 func tensorsByName(ts []safetensors.Tensor) map[string]safetensors.Tensor {

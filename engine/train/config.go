@@ -171,15 +171,16 @@ func (c SFTConfig) Validate() error {
 		bad("edit_kinds", "%v", err)
 	}
 	if c.Init == "" {
-		checkTraining(c.Model.config(), c.Batch, bad)
+		// Validate knows no codebook: the default one's vocabulary stands
+		// for it, as near as the estimate needs.
+		checkTraining(c.Model.config(token.New(vq.Default().K()).Size()), c.Batch, bad)
 	}
 	return errors.Join(errs...)
 }
 
-// config is a fresh model of this shape for the default codebook's
-// vocabulary, the one training uses.
-func (s ModelShape) config() model.Config {
-	c := model.DefaultConfig(token.New(vq.Default().K()).Size())
+// config is a fresh model of this shape over a vocabulary of size vocab.
+func (s ModelShape) config(vocab int) model.Config {
+	c := model.DefaultConfig(vocab)
 	c.Layers, c.DModel, c.Heads, c.MLP = s.Layers, s.DModel, s.Heads, s.MLP
 	return c
 }

@@ -59,9 +59,7 @@ func NewSFT(cfg SFTConfig, be nn.Backend, cb *vq.Codebook, out string) (*SFT, er
 			return nil, fmt.Errorf("init %s: %w", cfg.Init, err)
 		}
 	} else {
-		shape := model.DefaultConfig(vocab.Size())
-		shape.Layers, shape.DModel, shape.Heads, shape.MLP = cfg.Model.Layers, cfg.Model.DModel, cfg.Model.Heads, cfg.Model.MLP
-		if m, err = model.New(shape, be); err != nil {
+		if m, err = model.New(cfg.Model.config(vocab.Size()), be); err != nil {
 			return nil, err
 		}
 		m.Init(cfg.Seed)

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"time"
 
 	"parascope/engine/atomicfile"
@@ -61,7 +60,7 @@ func (e *Env) Bench(args []string) error {
 	if err != nil {
 		return fmt.Errorf("bench: %w", err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := untilInterrupt()
 	defer stop()
 	began := time.Now()
 	live := isTerminal(os.Stderr)

@@ -11,6 +11,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"os/signal"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -70,6 +71,12 @@ type Interrupted struct{ Msg string }
 
 func (i Interrupted) Error() string { return i.Msg }
 func (Interrupted) Unwrap() error   { return context.Canceled }
+
+// untilInterrupt is the context of a command that Ctrl-C stops: it is
+// done at the first interrupt, and the command saves what it has.
+func untilInterrupt() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt)
+}
 
 // checkOutputs reports, before any work, an output file that could not
 // be written; empty paths are flags not given.

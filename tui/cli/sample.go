@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"image"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
 	"time"
@@ -86,7 +85,7 @@ func (e *Env) Sample(args []string) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := untilInterrupt()
 	defer stop()
 	vocab := sess.Vocab
 	live := isTerminal(os.Stdout)

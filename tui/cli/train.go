@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"time"
 
@@ -104,7 +103,7 @@ func (e *Env) trainParaRL(args []string) error {
 		fmt.Printf("ParaRL: %d batches of %d prompts × G = %d rollouts, %s, ε %g, β %g, into %s\n",
 			cfg.Steps, cfg.Prompts, cfg.Group, what, cfg.ClipEps, cfg.KL, *out)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := untilInterrupt()
 	defer stop()
 	pp := newProgressPrinter(5)
 	var split train.TimeSplit
@@ -227,7 +226,7 @@ func (e *Env) trainSFT(args []string) error {
 		fmt.Printf("training a %d-layer model, d_model %d, %d heads, MLP %d: %.2fM weights; %d steps of %d sequences into %s\n",
 			m.Layers, m.DModel, m.Heads, m.MLP, float64(m.Params())/1e6, cfg.Steps, cfg.Batch, *out)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := untilInterrupt()
 	defer stop()
 	pp := newProgressPrinter(10)
 	err = run.Run(ctx, func(p train.Progress) {
@@ -267,7 +266,7 @@ func (e *Env) trainCLIP(args []string) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := untilInterrupt()
 	defer stop()
 	pp := newProgressPrinter(25)
 	err = run.Run(ctx, func(p train.Progress) {
@@ -326,7 +325,7 @@ func (e *Env) reward(args []string) error {
 	if sess.Aligner == nil {
 		return fmt.Errorf("train reward: %s: no CLIP scorer", *clipPath)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := untilInterrupt()
 	defer stop()
 	var scores []float64
 	for i, n := 0, 0; n < *rollouts; i++ {
@@ -479,7 +478,7 @@ func (e *Env) trainVQ(args []string) error {
 	if err := checkOutputs("train vq", *out); err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := untilInterrupt()
 	defer stop()
 	cb, err := vq.LearnWorld(ctx, *seed, *cases, *codes, *iters)
 	if errors.Is(err, context.Canceled) {

@@ -1,15 +1,12 @@
 package cli
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"image"
 	"image/color"
 	"image/png"
 	"io"
-	"os"
-	"os/signal"
 	"path/filepath"
 
 	"parascope/engine/atomicfile"
@@ -56,7 +53,7 @@ func (e *Env) World(args []string) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := untilInterrupt()
 	defer stop()
 	counts := map[world.Task]int{}
 	var tiles []image.Image
