@@ -295,6 +295,8 @@ func TestOpen(t *testing.T) {
 		}
 	} else if _, err := Default(nn.CPU{}); err != nil {
 		t.Fatalf("the embedded model does not load: %v", err)
+	} else if m, err := Open(Embedded, nn.CPU{}, 50); err != nil && !strings.Contains(err.Error(), "vocabulary of") {
+		t.Fatalf("%q does not name the embedded model: %v %v", Embedded, err, m)
 	}
 	m, err := Open("random:3", nn.CPU{}, 50)
 	if err != nil || m.Config != DefaultConfig(50) {

@@ -58,15 +58,19 @@ func DefaultConfig(vocab int) Config {
 // weights/default.safetensors present to embed one.
 var ErrNoDefault = errors.New("this build has no embedded model yet: set model to a checkpoint path, or to random:SEED for an untrained one")
 
+// Embedded names the embedded default model where "" would mean
+// something else, as an SFT run's init does (there "" is a fresh model).
+const Embedded = "embedded"
+
 // Open returns the model a config names: a checkpoint path, "random:SEED"
 // (an untrained model of the default shape, for trying the machinery), or
-// "" for the embedded default. vocab is the size the caller's tokenizer
+// "" or "embedded" for the embedded default. vocab is the size the caller's tokenizer
 // needs; a checkpoint made for another vocabulary is refused.
 func Open(spec string, be nn.Backend, vocab int) (*Model, error) {
 	var m *Model
 	var err error
 	switch {
-	case spec == "":
+	case spec == "" || spec == Embedded:
 		m, err = Default(be)
 	case strings.HasPrefix(spec, "random:"):
 		seed, perr := strconv.ParseUint(strings.TrimPrefix(spec, "random:"), 10, 64)

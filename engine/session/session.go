@@ -36,7 +36,7 @@ type Session struct {
 }
 
 // Embedded is the name a session gives the embedded default model.
-const Embedded = "embedded"
+const Embedded = model.Embedded
 
 // LoadConfig returns the sampler's defaults, read over from path when it
 // is not empty. Flags go on top; Open validates the result.

@@ -34,8 +34,9 @@ type SFTConfig struct {
 	CondDropout float64 `toml:"cond_dropout" json:"cond_dropout"` // share with the instruction → <|uncond|>
 
 	CheckpointEvery int `toml:"checkpoint_every" json:"checkpoint_every"`
-	// Init starts from a checkpoint's weights (fine-tuning); empty starts
-	// from random weights of the shape below.
+	// Init starts from a checkpoint's weights (fine-tuning), or from the
+	// embedded model's ("embedded"); empty starts from random weights of
+	// the shape below.
 	Init  string     `toml:"init" json:"init,omitempty"`
 	Model ModelShape `toml:"model" json:"model"`
 }

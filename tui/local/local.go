@@ -92,10 +92,15 @@ func (e *Engine) Export(t tui.Trajectory, dir string) ([]string, error) {
 	return export.Trajectory{Header: h, Frames: t.Frames, Vocab: e.sess.Vocab, Codebook: e.sess.Codebook}.Snapshot(dir, e.now())
 }
 
-// spec is what the current model was opened from, for a job's init.
+// spec is what the current model was opened from, for a job's init:
+// the embedded model by its name, since an empty init trains from
+// scratch.
 func (e *Engine) spec() string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.sess.Config.Model == "" {
+		return session.Embedded
+	}
 	return e.sess.Config.Model
 }
 

@@ -101,3 +101,31 @@ func TestRunsShareTheModel(t *testing.T) {
 		t.Fatalf("the same seed gave %q and %q", fa.Reasoning(e.sess.Vocab), fb.Reasoning(e.sess.Vocab))
 	}
 }
+
+// A job on the embedded model fine-tunes it: its first loss is the
+// trained model's, far below a fresh one's (ln of the vocabulary, ~4.3).
+func TestJobsStartFromTheEmbeddedModel(t *testing.T) {
+	t.Chdir(t.TempDir())
+	cfg := sample.Defaults()
+	cfg.Clip, cfg.Steps = "none", 4
+	s, err := session.Open(cfg, nn.CPU{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := New(s)
+	if e.spec() != session.Embedded {
+		t.Fatalf("spec %q", e.spec())
+	}
+	var first tui.JobProgress
+	_, err = e.TrainSFT(context.Background(), nil, 1, func(p tui.JobProgress) {
+		if first.Step == 0 {
+			first = p
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Step != 1 || first.Loss > 2 {
+		t.Fatalf("first progress %+v: not the embedded model's loss", first)
+	}
+}
