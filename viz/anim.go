@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"image/draw"
 	"image/gif"
+	"strings"
 	"unicode/utf8"
 
 	"parascope/engine/sample"
@@ -19,6 +20,9 @@ type AnimOptions struct {
 	Delay   int  // hundredths of a second per frame; default 25
 	Hold    int  // hundredths of a second on the final frame; default 200
 	Guesses bool // show the model's guess, dimmed, in masked patches
+	// Caption is drawn under the step on every frame, wrapped to the
+	// text column: what made the run, so a frame shown alone says it.
+	Caption []string
 }
 
 // Layout of an animation frame: the picture on the left, then the
@@ -133,10 +137,14 @@ func Animation(frames []sample.Frame, v sample.Vocabulary, cb sample.ImageTokeni
 		lines[i] = wrapWords(plain, textCols)
 		maxLines = max(maxLines, len(lines[i]))
 	}
+	var caption [][]string
+	for _, c := range opt.Caption {
+		caption = append(caption, wrapWords(strings.Fields(c), textCols)...)
+	}
 	side := world.Canvas * scale
 	lineH := glyphH + lineSpacing
 	textX := margin + side + 2*margin
-	textTop := margin + 2*lineH // header, then a blank line
+	textTop := margin + (2+len(caption))*lineH // header and caption, then a blank line
 	bounds := image.Rect(0, 0, textX+textCols*glyphW+margin, max(margin+side, textTop+maxLines*lineH)+margin)
 
 	g := &gif.GIF{}
@@ -159,6 +167,9 @@ func Animation(frames []sample.Frame, v sample.Vocabulary, cb sample.ImageTokeni
 			}
 		}
 		drawText(img, textX, margin, fmt.Sprintf("step %d/%d", f.Step, last), inkHeader)
+		for l, line := range caption {
+			drawText(img, textX, margin+(1+l)*lineH, strings.Join(line, " "), inkHeader)
+		}
 		k := 0 // index into texts[i]: the lines hold its words in order
 		for l, line := range lines[i] {
 			col := 0

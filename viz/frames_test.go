@@ -337,3 +337,32 @@ func TestStripPNGDeterministic(t *testing.T) {
 		t.Fatal("two encodings differ")
 	}
 }
+
+// A caption is drawn on every frame, between the step and the text.
+func TestAnimationCaption(t *testing.T) {
+	fx := newFixture(t, 3)
+	frames := trajectory(fx)
+	plain, _ := Animation(frames, fx.v, fx.cb, AnimOptions{Scale: 1})
+	g, err := Animation(frames, fx.v, fx.cb, AnimOptions{Scale: 1, Caption: []string{"thinkgen: draw a circle", "parallel · seed 3"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lineH := glyphH + lineSpacing
+	textX := margin + world.Canvas + 2*margin
+	for i, img := range g.Image {
+		if img.Bounds().Dy() < plain.Image[i].Bounds().Dy() {
+			t.Fatalf("frame %d is shorter with a caption", i)
+		}
+		inked := 0
+		for y := margin + lineH; y < margin+3*lineH; y++ {
+			for x := textX; x < textX+20*glyphW; x++ {
+				if img.At(x, y) == color.Color(inkHeader) {
+					inked++
+				}
+			}
+		}
+		if inked == 0 {
+			t.Fatalf("frame %d has no caption", i)
+		}
+	}
+}

@@ -129,3 +129,35 @@ func TestJobsStartFromTheEmbeddedModel(t *testing.T) {
 		t.Fatalf("first progress %+v: not the embedded model's loss", first)
 	}
 }
+
+// Two exports in one second keep both; the GIF's frames say what made
+// the run.
+func TestExportsNeverOverwrite(t *testing.T) {
+	e, cfg := open(t)
+	p := sample.Prompt{Task: world.ThinkGen, Instruction: "draw a big red circle at the top left"}
+	run, _ := e.Start(cfg, p)
+	dir := t.TempDir()
+	tr := tui.Trajectory{Frames: run.History(), Model: e.Model(), Config: cfg, Prompt: p}
+	first, err := e.Export(tr, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Prompt.Instruction = "draw a small blue square at the center"
+	second, err := e.Export(tr, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second[0] != filepath.Join(dir, "trajectory-20261205-120000-2.jsonl") {
+		t.Fatalf("second export %q", second)
+	}
+	for i, want := range []string{"big red circle", "small blue square"} {
+		data, _ := os.ReadFile([]string{first[0], second[0]}[i])
+		if !strings.Contains(string(data), want) {
+			t.Errorf("export %d lost its prompt %q", i+1, want)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 6 {
+		t.Fatalf("%d files, want 6", len(entries))
+	}
+}

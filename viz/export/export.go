@@ -51,7 +51,7 @@ func (t Trajectory) Write(f Files) error {
 		}
 	}
 	if f.GIF != "" {
-		anim, err := viz.Animation(t.Frames, t.Vocab, t.Codebook, viz.AnimOptions{})
+		anim, err := viz.Animation(t.Frames, t.Vocab, t.Codebook, viz.AnimOptions{Caption: t.caption()})
 		if err != nil {
 			return err
 		}
@@ -90,6 +90,17 @@ func (t Trajectory) Write(f Files) error {
 	return nil
 }
 
+// caption says what made the run, for each frame of the GIF.
+func (t Trajectory) caption() []string {
+	h := t.Header
+	model := h.Model
+	if model == "" {
+		model = "the embedded model"
+	}
+	return []string{fmt.Sprintf("%s: %s", h.Task, h.Prompt.Instruction),
+		fmt.Sprintf("%s · seed %d · %s", h.Config.Mode, h.Seed, model)}
+}
+
 func writePNG(path string, img image.Image) error {
 	return atomicfile.Write(path, func(w io.Writer) error { return png.Encode(w, img) })
 }
@@ -120,18 +131,52 @@ func (t Trajectory) CaseFolder(dir, caseDir string) error {
 
 // Snapshot writes the trace, the GIF and the strip into dir under names
 // stamped with the time, and returns their paths: the viewer's export.
+// It never overwrites: a second export in the same second takes the
+// stamp with -2 (then -3, …) after it.
 func (t Trajectory) Snapshot(dir string, at time.Time) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
 	stamp := at.Format("20060102-150405")
-	f := Files{
-		Trace: filepath.Join(dir, "trajectory-"+stamp+".jsonl"),
-		GIF:   filepath.Join(dir, "trajectory-"+stamp+".gif"),
-		Strip: filepath.Join(dir, "strip-"+stamp+".png"),
+	for n := 1; n <= 1000; n++ {
+		s := stamp
+		if n > 1 {
+			s = fmt.Sprintf("%s-%d", stamp, n)
+		}
+		f := Files{
+			Trace: filepath.Join(dir, "trajectory-"+s+".jsonl"),
+			GIF:   filepath.Join(dir, "trajectory-"+s+".gif"),
+			Strip: filepath.Join(dir, "strip-"+s+".png"),
+		}
+		taken, err := reserve(f.Trace, f.GIF, f.Strip)
+		if err != nil {
+			return nil, err
+		}
+		if taken {
+			continue
+		}
+		if err := t.Write(f); err != nil {
+			return nil, err
+		}
+		return []string{f.Trace, f.GIF, f.Strip}, nil
 	}
-	if err := t.Write(f); err != nil {
-		return nil, err
+	return nil, fmt.Errorf("%s: a thousand exports stamped %s already", dir, stamp)
+}
+
+// reserve claims the first path by creating it empty, so that no other
+// export takes the same names; taken says one of them exists already.
+func reserve(first string, others ...string) (taken bool, err error) {
+	for _, p := range others {
+		if _, err := os.Lstat(p); err == nil {
+			return true, nil
+		}
 	}
-	return []string{f.Trace, f.GIF, f.Strip}, nil
+	f, err := os.OpenFile(first, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, os.ErrExist) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return false, f.Close()
 }
