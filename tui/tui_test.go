@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -547,5 +548,29 @@ func TestExportAfterEditRecordsTheEditedPrompt(t *testing.T) {
 	}
 	if got.Prompt.Task != world.ThinkEdit || got.Config.Steps != 8 {
 		t.Fatalf("task %s, %d steps", got.Prompt.Task, got.Config.Steps)
+	}
+}
+
+// Nothing a user needs is cut off: the way to help at every width, every
+// knob's value where the panel shows, an export's files at 80 columns.
+func TestNothingCutOff(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {120, 40}, {200, 60}} {
+		a := testApp(t, size[0], size[1])
+		a.cfg.Text.Remasking, a.cfg.Image.Schedule = sample.LowConfidence, "exponential"
+		if !slices.Contains(sample.Schedules(), a.cfg.Image.Schedule) {
+			a.cfg.Image.Schedule = sample.Schedules()[len(sample.Schedules())-1]
+		}
+		sc := screen(a)
+		lines := strings.Split(sc, "\n")
+		if footer := lines[len(lines)-1]; !strings.Contains(footer, "? help") || !strings.Contains(footer, "q quit") {
+			t.Errorf("%dx%d: footer %q", size[0], size[1], footer)
+		}
+		if size[0] >= 110 && (!strings.Contains(sc, sample.LowConfidence) || !strings.Contains(sc, a.cfg.Image.Schedule)) {
+			t.Errorf("%dx%d: a knob's value is cut:\n%s", size[0], size[1], sc)
+		}
+		a.Update(exportedMsg{paths: []string{"exports/trajectory-20261205-120000-2.jsonl", "exports/trajectory-20261205-120000-2.gif", "exports/strip-20261205-120000-2.png"}})
+		if sc := screen(a); !strings.Contains(sc, "exported 3 files: exports/*-20261205-120000-2.*") {
+			t.Errorf("%dx%d: the export's files are cut:\n%s", size[0], size[1], sc)
+		}
 	}
 }

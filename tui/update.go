@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -93,7 +94,7 @@ func (a *app) update(msg tea.Msg) tea.Cmd {
 		if msg.err != nil {
 			a.fail(fmt.Errorf("export: %w", msg.err))
 		} else {
-			a.setStatus("exported %s", strings.Join(msg.paths, ", "))
+			a.setStatus("%s", exported(msg.paths))
 		}
 	case openedMsg:
 		return a.opened(msg)
@@ -264,6 +265,27 @@ func (a *app) editKey(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
+// exported says where an export went, short enough for the status line
+// at 80 columns: files that share a folder and a stamp
+// (trajectory-STAMP.jsonl, strip-STAMP.png) as one pattern a shell takes.
+func exported(paths []string) string {
+	if len(paths) == 0 {
+		return "exported nothing"
+	}
+	stampOf := func(p string) string {
+		base := strings.TrimSuffix(filepath.Base(p), filepath.Ext(p))
+		_, stamp, _ := strings.Cut(base, "-")
+		return stamp
+	}
+	dir, stamp := filepath.Dir(paths[0]), stampOf(paths[0])
+	for _, p := range paths {
+		if filepath.Dir(p) != dir || stampOf(p) != stamp || stamp == "" {
+			return "exported " + strings.Join(paths, ", ")
+		}
+	}
+	return fmt.Sprintf("exported %d files: %s", len(paths), filepath.Join(dir, "*-"+stamp+".*"))
+}
+
 // exportedMsg ends an export: the files written, or why none were.
 type exportedMsg struct {
 	paths []string
@@ -280,6 +302,22 @@ func (a *app) export() tea.Cmd {
 		paths, err := engine.Export(t, dir)
 		return exportedMsg{paths, err}
 	}
+}
+
+// knobColumns are the widths of the panel's name and value columns: the
+// longest name, and the longest value any knob can show, so no value is
+// ever cut.
+var knobColumns = func() (name, value int) {
+	value = len("every")
+	for _, k := range knobs {
+		name = max(name, len(k.name))
+	}
+	for _, opts := range [][]string{sample.Modes(), sample.Schedules(), sample.RemaskingRules()} {
+		for _, o := range opts {
+			value = max(value, len(o))
+		}
+	}
+	return name, value
 }
 
 // knob is one sampler setting the side panel edits.

@@ -5,6 +5,7 @@ import (
 	"image"
 	"strings"
 
+	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
@@ -27,7 +28,7 @@ func (a *app) layout() layout {
 	l := layout{imgTop: 3, imgLeft: 1}
 	l.imgRows = min(max(a.height-13, 4), 24)
 	if a.width >= 110 {
-		l.panelWidth = 30
+		l.panelWidth = panelWidth()
 	}
 	// The text needs 30 columns at least.
 	for l.imgRows > 4 && 2*l.imgRows+l.imgLeft+3+30+l.panelWidth > a.width {
@@ -141,9 +142,21 @@ func (a *app) footer() string {
 	if a.editing {
 		lead = " type the new text · "
 	}
-	h := a.help
-	h.SetWidth(a.width - ansi.StringWidth(lead))
-	return lead + h.ShortHelpView(a.keys.ShortHelp())
+	return lead + fitKeys(a.help, a.keys.ShortHelp(), a.width-ansi.StringWidth(lead))
+}
+
+// fitKeys shows as many keys as fit in width, in their order, but always
+// the last two (help and quit, in the view), so the way to every other key
+// is never cut off.
+func fitKeys(h help.Model, keys []key.Binding, width int) string {
+	h.SetWidth(0)
+	keep := min(2, len(keys))
+	for n := len(keys) - keep; ; n-- {
+		shown := append(keys[:n:n], keys[len(keys)-keep:]...)
+		if line := h.ShortHelpView(shown); n == 0 || ansi.StringWidth(line) <= width {
+			return line
+		}
+	}
 }
 
 // picture is the shown frame's image.
@@ -281,11 +294,15 @@ func sparkRune(v float64) rune {
 	return bars[min(int(v*float64(len(bars)-1)+0.5), len(bars)-1)]
 }
 
+// panelWidth is the knob panel's: a marker, the name column, a space,
+// the value column.
+func panelWidth() int {
+	name, value := knobColumns()
+	return 1 + name + 1 + value + 1
+}
+
 func (a *app) drawPanel(lines []string, l layout) {
-	w := l.panelWidth
-	if w == 0 {
-		w = 30
-	}
+	w := panelWidth()
 	x := a.width - w
 	k := a.keys
 	title := "knobs (" + k.Panel.Help().Key + ")"
@@ -299,7 +316,8 @@ func (a *app) drawPanel(lines []string, l layout) {
 	}
 	put(l.imgTop, labelStyle.Render(truncate(title, w)))
 	for i, k := range knobs {
-		s := fmt.Sprintf("%-19s %s", k.name, k.show(a.cfg))
+		name, _ := knobColumns()
+		s := fmt.Sprintf("%-*s %s", name, k.name, k.show(a.cfg))
 		if a.panel && i == a.knob {
 			s = focusStyle.Render("▸" + truncate(s, w-1))
 		} else {
