@@ -32,6 +32,9 @@ type job struct {
 	updates chan any // JobProgress while running, then jobDone
 	last    JobProgress
 	history []JobProgress
+	// cancelling: asked to stop, and not stopped yet (it finishes the
+	// step it is in).
+	cancelling bool
 }
 
 type jobDone struct {
@@ -151,6 +154,9 @@ func (a *app) jobUpdate(msg jobMsg) tea.Cmd {
 		return waitJob(j)
 	case jobDone:
 		a.job = nil
+		if a.quitting {
+			return tea.Quit
+		}
 		switch {
 		case errors.Is(u.err, context.Canceled):
 			a.setStatus("%s job cancelled; its last checkpoint is kept", j.name)
@@ -171,7 +177,7 @@ func (a *app) jobKey(msg tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case a.job != nil && key.Matches(msg, *a.job.stop):
 		a.job.cancel()
-		a.setStatus("cancelling the %s job…", a.job.name)
+		a.job.cancelling = true
 	case a.job != nil:
 		a.setStatus("the %s job is running: %s cancels it", a.job.name, a.job.stop.Help().Key)
 	case a.replaying():
@@ -194,6 +200,15 @@ type openedMsg struct {
 // switchModel switches the engine to the offered checkpoint; opened
 // starts a new run on it.
 func (a *app) switchModel() tea.Cmd {
+	switch {
+	case a.opening != "":
+		a.setStatus("still opening %s…", a.opening)
+		return nil
+	case a.offer == "":
+		a.setStatus("no model to switch to: %s or %s trains one, and %s takes it when the job is done",
+			a.keys.SFT.Help().Key, a.keys.ParaRL.Help().Key, a.keys.Switch.Help().Key)
+		return nil
+	}
 	engine, path := a.o.Engine, a.offer
 	a.opening = path
 	a.setStatus("opening %s…", path)
@@ -221,6 +236,9 @@ func (a *app) jobLine() string {
 	filled := 20 * p.Step / max(p.Steps, 1)
 	bar := fmt.Sprintf("%s [%s%s] %d/%d", j.name, strings.Repeat("#", filled), strings.Repeat(".", 20-filled), p.Step, p.Steps)
 	eta := fmt.Sprintf("ETA %s  (%s cancels)", p.ETA.Round(time.Second), j.stop.Help().Key)
+	if j.cancelling {
+		eta = "cancelling… (the step under way finishes first)"
+	}
 	if j.name == "ParaRL" {
 		return fmt.Sprintf("%s  reward %.3f %s  KL %.4f %s  %.2f traj/s  %s", bar,
 			p.Reward, jobSpark(j.history, func(p JobProgress) float64 { return p.Reward }),

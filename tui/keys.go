@@ -118,7 +118,7 @@ func (k *keyMap) sync(a *app) {
 		k.Edit.SetEnabled(false)
 		k.Export.SetEnabled(false)
 	}
-	k.Switch.SetEnabled(view && a.offer != "" && a.opening == "")
+	// y answers even with nothing to switch to, to say so.
 	for _, b := range []*key.Binding{&k.KnobUp, &k.KnobDown, &k.KnobLess, &k.KnobMore} {
 		b.SetEnabled(k.focus == focusPanel)
 	}

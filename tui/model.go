@@ -53,6 +53,8 @@ type app struct {
 	speed   time.Duration
 
 	byConfidence, guesses bool
+	quitAsked             bool // q was pressed once with a job running
+	quitting              bool // and again: quit when the job has stopped
 	panel                 bool // the knob panel has the focus
 	knob                  int
 	editing               bool

@@ -514,13 +514,93 @@ func TestHelpShowsLiveKeys(t *testing.T) {
 	if !a.form.open {
 		t.Fatal("q closed the form")
 	}
-	press(a, "esc", "?")
-	if strings.Contains(screen(a), "switch the sampler") {
-		t.Fatal("y is offered with no checkpoint to switch to")
+	press(a, "esc", "y")
+	if a.opening != "" || !strings.Contains(screen(a), "no model to switch to") {
+		t.Fatalf("y with no offer:\n%s", screen(a))
 	}
-	press(a, "y")
-	if a.opening != "" {
-		t.Fatal("y with no offer")
+}
+
+// Keys that can do nothing say why, and toggles say what they show.
+func TestKeysNeverSilent(t *testing.T) {
+	a := testApp(t, 120, 40)
+	says := func(what, want string) {
+		t.Helper()
+		if sc := screen(a); !strings.Contains(sc, want) {
+			t.Fatalf("%s: no %q on screen:\n%s", what, want, sc)
+		}
+	}
+	press(a, "g")
+	says("g", "masked patches show the model's guesses")
+	says("g", "guesses shown")
+	press(a, "v")
+	says("v", "words coloured by the model's probability when committed")
+	says("v", "p committed 0 .25 .5 .75 1")
+	a.frames[len(a.frames)-1].Nanos = int64(400 * time.Millisecond)
+	for range 10 {
+		press(a, "+")
+	}
+	says("+", "a step takes 400ms here, so that sets the pace")
+	for !a.done() {
+		press(a, "space")
+	}
+	press(a, "space")
+	says("space when done", "the run is done: n new seed")
+	a.setStatus("")
+	press(a, "enter")
+	says("enter when done", "the run is done")
+	if a.running {
+		t.Fatal("enter ran a finished run")
+	}
+}
+
+// q with a job running asks first; a second q cancels the job and quits.
+// p while ParaRL runs says it is cancelling until the job stops.
+func TestQuitWithAJobRunning(t *testing.T) {
+	a := testApp(t, 120, 40)
+	stopped := make(chan struct{})
+	engineOf(a).paraRL = func(ctx context.Context, batches int, progress func(JobProgress)) (string, error) {
+		progress(JobProgress{Step: 1, Steps: batches})
+		<-ctx.Done()
+		close(stopped)
+		return "", ctx.Err()
+	}
+	_, cmd := a.Update(tea.KeyPressMsg{Code: 'p', Text: "p"})
+	a.Update(cmd())
+	_, quit := a.Update(tea.KeyPressMsg{Code: 'q', Text: "q"})
+	if quit != nil || !strings.Contains(screen(a), "q again cancels it and quits") {
+		t.Fatalf("q quit with a job running:\n%s", screen(a))
+	}
+	press(a, "left") // another key: the question lapses
+	if _, quit = a.Update(tea.KeyPressMsg{Code: 'q', Text: "q"}); quit != nil {
+		t.Fatal("q after another key quit without asking")
+	}
+	press(a, "p")
+	if !strings.Contains(screen(a), "cancelling…") {
+		t.Fatalf("no word of the cancel:\n%s", screen(a))
+	}
+	<-stopped
+	engineOf(a).paraRL = func(ctx context.Context, batches int, progress func(JobProgress)) (string, error) {
+		<-ctx.Done()
+		return "", ctx.Err()
+	}
+	drain(a, cmd)
+	_, cmd = a.Update(tea.KeyPressMsg{Code: 'p', Text: "p"})
+	a.Update(tea.KeyPressMsg{Code: 'q', Text: "q"})
+	if _, quit = a.Update(tea.KeyPressMsg{Code: 'q', Text: "q"}); quit != nil {
+		t.Fatal("q twice quit before the job stopped")
+	}
+	if !strings.Contains(screen(a), "quitting once the ParaRL job has written its checkpoint") {
+		t.Fatalf("no word of the wait:\n%s", screen(a))
+	}
+	msg := cmd()
+	if msg.(jobMsg).update.(jobDone).err == nil {
+		t.Fatal("the job was not cancelled")
+	}
+	if _, quit = a.Update(msg); quit == nil {
+		t.Fatal("no quit once the job stopped")
+	}
+	if _, ok := quit().(tea.QuitMsg); !ok {
+		t.Fatal("no quit once the job stopped")
 	}
 }
 

@@ -110,6 +110,9 @@ func (a *app) update(msg tea.Msg) tea.Cmd {
 func (a *app) key(msg tea.KeyPressMsg) tea.Cmd {
 	k := &a.keys
 	k.sync(a)
+	if !key.Matches(msg, k.Quit) {
+		a.quitAsked = false // the question was for the very next key
+	}
 	switch k.focus {
 	case focusEdit:
 		return a.editKey(msg)
@@ -126,7 +129,7 @@ func (a *app) key(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.KnobMore):
 		knobs[a.knob].change(&a.cfg, +1)
 	case key.Matches(msg, k.Quit):
-		return tea.Quit
+		return a.quit()
 	case key.Matches(msg, k.Help):
 		a.help.ShowAll = !a.help.ShowAll
 	case key.Matches(msg, k.Panel):
@@ -134,17 +137,21 @@ func (a *app) key(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Step):
 		return a.stepKey()
 	case key.Matches(msg, k.Run):
-		a.running = !a.running && !a.done()
+		if a.done() {
+			a.sayDone()
+			return nil
+		}
+		a.running = !a.running
 		if a.running {
 			a.shown = a.historyLen() - 1
 			return a.stepCmd()
 		}
 	case key.Matches(msg, k.Faster):
 		a.speed = max(a.speed*2/3, 20*time.Millisecond)
-		a.setStatus("a step every %v while running", a.speed.Round(time.Millisecond))
+		a.sayPace()
 	case key.Matches(msg, k.Slower):
 		a.speed = min(a.speed*3/2, 5*time.Second)
-		a.setStatus("a step every %v while running", a.speed.Round(time.Millisecond))
+		a.sayPace()
 	case key.Matches(msg, k.Back):
 		return a.show(a.shown - 1)
 	case key.Matches(msg, k.Forward):
@@ -155,9 +162,11 @@ func (a *app) key(msg tea.KeyPressMsg) tea.Cmd {
 		return a.show(a.historyLen() - 1)
 	case key.Matches(msg, k.Guesses):
 		a.guesses = !a.guesses
+		a.setStatus("masked patches show %s", map[bool]string{true: "the model's guesses, dimmed", false: "the mask grey"}[a.guesses])
 		return a.refreshImage()
 	case key.Matches(msg, k.Colour):
 		a.byConfidence = !a.byConfidence
+		a.setStatus("words coloured by %s", map[bool]string{true: "the model's probability when committed", false: "age"}[a.byConfidence])
 	case key.Matches(msg, k.Seed, k.Mode, k.Rerun):
 		return a.newRun(msg)
 	case key.Matches(msg, k.Fork):
@@ -189,7 +198,8 @@ func (a *app) stepKey() tea.Cmd {
 		a.shown++
 		return a.refreshImage()
 	}
-	if a.replaying() {
+	if a.done() {
+		a.sayDone()
 		return nil
 	}
 	if a.busy {
@@ -197,6 +207,47 @@ func (a *app) stepKey() tea.Cmd {
 		return nil
 	}
 	return a.stepCmd()
+}
+
+// sayDone answers a key that would step a finished run.
+func (a *app) sayDone() {
+	if a.replaying() {
+		a.setStatus("the replay's last step: %s scrubs back", a.keys.scrub().Help().Key)
+		return
+	}
+	a.setStatus("the run is done: %s new seed, %s rerun, %s fork at a step, %s edit the prompt",
+		a.keys.Seed.Help().Key, a.keys.Rerun.Help().Key, a.keys.Fork.Help().Key, a.keys.Edit.Help().Key)
+}
+
+// sayPace says the pace asked for and, when steps take longer, that
+// compute sets it.
+func (a *app) sayPace() {
+	asked := a.speed.Round(time.Millisecond)
+	took := time.Duration(a.frames[len(a.frames)-1].Nanos)
+	if took > a.speed {
+		a.setStatus("a step every %v asked; a step takes %v here, so that sets the pace", asked, took.Round(time.Millisecond))
+		return
+	}
+	a.setStatus("a step every %v while running", asked)
+}
+
+// quit quits, but with a job running asks first; a second q cancels the
+// job and quits once it has stopped, its checkpoint written (a third
+// quits at once).
+func (a *app) quit() tea.Cmd {
+	switch {
+	case a.job == nil || a.quitting:
+		return tea.Quit
+	case !a.quitAsked:
+		a.quitAsked = true
+		a.setStatus("the %s job is running: %s again cancels it and quits (its last checkpoint is kept)", a.job.name, a.keys.Quit.Help().Key)
+		return nil
+	}
+	a.quitting = true
+	a.job.cancel()
+	a.job.cancelling = true
+	a.setStatus("quitting once the %s job has written its checkpoint (%s again quits now)", a.job.name, a.keys.Quit.Help().Key)
+	return nil
 }
 
 // newRun starts again from step 0: with the next seed, the other mode, or

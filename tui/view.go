@@ -101,11 +101,14 @@ func (a *app) finish(lines []string, l layout) string {
 			lines[y] = " " + p
 		}
 	}
+	// A running job has the row above the plots, so the status row stays
+	// free for what the keys say meanwhile.
+	if a.job != nil && base > 2 {
+		lines[base-1] = " " + statusStyle.Render(truncate(a.jobLine(), a.width-2))
+	}
 	switch {
 	case a.form.open:
 		lines[a.height-2] = " " + focusStyle.Render(truncate(a.formLine(), a.width-2))
-	case a.job != nil && a.err == nil:
-		lines[a.height-2] = " " + statusStyle.Render(truncate(a.jobLine(), a.width-2))
 	case a.err != nil:
 		lines[a.height-2] = " " + errorStyle.Render(truncate(a.err.Error(), a.width-2))
 	case a.status != "":
@@ -132,8 +135,12 @@ func (a *app) header(f sample.Frame) string {
 		state = "done"
 	}
 	c := a.cfg
-	return fmt.Sprintf(" step %d/%d %s │ %s │ %s │ %s │ text %s B=%d │ image %s │ seed %d │ parascope",
-		f.Step, a.total, state, a.model, a.prompt.Task, c.Mode, c.Text.Schedule, c.Text.Block, c.Image.Schedule, c.Seed)
+	guesses := ""
+	if a.guesses {
+		guesses = " │ guesses shown"
+	}
+	return fmt.Sprintf(" step %d/%d %s │ %s │ %s │ %s │ text %s B=%d │ image %s │ seed %d%s │ parascope",
+		f.Step, a.total, state, a.model, a.prompt.Task, c.Mode, c.Text.Schedule, c.Text.Block, c.Image.Schedule, c.Seed, guesses)
 }
 
 // footer is the live keys, as many as fit.
@@ -195,7 +202,8 @@ func (a *app) textPanel(f sample.Frame, l layout) []string {
 		out = append(out, in...)
 		out = append(out, "")
 	}
-	out = append(out, labelStyle.Render(fmt.Sprintf("reasoning  %d/%d revealed", f.Text.Actual, f.Text.Total)))
+	out = append(out, labelStyle.Render(fmt.Sprintf("reasoning  %d/%d revealed", f.Text.Actual, f.Text.Total)),
+		ansi.Truncate(a.wordLegend(f), l.textWidth, "…"))
 	var line []string
 	width := 0
 	flush := func() {
@@ -221,7 +229,7 @@ func (a *app) textPanel(f sample.Frame, l layout) []string {
 			case at == f.Step:
 				st = newStyle
 			case a.byConfidence:
-				st = st.Foreground(confidenceColour(float64(f.Confidence[o])))
+				st = st.Foreground(confidenceColour(committedProbability(f, o)))
 			default:
 				st = st.Foreground(ageColour(float64(f.Step-at) / float64(max(a.total, 1))))
 			}
@@ -237,6 +245,36 @@ func (a *app) textPanel(f sample.Frame, l layout) []string {
 		flush()
 	}
 	return out
+}
+
+// committedProbability is the model's probability of the token at o
+// when it was committed; a trace written before probabilities were
+// recorded has only the remasking score, which under low_confidence is
+// the same for words.
+func committedProbability(f sample.Frame, o int) float64 {
+	if len(f.Probability) > o {
+		return float64(f.Probability[o])
+	}
+	return float64(f.Confidence[o])
+}
+
+// wordLegend says what the words' colours mean: age, or the model's
+// probability of each word when it was committed.
+func (a *app) wordLegend(f sample.Frame) string {
+	if !a.byConfidence {
+		return newStyle.Render("new") + " " + lipgloss.NewStyle().Foreground(ageColour(0.1)).Render("recent") + " " +
+			lipgloss.NewStyle().Foreground(ageColour(1)).Render("old")
+	}
+	label := "p committed"
+	if len(f.Probability) == 0 {
+		label = "remask score" // an old trace: under low_confidence, the same for words
+	}
+	var b strings.Builder
+	b.WriteString(labelStyle.Render(label))
+	for i, p := range []float64{0, 0.25, 0.5, 0.75, 1} {
+		b.WriteString(" " + lipgloss.NewStyle().Foreground(confidenceColour(p)).Render([]string{"0", ".25", ".5", ".75", "1"}[i]))
+	}
+	return b.String()
 }
 
 // plots are sparklines of the revealed share per modality, scheduled and

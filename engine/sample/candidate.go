@@ -11,6 +11,7 @@ type candidate struct {
 	token int32   // what would be committed
 	guess int32   // the most likely token
 	conf  float64 // the remasking rule's score: higher commits first
+	prob  float64 // the model's probability of token
 	held  bool    // held back (EndLast): commits after every other candidate
 }
 
@@ -89,7 +90,7 @@ func (s *Stepper) candidate(r *rand.Rand, o int, cond, uncond []float32, imgT in
 	}
 	tok := pol.Choices[pick]
 	held := !image && m.EndLast && s.tmpl.IsEnd(int(tok))
-	return candidate{pos: o, token: tok, guess: pol.Choices[best], conf: conf, held: held}
+	return candidate{pos: o, token: tok, guess: pol.Choices[best], conf: conf, prob: p[pick], held: held}
 }
 
 // guide applies classifier-free guidance to one logit: (1+w)·c − w·u,

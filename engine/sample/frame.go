@@ -17,8 +17,14 @@ type Frame struct {
 	// RevealedAt is the step that committed each position, -1 while masked.
 	RevealedAt []int16 `json:"revealed_at"`
 	// Confidence is the remasking score a position had when committed (0
-	// while masked): what the rule ranked it by.
+	// while masked): what the rule ranked it by. It is not a probability:
+	// entropy's is ≤ 0, the image's is a log-probability plus annealed
+	// noise.
 	Confidence []float32 `json:"confidence"`
+	// Probability is the model's probability of the committed token when
+	// it was committed (under guidance, at temperature 1), 0 while masked:
+	// the confidence a reader means. Traces written before it have none.
+	Probability []float32 `json:"probability,omitempty"`
 	// Guess is the model's most likely token at every position at this
 	// step; for a revealed position it is the committed token.
 	Guess []int32 `json:"guess"`

@@ -99,7 +99,7 @@ func New(m Model, t Template, cfg Config, p Prompt) (*Stepper, error) {
 	s.configure(cfg)
 	n := s.imageLen + s.textLen
 	mask := int32(t.MaskID())
-	start := Frame{Tokens: make([]int32, n), RevealedAt: make([]int16, n), Confidence: make([]float32, n), Guess: make([]int32, n)}
+	start := Frame{Tokens: make([]int32, n), RevealedAt: make([]int16, n), Confidence: make([]float32, n), Probability: make([]float32, n), Guess: make([]int32, n)}
 	for i := range n {
 		start.Tokens[i], start.RevealedAt[i], start.Guess[i] = mask, -1, mask
 	}
@@ -256,7 +256,7 @@ func (s *Stepper) prepare(ctx context.Context) (*stepRequest, error) {
 	prev := s.Last()
 	q.f = Frame{
 		Step: prev.Step + 1, Tokens: slices.Clone(prev.Tokens), RevealedAt: slices.Clone(prev.RevealedAt),
-		Confidence: slices.Clone(prev.Confidence), Guess: slices.Clone(prev.Tokens),
+		Confidence: slices.Clone(prev.Confidence), Probability: slices.Clone(prev.Probability), Guess: slices.Clone(prev.Tokens),
 		Text: prev.Text, Image: prev.Image,
 	}
 	mask := int32(s.tmpl.MaskID())
@@ -329,6 +329,7 @@ func (s *Stepper) commit(q *stepRequest, flat []float32) (Frame, error) {
 		*quota--
 		*count++
 		f.Tokens[c.pos], f.Guess[c.pos], f.RevealedAt[c.pos], f.Confidence[c.pos] = c.token, c.token, int16(i+1), float32(c.conf)
+		f.Probability[c.pos] = float32(c.prob)
 	}
 	if err := s.align(&f); err != nil {
 		return Frame{}, err

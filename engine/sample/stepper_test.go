@@ -457,3 +457,29 @@ func TestFramesCarryAlignment(t *testing.T) {
 		t.Fatalf("the trace does not record it: %s", b)
 	}
 }
+
+// The probability recorded is the committed token's under the model:
+// the low_confidence score for text, exp of it for the image (no noise),
+// and in [0, 1] under any rule.
+func TestProbabilityIsRecorded(t *testing.T) {
+	m, p, _ := fixture(t)
+	s, _ := New(m, m.v, greedy(2), p)
+	last := run(t, s)[2]
+	for o, q := range last.Probability {
+		want := float64(last.Confidence[o])
+		if o < token.ImageTokens {
+			want = math.Exp(want)
+		}
+		if math.Abs(float64(q)-want) > 1e-5 {
+			t.Fatalf("position %d: probability %v, want %v", o, q, want)
+		}
+	}
+	cfg := greedy(2)
+	cfg.Text.Remasking, cfg.Image.Remasking = Entropy, Margin
+	s, _ = New(m, m.v, cfg, p)
+	for o, q := range run(t, s)[2].Probability {
+		if !(q > 0 && q <= 1) {
+			t.Fatalf("position %d under entropy/margin: probability %v", o, q)
+		}
+	}
+}

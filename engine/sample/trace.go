@@ -208,6 +208,8 @@ func checkFrame(f Frame, before []Frame, h Header, t Template) error {
 		return fmt.Errorf("revealed_at: %d, want one for each of the %d output positions", len(f.RevealedAt), n)
 	case len(f.Confidence) != n:
 		return fmt.Errorf("confidence: %d, want one for each of the %d output positions", len(f.Confidence), n)
+	case len(f.Probability) != 0 && len(f.Probability) != n:
+		return fmt.Errorf("probability: %d, want none or one for each of the %d output positions", len(f.Probability), n)
 	case len(f.Guess) != n:
 		return fmt.Errorf("guess: %d, want one for each of the %d output positions", len(f.Guess), n)
 	case f.Image.Total != imageLen:
@@ -233,6 +235,8 @@ func checkFrame(f Frame, before []Frame, h Header, t Template) error {
 			return fmt.Errorf("confidence[%d]: %g, want a finite number", i, conf)
 		case guess < 0 || int(guess) >= t.Size():
 			return fmt.Errorf("guess[%d]: id %d is outside the vocabulary (0 to %d)", i, guess, t.Size()-1)
+		case len(f.Probability) > 0 && !(f.Probability[i] >= 0 && f.Probability[i] <= 1):
+			return fmt.Errorf("probability[%d]: %g, want a probability from 0 to 1", i, f.Probability[i])
 		}
 		if len(before) > 0 {
 			prev := before[len(before)-1]

@@ -88,6 +88,7 @@ func TestReadTraceRejects(t *testing.T) {
 		}), "changed after it was revealed at step 1"},
 		{"confidence NaN", edit(t, lines, last, at("confidence", 3, "NaN")), "t.jsonl:6: confidence: string"},
 		{"confidence huge", edit(t, lines, last, at("confidence", 3, 1e300)), "t.jsonl:6: confidence: number 1e+300"},
+		{"probability above 1", edit(t, lines, last, at("probability", 3, 2.5)), "t.jsonl:6: probability[3]: 2.5, want a probability from 0 to 1"},
 		{"actual", edit(t, lines, last, func(o map[string]any) { o["image"].(map[string]any)["actual"] = 3 }), "t.jsonl:6: image.actual: 3"},
 		{"total", edit(t, lines, last, func(o map[string]any) { o["text"].(map[string]any)["total"] = 3 }), "t.jsonl:6: text.total: 3"},
 		{"truncated", append(lines[:3:3], lines[3][:len(lines[3])/2]), "t.jsonl:4: truncated"},
