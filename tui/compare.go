@@ -103,7 +103,11 @@ func (a *app) compareView(lines []string) {
 	col := func(frames []sample.Frame, mode string) []string {
 		f := frames[min(a.shown, len(frames)-1)]
 		img, err := viz.Picture(f, a.o.Vocab, a.o.Codebook, a.guesses)
-		out := []string{labelStyle.Render(fmt.Sprintf("%s · step %d · text %d/%d · image %d/%d", mode, f.Step, f.Text.Actual, f.Text.Total, f.Image.Actual, f.Image.Total))}
+		label := fmt.Sprintf("%s · step %d · text %d/%d · image %d/%d", mode, f.Step, f.Text.Actual, f.Text.Total, f.Image.Actual, f.Image.Total)
+		if v, ok := alignment(f); ok {
+			label += fmt.Sprintf(" · align %+.3f", v)
+		}
+		out := []string{labelStyle.Render(label)}
 		if err == nil {
 			out = append(out, viz.HalfBlocks(img, 2*rows, rows, a.blockProfile())...)
 		}

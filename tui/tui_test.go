@@ -122,7 +122,7 @@ func press(a *app, keys ...string) {
 		if k == "space" {
 			code, text = tea.KeySpace, " "
 		}
-		if named, ok := map[string]rune{"left": tea.KeyLeft, "right": tea.KeyRight, "up": tea.KeyUp, "down": tea.KeyDown, "enter": tea.KeyEnter, "tab": tea.KeyTab, "esc": tea.KeyEscape, "backspace": tea.KeyBackspace}[k]; ok {
+		if named, ok := map[string]rune{"left": tea.KeyLeft, "right": tea.KeyRight, "up": tea.KeyUp, "down": tea.KeyDown, "enter": tea.KeyEnter, "tab": tea.KeyTab, "esc": tea.KeyEscape, "backspace": tea.KeyBackspace, "home": tea.KeyHome, "end": tea.KeyEnd}[k]; ok {
 			code, text = named, ""
 		}
 		_, cmd := a.Update(tea.KeyPressMsg{Code: code, Text: text})
@@ -274,6 +274,23 @@ func TestCompare(t *testing.T) {
 	}
 }
 
+// Comparing, each side has its alignment: in its column's label and as
+// its own plot over the longer run's steps.
+func TestCompareAlignmentPerSide(t *testing.T) {
+	a := testApp(t, 160, 50)
+	engineOf(a).aligner = revealAligner{}
+	press(a, "c")
+	for range 20 {
+		press(a, "space")
+	}
+	s := screen(a)
+	for _, want := range []string{"align (left)", "align (right)", "parallel · step 8 · text 40/40 · image 36/36 · align +1.000", "sequential · step 16 · text 40/40 · image 36/36 · align +1.000", "▲ step 16 of 16"} {
+		if !strings.Contains(s, want) {
+			t.Fatalf("no %q:\n%s", want, s)
+		}
+	}
+}
+
 func TestSFTJob(t *testing.T) {
 	a := testApp(t, 120, 40)
 	var gotKinds []string
@@ -376,6 +393,25 @@ func TestAlignmentPlot(t *testing.T) {
 	s := screen(a)
 	if !strings.Contains(s, "alignment") || strings.Contains(s, "no CLIP scorer") || !strings.Contains(s, "+0.") {
 		t.Fatalf("no live alignment plot:\n%s", s)
+	}
+	// Scrubbed back to the all-masked start: no score, and the run after
+	// it still plotted, the cursor on the axis at step 0.
+	press(a, "home")
+	line := func(name string) string {
+		for _, l := range strings.Split(screen(a), "\n") {
+			if strings.HasPrefix(strings.TrimSpace(l), name) {
+				return l
+			}
+		}
+		t.Fatalf("no %s line:\n%s", name, screen(a))
+		return ""
+	}
+	al := line("alignment")
+	if !strings.Contains(al, "·▁▃█") || !strings.Contains(al, "—") || strings.Contains(al, "+0.") {
+		t.Fatalf("step 0's alignment line: %q", al)
+	}
+	if axis := line("step  "); !strings.Contains(axis, "▲") || !strings.HasSuffix(axis, " ▲         step 0 of 8") {
+		t.Fatalf("axis %q", axis)
 	}
 }
 

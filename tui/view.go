@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"image"
+	"math"
 	"strings"
 
 	"charm.land/bubbles/v2/help"
@@ -277,54 +278,120 @@ func (a *app) wordLegend(f sample.Frame) string {
 	return b.String()
 }
 
-// plots are sparklines of the revealed share per modality, scheduled and
-// actual, up to the shown step.
+// plots are sparklines over the whole run, one column a step or a
+// span of steps: the revealed share per modality, scheduled and actual,
+// and the alignment; the shown step's column is marked, the steps after
+// it dim, and an axis of steps closes them.
 func (a *app) plots(l layout) []string {
-	w := max(min(a.total+1, a.width-40), 4)
-	line := func(name string, get func(sample.Frame) (int, int, int)) string {
-		var b strings.Builder
-		for k := range w {
-			i := k * (len(a.frames) - 1) / max(w-1, 1)
-			if a.total+1 >= w {
-				i = k
-			}
-			if i >= len(a.frames) || i > a.shown {
-				b.WriteString(" ")
-				continue
-			}
-			v, _, total := get(a.frames[i])
-			b.WriteRune(sparkRune(float64(v) / float64(max(total, 1))))
+	w := max(min(a.span()+1, a.width-48), 4)
+	shown := a.frames[min(a.shown, len(a.frames)-1)]
+	share := func(get func(sample.Frame) sample.Count) func(sample.Frame) (float64, bool) {
+		return func(f sample.Frame) (float64, bool) {
+			c := get(f)
+			return float64(c.Actual) / float64(max(c.Total, 1)), true
 		}
-		v, sched, total := get(a.frames[min(a.shown, len(a.frames)-1)])
-		return fmt.Sprintf("%s %s %3d/%d (scheduled %d)", labelStyle.Render(fmt.Sprintf("%-15s", name)), b.String(), v, total, sched)
 	}
-	return []string{
-		line("text revealed", func(f sample.Frame) (int, int, int) { return f.Text.Actual, f.Text.Target, f.Text.Total }),
-		line("image revealed", func(f sample.Frame) (int, int, int) { return f.Image.Actual, f.Image.Target, f.Image.Total }),
-		a.alignmentLine(w),
+	count := func(name string, get func(sample.Frame) sample.Count) string {
+		c := get(shown)
+		return fmt.Sprintf("%s %s %3d/%d (scheduled %d)", labelStyle.Render(fmt.Sprintf("%-15s", name)),
+			a.spark(a.frames, w, share(get)), c.Actual, c.Total, c.Target)
 	}
+	out := []string{
+		count("text revealed", func(f sample.Frame) sample.Count { return f.Text }),
+		count("image revealed", func(f sample.Frame) sample.Count { return f.Image }),
+		a.alignmentLine("alignment", a.frames, w),
+	}
+	if a.cmp != nil {
+		out[2] = a.alignmentLine("align (left)", a.frames, w)
+		out = append(out, a.alignmentLine("align (right)", a.cmp.frames, w))
+	}
+	return append(out, labelStyle.Render(fmt.Sprintf("%-15s", "step"))+" "+a.stepAxis(w))
 }
 
-// alignmentLine plots the CLIP score of each step's partial output.
-func (a *app) alignmentLine(w int) string {
-	label := labelStyle.Render(fmt.Sprintf("%-15s", "alignment"))
-	cur := a.frames[min(a.shown, len(a.frames)-1)].Alignment
-	if cur == nil {
-		return label + " (no CLIP scorer: set clip in the config, or embed one)"
+// span is the steps the plots cover: the longer run's, comparing.
+func (a *app) span() int {
+	if a.cmp != nil {
+		return max(a.total, a.cmp.stepper.Steps())
 	}
+	return a.total
+}
+
+// column is the step column k of w stands for.
+func (a *app) column(k, w int) int { return k * a.span() / max(w-1, 1) }
+
+// shownColumn is the column of the shown step.
+func (a *app) shownColumn(w int) int {
+	return (a.shown*(w-1) + a.span()/2) / max(a.span(), 1)
+}
+
+// spark draws value (in [0, 1], or none) of frames for each column's
+// step: blank where the run has not been, dim after the shown step, the
+// shown step's column highlighted.
+func (a *app) spark(frames []sample.Frame, w int, value func(sample.Frame) (float64, bool)) string {
 	var b strings.Builder
+	cur := a.shownColumn(w)
 	for k := range w {
-		i := k * (len(a.frames) - 1) / max(w-1, 1)
-		if a.total+1 >= w {
-			i = k
-		}
-		if i >= len(a.frames) || i > a.shown || a.frames[i].Alignment == nil {
+		i := a.column(k, w)
+		if i >= len(frames) {
 			b.WriteString(" ")
 			continue
 		}
-		b.WriteRune(sparkRune((*a.frames[i].Alignment + 1) / 2)) // cosine in [−1, 1]
+		r := "·"
+		if v, ok := value(frames[i]); ok {
+			r = string(sparkRune(v))
+		}
+		switch {
+		case k == cur:
+			r = focusStyle.Render(r)
+		case i > a.shown:
+			r = maskStyle.Render(r)
+		}
+		b.WriteString(r)
 	}
-	return fmt.Sprintf("%s %s %+.3f", label, b.String(), *cur)
+	return b.String()
+}
+
+// stepAxis is the plots' x axis: step 0 at the left, ▲ under the shown
+// step, then the shown step of the run's length.
+func (a *app) stepAxis(w int) string {
+	axis := []rune("0" + strings.Repeat(" ", w-1))
+	axis[min(a.shownColumn(w), w-1)] = '▲'
+	return string(axis) + fmt.Sprintf(" step %d of %d", a.shown, a.span())
+}
+
+// alignment is a frame's alignment score, when it means something: the
+// scorer compares a text with a picture, so with either still all masked
+// there is nothing to compare (it would score two blanks as alike).
+func alignment(f sample.Frame) (float64, bool) {
+	if f.Alignment == nil || f.Text.Actual == 0 || f.Image.Actual == 0 {
+		return 0, false
+	}
+	return *f.Alignment, true
+}
+
+// alignmentLine plots the CLIP score of each step's partial output of a
+// run on a scale from its lowest to its highest score so far.
+func (a *app) alignmentLine(name string, frames []sample.Frame, w int) string {
+	label := labelStyle.Render(fmt.Sprintf("%-15s", name))
+	shown := frames[min(a.shown, len(frames)-1)]
+	if shown.Alignment == nil {
+		return label + " (no CLIP scorer: set clip in the config, or embed one)"
+	}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, f := range frames {
+		if v, ok := alignment(f); ok {
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+	}
+	line := a.spark(frames, w, func(f sample.Frame) (float64, bool) {
+		v, ok := alignment(f)
+		return (v - lo) / max(hi-lo, 1e-9), ok
+	})
+	v, ok := alignment(shown)
+	if !ok {
+		return fmt.Sprintf("%s %s  —  (until text and picture both have something revealed)", label, line)
+	}
+	return fmt.Sprintf("%s %s %+.3f (run: %+.2f to %+.2f)", label, line, v, lo, hi)
 }
 
 func sparkRune(v float64) rune {
