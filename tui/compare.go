@@ -16,6 +16,7 @@ import (
 type comparison struct {
 	stepper Stepper
 	frames  []sample.Frame
+	judged  judged
 }
 
 type compareMsg struct {

@@ -15,7 +15,7 @@ type keyMap struct {
 	// The trajectory.
 	Step, Run, Faster, Slower  key.Binding
 	Back, Forward, First, Last key.Binding
-	Guesses, Colour            key.Binding
+	Guesses, Colour, Truth     key.Binding
 	Panel, Rerun, Fork         key.Binding
 	Seed, Mode, Edit, Export   key.Binding
 	Compare                    key.Binding
@@ -57,6 +57,7 @@ func newKeyMap() keyMap {
 		Last:    b("end", "last step", "end"),
 		Guesses: b("g", "guesses", "g"),
 		Colour:  b("v", "colour", "v"),
+		Truth:   b("t", "answer", "t"),
 		Panel:   b("tab", "knobs", "tab", "shift+tab"),
 		Rerun:   b("r", "rerun", "r"),
 		Fork:    b("f", "fork", "f"),
@@ -102,7 +103,7 @@ func (k *keyMap) sync(a *app) {
 	}
 	view := k.focus == focusView || k.focus == focusPanel
 	for _, b := range []*key.Binding{&k.Step, &k.Run, &k.Faster, &k.Slower, &k.Back, &k.Forward, &k.First, &k.Last,
-		&k.Guesses, &k.Colour, &k.Panel, &k.Rerun, &k.Fork, &k.Seed, &k.Mode, &k.Edit, &k.Export, &k.Compare,
+		&k.Guesses, &k.Colour, &k.Truth, &k.Panel, &k.Rerun, &k.Fork, &k.Seed, &k.Mode, &k.Edit, &k.Export, &k.Compare,
 		&k.SFT, &k.ParaRL, &k.Switch, &k.Help, &k.Quit} {
 		b.SetEnabled(view)
 	}
@@ -171,7 +172,8 @@ func (k keyMap) FullHelp() [][]key.Binding {
 		},
 		{
 			long(k.Guesses, "show the model's guesses in masked patches"),
-			long(k.Colour, "colour words by confidence instead of age"),
+			long(k.Colour, "colour words by their probability instead of age"),
+			long(k.Truth, "show the case's answer (its reasoning and picture)"),
 			long(k.Compare, "compare with the other mode, side by side"),
 		},
 		{

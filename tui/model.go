@@ -44,6 +44,7 @@ type app struct {
 
 	stepper Stepper
 	frames  []sample.Frame
+	judged  judged // the partial judge of frames, against truth
 	total   int
 	shown   int
 	run     int // bumps on every restart, so stale step results are dropped
@@ -53,6 +54,7 @@ type app struct {
 	speed   time.Duration
 
 	byConfidence, guesses bool
+	showTruth             bool // the case's answer is shown beside the run
 	quitAsked             bool // q was pressed once with a job running
 	quitting              bool // and again: quit when the job has stopped
 	panel                 bool // the knob panel has the focus
@@ -152,6 +154,7 @@ func (a *app) started(msg startedMsg) tea.Cmd {
 	}
 	a.runCfg, a.prompt, a.truth, a.model = msg.cfg, msg.prompt, msg.truth, msg.model
 	a.stepper, a.frames, a.total, a.shown = msg.main, msg.main.History(), msg.main.Steps(), msg.shown
+	a.judged = judged{}
 	a.cmp = nil
 	if msg.other != nil {
 		a.cmp = &comparison{stepper: msg.other, frames: msg.other.History()}

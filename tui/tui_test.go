@@ -55,12 +55,17 @@ type fakeEngine struct {
 	switched []string
 	export   func(t Trajectory, dir string) ([]string, error)
 	aligner  sample.Aligner
+	sampler  sample.Model // the fixed model when nil
 }
 
 func (e *fakeEngine) Model() string { return e.model }
 
 func (e *fakeEngine) Start(cfg sample.Config, p sample.Prompt) (Stepper, error) {
-	s, err := sample.New(fixed{e.v}, e.v, cfg, p)
+	var m sample.Model = fixed{e.v}
+	if e.sampler != nil {
+		m = e.sampler
+	}
+	s, err := sample.New(m, e.v, cfg, p)
 	if err == nil && e.aligner != nil {
 		err = s.SetAligner(e.aligner)
 	}
@@ -284,7 +289,7 @@ func TestCompareAlignmentPerSide(t *testing.T) {
 		press(a, "space")
 	}
 	s := screen(a)
-	for _, want := range []string{"align (left)", "align (right)", "parallel · step 8 · text 40/40 · image 36/36 · align +1.000", "sequential · step 16 · text 40/40 · image 36/36 · align +1.000", "▲ step 16 of 16"} {
+	for _, want := range []string{"CLIP (left)", "CLIP (right)", "parallel · step 8 · text 40/40 · image 36/36 · align +1.000", "sequential · step 16 · text 40/40 · image 36/36 · align +1.000", "▲ step 16 of 16"} {
 		if !strings.Contains(s, want) {
 			t.Fatalf("no %q:\n%s", want, s)
 		}
@@ -406,7 +411,7 @@ func TestAlignmentPlot(t *testing.T) {
 		t.Fatalf("no %s line:\n%s", name, screen(a))
 		return ""
 	}
-	al := line("alignment")
+	al := line("CLIP alignment")
 	if !strings.Contains(al, "·▁▃█") || !strings.Contains(al, "—") || strings.Contains(al, "+0.") {
 		t.Fatalf("step 0's alignment line: %q", al)
 	}
@@ -688,5 +693,70 @@ func TestNothingCutOff(t *testing.T) {
 		if sc := screen(a); !strings.Contains(sc, "exported 3 files: exports/*-20261205-120000-2.*") {
 			t.Errorf("%dx%d: the export's files are cut:\n%s", size[0], size[1], sc)
 		}
+	}
+}
+
+// answering is a fake model that knows the answer: the target sequence's
+// token at every position, surer at later ones.
+type answering struct {
+	v      *token.Vocab
+	target []int
+}
+
+func (m answering) Logits(ids []int32, batch, seq int, sel []int32) ([]float32, error) {
+	V := m.v.Size()
+	out := make([]float32, len(sel)*V)
+	for j, p := range sel {
+		out[j*V+m.target[int(p)%seq]] = 5 + float32(int(p)%seq)/100
+	}
+	return out, nil
+}
+
+// The partial judge plots the run against the case's answer: nothing at
+// step 0, 100 at the end of a right answer, with a verdict; t shows the
+// answer; a wrong answer says where it is wrong.
+func TestJudgeCurvesAndVerdict(t *testing.T) {
+	a := testApp(t, 120, 40)
+	seq, err := a.o.Vocab.(*token.Vocab).BuildCase(a.o.Codebook.(*vq.Codebook), *a.truth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	engineOf(a).sampler = answering{a.o.Vocab.(*token.Vocab), seq.IDs}
+	press(a, "r")
+	if sc := screen(a); !strings.Contains(sc, "text align      ·") && !strings.Contains(sc, "  0/100") {
+		t.Fatalf("step 0:\n%s", sc)
+	}
+	for !a.done() {
+		press(a, "space")
+	}
+	sc := screen(a)
+	for _, want := range []string{"text align", "100/100", "✓ right"} {
+		if !strings.Contains(sc, want) {
+			t.Fatalf("no %q at the end of a right answer:\n%s", want, sc)
+		}
+	}
+	if strings.Contains(sc, "the case's answer") {
+		t.Fatal("the answer shown before t")
+	}
+	press(a, "t")
+	if sc := screen(a); !strings.Contains(sc, "the case's answer") || !strings.Contains(sc, strings.Fields(a.truth.Reasoning)[0]) {
+		t.Fatalf("t shows no answer:\n%s", sc)
+	}
+	press(a, "home")
+	if strings.Contains(screen(a), "✓ right") {
+		t.Fatal("a verdict before the last step")
+	}
+
+	b := testApp(t, 120, 40) // the fixed model: circles everywhere
+	for !b.done() {
+		press(b, "space")
+	}
+	if sc := screen(b); !strings.Contains(sc, "✗ wrong: text align 0") {
+		t.Fatalf("no verdict on a wrong answer:\n%s", sc)
+	}
+	press(b, "e", "enter")
+	press(b, "t")
+	if !strings.Contains(screen(b), "no answer to show") {
+		t.Fatalf("t after an edit:\n%s", screen(b))
 	}
 }

@@ -164,6 +164,12 @@ func (a *app) key(msg tea.KeyPressMsg) tea.Cmd {
 		a.guesses = !a.guesses
 		a.setStatus("masked patches show %s", map[bool]string{true: "the model's guesses, dimmed", false: "the mask grey"}[a.guesses])
 		return a.refreshImage()
+	case key.Matches(msg, k.Truth):
+		if a.truth == nil {
+			a.setStatus("no answer to show: the prompt is not a case's (open one with --case), or it was edited")
+			return nil
+		}
+		a.showTruth = !a.showTruth
 	case key.Matches(msg, k.Colour):
 		a.byConfidence = !a.byConfidence
 		a.setStatus("words coloured by %s", map[bool]string{true: "the model's probability when committed", false: "age"}[a.byConfidence])

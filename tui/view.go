@@ -245,7 +245,24 @@ func (a *app) textPanel(f sample.Frame, l layout) []string {
 	if len(line) > 0 {
 		flush()
 	}
+	if v := a.verdict(a.frames, a.total, &a.judged); v != "" {
+		out = append(out, "", ansi.Truncate(v, l.textWidth, "…"))
+	}
+	if a.showTruth {
+		out = append(out, "")
+		out = append(out, a.answerLines(l.textWidth)...)
+	}
 	return out
+}
+
+// answerLines show the case's answer: its reasoning and its picture.
+func (a *app) answerLines(width int) []string {
+	if a.truth == nil {
+		return nil
+	}
+	out := []string{labelStyle.Render("the case's answer")}
+	out = append(out, wrap(strings.Fields(a.truth.Reasoning), width)...)
+	return append(out, viz.HalfBlocks(world.Render(a.truth.Target), 16, 8, a.blockProfile())...)
 }
 
 // committedProbability is the model's probability of the token at o
@@ -299,11 +316,14 @@ func (a *app) plots(l layout) []string {
 	out := []string{
 		count("text revealed", func(f sample.Frame) sample.Count { return f.Text }),
 		count("image revealed", func(f sample.Frame) sample.Count { return f.Image }),
-		a.alignmentLine("alignment", a.frames, w),
 	}
 	if a.cmp != nil {
-		out[2] = a.alignmentLine("align (left)", a.frames, w)
-		out = append(out, a.alignmentLine("align (right)", a.cmp.frames, w))
+		out = append(out, a.alignmentLine("CLIP (left)", a.frames, w), a.alignmentLine("CLIP (right)", a.cmp.frames, w))
+		out = append(out, a.judgeLines("judge (left)", a.frames, &a.judged, w, true)...)
+		out = append(out, a.judgeLines("judge (right)", a.cmp.frames, &a.cmp.judged, w, true)...)
+	} else {
+		out = append(out, a.alignmentLine("CLIP alignment", a.frames, w))
+		out = append(out, a.judgeLines("judge", a.frames, &a.judged, w, a.height < 30)...)
 	}
 	return append(out, labelStyle.Render(fmt.Sprintf("%-15s", "step"))+" "+a.stepAxis(w))
 }
@@ -325,19 +345,25 @@ func (a *app) shownColumn(w int) int {
 }
 
 // spark draws value (in [0, 1], or none) of frames for each column's
-// step: blank where the run has not been, dim after the shown step, the
-// shown step's column highlighted.
+// step.
 func (a *app) spark(frames []sample.Frame, w int, value func(sample.Frame) (float64, bool)) string {
+	return a.sparkOf(len(frames), w, func(i int) (float64, bool) { return value(frames[i]) })
+}
+
+// sparkOf draws value(i) (in [0, 1], or none) of the step i each column
+// stands for, of a run with n frames so far: blank where the run has not
+// been, dim after the shown step, the shown step's column highlighted.
+func (a *app) sparkOf(n, w int, value func(i int) (float64, bool)) string {
 	var b strings.Builder
 	cur := a.shownColumn(w)
 	for k := range w {
 		i := a.column(k, w)
-		if i >= len(frames) {
+		if i >= n {
 			b.WriteString(" ")
 			continue
 		}
 		r := "·"
-		if v, ok := value(frames[i]); ok {
+		if v, ok := value(i); ok {
 			r = string(sparkRune(v))
 		}
 		switch {
