@@ -3,6 +3,7 @@ package sample
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 )
 
 // candidate is a masked position's proposal at one step.
@@ -12,6 +13,7 @@ type candidate struct {
 	guess int32   // the most likely token
 	conf  float64 // the remasking rule's score: higher commits first
 	prob  float64 // the model's probability of token
+	top   []Choice
 	held  bool    // held back (EndLast): commits after every other candidate
 }
 
@@ -90,7 +92,24 @@ func (s *Stepper) candidate(r *rand.Rand, o int, cond, uncond []float32, imgT in
 	}
 	tok := pol.Choices[pick]
 	held := !image && m.EndLast && s.tmpl.IsEnd(int(tok))
-	return candidate{pos: o, token: tok, guess: pol.Choices[best], conf: conf, prob: p[pick], held: held}
+	return candidate{pos: o, token: tok, guess: pol.Choices[best], conf: conf, prob: p[pick], top: top(p, pol.Choices), held: held}
+}
+
+// top is the TopChoices most likely of the choices under p, most likely
+// first, ties to the lower index.
+func top(p []float64, choices []int32) []Choice {
+	out := make([]Choice, 0, TopChoices+1)
+	for k, q := range p {
+		i := len(out)
+		for i > 0 && float64(out[i-1].P) < q {
+			i--
+		}
+		if i < TopChoices {
+			out = slices.Insert(out, i, Choice{choices[k], float32(q)})
+			out = out[:min(len(out), TopChoices)]
+		}
+	}
+	return out
 }
 
 // guide applies classifier-free guidance to one logit: (1+w)·c − w·u,

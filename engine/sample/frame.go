@@ -28,6 +28,11 @@ type Frame struct {
 	// Guess is the model's most likely token at every position at this
 	// step; for a revealed position it is the committed token.
 	Guess []int32 `json:"guess"`
+	// Top holds, for each position masked when the step began, the
+	// model's most likely tokens there at this step (TopChoices of them,
+	// most likely first); nil elsewhere. Like Nanos it is what the
+	// viewer's inspector shows, not part of a trace.
+	Top [][]Choice `json:"-"`
 	// Scheduled and revealed counts so far, per modality.
 	Text  Count `json:"text"`
 	Image Count `json:"image"`
@@ -37,6 +42,17 @@ type Frame struct {
 	// Nanos is the step's wall time. It is a measurement, not part of the
 	// trajectory: traces leave it out so a run reproduces byte for byte.
 	Nanos int64 `json:"-"`
+}
+
+// TopChoices is how many of a position's most likely tokens a frame
+// keeps.
+const TopChoices = 3
+
+// Choice is a token the model proposed at a position, with its
+// probability (under guidance, at temperature 1).
+type Choice struct {
+	ID int32
+	P  float32
 }
 
 // Count compares the schedule with what happened.

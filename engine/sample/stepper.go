@@ -284,13 +284,14 @@ func (s *Stepper) commit(q *stepRequest, flat []float32) (Frame, error) {
 	nText, textLimit := s.textPlan(i, f.Tokens)
 	imgT, imgActive := s.imgStep[i]
 	var candidates []candidate
+	f.Top = make([][]Choice, len(f.Tokens))
 	for j, o := range masked {
 		var u []float32
 		if uncond != nil {
 			u = uncond[j]
 		}
 		c := s.candidate(r, o, cond[j], u, imgT)
-		f.Guess[o] = c.guess
+		f.Guess[o], f.Top[o] = c.guess, c.top
 		if (o >= s.imageLen && nText > 0 && o-s.imageLen < textLimit) || (o < s.imageLen && imgActive) {
 			candidates = append(candidates, c)
 		}

@@ -483,3 +483,41 @@ func TestProbabilityIsRecorded(t *testing.T) {
 		}
 	}
 }
+
+// A frame keeps each masked position's most likely tokens, most likely
+// first: the guess leads, and the committed token is among them when it
+// was the likeliest.
+func TestTopChoicesAreRecorded(t *testing.T) {
+	m, p, _ := fixture(t)
+	s, _ := New(m, m.v, greedy(4), p)
+	frames := run(t, s)
+	for _, f := range frames[1:] {
+		prev := frames[f.Step-1]
+		for o, top := range f.Top {
+			masked := prev.RevealedAt[o] == -1
+			if masked != (top != nil) {
+				t.Fatalf("step %d position %d: masked %v, top %v", f.Step, o, masked, top)
+			}
+			if !masked {
+				continue
+			}
+			if len(top) != TopChoices || top[0].ID != f.Guess[o] || top[0].P < top[1].P || top[1].P < top[2].P {
+				t.Fatalf("step %d position %d: top %v, guess %d", f.Step, o, top, f.Guess[o])
+			}
+			if f.RevealedAt[o] == int16(f.Step) && math.Abs(float64(top[0].P-f.Probability[o])) > 1e-6 {
+				t.Fatalf("step %d position %d: committed with p %v, top %v", f.Step, o, f.Probability[o], top)
+			}
+		}
+	}
+}
+
+func TestTop(t *testing.T) {
+	got := top([]float64{0.1, 0.4, 0.1, 0.3, 0.1}, []int32{10, 11, 12, 13, 14})
+	want := []Choice{{11, 0.4}, {13, 0.3}, {10, 0.1}}
+	if !slices.Equal(got, want) {
+		t.Fatalf("%v, want %v", got, want)
+	}
+	if got := top([]float64{1}, []int32{7}); !slices.Equal(got, []Choice{{7, 1}}) {
+		t.Fatalf("one choice: %v", got)
+	}
+}
