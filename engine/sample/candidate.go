@@ -14,7 +14,7 @@ type candidate struct {
 	conf  float64 // the remasking rule's score: higher commits first
 	prob  float64 // the model's probability of token
 	top   []Choice
-	held  bool    // held back (EndLast): commits after every other candidate
+	held  bool // held back (EndLast): commits after every other candidate
 }
 
 // Policy is the distribution a masked position's token is drawn from:
