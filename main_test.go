@@ -122,6 +122,64 @@ func TestJudgeReadsModelOutputs(t *testing.T) {
 	}
 }
 
+// world --force replaces the cases in its folder and nothing else of the
+// user's; sample --force writes a case over another, leaving none of the
+// old one; a second sample of the same case needs no --force.
+func TestForceReplacesOnlyCases(t *testing.T) {
+	dir := t.TempDir()
+	w := filepath.Join(dir, "w")
+	if _, err := capture(t, "world", "--seed", "2", "--n", "3", "--task", "mixed", "--out", w); err != nil {
+		t.Fatal(err)
+	}
+	old, _ := casedir.List(w)
+	notes, mine := filepath.Join(w, "notes.txt"), filepath.Join(old[2], "mine.txt")
+	os.WriteFile(notes, []byte("mine\n"), 0o644)
+	os.WriteFile(mine, []byte("mine\n"), 0o644)
+	if _, err := capture(t, "world", "--seed", "5", "--n", "1", "--task", "thinkgen", "--out", w, "--force"); err != nil {
+		t.Fatal(err)
+	}
+	if dirs, err := casedir.List(w); err != nil || len(dirs) != 1 {
+		t.Errorf("after world --force: cases %q, %v; want the one new case", dirs, err)
+	}
+	for _, f := range []string{notes, mine} {
+		if _, err := os.Stat(f); err != nil {
+			t.Errorf("world --force removed the user's %s", f)
+		}
+	}
+
+	// A generation sampled over an edit's folder: no input.png is left.
+	cases := filepath.Join(dir, "cases")
+	if _, err := capture(t, "world", "--seed", "2", "--n", "3", "--task", "mixed", "--out", cases); err != nil {
+		t.Fatal(err)
+	}
+	dirs, _ := casedir.List(cases)
+	var gen, edit string
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, casedir.InputPNG)); err == nil {
+			edit = d
+		} else {
+			gen = d
+		}
+	}
+	if gen == "" || edit == "" {
+		t.Fatalf("want a generation and an edit: %q", dirs)
+	}
+	if _, err := capture(t, "sample", "--case", gen, "--out", edit, "--force"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(edit, casedir.InputPNG)); err == nil {
+		t.Error("sample --force left the edit's input.png beside the generation")
+	}
+	a, _ := os.ReadFile(filepath.Join(gen, casedir.CaseJSON))
+	b, _ := os.ReadFile(filepath.Join(edit, casedir.CaseJSON))
+	if !bytes.Equal(a, b) {
+		t.Error("sample --force did not write the case's case.json")
+	}
+	if _, err := capture(t, "sample", "--case", gen, "--out", edit); err != nil {
+		t.Errorf("a second sample of the same case: %v", err)
+	}
+}
+
 func TestBadInputErrorsNameTheFile(t *testing.T) {
 	dir := t.TempDir()
 	if _, err := capture(t, "world", "--seed", "5", "--n", "2", "--task", "thinkedit", "--out", dir); err != nil {
@@ -469,11 +527,23 @@ func TestBadInputs(t *testing.T) {
 	const usage, failure = 2, 1
 	prompt := []string{"sample", "--prompt", "draw a big red circle at the top left"}
 	with := func(base []string, more ...string) []string { return append(slices.Clone(base), more...) }
+	nd := neverDestroyFixtures(t, "in") // never destroy: files the block below must leave as they are
 	tests := []struct {
 		args []string
 		code int
 		want []string // in the message
 	}{
+		// never destroy: an output that is an input, or another output;
+		// a folder or file that holds something else; all refused before any work
+		{with(prompt[:1], "--case", nd.caseA, "--out", nd.caseB), failure, []string{nd.caseB + " already holds another case", "--force"}},
+		{with(prompt, "--out", "in/cases"), failure, []string{"in/cases already holds files", "--force"}},
+		{[]string{"world", "--n", "2", "--out", "in/cases"}, failure, []string{"in/cases already holds files", "--force"}},
+		{with(prompt[:1], "--case", nd.caseA, "--png", filepath.Join(nd.caseA, "input.png")), usage, []string{"--png and --case both name " + filepath.Join(nd.caseA, "input.png")}},
+		{[]string{"replay", "trace.jsonl", "--gif", "trace.jsonl"}, usage, []string{"--gif and the trace both name trace.jsonl"}},
+		{[]string{"replay", "trace.jsonl", "--text", "./in/../trace.jsonl"}, usage, []string{"--text and the trace both name ./in/../trace.jsonl"}},
+		{[]string{"bench", "--config", "tiny.toml", "--results", "tiny.toml"}, usage, []string{"--results and --config both name tiny.toml"}},
+		{with(prompt, "--trace", "out.jsonl", "--gif", "out.jsonl"), usage, []string{"--trace and --gif both name out.jsonl"}},
+		{with(prompt, "--out", "out", "--png", "out/output.png"), usage, []string{"--png and --out both name out/output.png"}},
 		// exit 2: the command line
 		{[]string{"frobnicate"}, usage, []string{`"frobnicate"`}},
 		{[]string{"train"}, usage, []string{"sft, clip, pararl"}},
@@ -874,4 +944,18 @@ func snapshot(t *testing.T, dirs ...string) map[string][]byte {
 		}
 	}
 	return files
+}
+
+// neverDestroyFixtures are what the never-destroy cases of TestBadInputs
+// aim at, made under dir (whose files the test checks are left as they
+// were): two good case folders.
+type neverDestroy struct{ caseA, caseB string }
+
+func neverDestroyFixtures(t *testing.T, dir string) neverDestroy {
+	t.Helper()
+	cases, err := casedir.List(filepath.Join(dir, "cases"))
+	if err != nil || len(cases) < 2 {
+		t.Fatalf("want two case folders in %s/cases: %v", dir, err)
+	}
+	return neverDestroy{caseA: cases[0], caseB: cases[1]}
 }
