@@ -544,6 +544,10 @@ func TestBadInputs(t *testing.T) {
 		{[]string{"bench", "--config", "tiny.toml", "--results", "tiny.toml"}, usage, []string{"--results and --config both name tiny.toml"}},
 		{with(prompt, "--trace", "out.jsonl", "--gif", "out.jsonl"), usage, []string{"--trace and --gif both name out.jsonl"}},
 		{with(prompt, "--out", "out", "--png", "out/output.png"), usage, []string{"--png and --out both name out/output.png"}},
+		{[]string{"train", "vq", "--out", "sft/model.safetensors"}, failure, []string{"--out sft/model.safetensors is a model, not a VQ codebook", "not written over"}},
+		{[]string{"train", "vq", "--out", "codebook.safetensors", "--force"}, failure, []string{"--out codebook.safetensors: a text file", "not written over"}},
+		{[]string{"train", "vq", "--out", nd.codebook}, failure, []string{nd.codebook + " already holds a VQ codebook", "--force"}},
+		{[]string{"train", "promote", "clip/model.safetensors", "--to", nd.promoted}, failure, []string{filepath.Join(nd.promoted, "default.safetensors") + " is a model, not a CLIP scorer"}},
 		// exit 2: the command line
 		{[]string{"frobnicate"}, usage, []string{`"frobnicate"`}},
 		{[]string{"train"}, usage, []string{"sft, clip, pararl"}},
@@ -948,8 +952,9 @@ func snapshot(t *testing.T, dirs ...string) map[string][]byte {
 
 // neverDestroyFixtures are what the never-destroy cases of TestBadInputs
 // aim at, made under dir (whose files the test checks are left as they
-// were): two good case folders.
-type neverDestroy struct{ caseA, caseB string }
+// were): two good case folders, a codebook, and a folder holding a
+// promoted model.
+type neverDestroy struct{ caseA, caseB, codebook, promoted string }
 
 func neverDestroyFixtures(t *testing.T, dir string) neverDestroy {
 	t.Helper()
@@ -957,5 +962,15 @@ func neverDestroyFixtures(t *testing.T, dir string) neverDestroy {
 	if err != nil || len(cases) < 2 {
 		t.Fatalf("want two case folders in %s/cases: %v", dir, err)
 	}
-	return neverDestroy{caseA: cases[0], caseB: cases[1]}
+	nd := neverDestroy{caseA: cases[0], caseB: cases[1], codebook: filepath.Join(dir, "codebook.safetensors"), promoted: filepath.Join(dir, "promoted")}
+	if err := vq.Default().Save(nd.codebook); err != nil {
+		t.Fatal(err)
+	}
+	model, err := os.ReadFile(filepath.Join("sft", train.ModelFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Mkdir(nd.promoted, 0o755)
+	os.WriteFile(filepath.Join(nd.promoted, "default.safetensors"), model, 0o644)
+	return nd
 }

@@ -1,8 +1,12 @@
 package cli
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+
+	"parascope/engine/checkpoint"
+	"parascope/engine/safetensors"
 )
 
 // A named is a path as a flag gave it, so that a refusal can say which
@@ -42,6 +46,36 @@ func checkDistinct(cmd string, inputs, outputs []named) error {
 				return usagef("%s: %s and %s both name %s; give each output its own file", cmd, other.flag, out.flag, out.path)
 			}
 		}
+	}
+	return nil
+}
+
+// checkReplace refuses, before any work, to write a file of kind want
+// over path (named by flag) when path holds anything else: a model where
+// a codebook was to go, a text file, a scorer over a promoted model. A
+// file of the same kind is written over only with force (replace says
+// it, for commands whose purpose is to replace one); a path with nothing
+// there is left to checkOutputs.
+func checkReplace(cmd, flag, path string, want checkpoint.Kind, force bool) error {
+	if _, err := os.Stat(path); err != nil {
+		return nil
+	}
+	f, err := safetensors.Read(path)
+	if err != nil {
+		return fmt.Errorf("%s: %s %w; it is not written over: choose another %s, or move it away first", cmd, flag, err, flag)
+	}
+	have, err := checkpoint.Of(f)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%s: %s %s: %w; it is not written over: choose another %s", cmd, flag, path, err, flag)
+	case have != want:
+		what := have.String()
+		if have == "" {
+			what = "no file Parascope writes"
+		}
+		return fmt.Errorf("%s: %s %s is %s, not %s; it is not written over: choose another %s", cmd, flag, path, what, want, flag)
+	case !force:
+		return fmt.Errorf("%s: %s %s already holds %s; write over it with --force, or choose another %s", cmd, flag, path, want, flag)
 	}
 	return nil
 }

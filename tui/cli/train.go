@@ -36,7 +36,7 @@ var trainJobs = []trainJob{
 	{"pararl", "[--config FILE | --resume CKPT] [--out DIR] [--force]", "ParaRL: diffusion GRPO with CLIP rewards along the trajectory", (*Env).trainParaRL},
 	{"reward", "--clip CKPT [--model CKPT] [--rollouts N] [--z Z]", "estimate ParaRL's reward normaliser, written as reward.json beside the scorer", (*Env).reward},
 	{"promote", "MODEL [--to DIR]", "make a trained model (or CLIP scorer) the embedded default", (*Env).promote},
-	{"vq", "[--seed S] [--cases N] [--codes K] [--iters N] [--out FILE] [--eval N] [--eval-seed S]", "learn the image tokenizer's codebook", (*Env).trainVQ},
+	{"vq", "[--seed S] [--cases N] [--codes K] [--iters N] [--out FILE] [--force] [--eval N] [--eval-seed S]", "learn the image tokenizer's codebook", (*Env).trainVQ},
 }
 
 // TrainJobs lists the jobs' names.
@@ -421,6 +421,11 @@ func (e *Env) promote(args []string) error {
 	if err := checkOutputFolder("train promote", *dir); err != nil {
 		return err
 	}
+	// Promoting replaces the default of the same kind (that is what it
+	// is for, and git keeps the old one), never a file of another kind.
+	if err := checkReplace("train promote", "--to", filepath.Join(*dir, "default.safetensors"), want, true); err != nil {
+		return err
+	}
 	job := "sft"
 	if isCLIP {
 		job = "clip"
@@ -457,6 +462,7 @@ func (e *Env) trainVQ(args []string) error {
 	codes := fs.Int("codes", vq.DefaultK, "codebook size k; codes that end up unused are dropped")
 	iters := fs.Int("iters", vq.DefaultIters, "k-means iterations at most")
 	out := fs.String("out", "codebook.safetensors", "where to write the codebook (engine/vq/codebook.safetensors is the embedded one)")
+	force := fs.Bool("force", false, "write over the codebook already at --out")
 	evalSeed := fs.Uint64("eval-seed", 99, "seed of the fresh cases the round trip is measured on")
 	evalN := fs.Int("eval", 1000, "number of fresh scenes the round trip is measured on (0: none)")
 	pos, err := e.parseFlags(fs, args)
@@ -476,6 +482,9 @@ func (e *Env) trainVQ(args []string) error {
 		return usagef("train vq: --eval %d: want 0 (no measurement) or more", *evalN)
 	}
 	if err := checkOutputs("train vq", *out); err != nil {
+		return err
+	}
+	if err := checkReplace("train vq", "--out", *out, checkpoint.Codebook, *force); err != nil {
 		return err
 	}
 	ctx, stop := untilInterrupt()
