@@ -15,9 +15,11 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
+	"parascope/engine/atomicfile"
 	"parascope/engine/casedir"
 	"parascope/engine/judge"
 	"parascope/engine/safetensors"
@@ -548,6 +550,9 @@ func TestBadInputs(t *testing.T) {
 		{[]string{"train", "vq", "--out", "codebook.safetensors", "--force"}, failure, []string{"--out codebook.safetensors: a text file", "not written over"}},
 		{[]string{"train", "vq", "--out", nd.codebook}, failure, []string{nd.codebook + " already holds a VQ codebook", "--force"}},
 		{[]string{"train", "promote", "clip/model.safetensors", "--to", nd.promoted}, failure, []string{filepath.Join(nd.promoted, "default.safetensors") + " is a model, not a CLIP scorer"}},
+		{[]string{"train", "sft", "--config", "tiny.toml", "--out", nd.locked}, failure, []string{nd.locked + " is in use by process " + strconv.Itoa(os.Getpid())}},
+		{[]string{"train", "clip", "--out", nd.locked, "--force"}, failure, []string{nd.locked + " is in use by process"}},
+		{[]string{"train", "pararl", "--out", nd.locked, "--force"}, failure, []string{nd.locked + " is in use by process"}},
 		// exit 2: the command line
 		{[]string{"frobnicate"}, usage, []string{`"frobnicate"`}},
 		{[]string{"train"}, usage, []string{"sft, clip, pararl"}},
@@ -952,9 +957,9 @@ func snapshot(t *testing.T, dirs ...string) map[string][]byte {
 
 // neverDestroyFixtures are what the never-destroy cases of TestBadInputs
 // aim at, made under dir (whose files the test checks are left as they
-// were): two good case folders, a codebook, and a folder holding a
-// promoted model.
-type neverDestroy struct{ caseA, caseB, codebook, promoted string }
+// were): two good case folders, a codebook, a folder holding a promoted
+// model, and a run folder a running process (this one) has locked.
+type neverDestroy struct{ caseA, caseB, codebook, promoted, locked string }
 
 func neverDestroyFixtures(t *testing.T, dir string) neverDestroy {
 	t.Helper()
@@ -972,5 +977,8 @@ func neverDestroyFixtures(t *testing.T, dir string) neverDestroy {
 	}
 	os.Mkdir(nd.promoted, 0o755)
 	os.WriteFile(filepath.Join(nd.promoted, "default.safetensors"), model, 0o644)
+	nd.locked = filepath.Join(dir, "locked")
+	os.Mkdir(nd.locked, 0o755)
+	os.WriteFile(filepath.Join(nd.locked, atomicfile.LockFile), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
 	return nd
 }

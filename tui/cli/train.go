@@ -74,10 +74,11 @@ func (e *Env) Train(args []string) error {
 
 func (e *Env) trainParaRL(args []string) error {
 	fs, jf := newJobFlags("pararl")
-	be, err := e.job(fs, jf, args)
+	be, unlock, err := e.job(fs, jf, args)
 	if err != nil {
 		return helpOK(err)
 	}
+	defer unlock()
 	cfgPath, resume, out, cb := jf.config, jf.resume, jf.out, vq.Default()
 	deps := train.OpenDeps(be, cb)
 	var run *train.ParaRL
@@ -142,27 +143,37 @@ func newJobFlags(job string) (*flag.FlagSet, jobFlags) {
 	}
 }
 
-// parse reads the command line and fills in the output folder; after -h
-// it returns errHelpShown.
-func (j jobFlags) parse(e *Env, fs *flag.FlagSet, args []string) error {
+// parse reads the command line, fills in the output folder and takes it
+// for this run alone; after -h it returns errHelpShown. unlock gives the
+// folder back.
+func (j jobFlags) parse(e *Env, fs *flag.FlagSet, args []string) (unlock func(), err error) {
 	pos, err := e.parseFlags(fs, args)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	switch {
 	case len(pos) > 0:
-		return UsageError{fmt.Sprintf("train %s: unexpected argument %q", j.job, pos[0])}
+		return nil, UsageError{fmt.Sprintf("train %s: unexpected argument %q", j.job, pos[0])}
 	case *j.resume != "" && *j.config != "":
-		return UsageError{fmt.Sprintf("train %s: --resume continues with the checkpoint's own config; drop --config", j.job)}
+		return nil, UsageError{fmt.Sprintf("train %s: --resume continues with the checkpoint's own config; drop --config", j.job)}
 	case *j.out == "" && *j.resume != "":
 		*j.out = filepath.Dir(*j.resume)
 	case *j.out == "":
 		*j.out = filepath.Join("runs", j.job)
 	}
 	if err := checkOutputFolder("train "+j.job, *j.out); err != nil {
-		return err
+		return nil, err
 	}
-	return j.checkRunFolder()
+	// The lock comes before the check of what the folder holds: two runs
+	// started together would otherwise both find it empty.
+	if unlock, err = atomicfile.Lock(*j.out); err != nil {
+		return nil, fmt.Errorf("train %s: %w", j.job, err)
+	}
+	if err := j.checkRunFolder(); err != nil {
+		unlock()
+		return nil, err
+	}
+	return unlock, nil
 }
 
 // checkRunFolder refuses, before any work, to write over the run already
@@ -190,21 +201,27 @@ func (j jobFlags) checkRunFolder() error {
 	return fmt.Errorf("train %s: %s already holds a run; continue it with --resume %s, or write over it with --force", j.job, *j.out, state)
 }
 
-// job parses a training job's command line and opens the backend it runs
-// on.
-func (e *Env) job(fs *flag.FlagSet, jf jobFlags, args []string) (nn.Backend, error) {
-	if err := jf.parse(e, fs, args); err != nil {
-		return nil, err
+// job parses a training job's command line, takes its output folder and
+// opens the backend it runs on. unlock, to be deferred, gives the folder
+// back.
+func (e *Env) job(fs *flag.FlagSet, jf jobFlags, args []string) (be nn.Backend, unlock func(), err error) {
+	if unlock, err = jf.parse(e, fs, args); err != nil {
+		return nil, nil, err
 	}
-	return e.Backend()
+	if be, err = e.Backend(); err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	return be, unlock, nil
 }
 
 func (e *Env) trainSFT(args []string) error {
 	fs, jf := newJobFlags("sft")
-	be, err := e.job(fs, jf, args)
+	be, unlock, err := e.job(fs, jf, args)
 	if err != nil {
 		return helpOK(err)
 	}
+	defer unlock()
 	cfgPath, resume, out, cb := jf.config, jf.resume, jf.out, vq.Default()
 	var run *train.SFT
 	if *resume != "" {
@@ -243,10 +260,11 @@ func (e *Env) trainSFT(args []string) error {
 func (e *Env) trainCLIP(args []string) error {
 	fs, jf := newJobFlags("clip")
 	evalN := fs.Int("eval", 300, "held-out pairs the retrieval and fact-ranking figures are measured on at the end (0: none; retrieval is among 100)")
-	be, err := e.job(fs, jf, args)
+	be, unlock, err := e.job(fs, jf, args)
 	if err != nil {
 		return helpOK(err)
 	}
+	defer unlock()
 	if *evalN != 0 && *evalN < 100 {
 		return usagef("train clip: --eval %d: want 0 (no measurement) or at least 100", *evalN)
 	}
