@@ -553,6 +553,8 @@ func TestBadInputs(t *testing.T) {
 		{[]string{"train", "sft", "--config", "tiny.toml", "--out", nd.locked}, failure, []string{nd.locked + " is in use by process " + strconv.Itoa(os.Getpid())}},
 		{[]string{"train", "clip", "--out", nd.locked, "--force"}, failure, []string{nd.locked + " is in use by process"}},
 		{[]string{"train", "pararl", "--out", nd.locked, "--force"}, failure, []string{nd.locked + " is in use by process"}},
+		{[]string{"train", "sft", "--resume", nd.renamed}, failure, []string{filepath.Join(filepath.Dir(nd.renamed), "model.safetensors") + " is not of the run in " + nd.renamed, "--force"}},
+		{[]string{"train", "sft", "--resume", nd.older}, failure, []string{filepath.Join(filepath.Dir(nd.older), "checkpoint.safetensors") + " is a later checkpoint of this run (step 2, not 1)"}},
 		// exit 2: the command line
 		{[]string{"frobnicate"}, usage, []string{`"frobnicate"`}},
 		{[]string{"train"}, usage, []string{"sft, clip, pararl"}},
@@ -958,8 +960,10 @@ func snapshot(t *testing.T, dirs ...string) map[string][]byte {
 // neverDestroyFixtures are what the never-destroy cases of TestBadInputs
 // aim at, made under dir (whose files the test checks are left as they
 // were): two good case folders, a codebook, a folder holding a promoted
-// model, and a run folder a running process (this one) has locked.
-type neverDestroy struct{ caseA, caseB, codebook, promoted, locked string }
+// model, a run folder a running process (this one) has locked, and the
+// SFT run's checkpoint at step 1, renamed, once beside another run's
+// model and once beside the run's own later checkpoint.
+type neverDestroy struct{ caseA, caseB, codebook, promoted, locked, renamed, older string }
 
 func neverDestroyFixtures(t *testing.T, dir string) neverDestroy {
 	t.Helper()
@@ -980,5 +984,54 @@ func neverDestroyFixtures(t *testing.T, dir string) neverDestroy {
 	nd.locked = filepath.Join(dir, "locked")
 	os.Mkdir(nd.locked, 0o755)
 	os.WriteFile(filepath.Join(nd.locked, atomicfile.LockFile), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
+	nd.renamed = filepath.Join(dir, "other", "ckpt-copy.safetensors")
+	nd.older = filepath.Join(dir, "later", "ckpt-copy.safetensors")
+	stepOne(t, filepath.Join("sft", train.CheckpointFile), nd.renamed)
+	stepOne(t, filepath.Join("sft", train.CheckpointFile), nd.older)
+	clipModel, _ := os.ReadFile(filepath.Join("clip", train.ModelFile))
+	os.WriteFile(filepath.Join(dir, "other", train.ModelFile), clipModel, 0o644)
+	state, _ := os.ReadFile(filepath.Join("sft", train.CheckpointFile))
+	os.WriteFile(filepath.Join(dir, "later", train.CheckpointFile), state, 0o644)
 	return nd
+}
+
+// stepOne writes to path the checkpoint at from as if saved at step 1.
+func stepOne(t *testing.T, from, path string) {
+	t.Helper()
+	f, err := safetensors.Read(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Metadata["step"] = "1"
+	os.MkdirAll(filepath.Dir(path), 0o755)
+	if err := safetensors.Write(path, f, safetensors.F32); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A renamed checkpoint resumes in its own folder beside its run's model,
+// writing the run's files there and nothing over the renamed one.
+func TestResumeRenamedCheckpoint(t *testing.T) {
+	t.Chdir(t.TempDir())
+	os.WriteFile("tiny.toml", []byte("steps = 2\nbatch = 2\ncheckpoint_every = 1\n[model]\nlayers = 1\nd_model = 32\nheads = 2\nmlp = 64\n"), 0o644)
+	if _, err := capture(t, "train", "sft", "--config", "tiny.toml", "--out", "run"); err != nil {
+		t.Fatal(err)
+	}
+	copied := filepath.Join("copy", "ckpt-copy.safetensors")
+	stepOne(t, filepath.Join("run", train.CheckpointFile), copied)
+	model, _ := os.ReadFile(filepath.Join("run", train.ModelFile))
+	os.WriteFile(filepath.Join("copy", train.ModelFile), model, 0o644)
+	before, _ := os.ReadFile(copied)
+	if _, err := capture(t, "train", "sft", "--resume", copied); err != nil {
+		t.Fatal(err)
+	}
+	if _, step, err := train.RunOf(filepath.Join("copy", train.CheckpointFile)); err != nil || step != 2 {
+		t.Errorf("copy/%s: step %d, %v; want the run finished there", train.CheckpointFile, step, err)
+	}
+	if after, _ := os.ReadFile(copied); !bytes.Equal(before, after) {
+		t.Error("the resumed checkpoint was written over")
+	}
+	if _, err := os.Stat(filepath.Join("copy", atomicfile.LockFile)); err == nil {
+		t.Error("the lock is left behind")
+	}
 }

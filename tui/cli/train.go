@@ -188,17 +188,40 @@ func (j jobFlags) checkRunFolder() error {
 	if stateErr != nil && modelErr != nil {
 		return nil
 	}
-	if *j.resume != "" {
-		from, err1 := os.Stat(filepath.Dir(*j.resume))
-		to, err2 := os.Stat(*j.out)
-		if err1 == nil && err2 == nil && os.SameFile(from, to) {
-			return nil
-		}
+	if *j.resume != "" && samePath(filepath.Dir(*j.resume), *j.out) {
+		return j.checkResumeFolder()
 	}
 	if stateErr != nil {
 		return fmt.Errorf("train %s: %s already holds a model; write over it with --force, or choose another --out", j.job, *j.out)
 	}
 	return fmt.Errorf("train %s: %s already holds a run; continue it with --resume %s, or write over it with --force", j.job, *j.out, state)
+}
+
+// checkResumeFolder refuses to resume into the checkpoint's own folder
+// when resuming would write over what is not this run's: the folder's
+// model or checkpoint is another run's (the checkpoint was renamed or
+// copied beside them), or its checkpoint is later than the one resumed.
+// The weights file may be a save ahead of the checkpoint (a run killed
+// between the two writes), so only its run is compared.
+func (j jobFlags) checkResumeFolder() error {
+	run, step, err := train.RunOf(*j.resume)
+	if err != nil || run == "" {
+		return nil // resuming says what is wrong with the checkpoint
+	}
+	for _, name := range []string{train.CheckpointFile, train.ModelFile} {
+		path := filepath.Join(*j.out, name)
+		if _, err := os.Stat(path); err != nil || samePath(path, *j.resume) {
+			continue
+		}
+		have, haveStep, err := train.RunOf(path)
+		switch {
+		case err != nil || have != run:
+			return fmt.Errorf("train %s: %s is not of the run in %s, and resuming there would write over it; resume with --out a folder of its own, or write over it with --force", j.job, path, *j.resume)
+		case name == train.CheckpointFile && haveStep > step:
+			return fmt.Errorf("train %s: %s is a later checkpoint of this run (step %d, not %d); resume from it, or write over it with --force", j.job, path, haveStep, step)
+		}
+	}
+	return nil
 }
 
 // job parses a training job's command line, takes its output folder and
