@@ -51,11 +51,12 @@ func (e *Env) World(args []string) error {
 	if err := checkOutputs("world", *sheet); err != nil {
 		return err
 	}
-	if err := checkWorldFolder(*out, *force); err != nil {
-		return err
-	}
 	cb, vocab, err := session.Tokenizers("")
 	if err != nil {
+		return err
+	}
+	// Last before the writing: with --force it removes the old cases.
+	if err := checkWorldFolder(*out, *force); err != nil {
 		return err
 	}
 	ctx, stop := untilInterrupt()
