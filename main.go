@@ -25,7 +25,7 @@ type command struct {
 }
 
 var commands = []command{
-	{"world", "--seed S --n N [--task thinkgen|thinkedit|mixed] --out DIR [--sheet FILE]", "write ShapeWorld cases, one folder each", (*cli.Env).World},
+	{"world", "--seed S --n N [--task thinkgen|thinkedit|mixed] --out DIR [--force] [--sheet FILE]", "write ShapeWorld cases, one folder each", (*cli.Env).World},
 	{"judge", "DIR [--json]", "score the case folder DIR, or the case folders in it, with the exact judge (ParaBench-mini metrics)", (*cli.Env).Judge},
 	{"train", "sft|clip|pararl --config FILE [--resume CKPT] [--out DIR] | reward --clip CKPT | promote MODEL | vq [flags]", "fit the model (SFT, then ParaRL) or the CLIP scorer, make a trained model the embedded default, or learn the image tokenizer's codebook", (*cli.Env).Train},
 	{"version", "", "print the version", (*cli.Env).Version},

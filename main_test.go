@@ -15,9 +15,11 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
+	"parascope/engine/atomicfile"
 	"parascope/engine/casedir"
 	"parascope/engine/judge"
 	"parascope/engine/safetensors"
@@ -119,6 +121,64 @@ func TestJudgeReadsModelOutputs(t *testing.T) {
 	json.Unmarshal([]byte(out), &r)
 	if r.TextQuality > 200.0/3+1e-9 || r.ImageAlignment > 200.0/3+1e-9 {
 		t.Fatalf("an empty output should cost a third: %+v", r.Metrics)
+	}
+}
+
+// world --force replaces the cases in its folder and nothing else of the
+// user's; sample --force writes a case over another, leaving none of the
+// old one; a second sample of the same case needs no --force.
+func TestForceReplacesOnlyCases(t *testing.T) {
+	dir := t.TempDir()
+	w := filepath.Join(dir, "w")
+	if _, err := capture(t, "world", "--seed", "2", "--n", "3", "--task", "mixed", "--out", w); err != nil {
+		t.Fatal(err)
+	}
+	old, _ := casedir.List(w)
+	notes, mine := filepath.Join(w, "notes.txt"), filepath.Join(old[2], "mine.txt")
+	os.WriteFile(notes, []byte("mine\n"), 0o644)
+	os.WriteFile(mine, []byte("mine\n"), 0o644)
+	if _, err := capture(t, "world", "--seed", "5", "--n", "1", "--task", "thinkgen", "--out", w, "--force"); err != nil {
+		t.Fatal(err)
+	}
+	if dirs, err := casedir.List(w); err != nil || len(dirs) != 1 {
+		t.Errorf("after world --force: cases %q, %v; want the one new case", dirs, err)
+	}
+	for _, f := range []string{notes, mine} {
+		if _, err := os.Stat(f); err != nil {
+			t.Errorf("world --force removed the user's %s", f)
+		}
+	}
+
+	// A generation sampled over an edit's folder: no input.png is left.
+	cases := filepath.Join(dir, "cases")
+	if _, err := capture(t, "world", "--seed", "2", "--n", "3", "--task", "mixed", "--out", cases); err != nil {
+		t.Fatal(err)
+	}
+	dirs, _ := casedir.List(cases)
+	var gen, edit string
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, casedir.InputPNG)); err == nil {
+			edit = d
+		} else {
+			gen = d
+		}
+	}
+	if gen == "" || edit == "" {
+		t.Fatalf("want a generation and an edit: %q", dirs)
+	}
+	if _, err := capture(t, "sample", "--case", gen, "--out", edit, "--force"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(edit, casedir.InputPNG)); err == nil {
+		t.Error("sample --force left the edit's input.png beside the generation")
+	}
+	a, _ := os.ReadFile(filepath.Join(gen, casedir.CaseJSON))
+	b, _ := os.ReadFile(filepath.Join(edit, casedir.CaseJSON))
+	if !bytes.Equal(a, b) {
+		t.Error("sample --force did not write the case's case.json")
+	}
+	if _, err := capture(t, "sample", "--case", gen, "--out", edit); err != nil {
+		t.Errorf("a second sample of the same case: %v", err)
 	}
 }
 
@@ -469,11 +529,32 @@ func TestBadInputs(t *testing.T) {
 	const usage, failure = 2, 1
 	prompt := []string{"sample", "--prompt", "draw a big red circle at the top left"}
 	with := func(base []string, more ...string) []string { return append(slices.Clone(base), more...) }
+	nd := neverDestroyFixtures(t, "in") // never destroy: files the block below must leave as they are
 	tests := []struct {
 		args []string
 		code int
 		want []string // in the message
 	}{
+		// never destroy: an output that is an input, or another output;
+		// a folder or file that holds something else; all refused before any work
+		{with(prompt[:1], "--case", nd.caseA, "--out", nd.caseB), failure, []string{nd.caseB + " already holds another case", "--force"}},
+		{with(prompt, "--out", "in/cases"), failure, []string{"in/cases already holds files", "--force"}},
+		{[]string{"world", "--n", "2", "--out", "in/cases"}, failure, []string{"in/cases already holds files", "--force"}},
+		{with(prompt[:1], "--case", nd.caseA, "--png", filepath.Join(nd.caseA, "input.png")), usage, []string{"--png and --case both name " + filepath.Join(nd.caseA, "input.png")}},
+		{[]string{"replay", "trace.jsonl", "--gif", "trace.jsonl"}, usage, []string{"--gif and the trace both name trace.jsonl"}},
+		{[]string{"replay", "trace.jsonl", "--text", "./in/../trace.jsonl"}, usage, []string{"--text and the trace both name ./in/../trace.jsonl"}},
+		{[]string{"bench", "--config", "tiny.toml", "--results", "tiny.toml"}, usage, []string{"--results and --config both name tiny.toml"}},
+		{with(prompt, "--trace", "out.jsonl", "--gif", "out.jsonl"), usage, []string{"--trace and --gif both name out.jsonl"}},
+		{with(prompt, "--out", "out", "--png", "out/output.png"), usage, []string{"--png and --out both name out/output.png"}},
+		{[]string{"train", "vq", "--out", "sft/model.safetensors"}, failure, []string{"--out sft/model.safetensors is a model, not a VQ codebook", "not written over"}},
+		{[]string{"train", "vq", "--out", "codebook.safetensors", "--force"}, failure, []string{"--out codebook.safetensors: a text file", "not written over"}},
+		{[]string{"train", "vq", "--out", nd.codebook}, failure, []string{nd.codebook + " already holds a VQ codebook", "--force"}},
+		{[]string{"train", "promote", "clip/model.safetensors", "--to", nd.promoted}, failure, []string{filepath.Join(nd.promoted, "default.safetensors") + " is a model, not a CLIP scorer"}},
+		{[]string{"train", "sft", "--config", "tiny.toml", "--out", nd.locked}, failure, []string{nd.locked + " is in use by process " + strconv.Itoa(os.Getpid())}},
+		{[]string{"train", "clip", "--out", nd.locked, "--force"}, failure, []string{nd.locked + " is in use by process"}},
+		{[]string{"train", "pararl", "--out", nd.locked, "--force"}, failure, []string{nd.locked + " is in use by process"}},
+		{[]string{"train", "sft", "--resume", nd.renamed}, failure, []string{filepath.Join(filepath.Dir(nd.renamed), "model.safetensors") + " is not of the run in " + nd.renamed, "--force"}},
+		{[]string{"train", "sft", "--resume", nd.older}, failure, []string{filepath.Join(filepath.Dir(nd.older), "checkpoint.safetensors") + " is a later checkpoint of this run (step 2, not 1)"}},
 		// exit 2: the command line
 		{[]string{"frobnicate"}, usage, []string{`"frobnicate"`}},
 		{[]string{"train"}, usage, []string{"sft, clip, pararl"}},
@@ -874,4 +955,83 @@ func snapshot(t *testing.T, dirs ...string) map[string][]byte {
 		}
 	}
 	return files
+}
+
+// neverDestroyFixtures are what the never-destroy cases of TestBadInputs
+// aim at, made under dir (whose files the test checks are left as they
+// were): two good case folders, a codebook, a folder holding a promoted
+// model, a run folder a running process (this one) has locked, and the
+// SFT run's checkpoint at step 1, renamed, once beside another run's
+// model and once beside the run's own later checkpoint.
+type neverDestroy struct{ caseA, caseB, codebook, promoted, locked, renamed, older string }
+
+func neverDestroyFixtures(t *testing.T, dir string) neverDestroy {
+	t.Helper()
+	cases, err := casedir.List(filepath.Join(dir, "cases"))
+	if err != nil || len(cases) < 2 {
+		t.Fatalf("want two case folders in %s/cases: %v", dir, err)
+	}
+	nd := neverDestroy{caseA: cases[0], caseB: cases[1], codebook: filepath.Join(dir, "codebook.safetensors"), promoted: filepath.Join(dir, "promoted")}
+	if err := vq.Default().Save(nd.codebook); err != nil {
+		t.Fatal(err)
+	}
+	model, err := os.ReadFile(filepath.Join("sft", train.ModelFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Mkdir(nd.promoted, 0o755)
+	os.WriteFile(filepath.Join(nd.promoted, "default.safetensors"), model, 0o644)
+	nd.locked = filepath.Join(dir, "locked")
+	os.Mkdir(nd.locked, 0o755)
+	os.WriteFile(filepath.Join(nd.locked, atomicfile.LockFile), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
+	nd.renamed = filepath.Join(dir, "other", "ckpt-copy.safetensors")
+	nd.older = filepath.Join(dir, "later", "ckpt-copy.safetensors")
+	stepOne(t, filepath.Join("sft", train.CheckpointFile), nd.renamed)
+	stepOne(t, filepath.Join("sft", train.CheckpointFile), nd.older)
+	clipModel, _ := os.ReadFile(filepath.Join("clip", train.ModelFile))
+	os.WriteFile(filepath.Join(dir, "other", train.ModelFile), clipModel, 0o644)
+	state, _ := os.ReadFile(filepath.Join("sft", train.CheckpointFile))
+	os.WriteFile(filepath.Join(dir, "later", train.CheckpointFile), state, 0o644)
+	return nd
+}
+
+// stepOne writes to path the checkpoint at from as if saved at step 1.
+func stepOne(t *testing.T, from, path string) {
+	t.Helper()
+	f, err := safetensors.Read(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Metadata["step"] = "1"
+	os.MkdirAll(filepath.Dir(path), 0o755)
+	if err := safetensors.Write(path, f, safetensors.F32); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A renamed checkpoint resumes in its own folder beside its run's model,
+// writing the run's files there and nothing over the renamed one.
+func TestResumeRenamedCheckpoint(t *testing.T) {
+	t.Chdir(t.TempDir())
+	os.WriteFile("tiny.toml", []byte("steps = 2\nbatch = 2\ncheckpoint_every = 1\n[model]\nlayers = 1\nd_model = 32\nheads = 2\nmlp = 64\n"), 0o644)
+	if _, err := capture(t, "train", "sft", "--config", "tiny.toml", "--out", "run"); err != nil {
+		t.Fatal(err)
+	}
+	copied := filepath.Join("copy", "ckpt-copy.safetensors")
+	stepOne(t, filepath.Join("run", train.CheckpointFile), copied)
+	model, _ := os.ReadFile(filepath.Join("run", train.ModelFile))
+	os.WriteFile(filepath.Join("copy", train.ModelFile), model, 0o644)
+	before, _ := os.ReadFile(copied)
+	if _, err := capture(t, "train", "sft", "--resume", copied); err != nil {
+		t.Fatal(err)
+	}
+	if _, step, err := train.RunOf(filepath.Join("copy", train.CheckpointFile)); err != nil || step != 2 {
+		t.Errorf("copy/%s: step %d, %v; want the run finished there", train.CheckpointFile, step, err)
+	}
+	if after, _ := os.ReadFile(copied); !bytes.Equal(before, after) {
+		t.Error("the resumed checkpoint was written over")
+	}
+	if _, err := os.Stat(filepath.Join("copy", atomicfile.LockFile)); err == nil {
+		t.Error("the lock is left behind")
+	}
 }

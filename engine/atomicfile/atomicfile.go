@@ -5,6 +5,8 @@
 // The temporary file is named .NAME.tmp-PID-RANDOM, so that a write killed
 // half-way (a temp left behind) can be recognised and removed by a later
 // write of the same NAME; see removeStale.
+//
+// Lock guards a folder that one command at a time may write in.
 package atomicfile
 
 import (

@@ -84,6 +84,21 @@ func Write(dir string, m Meta) error {
 	return nil
 }
 
+// Remove deletes a case folder's own files (those Write and an answer
+// put there), then the folder if that left it empty: a file of the
+// user's inside it is kept, and so is the folder holding it.
+func Remove(dir string) error {
+	for _, name := range []string{CaseJSON, InputPNG, TargetPNG, TargetTxt, OutputPNG, OutputText} {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	if ents, err := os.ReadDir(dir); err == nil && len(ents) == 0 {
+		return os.Remove(dir)
+	}
+	return nil
+}
+
 // Loaded is a case folder read back, with what is to be judged: the
 // model's output where the folder has one, otherwise the targets.
 type Loaded struct {

@@ -105,39 +105,31 @@ func Read(path string) (*File, error) {
 // Decode parses a whole safetensors file held in memory.
 func Decode(b []byte) (*File, error) { return decode(bytes.NewReader(b), int64(len(b))) }
 
-// decode parses size bytes of a safetensors file read through r.
-func decode(r io.ReaderAt, size int64) (*File, error) {
-	if size < 8 {
-		if err := notSafetensors(r, size); err != nil {
-			return nil, err
-		}
-		return nil, fmt.Errorf("safetensors: truncated: %d bytes, need at least 8", size)
-	}
-	var word [8]byte
-	if err := readAt(r, word[:], 0); err != nil {
-		return nil, fmt.Errorf("safetensors: header length: %w", err)
-	}
-	n := binary.LittleEndian.Uint64(word[:])
-	if n > MaxHeader || n > uint64(size-8) {
-		if err := notSafetensors(r, size); err != nil {
-			return nil, err
-		}
-	}
-	if n > MaxHeader {
-		return nil, fmt.Errorf("safetensors: header length %d exceeds limit %d", n, MaxHeader)
-	}
-	if n > uint64(size-8) {
-		return nil, fmt.Errorf("safetensors: truncated: header length %d but only %d bytes follow", n, size-8)
-	}
-	header := make([]byte, n)
-	if err := readAt(r, header, 8); err != nil {
-		return nil, fmt.Errorf("safetensors: header: %w", err)
-	}
-	entries, meta, err := parseHeader(header)
+// ReadMetadata reads only the header of the file at path and returns its
+// metadata: what a file holds, without reading its tensors.
+func ReadMetadata(path string) (map[string]string, error) {
+	r, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	data := 8 + int64(n) // where the data buffer starts
+	defer r.Close()
+	st, err := r.Stat()
+	if err != nil {
+		return nil, err
+	}
+	_, meta, _, err := readHeader(r, st.Size())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return meta, nil
+}
+
+// decode parses size bytes of a safetensors file read through r.
+func decode(r io.ReaderAt, size int64) (*File, error) {
+	entries, meta, data, err := readHeader(r, size)
+	if err != nil {
+		return nil, err
+	}
 	if err := checkLayout(entries, size-data); err != nil {
 		return nil, err
 	}
@@ -156,6 +148,39 @@ func decode(r io.ReaderAt, size int64) (*File, error) {
 		f.Tensors = append(f.Tensors, t)
 	}
 	return f, nil
+}
+
+// readHeader reads and parses the header of a safetensors file of size
+// bytes read through r; data is where the tensors' bytes begin.
+func readHeader(r io.ReaderAt, size int64) (entries []namedEntry, meta map[string]string, data int64, err error) {
+	if size < 8 {
+		if err := notSafetensors(r, size); err != nil {
+			return nil, nil, 0, err
+		}
+		return nil, nil, 0, fmt.Errorf("safetensors: truncated: %d bytes, need at least 8", size)
+	}
+	var word [8]byte
+	if err := readAt(r, word[:], 0); err != nil {
+		return nil, nil, 0, fmt.Errorf("safetensors: header length: %w", err)
+	}
+	n := binary.LittleEndian.Uint64(word[:])
+	if n > MaxHeader || n > uint64(size-8) {
+		if err := notSafetensors(r, size); err != nil {
+			return nil, nil, 0, err
+		}
+	}
+	if n > MaxHeader {
+		return nil, nil, 0, fmt.Errorf("safetensors: header length %d exceeds limit %d", n, MaxHeader)
+	}
+	if n > uint64(size-8) {
+		return nil, nil, 0, fmt.Errorf("safetensors: truncated: header length %d but only %d bytes follow", n, size-8)
+	}
+	header := make([]byte, n)
+	if err := readAt(r, header, 8); err != nil {
+		return nil, nil, 0, fmt.Errorf("safetensors: header: %w", err)
+	}
+	entries, meta, err = parseHeader(header)
+	return entries, meta, 8 + int64(n), err
 }
 
 // notSafetensors says what a file whose header length is implausible

@@ -51,6 +51,22 @@ func saveState(out string, f *safetensors.File, ps *model.ParamSet, job checkpoi
 	return path, safetensors.Write(path, f, safetensors.F32)
 }
 
+// RunOf reads, from the header alone, which run wrote the checkpoint or
+// weights file at path: the job's config as its metadata "train" holds
+// it (one config, seed included, is one run), and the step it was saved
+// at (-1 where it says none). run is "" for a file no training run wrote.
+func RunOf(path string) (run string, step int, err error) {
+	meta, err := safetensors.ReadMetadata(path)
+	if err != nil {
+		return "", -1, err
+	}
+	step, err = strconv.Atoi(meta["step"])
+	if err != nil {
+		step = -1
+	}
+	return meta["train"], step, nil
+}
+
 // savedState is a checkpoint read back.
 type savedState struct {
 	weights *safetensors.File // without the moments

@@ -40,6 +40,10 @@ func (e *Env) Bench(args []string) error {
 	case *n < 1 || *n > maxBenchCases:
 		return usagef("bench: --cases %d: want 1 to %d", *n, maxBenchCases)
 	}
+	inputs := []named{{"--config", *cfgPath}, {"--model", *modelSpec}}
+	if err := checkDistinct("bench", inputs, []named{{"--results", *resultsPath}}); err != nil {
+		return err
+	}
 	if err := checkOutputs("bench", *resultsPath); err != nil {
 		return err
 	}

@@ -34,6 +34,10 @@ func (e *Env) Replay(args []string) error {
 	if err := checkPreview(*preview); err != nil {
 		return err
 	}
+	outputs := []named{{"--gif", *gifPath}, {"--png", *pngPath}, {"--strip", *stripPath}, {"--text", *textPath}}
+	if err := checkDistinct("replay", []named{{"the trace", pos[0]}}, outputs); err != nil {
+		return err
+	}
 	if err := checkOutputs("replay", *gifPath, *pngPath, *stripPath, *textPath); err != nil {
 		return err
 	}

@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"image"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -32,6 +34,7 @@ func (e *Env) Sample(args []string) error {
 	stripPath := fs.String("strip", "", "write a PNG strip of the picture at --strip-steps")
 	stripSteps := fs.String("strip-steps", "", "comma-separated steps for --strip (default: five evenly spaced)")
 	outDir := fs.String("out", "", "write output.txt and output.png (and the case's files) for 'parascope judge'")
+	force := fs.Bool("force", false, "write into an --out folder that already holds other files (another case's, or an earlier answer)")
 	pos, err := e.parseFlags(fs, args)
 	if err != nil {
 		return helpOK(err)
@@ -57,11 +60,23 @@ func (e *Env) Sample(args []string) error {
 	if err := src.check(); err != nil {
 		return err
 	}
+	outputs := []named{{"--trace", *tracePath}, {"--gif", *gifPath}, {"--png", *pngPath}, {"--strip", *stripPath}}
+	if *outDir != "" {
+		for _, name := range src.caseFolderFiles(*outDir) {
+			outputs = append(outputs, named{"--out", filepath.Join(*outDir, name)})
+		}
+	}
+	if err := checkDistinct("sample", src.inputs(*cfgPath), outputs); err != nil {
+		return err
+	}
 	if err := checkOutputs("sample", *tracePath, *gifPath, *pngPath, *stripPath); err != nil {
 		return err
 	}
 	if *outDir != "" {
 		if err := checkOutputFolder("sample", *outDir); err != nil {
+			return err
+		}
+		if err := src.checkAnswerFolder(*outDir, *force); err != nil {
 			return err
 		}
 	}
@@ -154,6 +169,53 @@ func (f *promptFlags) add(fs *flag.FlagSet) {
 }
 
 func (f promptFlags) given() bool { return f.caseDir != "" || f.text != "" || f.instruction != "" }
+
+// inputs are the files the flags (and --config) read.
+func (f promptFlags) inputs(config string) []named {
+	in := []named{{"--config", config}, {"--input", f.input}}
+	if f.caseDir != "" {
+		for _, name := range []string{casedir.CaseJSON, casedir.InputPNG, casedir.TargetPNG, casedir.TargetTxt} {
+			in = append(in, named{"--case", filepath.Join(f.caseDir, name)})
+		}
+	}
+	return in
+}
+
+// caseFolderFiles are the files sample --out writes in dir: the answer,
+// and the case's own files when they are copied from another folder.
+func (f promptFlags) caseFolderFiles(dir string) []string {
+	names := []string{casedir.OutputText, casedir.OutputPNG}
+	if f.caseDir != "" && !samePath(f.caseDir, dir) {
+		names = append(names, casedir.CaseJSON, casedir.InputPNG, casedir.TargetPNG, casedir.TargetTxt)
+	}
+	return names
+}
+
+// checkAnswerFolder refuses, before any work, an --out folder that holds
+// files this sample did not write: another case's folder, an earlier
+// answer, anything of the user's. The --case folder itself, or a copy of
+// the same case (an earlier sample of it), takes the new answer.
+func (f promptFlags) checkAnswerFolder(dir string, force bool) error {
+	ents, err := os.ReadDir(dir)
+	if force || err != nil || len(ents) == 0 { // a folder not there yet is made
+		return nil
+	}
+	if f.caseDir != "" {
+		if samePath(f.caseDir, dir) {
+			return nil
+		}
+		want, err1 := os.ReadFile(filepath.Join(f.caseDir, casedir.CaseJSON))
+		have, err2 := os.ReadFile(filepath.Join(dir, casedir.CaseJSON))
+		if err1 == nil && err2 == nil && bytes.Equal(want, have) {
+			return nil
+		}
+	}
+	what := "files"
+	if _, err := os.Stat(filepath.Join(dir, casedir.CaseJSON)); err == nil {
+		what = "another case"
+	}
+	return fmt.Errorf("sample: %s already holds %s; write over it with --force, or choose another --out", dir, what)
+}
 
 // check reports a command line that does not say exactly one thing.
 func (f promptFlags) check() error {

@@ -36,7 +36,7 @@ var trainJobs = []trainJob{
 	{"pararl", "[--config FILE | --resume CKPT] [--out DIR] [--force]", "ParaRL: diffusion GRPO with CLIP rewards along the trajectory", (*Env).trainParaRL},
 	{"reward", "--clip CKPT [--model CKPT] [--rollouts N] [--z Z]", "estimate ParaRL's reward normaliser, written as reward.json beside the scorer", (*Env).reward},
 	{"promote", "MODEL [--to DIR]", "make a trained model (or CLIP scorer) the embedded default", (*Env).promote},
-	{"vq", "[--seed S] [--cases N] [--codes K] [--iters N] [--out FILE] [--eval N] [--eval-seed S]", "learn the image tokenizer's codebook", (*Env).trainVQ},
+	{"vq", "[--seed S] [--cases N] [--codes K] [--iters N] [--out FILE] [--force] [--eval N] [--eval-seed S]", "learn the image tokenizer's codebook", (*Env).trainVQ},
 }
 
 // TrainJobs lists the jobs' names.
@@ -74,10 +74,11 @@ func (e *Env) Train(args []string) error {
 
 func (e *Env) trainParaRL(args []string) error {
 	fs, jf := newJobFlags("pararl")
-	be, err := e.job(fs, jf, args)
+	be, unlock, err := e.job(fs, jf, args)
 	if err != nil {
 		return helpOK(err)
 	}
+	defer unlock()
 	cfgPath, resume, out, cb := jf.config, jf.resume, jf.out, vq.Default()
 	deps := train.OpenDeps(be, cb)
 	var run *train.ParaRL
@@ -142,27 +143,37 @@ func newJobFlags(job string) (*flag.FlagSet, jobFlags) {
 	}
 }
 
-// parse reads the command line and fills in the output folder; after -h
-// it returns errHelpShown.
-func (j jobFlags) parse(e *Env, fs *flag.FlagSet, args []string) error {
+// parse reads the command line, fills in the output folder and takes it
+// for this run alone; after -h it returns errHelpShown. unlock gives the
+// folder back.
+func (j jobFlags) parse(e *Env, fs *flag.FlagSet, args []string) (unlock func(), err error) {
 	pos, err := e.parseFlags(fs, args)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	switch {
 	case len(pos) > 0:
-		return UsageError{fmt.Sprintf("train %s: unexpected argument %q", j.job, pos[0])}
+		return nil, UsageError{fmt.Sprintf("train %s: unexpected argument %q", j.job, pos[0])}
 	case *j.resume != "" && *j.config != "":
-		return UsageError{fmt.Sprintf("train %s: --resume continues with the checkpoint's own config; drop --config", j.job)}
+		return nil, UsageError{fmt.Sprintf("train %s: --resume continues with the checkpoint's own config; drop --config", j.job)}
 	case *j.out == "" && *j.resume != "":
 		*j.out = filepath.Dir(*j.resume)
 	case *j.out == "":
 		*j.out = filepath.Join("runs", j.job)
 	}
 	if err := checkOutputFolder("train "+j.job, *j.out); err != nil {
-		return err
+		return nil, err
 	}
-	return j.checkRunFolder()
+	// The lock comes before the check of what the folder holds: two runs
+	// started together would otherwise both find it empty.
+	if unlock, err = atomicfile.Lock(*j.out); err != nil {
+		return nil, fmt.Errorf("train %s: %w", j.job, err)
+	}
+	if err := j.checkRunFolder(); err != nil {
+		unlock()
+		return nil, err
+	}
+	return unlock, nil
 }
 
 // checkRunFolder refuses, before any work, to write over the run already
@@ -177,12 +188,8 @@ func (j jobFlags) checkRunFolder() error {
 	if stateErr != nil && modelErr != nil {
 		return nil
 	}
-	if *j.resume != "" {
-		from, err1 := os.Stat(filepath.Dir(*j.resume))
-		to, err2 := os.Stat(*j.out)
-		if err1 == nil && err2 == nil && os.SameFile(from, to) {
-			return nil
-		}
+	if *j.resume != "" && samePath(filepath.Dir(*j.resume), *j.out) {
+		return j.checkResumeFolder()
 	}
 	if stateErr != nil {
 		return fmt.Errorf("train %s: %s already holds a model; write over it with --force, or choose another --out", j.job, *j.out)
@@ -190,21 +197,54 @@ func (j jobFlags) checkRunFolder() error {
 	return fmt.Errorf("train %s: %s already holds a run; continue it with --resume %s, or write over it with --force", j.job, *j.out, state)
 }
 
-// job parses a training job's command line and opens the backend it runs
-// on.
-func (e *Env) job(fs *flag.FlagSet, jf jobFlags, args []string) (nn.Backend, error) {
-	if err := jf.parse(e, fs, args); err != nil {
-		return nil, err
+// checkResumeFolder refuses to resume into the checkpoint's own folder
+// when resuming would write over what is not this run's: the folder's
+// model or checkpoint is another run's (the checkpoint was renamed or
+// copied beside them), or its checkpoint is later than the one resumed.
+// The weights file may be a save ahead of the checkpoint (a run killed
+// between the two writes), so only its run is compared.
+func (j jobFlags) checkResumeFolder() error {
+	run, step, err := train.RunOf(*j.resume)
+	if err != nil || run == "" {
+		return nil // resuming says what is wrong with the checkpoint
 	}
-	return e.Backend()
+	for _, name := range []string{train.CheckpointFile, train.ModelFile} {
+		path := filepath.Join(*j.out, name)
+		if _, err := os.Stat(path); err != nil || samePath(path, *j.resume) {
+			continue
+		}
+		have, haveStep, err := train.RunOf(path)
+		switch {
+		case err != nil || have != run:
+			return fmt.Errorf("train %s: %s is not of the run in %s, and resuming there would write over it; resume with --out a folder of its own, or write over it with --force", j.job, path, *j.resume)
+		case name == train.CheckpointFile && haveStep > step:
+			return fmt.Errorf("train %s: %s is a later checkpoint of this run (step %d, not %d); resume from it, or write over it with --force", j.job, path, haveStep, step)
+		}
+	}
+	return nil
+}
+
+// job parses a training job's command line, takes its output folder and
+// opens the backend it runs on. unlock, to be deferred, gives the folder
+// back.
+func (e *Env) job(fs *flag.FlagSet, jf jobFlags, args []string) (be nn.Backend, unlock func(), err error) {
+	if unlock, err = jf.parse(e, fs, args); err != nil {
+		return nil, nil, err
+	}
+	if be, err = e.Backend(); err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	return be, unlock, nil
 }
 
 func (e *Env) trainSFT(args []string) error {
 	fs, jf := newJobFlags("sft")
-	be, err := e.job(fs, jf, args)
+	be, unlock, err := e.job(fs, jf, args)
 	if err != nil {
 		return helpOK(err)
 	}
+	defer unlock()
 	cfgPath, resume, out, cb := jf.config, jf.resume, jf.out, vq.Default()
 	var run *train.SFT
 	if *resume != "" {
@@ -243,10 +283,11 @@ func (e *Env) trainSFT(args []string) error {
 func (e *Env) trainCLIP(args []string) error {
 	fs, jf := newJobFlags("clip")
 	evalN := fs.Int("eval", 300, "held-out pairs the retrieval and fact-ranking figures are measured on at the end (0: none; retrieval is among 100)")
-	be, err := e.job(fs, jf, args)
+	be, unlock, err := e.job(fs, jf, args)
 	if err != nil {
 		return helpOK(err)
 	}
+	defer unlock()
 	if *evalN != 0 && *evalN < 100 {
 		return usagef("train clip: --eval %d: want 0 (no measurement) or at least 100", *evalN)
 	}
@@ -421,6 +462,11 @@ func (e *Env) promote(args []string) error {
 	if err := checkOutputFolder("train promote", *dir); err != nil {
 		return err
 	}
+	// Promoting replaces the default of the same kind (that is what it
+	// is for, and git keeps the old one), never a file of another kind.
+	if err := checkReplace("train promote", "--to", filepath.Join(*dir, "default.safetensors"), want, true); err != nil {
+		return err
+	}
 	job := "sft"
 	if isCLIP {
 		job = "clip"
@@ -457,6 +503,7 @@ func (e *Env) trainVQ(args []string) error {
 	codes := fs.Int("codes", vq.DefaultK, "codebook size k; codes that end up unused are dropped")
 	iters := fs.Int("iters", vq.DefaultIters, "k-means iterations at most")
 	out := fs.String("out", "codebook.safetensors", "where to write the codebook (engine/vq/codebook.safetensors is the embedded one)")
+	force := fs.Bool("force", false, "write over the codebook already at --out")
 	evalSeed := fs.Uint64("eval-seed", 99, "seed of the fresh cases the round trip is measured on")
 	evalN := fs.Int("eval", 1000, "number of fresh scenes the round trip is measured on (0: none)")
 	pos, err := e.parseFlags(fs, args)
@@ -476,6 +523,9 @@ func (e *Env) trainVQ(args []string) error {
 		return usagef("train vq: --eval %d: want 0 (no measurement) or more", *evalN)
 	}
 	if err := checkOutputs("train vq", *out); err != nil {
+		return err
+	}
+	if err := checkReplace("train vq", "--out", *out, checkpoint.Codebook, *force); err != nil {
 		return err
 	}
 	ctx, stop := untilInterrupt()

@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"image/png"
 	"io"
+	"os"
 	"path/filepath"
 
 	"parascope/engine/atomicfile"
@@ -27,6 +28,7 @@ func (e *Env) World(args []string) error {
 	n := fs.Int("n", 50, "number of cases")
 	task := fs.String("task", "mixed", "thinkgen, thinkedit or mixed (two edits per generation)")
 	out := fs.String("out", "", "folder to write the case folders into (required)")
+	force := fs.Bool("force", false, "write into an --out folder that already holds files, replacing the cases there")
 	sheet := fs.String("sheet", "", "also write a contact sheet of the first 24 cases (input, target) to this PNG")
 	pos, err := e.parseFlags(fs, args)
 	if err != nil {
@@ -51,6 +53,10 @@ func (e *Env) World(args []string) error {
 	}
 	cb, vocab, err := session.Tokenizers("")
 	if err != nil {
+		return err
+	}
+	// Last before the writing: with --force it removes the old cases.
+	if err := checkWorldFolder(*out, *force); err != nil {
 		return err
 	}
 	ctx, stop := untilInterrupt()
@@ -84,6 +90,34 @@ func (e *Env) World(args []string) error {
 		img := viz.Grid(tiles, 8, 4, 4, color.RGBA{60, 60, 70, 255})
 		if err := atomicfile.Write(*sheet, func(w io.Writer) error { return png.Encode(w, img) }); err != nil {
 			return fmt.Errorf("world: sheet: %w", err)
+		}
+	}
+	return nil
+}
+
+// checkWorldFolder refuses, before any work, an --out folder that already
+// holds files: new cases mixed with old ones would be judged together.
+// With force, it removes the case folders there (any folder with a
+// case.json, which is what judge reads as a case), so that none of the
+// old world is left among the new. It clears in place rather than
+// writing a fresh folder and swapping it in: a swap would take the
+// user's other files in the folder with the old world, and an
+// interruption between its two renames would leave neither at --out.
+func checkWorldFolder(dir string, force bool) error {
+	ents, err := os.ReadDir(dir)
+	if err != nil || len(ents) == 0 { // a folder not there yet is made
+		return nil
+	}
+	if !force {
+		return fmt.Errorf("world: %s already holds files; replace the cases there with --force, or choose another --out", dir)
+	}
+	for _, e := range ents {
+		sub := filepath.Join(dir, e.Name())
+		if _, err := os.Stat(filepath.Join(sub, casedir.CaseJSON)); err != nil || !e.IsDir() {
+			continue
+		}
+		if err := casedir.Remove(sub); err != nil {
+			return fmt.Errorf("world: --force: %w", err)
 		}
 	}
 	return nil

@@ -116,6 +116,11 @@ func (t Trajectory) CaseFolder(dir, caseDir string) error {
 		for _, name := range []string{casedir.CaseJSON, casedir.InputPNG, casedir.TargetPNG, casedir.TargetTxt} {
 			data, err := os.ReadFile(filepath.Join(caseDir, name))
 			if errors.Is(err, os.ErrNotExist) {
+				// A file the case lacks (a generation has no input.png)
+				// is not left from a case written here before.
+				if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+					return err
+				}
 				continue
 			}
 			if err != nil {
