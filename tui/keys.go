@@ -13,14 +13,15 @@ type keyMap struct {
 	focus focus
 
 	// The trajectory.
-	Step, Run, Faster, Slower  key.Binding
-	Back, Forward, First, Last key.Binding
-	Guesses, Colour, Truth     key.Binding
-	Panel, Rerun, Fork         key.Binding
-	Seed, Mode, Edit, Export   key.Binding
-	Compare                    key.Binding
-	SFT, ParaRL, Switch        key.Binding
-	Help, Quit                 key.Binding
+	Step, Run, Faster, Slower   key.Binding
+	Back, Forward, First, Last  key.Binding
+	Guesses, Colour, Truth      key.Binding
+	Inspect, PickPrev, PickNext key.Binding
+	Panel, Rerun, Fork          key.Binding
+	Seed, Mode, Edit, Export    key.Binding
+	Compare                     key.Binding
+	SFT, ParaRL, Switch         key.Binding
+	Help, Quit                  key.Binding
 
 	// The knob panel, while it has the focus.
 	KnobUp, KnobDown, KnobLess, KnobMore key.Binding
@@ -47,30 +48,33 @@ func newKeyMap() keyMap {
 		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
 	}
 	return keyMap{
-		Step:    b("space", "step", "space"),
-		Run:     b("enter", "run/pause", "enter"),
-		Faster:  b("+", "faster", "+", "="),
-		Slower:  b("-", "slower", "-"),
-		Back:    b("←", "back", "left"),
-		Forward: b("→", "forward", "right"),
-		First:   b("home", "first step", "home"),
-		Last:    b("end", "last step", "end"),
-		Guesses: b("g", "guesses", "g"),
-		Colour:  b("v", "colour", "v"),
-		Truth:   b("t", "answer", "t"),
-		Panel:   b("tab", "knobs", "tab", "shift+tab"),
-		Rerun:   b("r", "rerun", "r"),
-		Fork:    b("f", "fork", "f"),
-		Seed:    b("n", "seed", "n"),
-		Mode:    b("m", "mode", "m"),
-		Edit:    b("e", "edit", "e"),
-		Export:  b("x", "export", "x"),
-		Compare: b("c", "compare", "c"),
-		SFT:     b("s", "SFT job", "s"),
-		ParaRL:  b("p", "ParaRL job", "p"),
-		Switch:  b("y", "switch model", "y"),
-		Help:    b("?", "help", "?"),
-		Quit:    b("q", "quit", "q", "ctrl+c"),
+		Step:     b("space", "step", "space"),
+		Run:      b("enter", "run/pause", "enter"),
+		Faster:   b("+", "faster", "+", "="),
+		Slower:   b("-", "slower", "-"),
+		Back:     b("←", "back", "left"),
+		Forward:  b("→", "forward", "right"),
+		First:    b("home", "first step", "home"),
+		Last:     b("end", "last step", "end"),
+		Guesses:  b("g", "guesses", "g"),
+		Colour:   b("v", "colour", "v"),
+		Truth:    b("t", "answer", "t"),
+		Inspect:  b("i", "inspect", "i"),
+		PickPrev: b("[", "previous", "["),
+		PickNext: b("]", "next", "]"),
+		Panel:    b("tab", "knobs", "tab", "shift+tab"),
+		Rerun:    b("r", "rerun", "r"),
+		Fork:     b("f", "fork", "f"),
+		Seed:     b("n", "seed", "n"),
+		Mode:     b("m", "mode", "m"),
+		Edit:     b("e", "edit", "e"),
+		Export:   b("x", "export", "x"),
+		Compare:  b("c", "compare", "c"),
+		SFT:      b("s", "SFT job", "s"),
+		ParaRL:   b("p", "ParaRL job", "p"),
+		Switch:   b("y", "switch model", "y"),
+		Help:     b("?", "help", "?"),
+		Quit:     b("q", "quit", "q", "ctrl+c"),
 
 		KnobUp:   b("↑", "previous knob", "up", "k"),
 		KnobDown: b("↓", "next knob", "down", "j"),
@@ -103,10 +107,12 @@ func (k *keyMap) sync(a *app) {
 	}
 	view := k.focus == focusView || k.focus == focusPanel
 	for _, b := range []*key.Binding{&k.Step, &k.Run, &k.Faster, &k.Slower, &k.Back, &k.Forward, &k.First, &k.Last,
-		&k.Guesses, &k.Colour, &k.Truth, &k.Panel, &k.Rerun, &k.Fork, &k.Seed, &k.Mode, &k.Edit, &k.Export, &k.Compare,
+		&k.Guesses, &k.Colour, &k.Truth, &k.Inspect, &k.PickPrev, &k.PickNext, &k.Panel, &k.Rerun, &k.Fork, &k.Seed, &k.Mode, &k.Edit, &k.Export, &k.Compare,
 		&k.SFT, &k.ParaRL, &k.Switch, &k.Help, &k.Quit} {
 		b.SetEnabled(view)
 	}
+	k.PickPrev.SetEnabled(view && a.inspecting)
+	k.PickNext.SetEnabled(view && a.inspecting)
 	// The panel takes ← and → to change its knob.
 	k.Back.SetEnabled(k.focus == focusView)
 	k.Forward.SetEnabled(k.focus == focusView)
@@ -174,6 +180,8 @@ func (k keyMap) FullHelp() [][]key.Binding {
 			long(k.Guesses, "show the model's guesses in masked patches"),
 			long(k.Colour, "colour words by their probability instead of age"),
 			long(k.Truth, "show the case's answer (its reasoning and picture)"),
+			long(k.Inspect, "inspect a word or patch: its reveal, probability and candidates"),
+			join("[ ]", "the previous / next word or patch (or click one)", k.PickPrev, k.PickNext),
 			long(k.Compare, "compare with the other mode, side by side"),
 		},
 		{

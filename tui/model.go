@@ -55,6 +55,8 @@ type app struct {
 
 	byConfidence, guesses bool
 	showTruth             bool // the case's answer is shown beside the run
+	inspecting            bool // the inspector is open
+	inspected             int  // on this output position
 	quitAsked             bool // q was pressed once with a job running
 	quitting              bool // and again: quit when the job has stopped
 	panel                 bool // the knob panel has the focus

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"image"
+	"image/color"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -758,5 +760,52 @@ func TestJudgeCurvesAndVerdict(t *testing.T) {
 	press(b, "t")
 	if !strings.Contains(screen(b), "no answer to show") {
 		t.Fatalf("t after an edit:\n%s", screen(b))
+	}
+}
+
+// The inspector follows a word or a patch: picked by [ ] or a click, it
+// shows the reveal, the probability then, and the candidates step by
+// step; the picked patch is outlined in the picture.
+func TestInspector(t *testing.T) {
+	a := testApp(t, 120, 40)
+	press(a, "space", "space", "space", "i")
+	sc := screen(a)
+	if a.inspected != a.o.Vocab.ImageLen() || !strings.Contains(sc, "inspect word 1") || !strings.Contains(sc, "most likely, step by step:") {
+		t.Fatalf("i inspects the first word:\n%s", sc)
+	}
+	press(a, "]")
+	if !strings.Contains(screen(a), "inspect word 2") {
+		t.Fatalf("] picks the next word:\n%s", screen(a))
+	}
+	if !strings.Contains(sc, "step 1   circle 1.00") && !strings.Contains(sc, "step 1   circle") {
+		t.Fatalf("no candidates of step 1:\n%s", sc)
+	}
+	if v := a.View(); v.MouseMode != tea.MouseModeCellMotion {
+		t.Fatal("no mouse while inspecting")
+	}
+	press(a, "[", "[")
+	if sc := screen(a); !strings.Contains(sc, "inspect patch (5, 5)") {
+		t.Fatalf("[ goes round to the last patch:\n%s", sc)
+	}
+	l := a.layout()
+	a.Update(tea.MouseClickMsg{X: l.imgLeft + 1, Y: l.imgTop, Button: tea.MouseLeft})
+	if a.inspected != 0 || !strings.Contains(screen(a), "inspect patch (0, 0)") {
+		t.Fatalf("a click on the picture's corner picked %d", a.inspected)
+	}
+	img := a.picture(a.shownFrame()).(*image.RGBA)
+	if img.RGBAAt(0, 0) != (color.RGBA{255, 255, 255, 255}) || img.RGBAAt(world.PatchPx, 0) == img.RGBAAt(0, 0) {
+		t.Fatal("the picked patch is not outlined, or more is")
+	}
+	// A click on the third word of the reasoning picks it.
+	f := a.shownFrame()
+	_, spans := a.reasoning(f, l.textWidth)
+	w := spans[2]
+	a.Update(tea.MouseClickMsg{X: l.textLeft + w.col, Y: l.imgTop + len(a.textHead(f, l)) + w.line, Button: tea.MouseLeft})
+	if a.inspected != w.pos || !strings.Contains(screen(a), "inspect word 3") {
+		t.Fatalf("a click on word 3 picked %d", a.inspected)
+	}
+	press(a, "i")
+	if v := a.View(); v.MouseMode != tea.MouseModeNone || strings.Contains(screen(a), "inspect word") {
+		t.Fatal("i does not close the inspector")
 	}
 }

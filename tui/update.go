@@ -100,6 +100,10 @@ func (a *app) update(msg tea.Msg) tea.Cmd {
 		return a.opened(msg)
 	case tea.KeyPressMsg:
 		return a.key(msg)
+	case tea.MouseClickMsg:
+		if a.inspecting {
+			return a.click(msg.Mouse())
+		}
 	}
 	return nil
 }
@@ -164,6 +168,17 @@ func (a *app) key(msg tea.KeyPressMsg) tea.Cmd {
 		a.guesses = !a.guesses
 		a.setStatus("masked patches show %s", map[bool]string{true: "the model's guesses, dimmed", false: "the mask grey"}[a.guesses])
 		return a.refreshImage()
+	case key.Matches(msg, k.Inspect):
+		a.inspecting = !a.inspecting
+		if a.inspecting {
+			a.inspected = a.inspectOrder(a.shownFrame())[0]
+			a.setStatus("inspecting: [ and ] pick a word or patch, or click one; i closes")
+		}
+		return a.refreshImage()
+	case key.Matches(msg, k.PickPrev):
+		return a.inspectStep(-1)
+	case key.Matches(msg, k.PickNext):
+		return a.inspectStep(+1)
 	case key.Matches(msg, k.Truth):
 		if a.truth == nil {
 			a.setStatus("no answer to show: the prompt is not a case's (open one with --case), or it was edited")

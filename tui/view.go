@@ -28,7 +28,7 @@ type layout struct {
 func (a *app) layout() layout {
 	l := layout{imgTop: 3, imgLeft: 1}
 	l.imgRows = min(max(a.height-13, 4), 24)
-	if a.width >= 110 {
+	if a.width >= 110 && !a.inspecting { // the inspector takes the room of the knobs
 		l.panelWidth = panelWidth()
 	}
 	// The text needs 30 columns at least.
@@ -44,6 +44,11 @@ func (a *app) layout() layout {
 func (a *app) View() tea.View {
 	v := tea.NewView(a.render())
 	v.AltScreen = true
+	if a.inspecting {
+		// Clicks pick what to inspect; only then, so that otherwise the
+		// terminal's own selection works.
+		v.MouseMode = tea.MouseModeCellMotion
+	}
 	v.WindowTitle = "parascope"
 	return v
 }
@@ -173,6 +178,7 @@ func (a *app) picture(f sample.Frame) image.Image {
 	if err != nil {
 		return image.NewRGBA(image.Rect(0, 0, world.Canvas, world.Canvas))
 	}
+	a.outline(img)
 	return img
 }
 
@@ -196,63 +202,84 @@ func placeholderRow(r, cols int) string {
 // textPanel wraps the reasoning: masked positions dim, revealed words
 // coloured by age (or confidence), this step's words highlighted.
 func (a *app) textPanel(f sample.Frame, l layout) []string {
-	var out []string
-	if a.o.Input != nil && a.prompt.Task == world.ThinkEdit && l.imgRows >= 16 {
-		in := viz.HalfBlocks(world.Render(*a.o.Input), 16, 8, a.blockProfile())
-		out = append(out, labelStyle.Render("input"))
-		out = append(out, in...)
-		out = append(out, "")
-	}
-	out = append(out, labelStyle.Render(fmt.Sprintf("reasoning  %d/%d revealed", f.Text.Actual, f.Text.Total)),
-		ansi.Truncate(a.wordLegend(f), l.textWidth, "…"))
-	var line []string
-	width := 0
-	flush := func() {
-		out = append(out, strings.Join(line, " "))
-		line, width = nil, 0
-	}
-	v := a.o.Vocab
-	for i, id := range f.TextTokens(v) {
-		if v.IsEnd(int(id)) {
-			break // the text ends here; what follows is padding
-		}
-		o := v.ImageLen() + i
-		var word, styled string
-		switch {
-		case int(id) == v.MaskID():
-			word = "···"
-			styled = maskStyle.Render(word)
-		default:
-			word = v.Name(int(id))
-			at := int(f.RevealedAt[o])
-			st := lipgloss.NewStyle()
-			switch {
-			case at == f.Step:
-				st = newStyle
-			case a.byConfidence:
-				st = st.Foreground(confidenceColour(committedProbability(f, o)))
-			default:
-				st = st.Foreground(ageColour(float64(f.Step-at) / float64(max(a.total, 1))))
-			}
-			styled = st.Render(word)
-		}
-		if width+len([]rune(word))+1 > l.textWidth && len(line) > 0 {
-			flush()
-		}
-		line = append(line, styled)
-		width += len([]rune(word)) + 1
-	}
-	if len(line) > 0 {
-		flush()
-	}
+	out := a.textHead(f, l)
+	words, _ := a.reasoning(f, l.textWidth)
+	out = append(out, words...)
 	if v := a.verdict(a.frames, a.total, &a.judged); v != "" {
 		out = append(out, "", ansi.Truncate(v, l.textWidth, "…"))
+	}
+	if a.inspecting {
+		out = append(out, "")
+		out = append(out, a.inspectLines(f, l.textWidth)...)
 	}
 	if a.showTruth {
 		out = append(out, "")
 		out = append(out, a.answerLines(l.textWidth)...)
 	}
 	return out
+}
+
+// textHead is what the text panel shows above the reasoning: the input
+// picture of an edit when there is room, the label and the legend.
+func (a *app) textHead(f sample.Frame, l layout) []string {
+	var out []string
+	// The inspector and the answer need the room more than the input.
+	if a.o.Input != nil && a.prompt.Task == world.ThinkEdit && l.imgRows >= 16 && !a.inspecting && !a.showTruth {
+		in := viz.HalfBlocks(world.Render(*a.o.Input), 16, 8, a.blockProfile())
+		out = append(out, labelStyle.Render("input"))
+		out = append(out, in...)
+		out = append(out, "")
+	}
+	return append(out, labelStyle.Render(fmt.Sprintf("reasoning  %d/%d revealed", f.Text.Actual, f.Text.Total)),
+		ansi.Truncate(a.wordLegend(f), l.textWidth, "…"))
+}
+
+// wordSpan is where reasoning position pos was drawn: line, column and
+// width within the reasoning's lines.
+type wordSpan struct{ pos, line, col, width int }
+
+// reasoning wraps the reasoning to width: masked positions dim, revealed
+// words coloured by age (or probability), this step's words highlighted,
+// the inspected word reversed; spans say where each position went.
+func (a *app) reasoning(f sample.Frame, width int) ([]string, []wordSpan) {
+	var out []string
+	var spans []wordSpan
+	var line []string
+	col := 0
+	v := a.o.Vocab
+	for i, id := range f.TextTokens(v) {
+		if v.IsEnd(int(id)) {
+			break // the text ends here; what follows is padding
+		}
+		o := v.ImageLen() + i
+		word, st := "···", maskStyle
+		if int(id) != v.MaskID() {
+			word = v.Name(int(id))
+			at := int(f.RevealedAt[o])
+			switch {
+			case at == f.Step:
+				st = newStyle
+			case a.byConfidence:
+				st = lipgloss.NewStyle().Foreground(confidenceColour(committedProbability(f, o)))
+			default:
+				st = lipgloss.NewStyle().Foreground(ageColour(float64(f.Step-at) / float64(max(a.total, 1))))
+			}
+		}
+		if a.inspecting && o == a.inspected {
+			st = st.Reverse(true)
+		}
+		n := len([]rune(word))
+		if col+n > width && len(line) > 0 {
+			out, line, col = append(out, strings.Join(line, " ")), nil, 0
+		}
+		spans = append(spans, wordSpan{o, len(out), col, n})
+		line = append(line, st.Render(word))
+		col += n + 1
+	}
+	if len(line) > 0 {
+		out = append(out, strings.Join(line, " "))
+	}
+	return out, spans
 }
 
 // answerLines show the case's answer: its reasoning and its picture.
