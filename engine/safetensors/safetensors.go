@@ -19,9 +19,9 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 
 	"parascope/engine/atomicfile"
+	"parascope/engine/infile"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -86,7 +86,7 @@ type entry struct {
 // Read reads and decodes the file at path, one tensor's bytes at a time,
 // so that it never holds the whole file beside the decoded tensors.
 func Read(path string) (*File, error) {
-	r, err := os.Open(path)
+	r, err := infile.Open(path)
 	if err != nil {
 		return nil, err
 	}

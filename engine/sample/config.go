@@ -8,7 +8,6 @@ package sample
 import (
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 
@@ -210,7 +209,7 @@ func LoadConfig(path string, t Template) (Config, error) {
 	if err := tomlconf.Load(path, &c); err != nil {
 		return c, err
 	}
-	data, err := os.ReadFile(path)
+	data, err := tomlconf.Read(path)
 	if err != nil {
 		return c, err
 	}

@@ -8,11 +8,12 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"os"
 	"reflect"
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"parascope/engine/infile"
 )
 
 // KeyError is a setting that cannot work, named by its dotted key.
@@ -30,7 +31,7 @@ type Validator interface {
 // Load decodes the file over v (which holds the defaults) and validates
 // it. v must point to a struct whose fields carry toml tags.
 func Load(path string, v Validator) error {
-	data, err := os.ReadFile(path)
+	data, err := Read(path)
 	if err != nil {
 		return err
 	}
@@ -63,6 +64,16 @@ func Load(path string, v Validator) error {
 		return Locate(path, data, errors.Join(errs...))
 	}
 	return Locate(path, data, v.Validate())
+}
+
+// MaxBytes caps a config file: the largest example is a few kilobytes,
+// and a device such as /dev/zero would otherwise fill the memory.
+const MaxBytes = 1 << 20
+
+// Read reads a config file: a regular file of at most MaxBytes, without
+// a UTF-8 byte order mark.
+func Read(path string) ([]byte, error) {
+	return infile.Read(path, MaxBytes, "a config")
 }
 
 // Locate prefixes each KeyError with the file and the line that sets its

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 
+	"parascope/engine/infile"
 	"parascope/engine/sample"
 	"parascope/engine/session"
 	"parascope/engine/token"
@@ -37,7 +38,7 @@ func (e *Env) Replay(args []string) error {
 	if err := checkOutputs("replay", *gifPath, *pngPath, *stripPath, *textPath); err != nil {
 		return err
 	}
-	f, err := os.Open(pos[0])
+	f, err := infile.Open(pos[0])
 	if err != nil {
 		return err
 	}

@@ -431,6 +431,18 @@ func (e *Env) promote(args []string) error {
 	if err != nil {
 		return err
 	}
+	// A scorer's reward normaliser travels with it; it is checked before
+	// anything is written.
+	var reward *clip.Normaliser
+	if isCLIP {
+		n, err := clip.LoadNormaliser(filepath.Join(filepath.Dir(pos[0]), "reward.json"))
+		switch {
+		case err == nil:
+			reward = &n
+		case !errors.Is(err, os.ErrNotExist):
+			return err
+		}
+	}
 	if err := os.MkdirAll(*dir, 0o755); err != nil {
 		return err
 	}
@@ -440,9 +452,8 @@ func (e *Env) promote(args []string) error {
 	if err := atomicfile.WriteFile(filepath.Join(*dir, "default.json"), append(js, '\n')); err != nil {
 		return err
 	}
-	// A scorer's reward normaliser travels with it.
-	if reward, err := os.ReadFile(filepath.Join(filepath.Dir(pos[0]), "reward.json")); err == nil && isCLIP {
-		if err := atomicfile.WriteFile(filepath.Join(*dir, "reward.json"), reward); err != nil {
+	if reward != nil {
+		if err := reward.Save(filepath.Join(*dir, "reward.json")); err != nil {
 			return err
 		}
 	}
