@@ -18,6 +18,7 @@ import (
 	"parascope/engine/safetensors"
 	"parascope/engine/sample"
 	"parascope/engine/token"
+	"parascope/engine/tomlconf"
 	"parascope/engine/train"
 	"parascope/engine/vq"
 	"parascope/engine/world"
@@ -90,6 +91,9 @@ func (e *Env) trainParaRL(args []string) error {
 		cfg := train.DefaultParaRL()
 		if *cfgPath != "" {
 			if cfg, err = train.LoadParaRL(*cfgPath); err != nil {
+				return err
+			}
+			if err := tomlconf.CheckInputs(*cfgPath, cfg); err != nil {
 				return err
 			}
 		}
@@ -216,6 +220,9 @@ func (e *Env) trainSFT(args []string) error {
 		cfg := train.DefaultSFT()
 		if *cfgPath != "" {
 			if cfg, err = train.LoadSFT(*cfgPath); err != nil {
+				return err
+			}
+			if err := tomlconf.CheckInputs(*cfgPath, cfg); err != nil {
 				return err
 			}
 		}
