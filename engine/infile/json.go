@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"strings"
 )
 
 // JSONError is JSON that cannot be decoded, in words: Field is the
@@ -67,8 +68,9 @@ func DecodeJSON(data []byte, v any, strict bool) error {
 		return &JSONError{Line: lineOf(data, typ.Offset), Field: typ.Field,
 			Msg: fmt.Sprintf("%s where %s belongs", typ.Value, Want(typ.Type)), Err: err}
 	}
-	// Unknown fields and the values' own checks (an unknown colour name).
-	return &JSONError{Line: lineOf(data, dec.InputOffset()), Msg: err.Error(), Err: err}
+	// Unknown fields and the values' own checks (an unknown colour name):
+	// the decoder gives no offset for them, so no line is named.
+	return &JSONError{Msg: strings.TrimPrefix(err.Error(), "json: "), Err: err}
 }
 
 var textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()

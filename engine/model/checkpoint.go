@@ -1,7 +1,6 @@
 package model
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -73,7 +72,7 @@ func Load(path string, be nn.Backend) (*Model, error) {
 // FromFile builds a model from a Parascope checkpoint already read.
 func FromFile(f *safetensors.File, be nn.Backend) (*Model, error) {
 	var cfg Config
-	if err := json.Unmarshal([]byte(f.Metadata[metaConfig]), &cfg); err != nil {
+	if err := infile.DecodeJSON([]byte(f.Metadata[metaConfig]), &cfg, false); err != nil {
 		return nil, fmt.Errorf("metadata %q: %w", metaConfig, err)
 	}
 	if err := cfg.Validate(); err != nil {
