@@ -14,9 +14,11 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"parascope/engine/atomicfile"
@@ -525,6 +527,7 @@ func TestBadInputs(t *testing.T) {
 		return path
 	}
 	badFiles(t, "in")
+	oddFiles(t, "odd", "in")
 	placed, _ := os.ReadDir(".")
 	const usage, failure = 2, 1
 	prompt := []string{"sample", "--prompt", "draw a big red circle at the top left"}
@@ -686,6 +689,26 @@ func TestBadInputs(t *testing.T) {
 		{[]string{"--case", "in/mixed"}, failure, []string{"--case: in/mixed: not a case folder: no case.json"}},
 		{with(prompt[:1], "--case", "in/corrupt", "--out", "out", "--png", "out.png"), failure, []string{"in/corrupt/input.png: not a PNG file"}},
 		{with(prompt[:1], "--instruction", "make it red", "--input", "in/outside.jsonl", "--trace", "out.jsonl"), failure, []string{"in/outside.jsonl: not a PNG file"}},
+		// never unclear: a byte order mark is read past, a device or pipe is
+		// refused by name, a config names the key of a missing file, and no
+		// Go type name, empty list item or fault reported twice shows.
+		{with(prompt, "--config", conf("bom.toml", "\ufeffsteps = -4\n")), failure, []string{"conf/bom.toml:1: steps: -4, want at least 1"}},
+		{with(prompt, "--config", conf("nomodel.toml", "model = \"missing.safetensors\"\n")), failure, []string{"conf/nomodel.toml:1: model: missing.safetensors: no such file"}},
+		{[]string{"train", "sft", "--out", "run", "--config", conf("noinit.toml", "init = \"missing.safetensors\"\n")}, failure, []string{"conf/noinit.toml:1: init: missing.safetensors: no such file"}},
+		{[]string{"train", "pararl", "--out", "run", "--config", conf("rlnone.toml", "[sampler]\nclip = \"none\"\n")}, failure, []string{`conf/rlnone.toml:2: sampler.clip: "none"`, "CLIP scorer"}},
+		{[]string{"sample", "--seed", "-3", "--prompt", "draw"}, usage, []string{`--seed "-3": want a whole number from 0`}},
+		{with(prompt, "--config", "odd/big.toml"), failure, []string{"odd/big.toml: larger than 1 MiB"}},
+		{with(prompt, "--config", "/dev/zero"), failure, []string{"/dev/zero: is not a regular file"}},
+		{[]string{"bench", "--model", "/dev/zero"}, failure, []string{"/dev/zero: is not a regular file"}},
+		{[]string{"train", "sft", "--resume", "/dev/zero"}, failure, []string{"/dev/zero: is not a regular file"}},
+		{[]string{"replay", "/dev/zero", "--png", "out.png"}, failure, []string{"replay: /dev/zero: is not a regular file"}},
+		{[]string{"judge", "odd/zero-case"}, failure, []string{"odd/zero-case/case.json: is not a regular file"}},
+		{[]string{"judge", "odd/fifo-target"}, failure, []string{"odd/fifo-target/target.txt: is not a regular file"}},
+		{[]string{"judge", "odd/bom-case"}, failure, []string{`odd/bom-case/case.json: unknown edit kind "mvoe" (want one of recolour, remove,`}},
+		{[]string{"replay", "odd/noheader.jsonl", "--png", "out.png"}, failure, []string{"odd/noheader.jsonl:1: no trace header"}},
+		{[]string{"replay", "odd/modality.jsonl", "--png", "out.png"}, failure, []string{"odd/modality.jsonl:1: config.text: number where an object belongs"}},
+		{[]string{"replay", "odd/good.jsonl", "--strip", "out.png", "--strip-steps", "99"}, usage, []string{`replay: --strip-steps: "99" is not a step from 0 to 1`}},
+		{[]string{"replay", "odd/bom.jsonl", "--strip", "out.png", "--strip-steps", "99"}, usage, []string{`replay: --strip-steps: "99"`}},
 	}
 	before := snapshot(t, append(runs, "in")...)
 	for _, tc := range tests {
@@ -824,6 +847,52 @@ func badFiles(t *testing.T, dir string) {
 	second, _ := casedir.List(mixed)
 	data, _ := os.ReadFile(filepath.Join(second[1], casedir.CaseJSON))
 	put(casedir.CaseJSON, bytes.Replace(data, []byte("\"ids\": [\n      7,"), []byte("\"ids\": [\n      99999,"), 1))(second[1])
+}
+
+// oddFiles writes, under dir, inputs made from badFiles' (in from): a
+// good trace, one with a byte order mark, one without its header, case
+// folders whose files are a device or a pipe, and a config too large.
+// They stay out of TestBadInputs' snapshot, which would read the device.
+func oddFiles(t *testing.T, dir, from string) {
+	t.Helper()
+	os.Mkdir(dir, 0o755)
+	put := func(name string, data []byte) {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// order.jsonl with its frames put back in order is a trace that reads.
+	order, _ := os.ReadFile(filepath.Join(from, "order.jsonl"))
+	l := strings.Split(string(order), "\n")
+	l[1], l[2] = l[2], l[1]
+	put("good.jsonl", []byte(strings.Join(l, "\n")))
+	put("bom.jsonl", []byte("\ufeff"+strings.Join(l, "\n")))
+	put("noheader.jsonl", []byte(l[1]+"\n"+l[2]+"\n"))
+	at := strings.Index(l[0], `"text":{`)
+	end := at + strings.Index(l[0][at:], "}") + 1
+	put("modality.jsonl", []byte(l[0][:at]+`"text":5`+l[0][end:]+"\n"+strings.Join(l[1:], "\n")))
+	put("big.toml", bytes.Repeat([]byte("# a comment line\n"), 1<<17))
+
+	good, _ := casedir.List(filepath.Join(from, "cases"))
+	folder := func(name string) string {
+		d := filepath.Join(dir, name)
+		if err := os.CopyFS(d, os.DirFS(good[0])); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	d := folder("zero-case")
+	os.Remove(filepath.Join(d, casedir.CaseJSON))
+	os.Symlink("/dev/zero", filepath.Join(d, casedir.CaseJSON))
+	d = folder("fifo-target")
+	os.Remove(filepath.Join(d, casedir.TargetTxt))
+	if err := syscall.Mkfifo(filepath.Join(d, casedir.TargetTxt), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d = folder("bom-case")
+	caseJSON, _ := os.ReadFile(filepath.Join(d, casedir.CaseJSON))
+	caseJSON = regexp.MustCompile(`"edit": "[a-z]+"`).ReplaceAll(caseJSON, []byte(`"edit": "mvoe"`))
+	os.WriteFile(filepath.Join(d, casedir.CaseJSON), append([]byte("\ufeff"), caseJSON...), 0o644)
 }
 
 func TestExitCodes(t *testing.T) {

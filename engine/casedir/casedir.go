@@ -20,6 +20,7 @@ import (
 	"strings"
 
 	"parascope/engine/atomicfile"
+	"parascope/engine/infile"
 	"parascope/engine/token"
 	"parascope/engine/vq"
 	"parascope/engine/world"
@@ -142,32 +143,24 @@ func Read(dir string) (Loaded, error) {
 	return l, nil
 }
 
+// maxMetaBytes caps case.json: a case is a few kilobytes.
+const maxMetaBytes = 1 << 20
+
 func readMeta(path string) (Meta, error) {
 	var m Meta
-	data, err := os.ReadFile(path)
+	data, err := infile.Read(path, maxMetaBytes, "a case")
 	if err != nil {
 		return m, err
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return m, fmt.Errorf("%s: empty file, want the case's JSON object", path)
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&m); err != nil {
-		var syn *json.SyntaxError
-		var typ *json.UnmarshalTypeError
-		switch {
-		case errors.Is(err, io.ErrUnexpectedEOF):
-			return m, fmt.Errorf("%s: truncated: the JSON object does not end", path)
-		case errors.As(err, &syn):
-			return m, fmt.Errorf("%s:%d: %w", path, lineOf(data, syn.Offset), err)
-		case errors.As(err, &typ):
-			return m, fmt.Errorf("%s:%d: field %q: %s where a %s belongs", path, lineOf(data, typ.Offset), typ.Field, typ.Value, typ.Type)
+	if err := infile.DecodeJSON(data, &m, true); err != nil {
+		var je *infile.JSONError
+		if errors.As(err, &je) && je.Field != "" {
+			return m, fmt.Errorf("%s:%d: field %q: %s", path, je.Line, je.Field, je.Msg)
 		}
-		return m, fmt.Errorf("%s: %w", path, err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return m, fmt.Errorf("%s: data after the case object", path)
+		return m, infile.In(path, err)
 	}
 	for _, s := range []picture{{"input", m.Input}, {"target", m.Target}} {
 		if err := s.scene.Validate(); err != nil {
@@ -281,29 +274,16 @@ func sameImage(a, b image.Image) (x, y int, same bool) {
 
 // readText reads a text file of a case folder, trimmed.
 func readText(path string) (string, error) {
-	const maxBytes = 64 << 10 // a reasoning is a few hundred bytes
-	f, err := os.Open(path)
+	data, err := infile.Read(path, 64<<10, "a reasoning") // a reasoning is a few hundred bytes
 	if err != nil {
 		return "", err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxBytes+1))
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", path, err)
-	}
-	if len(data) > maxBytes {
-		return "", fmt.Errorf("%s: larger than %d bytes, not a reasoning", path, maxBytes)
 	}
 	return strings.TrimSpace(string(data)), nil
 }
 
-func lineOf(data []byte, offset int64) int {
-	return 1 + bytes.Count(data[:min(int(offset), len(data))], []byte("\n"))
-}
-
 // ReadPNG decodes a PNG and checks it is a ShapeWorld canvas.
 func ReadPNG(path string) (image.Image, error) {
-	f, err := os.Open(path)
+	f, err := infile.Open(path)
 	if err != nil {
 		return nil, err
 	}

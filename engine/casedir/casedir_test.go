@@ -73,7 +73,7 @@ func TestReadRejects(t *testing.T) {
 		{"empty case.json", edit, put(CaseJSON, nil), CaseJSON, "empty file"},
 		{"blank case.json", edit, put(CaseJSON, []byte("\n  \n")), CaseJSON, "empty file"},
 		{"truncated case.json", edit, put(CaseJSON, []byte(`{"task": "thinkedit", "instruction": "ma`)), CaseJSON, "truncated"},
-		{"wrong type", edit, rewrite(func(m map[string]any) { m["index"] = "first" }), CaseJSON, `field "index": string where a int belongs`},
+		{"wrong type", edit, rewrite(func(m map[string]any) { m["index"] = "first" }), CaseJSON, `field "index": string where a whole number belongs`},
 		{"unknown task", edit, rewrite(func(m map[string]any) { m["task"] = "thinkdraw" }), CaseJSON, `unknown task "thinkdraw"`},
 		{"id outside", edit, rewrite(func(m map[string]any) { ids(m)[5] = 99999 }), CaseJSON, "tokens.ids[5]: id 99999 is outside the vocabulary"},
 		{"negative id", edit, rewrite(func(m map[string]any) { ids(m)[0] = -1 }), CaseJSON, "tokens.ids[0]: id -1 is outside"},

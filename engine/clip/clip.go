@@ -7,13 +7,13 @@
 package clip
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"strings"
 
 	"parascope/engine/checkpoint"
+	"parascope/engine/infile"
 	"parascope/engine/memory"
 	"parascope/engine/model"
 	"parascope/engine/nn"
@@ -147,7 +147,7 @@ func (m *Model) File(meta map[string]string) (*safetensors.File, error) {
 // whose names start with "adam." (training state) are left to the caller.
 func FromFile(f *safetensors.File, be nn.Backend) (*Model, error) {
 	var cfg Config
-	if err := json.Unmarshal([]byte(f.Metadata["clip"]), &cfg); err != nil {
+	if err := infile.DecodeJSON([]byte(f.Metadata["clip"]), &cfg, false); err != nil {
 		return nil, fmt.Errorf("not a CLIP checkpoint: metadata \"clip\": %w", err)
 	}
 	// A claimed shape must fit the weights the file holds before anything

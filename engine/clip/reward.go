@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
-	"os"
 	"path/filepath"
 
 	"parascope/engine/atomicfile"
+	"parascope/engine/infile"
 	"parascope/engine/sample"
 )
 
@@ -64,7 +64,7 @@ func (n Normaliser) Save(path string) error {
 }
 
 func LoadNormaliser(path string) (Normaliser, error) {
-	b, err := os.ReadFile(path)
+	b, err := infile.Read(path, 64<<10, "a reward normaliser")
 	if err != nil {
 		return Normaliser{}, err
 	}
@@ -73,8 +73,8 @@ func LoadNormaliser(path string) (Normaliser, error) {
 
 func decodeNormaliser(b []byte, name string) (Normaliser, error) {
 	var n Normaliser
-	if err := json.Unmarshal(b, &n); err != nil {
-		return n, fmt.Errorf("%s: %w", name, err)
+	if err := infile.DecodeJSON(b, &n, false); err != nil {
+		return n, infile.In(name, err)
 	}
 	if n.Sigma <= 0 || n.ZSigmas <= 0 {
 		return n, fmt.Errorf("%s: sigma and z_sigmas must be positive", name)

@@ -1,7 +1,6 @@
 package model
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -11,6 +10,7 @@ import (
 	"strings"
 
 	"parascope/engine/checkpoint"
+	"parascope/engine/infile"
 	"parascope/engine/nn"
 	"parascope/engine/safetensors"
 )
@@ -72,7 +72,7 @@ func Load(path string, be nn.Backend) (*Model, error) {
 // FromFile builds a model from a Parascope checkpoint already read.
 func FromFile(f *safetensors.File, be nn.Backend) (*Model, error) {
 	var cfg Config
-	if err := json.Unmarshal([]byte(f.Metadata[metaConfig]), &cfg); err != nil {
+	if err := infile.DecodeJSON([]byte(f.Metadata[metaConfig]), &cfg, false); err != nil {
 		return nil, fmt.Errorf("metadata %q: %w", metaConfig, err)
 	}
 	if err := cfg.Validate(); err != nil {
@@ -166,13 +166,14 @@ func nativeName(name string) (string, bool) {
 
 func loadLLaDA(dir string, be nn.Backend) (*Model, error) {
 	cfgPath := filepath.Join(dir, "config.json")
-	raw, err := os.ReadFile(cfgPath)
+	raw, err := infile.Read(cfgPath, 1<<20, "a model config")
 	if err != nil {
 		return nil, fmt.Errorf("not a Parascope checkpoint, and no LLaDA config: %w", err)
 	}
 	var lc lladaConfig
-	if err := json.Unmarshal(raw, &lc); err != nil {
-		return nil, fmt.Errorf("%s: %w", cfgPath, err)
+	// A model's config.json holds many keys this loader does not need.
+	if err := infile.DecodeJSON(raw, &lc, false); err != nil {
+		return nil, infile.In(cfgPath, err)
 	}
 	if lc.KVHeads != 0 && lc.KVHeads != lc.Heads {
 		return nil, fmt.Errorf("%s: n_kv_heads %d differs from n_heads %d: grouped-query attention is not supported", cfgPath, lc.KVHeads, lc.Heads)
@@ -214,7 +215,7 @@ func loadLLaDA(dir string, be nn.Backend) (*Model, error) {
 // lladaShards lists the weight files of a checkpoint folder.
 func lladaShards(dir string) ([]string, error) {
 	index := filepath.Join(dir, "model.safetensors.index.json")
-	raw, err := os.ReadFile(index)
+	raw, err := infile.Read(index, 16<<20, "a shard index")
 	if errors.Is(err, os.ErrNotExist) {
 		return []string{filepath.Join(dir, "model.safetensors")}, nil
 	}
@@ -224,8 +225,8 @@ func lladaShards(dir string) ([]string, error) {
 	var idx struct {
 		WeightMap map[string]string `json:"weight_map"`
 	}
-	if err := json.Unmarshal(raw, &idx); err != nil {
-		return nil, fmt.Errorf("%s: %w", index, err)
+	if err := infile.DecodeJSON(raw, &idx, false); err != nil {
+		return nil, infile.In(index, err)
 	}
 	var files []string
 	for _, f := range idx.WeightMap {

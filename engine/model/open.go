@@ -87,7 +87,11 @@ func Open(spec string, be nn.Backend, vocab int) (*Model, error) {
 		return nil, err
 	}
 	if m.Vocab != vocab {
-		return nil, fmt.Errorf("model %s has a vocabulary of %d, the tokenizer has %d", spec, m.Vocab, vocab)
+		name := "model " + spec
+		if spec == "" {
+			name = "the embedded model"
+		}
+		return nil, fmt.Errorf("%s has a vocabulary of %d, the tokenizer has %d", name, m.Vocab, vocab)
 	}
 	return m, nil
 }

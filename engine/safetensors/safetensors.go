@@ -19,9 +19,9 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 
 	"parascope/engine/atomicfile"
+	"parascope/engine/infile"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -86,7 +86,7 @@ type entry struct {
 // Read reads and decodes the file at path, one tensor's bytes at a time,
 // so that it never holds the whole file beside the decoded tensors.
 func Read(path string) (*File, error) {
-	r, err := os.Open(path)
+	r, err := infile.Open(path)
 	if err != nil {
 		return nil, err
 	}
@@ -286,7 +286,7 @@ func parseHeader(header []byte) ([]namedEntry, map[string]string, error) {
 			return nil, nil, fmt.Errorf("safetensors: tensor %q: %w", name, err)
 		}
 		if name == metadataKey {
-			if err := strictUnmarshal(raw, &meta); err != nil || meta == nil {
+			if err := infile.DecodeJSON(raw, &meta, true); err != nil || meta == nil {
 				return nil, nil, errors.New("safetensors: __metadata__ must map strings to strings")
 			}
 			continue
@@ -295,18 +295,12 @@ func parseHeader(header []byte) ([]namedEntry, map[string]string, error) {
 			return nil, nil, errors.New("safetensors: tensor with an empty name")
 		}
 		var e entry
-		if err := strictUnmarshal(raw, &e); err != nil {
+		if err := infile.DecodeJSON(raw, &e, true); err != nil {
 			return nil, nil, fmt.Errorf("safetensors: tensor %q: bad header entry: %w", name, err)
 		}
 		entries = append(entries, namedEntry{name, e})
 	}
 	return entries, meta, nil
-}
-
-func strictUnmarshal(raw []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	return dec.Decode(v)
 }
 
 // checkLayout checks each entry's dtype, shape and offsets, and that the

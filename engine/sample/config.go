@@ -8,7 +8,6 @@ package sample
 import (
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 
@@ -177,7 +176,7 @@ func (c Config) validate(t Template) error {
 		bad("text.block", "%d, want 1 to %d (the text span)", c.Text.Block, n)
 	case n%c.Text.Block != 0:
 		bad("text.block", "%d does not divide the text span of %d", c.Text.Block, n)
-	case c.Steps%(n/c.Text.Block) != 0:
+	case c.Steps >= 1 && c.Steps%(n/c.Text.Block) != 0: // bad steps are reported once, above
 		bad("text.block", "%d blocks do not divide steps = %d evenly", n/c.Text.Block, c.Steps)
 	}
 	if c.Text.ImageSteps != 0 {
@@ -189,7 +188,7 @@ func (c Config) validate(t Template) error {
 	if c.Image.Block != 0 {
 		bad("image.block", "applies to the text only")
 	}
-	if c.Image.ImageSteps < 0 || c.Image.ImageSteps > c.Steps {
+	if c.Image.ImageSteps < 0 || (c.Steps >= 1 && c.Image.ImageSteps > c.Steps) {
 		bad("image.image_steps", "%d, want 0 (every step) to steps = %d", c.Image.ImageSteps, c.Steps)
 	}
 	if !(c.Image.RemaskTemperature >= 0 && c.Image.RemaskTemperature <= maxKnob) {
@@ -203,6 +202,18 @@ func (c Config) validate(t Template) error {
 	return errors.Join(errs...)
 }
 
+// InputFiles lists the keys that name files, for tomlconf.CheckInputs:
+// the embedded defaults (""), "none" and "random:SEED" name none.
+func (c Config) InputFiles() map[string]string {
+	files := map[string]string{}
+	for key, v := range map[string]string{"model": c.Model, "codebook": c.Codebook, "clip": c.Clip} {
+		if v != "" && v != "none" && !(key == "model" && strings.HasPrefix(v, "random:")) {
+			files[key] = v
+		}
+	}
+	return files
+}
+
 // LoadConfig reads a TOML file over the defaults and checks it for t,
 // naming the line of each setting that cannot work.
 func LoadConfig(path string, t Template) (Config, error) {
@@ -210,7 +221,7 @@ func LoadConfig(path string, t Template) (Config, error) {
 	if err := tomlconf.Load(path, &c); err != nil {
 		return c, err
 	}
-	data, err := os.ReadFile(path)
+	data, err := tomlconf.Read(path)
 	if err != nil {
 		return c, err
 	}

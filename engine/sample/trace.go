@@ -2,13 +2,13 @@ package sample
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 
+	"parascope/engine/infile"
 	"parascope/engine/world"
 )
 
@@ -98,7 +98,7 @@ func ReadTrace(r io.Reader, name string, t Template) (Header, []Frame, error) {
 // and the codebook sizes the vocabulary).
 func ReadTraceFor(r io.Reader, name string, templateFor func(Header) (Template, error)) (Header, []Frame, error) {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<16), 1<<24)
+	sc.Buffer(make([]byte, 1<<16), maxTraceLine)
 	var h Header
 	var t Template
 	var frames []Frame
@@ -107,7 +107,7 @@ func ReadTraceFor(r io.Reader, name string, templateFor func(Header) (Template, 
 		line++
 		var err error
 		if line == 1 {
-			if err = decodeLine(sc.Bytes(), &h); err == nil {
+			if err = decodeHeader(infile.StripBOM(sc.Bytes()), &h); err == nil {
 				t, err = checkHeader(h, templateFor)
 			}
 		} else {
@@ -121,7 +121,9 @@ func ReadTraceFor(r io.Reader, name string, templateFor func(Header) (Template, 
 			return h, nil, fmt.Errorf("%s:%d: %w", name, line, err)
 		}
 	}
-	if err := sc.Err(); err != nil {
+	if err := sc.Err(); errors.Is(err, bufio.ErrTooLong) {
+		return h, nil, fmt.Errorf("%s:%d: the line is longer than %s, more than a frame can be", name, line+1, infile.Size(maxTraceLine))
+	} else if err != nil {
 		return h, nil, fmt.Errorf("%s:%d: %w", name, line+1, err)
 	}
 	if line == 0 {
@@ -133,27 +135,30 @@ func ReadTraceFor(r io.Reader, name string, templateFor func(Header) (Template, 
 	return h, frames, nil
 }
 
+// maxTraceLine caps a trace's line: a frame is a few kilobytes.
+const maxTraceLine = 16 << 20
+
+// decodeHeader reads the first line, which must be a trace's header: a
+// line without "format" is something else, most likely a frame.
+func decodeHeader(data []byte, h *Header) error {
+	var keys map[string]json.RawMessage
+	if json.Unmarshal(data, &keys) == nil && keys["format"] == nil {
+		return fmt.Errorf("no trace header: a trace starts with a line holding \"format\": %q", TraceFormat)
+	}
+	return decodeLine(data, h)
+}
+
 // decodeLine reads one JSON object, naming the field of a value of the
 // wrong type; keys the format does not have are mistakes.
 func decodeLine(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	var typ *json.UnmarshalTypeError
+	err := infile.DecodeJSON(data, v, true)
 	switch {
-	case errors.As(err, &typ):
-		return fmt.Errorf("%s: %s where a %s belongs", typ.Field, typ.Value, typ.Type)
 	case errors.Is(err, io.EOF):
 		return errors.New("a blank line where a JSON object belongs")
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return errors.New("truncated: the line ends inside its JSON object")
-	case err != nil:
-		return err
 	}
-	if dec.More() {
-		return errors.New("more than one JSON value on the line")
-	}
-	return nil
+	return err
 }
 
 // checkHeader checks the header against the template it names.

@@ -67,7 +67,7 @@ func TestReadTraceRejects(t *testing.T) {
 		{"config block", edit(t, lines, 0, func(o map[string]any) { o["config"].(map[string]any)["text"].(map[string]any)["block"] = 7 }), "t.jsonl:1: config: text.block"},
 		{"format", edit(t, lines, 0, set("format", "other/1")), "t.jsonl:1: format"},
 		{"task", edit(t, lines, 0, set("task", "thinkdraw")), "t.jsonl:1:"},
-		{"unknown key", edit(t, lines, 0, set("extra", 1)), `t.jsonl:1: json: unknown field "extra"`},
+		{"unknown key", edit(t, lines, 0, set("extra", 1)), `t.jsonl:1: unknown field "extra"`},
 		{"header type", edit(t, lines, 0, set("steps", "four")), "t.jsonl:1: steps: string"},
 		{"header steps", edit(t, lines, 0, set("steps", 2)), "t.jsonl:5: step: 3, past the header's 2 steps"},
 		{"prompt word", edit(t, lines, 0, func(o map[string]any) { o["prompt"].(map[string]any)["instruction"] = "paint it xyzzy" }), "t.jsonl:1: prompt: instruction: unknown word"},

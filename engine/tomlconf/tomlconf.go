@@ -6,13 +6,17 @@ package tomlconf
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"math"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"parascope/engine/infile"
 )
 
 // KeyError is a setting that cannot work, named by its dotted key.
@@ -30,7 +34,7 @@ type Validator interface {
 // Load decodes the file over v (which holds the defaults) and validates
 // it. v must point to a struct whose fields carry toml tags.
 func Load(path string, v Validator) error {
-	data, err := os.ReadFile(path)
+	data, err := Read(path)
 	if err != nil {
 		return err
 	}
@@ -63,6 +67,55 @@ func Load(path string, v Validator) error {
 		return Locate(path, data, errors.Join(errs...))
 	}
 	return Locate(path, data, v.Validate())
+}
+
+// Inputs is a config whose keys name input files, as key → path, leaving
+// out values that name no file.
+type Inputs interface {
+	InputFiles() map[string]string
+}
+
+// CheckInputs reports each input file of the config loaded from path
+// that does not exist, with the line of the key that names it, where
+// opening it later could not say which key. A run checks them before it
+// starts; loading alone does not, so that an example may name a run's
+// output still to be made.
+func CheckInputs(path string, v Inputs) error {
+	err := checkInputs(v.InputFiles())
+	if err == nil {
+		return nil
+	}
+	data, rerr := Read(path)
+	if rerr != nil {
+		return rerr
+	}
+	return Locate(path, data, err)
+}
+
+// checkInputs reports each path that does not exist, or cannot be
+// looked at, as a KeyError of the key that names it.
+func checkInputs(files map[string]string) error {
+	var errs []error
+	for _, key := range slices.Sorted(maps.Keys(files)) {
+		if _, err := os.Stat(files[key]); err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err // the path is said once, below
+			}
+			errs = append(errs, KeyError{key, fmt.Sprintf("%s: %v", files[key], err)})
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// MaxBytes caps a config file: the largest example is a few kilobytes,
+// and a device such as /dev/zero would otherwise fill the memory.
+const MaxBytes = 1 << 20
+
+// Read reads a config file: a regular file of at most MaxBytes, without
+// a UTF-8 byte order mark.
+func Read(path string) ([]byte, error) {
+	return infile.Read(path, MaxBytes, "a config")
 }
 
 // Locate prefixes each KeyError with the file and the line that sets its

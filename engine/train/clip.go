@@ -76,10 +76,11 @@ func (c CLIPConfig) Validate() error {
 		}
 	}
 	// CLIP caps its logit scale at 100; beyond it the softmax saturates.
+	shape := c.Model.config()
 	if !(c.Model.Scale > 0 && c.Model.Scale <= 100) {
 		bad("model.scale", "%g, want 0 < scale ≤ 100", c.Model.Scale)
+		shape.Scale = 1 // so that the shape's own check does not report it again
 	}
-	shape := c.Model.config()
 	if err := shape.Validate(); err != nil {
 		bad("model", "%v", strings.ReplaceAll(err.Error(), "\n", "; "))
 	} else if err := memory.Check(shape.TrainingBytes(0), "training its weights, gradients and AdamW moments"); err != nil {

@@ -219,6 +219,15 @@ func (t Tasks) kinds() ([]world.EditKind, error) {
 	return out, nil
 }
 
+// InputFiles names the checkpoint a run starts from, for
+// tomlconf.CheckInputs.
+func (c SFTConfig) InputFiles() map[string]string {
+	if c.Init == "" {
+		return nil
+	}
+	return map[string]string{"init": c.Init}
+}
+
 // LoadSFT reads a TOML file over the defaults.
 func LoadSFT(path string) (SFTConfig, error) {
 	c := DefaultSFT()

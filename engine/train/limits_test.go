@@ -102,3 +102,18 @@ func TestParaRLSamplerErrorsNameTheirLine(t *testing.T) {
 		}
 	}
 }
+
+// A bad scale is one fault, not one more for the shape that holds it; a
+// ParaRL run cannot do without its reward's scorer.
+func TestFaultsReportedOnceByKey(t *testing.T) {
+	c := DefaultCLIP()
+	c.Model.Scale = -1
+	if err := c.Validate(); err == nil || err.Error() != "model.scale: -1, want 0 < scale ≤ 100" {
+		t.Errorf("got %v, want the one fault of model.scale", err)
+	}
+	r := DefaultParaRL()
+	r.Sampler.Clip = "none"
+	if err := r.Validate(); err == nil || !strings.HasPrefix(err.Error(), `sampler.clip: "none"`) {
+		t.Errorf("got %v, want sampler.clip refused", err)
+	}
+}

@@ -130,10 +130,23 @@ func (c ParaRLConfig) Validate() error {
 			bad("sampler."+m.name+".cfg", "%g: the likelihood ParaRL trains is the unguided policy's, so rollouts need cfg = 0", m.m.CFG)
 		}
 	}
+	if c.Sampler.Clip == "none" {
+		bad("sampler.clip", `"none": ParaRL's reward is a CLIP scorer's score; name a scorer's checkpoint, or "" for the embedded one`)
+	}
 	return errors.Join(errs...)
 }
 
 // LoadParaRL reads a TOML file over the defaults.
+// InputFiles names the sampler's files under "sampler.", for
+// tomlconf.CheckInputs.
+func (c ParaRLConfig) InputFiles() map[string]string {
+	files := map[string]string{}
+	for key, path := range c.Sampler.InputFiles() {
+		files["sampler."+key] = path
+	}
+	return files
+}
+
 func LoadParaRL(path string) (ParaRLConfig, error) {
 	c := DefaultParaRL()
 	return c, tomlconf.Load(path, &c)

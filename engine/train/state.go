@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
-	"reflect"
 	"strconv"
 	"strings"
 	"time"
 
 	"parascope/engine/checkpoint"
+	"parascope/engine/infile"
 	"parascope/engine/model"
 	"parascope/engine/nn"
 	"parascope/engine/safetensors"
@@ -108,7 +108,7 @@ func readState(path string, job checkpoint.Kind, cfg jobConfig, v *token.Vocab) 
 	if err := json.Unmarshal([]byte(js), cfg); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
-			return s, fmt.Errorf("%s: metadata \"train\": %s: %s, want %s", path, te.Field, te.Value, wantType(te.Type.Kind()))
+			return s, fmt.Errorf("%s: metadata \"train\": %s: %s, want %s", path, te.Field, te.Value, infile.Want(te.Type))
 		}
 		return s, fmt.Errorf("%s: metadata \"train\": %w", path, err)
 	}
@@ -154,21 +154,6 @@ func readState(path string, job checkpoint.Kind, cfg jobConfig, v *token.Vocab) 
 		}
 	}
 	return s, nil
-}
-
-// wantType names what a config value of kind k must be.
-func wantType(k reflect.Kind) string {
-	switch k {
-	case reflect.Uint64:
-		return "a whole number, 0 or more"
-	case reflect.Int:
-		return "a whole number"
-	case reflect.Float64:
-		return "a number"
-	case reflect.Bool:
-		return "true or false"
-	}
-	return "a " + k.String()
 }
 
 // restore puts the moments into the parameter set they belong to.

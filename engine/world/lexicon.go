@@ -111,7 +111,9 @@ func lookup(kind string, names []string, s string) (int, error) {
 	if i := slices.Index(names, s); i >= 0 {
 		return i, nil
 	}
-	return 0, fmt.Errorf("unknown %s %q (want one of %s)", kind, s, strings.Join(names, ", "))
+	// An empty name (a generation's edit kind) is written, never asked for.
+	want := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == "" })
+	return 0, fmt.Errorf("unknown %s %q (want one of %s)", kind, s, strings.Join(want, ", "))
 }
 
 func (c Colour) MarshalText() ([]byte, error) { return []byte(c.String()), nil }

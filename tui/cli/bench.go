@@ -13,7 +13,6 @@ import (
 	"parascope/engine/atomicfile"
 	"parascope/engine/bench"
 	"parascope/engine/sample"
-	"parascope/engine/session"
 )
 
 // maxBenchCases bounds --cases: the suite is drawn up front, and at a few
@@ -47,12 +46,9 @@ func (e *Env) Bench(args []string) error {
 	if err := checkOutputs("bench", *resultsPath); err != nil {
 		return err
 	}
-	cfg, err := session.LoadConfig(*cfgPath)
+	cfg, err := loadConfig(*cfgPath, *modelSpec)
 	if err != nil {
 		return err
-	}
-	if *modelSpec != "" {
-		cfg.Model = *modelSpec
 	}
 	if *mode != "" {
 		cfg.Mode = *mode

@@ -21,6 +21,7 @@ import (
 	"parascope/engine/nn"
 	"parascope/engine/sample"
 	"parascope/engine/session"
+	"parascope/engine/tomlconf"
 )
 
 // Version is the program's version.
@@ -246,4 +247,27 @@ func truncate(s string, n int) string {
 func isTerminal(f *os.File) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// loadConfig reads a sampler config (the defaults for path "") with model,
+// where given, in place of its own, and checks that the files it names
+// exist, naming the key of a missing one before any work.
+func loadConfig(path, model string) (sample.Config, error) {
+	cfg, err := session.LoadConfig(path)
+	if err != nil {
+		return cfg, err
+	}
+	if path != "" {
+		checked := cfg
+		if model != "" {
+			checked.Model = "" // replaced by the flag's, which is opened later
+		}
+		if err := tomlconf.CheckInputs(path, checked); err != nil {
+			return cfg, err
+		}
+	}
+	if model != "" {
+		cfg.Model = model
+	}
+	return cfg, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 
+	"parascope/engine/infile"
 	"parascope/engine/sample"
 	"parascope/engine/session"
 	"parascope/engine/token"
@@ -41,9 +42,9 @@ func (e *Env) Replay(args []string) error {
 	if err := checkOutputs("replay", *gifPath, *pngPath, *stripPath, *textPath); err != nil {
 		return err
 	}
-	f, err := os.Open(pos[0])
+	f, err := infile.Open(pos[0])
 	if err != nil {
-		return err
+		return fmt.Errorf("replay: %w", err)
 	}
 	defer f.Close()
 	// The codebook the header names sizes the vocabulary the frames are
@@ -62,6 +63,11 @@ func (e *Env) Replay(args []string) error {
 	}
 	t := export.Trajectory{Header: h, Frames: frames, Vocab: vocab, Codebook: cb}
 	files := export.Files{GIF: *gifPath, PNG: *pngPath, Strip: *stripPath, Text: *textPath}
+	// The trace's last step bounds --strip-steps; a mistake in them is
+	// found before anything is printed or written.
+	if files.StripSteps, err = parseSteps("replay", *stripSteps, frames[len(frames)-1].Step); err != nil {
+		return err
+	}
 	if *gifPath == "" && *pngPath == "" && *stripPath == "" && *textPath == "" && isTerminal(os.Stdout) {
 		var input *world.Scene
 		if h.Case != nil {
@@ -73,9 +79,6 @@ func (e *Env) Replay(args []string) error {
 	}
 	for _, fr := range frames {
 		fmt.Printf("step %2d/%d  image %2d/%d  %s\n", fr.Step, h.Steps, fr.Image.Actual, fr.Image.Total, fr.MaskedText(vocab, "___"))
-	}
-	if files.StripSteps, err = parseSteps(*stripSteps, frames[len(frames)-1].Step); err != nil {
-		return err
 	}
 	if err := t.Write(files); err != nil {
 		return fmt.Errorf("replay: %w", err)

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"image"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -42,13 +43,13 @@ func (e *Env) Sample(args []string) error {
 	if len(pos) > 0 {
 		return usagef("sample: unexpected argument %q", pos[0])
 	}
-	cfg, err := session.LoadConfig(*cfgPath)
+	cfg, err := loadConfig(*cfgPath, "")
 	if err != nil {
 		return err
 	}
 	if *seed != "" {
 		if cfg.Seed, err = strconv.ParseUint(*seed, 10, 64); err != nil {
-			return usagef("sample: --seed %q is not a whole number", *seed)
+			return usagef("sample: --seed %q: want a whole number from 0 to %d", *seed, uint64(math.MaxUint64))
 		}
 	}
 	if *mode != "" {
@@ -96,7 +97,7 @@ func (e *Env) Sample(args []string) error {
 		return fmt.Errorf("sample: %w", err)
 	}
 	// A mistake in --strip-steps is found before the work, not after it.
-	steps, err := parseSteps(*stripSteps, st.Steps())
+	steps, err := parseSteps("sample", *stripSteps, st.Steps())
 	if err != nil {
 		return err
 	}
@@ -263,8 +264,8 @@ func (f *promptFlags) prompt(sess *session.Session) (sample.Prompt, *world.Case,
 	return sample.Prompt{Task: world.ThinkEdit, Instruction: f.instruction, Input: codes}, nil, err
 }
 
-// parseSteps reads "0,5,10"; empty gives nil (the export's default).
-func parseSteps(s string, last int) ([]int, error) {
+// parseSteps reads cmd's "0,5,10"; empty gives nil (the export's default).
+func parseSteps(cmd, s string, last int) ([]int, error) {
 	if s == "" {
 		return nil, nil
 	}
@@ -272,7 +273,7 @@ func parseSteps(s string, last int) ([]int, error) {
 	for _, part := range strings.Split(s, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(part))
 		if err != nil || n < 0 || n > last {
-			return nil, usagef("sample: --strip-steps: %q is not a step from 0 to %d", part, last)
+			return nil, usagef("%s: --strip-steps: %q is not a step from 0 to %d", cmd, part, last)
 		}
 		out = append(out, n)
 	}

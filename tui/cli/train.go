@@ -18,6 +18,7 @@ import (
 	"parascope/engine/safetensors"
 	"parascope/engine/sample"
 	"parascope/engine/token"
+	"parascope/engine/tomlconf"
 	"parascope/engine/train"
 	"parascope/engine/vq"
 	"parascope/engine/world"
@@ -91,6 +92,9 @@ func (e *Env) trainParaRL(args []string) error {
 		cfg := train.DefaultParaRL()
 		if *cfgPath != "" {
 			if cfg, err = train.LoadParaRL(*cfgPath); err != nil {
+				return err
+			}
+			if err := tomlconf.CheckInputs(*cfgPath, cfg); err != nil {
 				return err
 			}
 		}
@@ -256,6 +260,9 @@ func (e *Env) trainSFT(args []string) error {
 		cfg := train.DefaultSFT()
 		if *cfgPath != "" {
 			if cfg, err = train.LoadSFT(*cfgPath); err != nil {
+				return err
+			}
+			if err := tomlconf.CheckInputs(*cfgPath, cfg); err != nil {
 				return err
 			}
 		}
@@ -477,6 +484,18 @@ func (e *Env) promote(args []string) error {
 	if err != nil {
 		return err
 	}
+	// A scorer's reward normaliser travels with it; it is checked before
+	// anything is written.
+	var reward *clip.Normaliser
+	if isCLIP {
+		n, err := clip.LoadNormaliser(filepath.Join(filepath.Dir(pos[0]), "reward.json"))
+		switch {
+		case err == nil:
+			reward = &n
+		case !errors.Is(err, os.ErrNotExist):
+			return err
+		}
+	}
 	if err := os.MkdirAll(*dir, 0o755); err != nil {
 		return err
 	}
@@ -486,9 +505,8 @@ func (e *Env) promote(args []string) error {
 	if err := atomicfile.WriteFile(filepath.Join(*dir, "default.json"), append(js, '\n')); err != nil {
 		return err
 	}
-	// A scorer's reward normaliser travels with it.
-	if reward, err := os.ReadFile(filepath.Join(filepath.Dir(pos[0]), "reward.json")); err == nil && isCLIP {
-		if err := atomicfile.WriteFile(filepath.Join(*dir, "reward.json"), reward); err != nil {
+	if reward != nil {
+		if err := reward.Save(filepath.Join(*dir, "reward.json")); err != nil {
 			return err
 		}
 	}

@@ -44,7 +44,7 @@ func (e *Env) View(args []string) error {
 	if !isTerminal(os.Stdout) || !isTerminal(os.Stdin) {
 		return errors.New("the viewer needs a terminal; for headless work use 'parascope sample' (see 'parascope help')")
 	}
-	cfg, err := session.LoadConfig(*cfgPath)
+	cfg, err := loadConfig(*cfgPath, "")
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 
 	"parascope/engine/atomicfile"
 	"parascope/engine/casedir"
+	"parascope/engine/infile"
 	"parascope/engine/sample"
 	"parascope/viz"
 )
@@ -114,7 +115,7 @@ func (t Trajectory) CaseFolder(dir, caseDir string) error {
 	}
 	if caseDir != "" && filepath.Clean(caseDir) != filepath.Clean(dir) {
 		for _, name := range []string{casedir.CaseJSON, casedir.InputPNG, casedir.TargetPNG, casedir.TargetTxt} {
-			data, err := os.ReadFile(filepath.Join(caseDir, name))
+			data, err := infile.Read(filepath.Join(caseDir, name), 1<<20, "a case file")
 			if errors.Is(err, os.ErrNotExist) {
 				// A file the case lacks (a generation has no input.png)
 				// is not left from a case written here before.
