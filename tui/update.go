@@ -11,9 +11,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
 	uv "github.com/charmbracelet/ultraviolet"
-
-	"parascope/engine/sample"
-	"parascope/engine/token"
 )
 
 func (a *app) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -374,82 +371,4 @@ func (a *app) export() tea.Cmd {
 		paths, err := engine.Export(t, dir)
 		return exportedMsg{paths, err}
 	}
-}
-
-// knobColumns are the widths of the panel's name and value columns: the
-// longest name, and the longest value any knob can show, so no value is
-// ever cut.
-var knobColumns = func() (name, value int) {
-	value = len("every")
-	for _, k := range knobs {
-		name = max(name, len(k.name))
-	}
-	for _, opts := range [][]string{sample.Modes(), sample.Schedules(), sample.RemaskingRules()} {
-		for _, o := range opts {
-			value = max(value, len(o))
-		}
-	}
-	return name, value
-}
-
-// knob is one sampler setting the side panel edits.
-type knob struct {
-	name   string
-	show   func(c sample.Config) string
-	change func(c *sample.Config, dir int)
-}
-
-func cycle(options []string, cur string, dir int) string {
-	i := slices.Index(options, cur)
-	return options[(i+dir+len(options))%len(options)]
-}
-
-func step(v *float64, by float64, dir int) { *v = max(0, *v+by*float64(dir)) }
-
-func onOff(b bool) string {
-	if b {
-		return "on"
-	}
-	return "off"
-}
-
-// blockSizes are the text block lengths the panel offers: the divisors of
-// the text span, which are the lengths Validate accepts.
-var blockSizes = func() []int {
-	var out []int
-	for b := 1; b <= token.ReasoningLen; b++ {
-		if token.ReasoningLen%b == 0 {
-			out = append(out, b)
-		}
-	}
-	return out
-}()
-
-var knobs = []knob{
-	{"steps", func(c sample.Config) string { return fmt.Sprint(c.Steps) }, func(c *sample.Config, d int) { c.Steps = max(1, c.Steps+d) }},
-	{"mode", func(c sample.Config) string { return c.Mode }, func(c *sample.Config, d int) {
-		c.Mode = cycle(sample.Modes(), c.Mode, d)
-	}},
-	{"text block", func(c sample.Config) string { return fmt.Sprint(c.Text.Block) }, func(c *sample.Config, d int) {
-		i := slices.Index(blockSizes, c.Text.Block)
-		c.Text.Block = blockSizes[min(max(i+d, 0), len(blockSizes)-1)]
-	}},
-	{"text schedule", func(c sample.Config) string { return c.Text.Schedule }, func(c *sample.Config, d int) { c.Text.Schedule = cycle(sample.Schedules(), c.Text.Schedule, d) }},
-	{"text remasking", func(c sample.Config) string { return c.Text.Remasking }, func(c *sample.Config, d int) { c.Text.Remasking = cycle(sample.RemaskingRules(), c.Text.Remasking, d) }},
-	{"text temperature", func(c sample.Config) string { return fmt.Sprintf("%.1f", c.Text.Temperature) }, func(c *sample.Config, d int) { step(&c.Text.Temperature, 0.1, d) }},
-	{"text end last", func(c sample.Config) string { return onOff(c.Text.EndLast) }, func(c *sample.Config, _ int) { c.Text.EndLast = !c.Text.EndLast }},
-	{"text cfg", func(c sample.Config) string { return fmt.Sprintf("%.1f", c.Text.CFG) }, func(c *sample.Config, d int) { step(&c.Text.CFG, 0.5, d) }},
-	{"image schedule", func(c sample.Config) string { return c.Image.Schedule }, func(c *sample.Config, d int) { c.Image.Schedule = cycle(sample.Schedules(), c.Image.Schedule, d) }},
-	{"image steps", func(c sample.Config) string {
-		if c.Image.ImageSteps == 0 {
-			return "every"
-		}
-		return fmt.Sprint(c.Image.ImageSteps)
-	}, func(c *sample.Config, d int) { c.Image.ImageSteps = min(max(0, c.Image.ImageSteps+d), c.Steps) }},
-	{"image remasking", func(c sample.Config) string { return c.Image.Remasking }, func(c *sample.Config, d int) {
-		c.Image.Remasking = cycle(sample.RemaskingRules(), c.Image.Remasking, d)
-	}},
-	{"image temperature", func(c sample.Config) string { return fmt.Sprintf("%.1f", c.Image.Temperature) }, func(c *sample.Config, d int) { step(&c.Image.Temperature, 0.1, d) }},
-	{"remask temperature", func(c sample.Config) string { return fmt.Sprintf("%.1f", c.Image.RemaskTemperature) }, func(c *sample.Config, d int) { step(&c.Image.RemaskTemperature, 0.5, d) }},
-	{"image cfg", func(c sample.Config) string { return fmt.Sprintf("%.1f", c.Image.CFG) }, func(c *sample.Config, d int) { step(&c.Image.CFG, 0.5, d) }},
 }

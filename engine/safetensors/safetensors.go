@@ -19,12 +19,12 @@ import (
 	"fmt"
 	"io"
 	"math"
-
-	"parascope/engine/atomicfile"
-	"parascope/engine/infile"
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"parascope/engine/atomicfile"
+	"parascope/engine/infile"
 )
 
 // Dtypes this package understands.
@@ -108,7 +108,7 @@ func Decode(b []byte) (*File, error) { return decode(bytes.NewReader(b), int64(l
 // ReadMetadata reads only the header of the file at path and returns its
 // metadata: what a file holds, without reading its tensors.
 func ReadMetadata(path string) (map[string]string, error) {
-	r, err := os.Open(path)
+	r, err := infile.Open(path)
 	if err != nil {
 		return nil, err
 	}
