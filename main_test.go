@@ -605,6 +605,20 @@ func TestBadInputs(t *testing.T) {
 		{[]string{"--case", "in/mixed"}, failure, []string{"--case: in/mixed: not a case folder: no case.json"}},
 		{with(prompt[:1], "--case", "in/corrupt", "--out", "out", "--png", "out.png"), failure, []string{"in/corrupt/input.png: not a PNG file"}},
 		{with(prompt[:1], "--instruction", "make it red", "--input", "in/outside.jsonl", "--trace", "out.jsonl"), failure, []string{"in/outside.jsonl: not a PNG file"}},
+		// never silent: inputs that used to mean something else without a word
+		{with(prompt, "--seed", "1", "--seed", "2"), usage, []string{"--seed given 2 times"}},
+		{with(prompt, "--png", "out.png", "--png", "out.png"), usage, []string{"--png given 2 times"}},
+		{[]string{"--backend", "cpu", "--backend=cpu", "version"}, usage, []string{"--backend given 2 times"}},
+		{with(prompt, "--out="), usage, []string{"--out is empty"}},
+		{with(prompt, "--mode", ""), usage, []string{"--mode is empty"}},
+		{with(prompt, "--config="), usage, []string{"--config is empty"}},
+		{[]string{"bench", "--model="}, usage, []string{"--model is empty"}},
+		{[]string{"train", "promote", "sft/model.safetensors", "--to="}, usage, []string{"--to is empty"}},
+		{with(prompt, "--config", conf("seed.toml", "seed = -1\n")), failure, []string{"conf/seed.toml:1: seed: -1, want 0 or more"}},
+		{[]string{"train", "sft", "--out", "run", "--config", conf("sftseed.toml", "steps = 3\nseed = -2\n")}, failure, []string{"conf/sftseed.toml:2: seed: -2"}},
+		{[]string{"train", "clip", "--out", "run", "--config", conf("clipseed.toml", "seed = -1\n")}, failure, []string{"conf/clipseed.toml:1: seed: -1"}},
+		{[]string{"train", "pararl", "--out", "run", "--config", conf("rlseed.toml", "seed = -1\n[sampler]\nseed = -1\n")}, failure,
+			[]string{"conf/rlseed.toml:1: seed: -1", "conf/rlseed.toml:3: sampler.seed: -1"}},
 	}
 	before := snapshot(t, append(runs, "in")...)
 	for _, tc := range tests {
