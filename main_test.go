@@ -619,6 +619,12 @@ func TestBadInputs(t *testing.T) {
 		{[]string{"train", "clip", "--out", "run", "--config", conf("clipseed.toml", "seed = -1\n")}, failure, []string{"conf/clipseed.toml:1: seed: -1"}},
 		{[]string{"train", "pararl", "--out", "run", "--config", conf("rlseed.toml", "seed = -1\n[sampler]\nseed = -1\n")}, failure,
 			[]string{"conf/rlseed.toml:1: seed: -1", "conf/rlseed.toml:3: sampler.seed: -1"}},
+		{[]string{"sample", "--prompt", "   "}, usage, []string{"--prompt holds only spaces"}},
+		{[]string{"sample", "--instruction", " \t ", "--input", "keep.png"}, usage, []string{"--instruction holds only spaces"}},
+		{with(prompt, "--strip-steps", "0,5"), usage, []string{"--strip-steps without --strip"}},
+		{[]string{"replay", "trace.jsonl", "--strip-steps", "0"}, usage, []string{"replay: --strip-steps without --strip"}},
+		{with(prompt, "--strip", "out.png", "--strip-steps", strings.Repeat("1,", 100)+"1"), usage, []string{"--strip-steps: 101 steps, want at most 100"}},
+		{[]string{"train", "clip", "--eval", "1000000000"}, usage, []string{"--eval 1000000000", "100 to 10000"}},
 	}
 	before := snapshot(t, append(runs, "in")...)
 	for _, tc := range tests {

@@ -34,6 +34,9 @@ func (e *Env) Replay(args []string) error {
 	if err := checkPreview(*preview); err != nil {
 		return err
 	}
+	if err := checkStrip("replay", *stripPath, *stripSteps); err != nil {
+		return err
+	}
 	if err := checkOutputs("replay", *gifPath, *pngPath, *stripPath, *textPath); err != nil {
 		return err
 	}
@@ -70,7 +73,7 @@ func (e *Env) Replay(args []string) error {
 	for _, fr := range frames {
 		fmt.Printf("step %2d/%d  image %2d/%d  %s\n", fr.Step, h.Steps, fr.Image.Actual, fr.Image.Total, fr.MaskedText(vocab, "___"))
 	}
-	if files.StripSteps, err = parseSteps(*stripSteps, frames[len(frames)-1].Step); err != nil {
+	if files.StripSteps, err = parseSteps("replay", *stripSteps, frames[len(frames)-1].Step); err != nil {
 		return err
 	}
 	if err := t.Write(files); err != nil {

@@ -57,6 +57,9 @@ func (e *Env) Sample(args []string) error {
 	if err := src.check(); err != nil {
 		return err
 	}
+	if err := checkStrip("sample", *stripPath, *stripSteps); err != nil {
+		return err
+	}
 	if err := checkOutputs("sample", *tracePath, *gifPath, *pngPath, *stripPath); err != nil {
 		return err
 	}
@@ -81,7 +84,7 @@ func (e *Env) Sample(args []string) error {
 		return fmt.Errorf("sample: %w", err)
 	}
 	// A mistake in --strip-steps is found before the work, not after it.
-	steps, err := parseSteps(*stripSteps, st.Steps())
+	steps, err := parseSteps("sample", *stripSteps, st.Steps())
 	if err != nil {
 		return err
 	}
@@ -166,6 +169,12 @@ func (f promptFlags) check() error {
 	if given != 1 || (f.instruction != "") != (f.input != "") {
 		return UsageError{"sample: give one of --case DIR, --prompt TEXT, or --instruction TEXT with --input PNG"}
 	}
+	// Only spaces would be sampled as an empty prompt.
+	for flag, s := range map[string]string{"--prompt": f.text, "--instruction": f.instruction} {
+		if s != "" && strings.TrimSpace(s) == "" {
+			return usagef("sample: %s holds only spaces; give the words to answer", flag)
+		}
+	}
 	return nil
 }
 
@@ -201,8 +210,24 @@ func (f *promptFlags) prompt(sess *session.Session) (sample.Prompt, *world.Case,
 	return sample.Prompt{Task: world.ThinkEdit, Instruction: f.instruction, Input: codes}, nil, err
 }
 
+// maxStripSteps bounds --strip-steps: the strip is one row of pictures,
+// and a hundred of them is already some 15,000 pixels wide.
+const maxStripSteps = 100
+
+// checkStrip refuses, before any work, --strip-steps that would not be
+// used (no --strip) or that name more pictures than a strip holds.
+func checkStrip(cmd, strip, steps string) error {
+	switch {
+	case steps != "" && strip == "":
+		return usagef("%s: --strip-steps without --strip FILE: the steps would be ignored", cmd)
+	case strings.Count(steps, ",")+1 > maxStripSteps:
+		return usagef("%s: --strip-steps: %d steps, want at most %d", cmd, strings.Count(steps, ",")+1, maxStripSteps)
+	}
+	return nil
+}
+
 // parseSteps reads "0,5,10"; empty gives nil (the export's default).
-func parseSteps(s string, last int) ([]int, error) {
+func parseSteps(cmd, s string, last int) ([]int, error) {
 	if s == "" {
 		return nil, nil
 	}
@@ -210,7 +235,7 @@ func parseSteps(s string, last int) ([]int, error) {
 	for _, part := range strings.Split(s, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(part))
 		if err != nil || n < 0 || n > last {
-			return nil, usagef("sample: --strip-steps: %q is not a step from 0 to %d", part, last)
+			return nil, usagef("%s: --strip-steps: %q is not a step from 0 to %d", cmd, part, last)
 		}
 		out = append(out, n)
 	}

@@ -240,6 +240,10 @@ func (e *Env) trainSFT(args []string) error {
 	return err
 }
 
+// maxCLIPEval bounds train clip --eval: its pairs are all made at once,
+// after the training, where running out of memory would lose the figures.
+const maxCLIPEval = 10_000
+
 func (e *Env) trainCLIP(args []string) error {
 	fs, jf := newJobFlags("clip")
 	evalN := fs.Int("eval", 300, "held-out pairs the retrieval and fact-ranking figures are measured on at the end (0: none; retrieval is among 100)")
@@ -247,8 +251,8 @@ func (e *Env) trainCLIP(args []string) error {
 	if err != nil {
 		return helpOK(err)
 	}
-	if *evalN != 0 && *evalN < 100 {
-		return usagef("train clip: --eval %d: want 0 (no measurement) or at least 100", *evalN)
+	if *evalN != 0 && (*evalN < 100 || *evalN > maxCLIPEval) {
+		return usagef("train clip: --eval %d: want 0 (no measurement) or 100 to %d", *evalN, maxCLIPEval)
 	}
 	cfgPath, resume, out, cb := jf.config, jf.resume, jf.out, vq.Default()
 	var run *train.CLIP
