@@ -625,6 +625,8 @@ func TestBadInputs(t *testing.T) {
 		{[]string{"replay", "trace.jsonl", "--strip-steps", "0"}, usage, []string{"replay: --strip-steps without --strip"}},
 		{with(prompt, "--strip", "out.png", "--strip-steps", strings.Repeat("1,", 100)+"1"), usage, []string{"--strip-steps: 101 steps, want at most 100"}},
 		{[]string{"train", "clip", "--eval", "1000000000"}, usage, []string{"--eval 1000000000", "100 to 10000"}},
+		{[]string{"replay", "in/steps.jsonl", "--png", "out.png"}, failure, []string{"in/steps.jsonl:1: steps: 1000000000000, want 0 to the 40 steps"}},
+		{[]string{"replay", "in/short.jsonl", "--png", "out.png"}, failure, []string{"in/short.jsonl:3: ends at step 1 of the header's 40", "the last frames are missing"}},
 	}
 	before := snapshot(t, append(runs, "in")...)
 	for _, tc := range tests {
@@ -724,6 +726,8 @@ func badFiles(t *testing.T, dir string) {
 	trace("mask.jsonl", func(_ *sample.Header, f *sample.Frame) {
 		f.Tokens[0], f.Guess[0] = int32(v.MaskID()), int32(v.MaskID())
 	}, same)
+	trace("steps.jsonl", func(h *sample.Header, _ *sample.Frame) { h.Steps = 1e12 }, same)
+	trace("short.jsonl", func(*sample.Header, *sample.Frame) {}, same) // steps 0 and 1 of 40, not stopped
 
 	// Case folders: three good edits, then copies spoilt one way each.
 	cases := filepath.Join(dir, "cases")

@@ -117,6 +117,7 @@ func (e *Env) Sample(args []string) error {
 	elapsed := time.Since(began)
 	t := export.Trajectory{Header: sample.NewHeader(st, sess.ModelName, truth), Frames: st.History(), Vocab: vocab, Codebook: sess.Codebook}
 	last := t.Frames[len(t.Frames)-1]
+	t.Header.Stopped = !st.Done()
 	// What there is gets written even when the run was stopped.
 	if err := t.Write(export.Files{Trace: *tracePath, GIF: *gifPath, PNG: *pngPath, Strip: *stripPath, StripSteps: steps}); err != nil {
 		return fmt.Errorf("sample: %w", err)
