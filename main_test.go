@@ -627,6 +627,8 @@ func TestBadInputs(t *testing.T) {
 		{[]string{"train", "clip", "--eval", "1000000000"}, usage, []string{"--eval 1000000000", "100 to 10000"}},
 		{[]string{"replay", "in/steps.jsonl", "--png", "out.png"}, failure, []string{"in/steps.jsonl:1: steps: 1000000000000, want 0 to the 40 steps"}},
 		{[]string{"replay", "in/short.jsonl", "--png", "out.png"}, failure, []string{"in/short.jsonl:3: ends at step 1 of the header's 40", "the last frames are missing"}},
+		{[]string{"train", "sft", "--out", "run", "--config", conf("initshape.toml", "init = \"sft/model.safetensors\"\n[model]\nlayers = 1\nd_model = 64\n")}, failure,
+			[]string{"conf/initshape.toml:4: model.d_model: 64, but init sft/model.safetensors has 32"}},
 	}
 	before := snapshot(t, append(runs, "in")...)
 	for _, tc := range tests {

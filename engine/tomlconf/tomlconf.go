@@ -30,6 +30,19 @@ type Validator interface {
 // Load decodes the file over v (which holds the defaults) and validates
 // it. v must point to a struct whose fields carry toml tags.
 func Load(path string, v Validator) error {
+	_, err := LoadKeys(path, v)
+	return err
+}
+
+// LoadKeys is Load that also returns the dotted keys the file sets: what
+// a setting the defaults could also hold was given for.
+func LoadKeys(path string, v Validator) ([]string, error) {
+	var keys []string
+	err := loadFile(path, v, func(k toml.Key) { keys = append(keys, k.String()) })
+	return keys, err
+}
+
+func loadFile(path string, v Validator, set func(toml.Key)) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return err
@@ -47,6 +60,7 @@ func Load(path string, v Validator) error {
 	known := knownKeys(reflect.TypeOf(v).Elem(), "")
 	var errs []error
 	for _, k := range meta.Keys() {
+		set(k)
 		if !known[k.String()] {
 			errs = append(errs, fmt.Errorf("%s:%d: unknown key %q", path, keyLine(data, k), k.String()))
 		}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"strings"
 
 	"parascope/engine/memory"
@@ -38,6 +39,16 @@ type SFTConfig struct {
 	// from random weights of the shape below.
 	Init  string     `toml:"init" json:"init,omitempty"`
 	Model ModelShape `toml:"model" json:"model"`
+
+	// from is the file the config was loaded from and the [model] keys it
+	// sets: a run from init keeps the init's shape, and a shape the file
+	// asks for that differs is a mistake NewSFT reports.
+	from *sftSource
+}
+
+type sftSource struct {
+	path      string
+	modelKeys []string
 }
 
 // Tasks chooses a job's training cases.
@@ -221,5 +232,33 @@ func (t Tasks) kinds() ([]world.EditKind, error) {
 // LoadSFT reads a TOML file over the defaults.
 func LoadSFT(path string) (SFTConfig, error) {
 	c := DefaultSFT()
-	return c, tomlconf.Load(path, &c)
+	keys, err := tomlconf.LoadKeys(path, &c)
+	c.from = &sftSource{path: path}
+	for _, k := range keys {
+		if strings.HasPrefix(k, "model.") {
+			c.from.modelKeys = append(c.from.modelKeys, k)
+		}
+	}
+	return c, err
+}
+
+// checkInitShape reports each [model] key the config's file sets to
+// other than the init model's shape m, by file, line and key.
+func (c SFTConfig) checkInitShape(m model.Config) error {
+	if c.from == nil || len(c.from.modelKeys) == 0 {
+		return nil
+	}
+	has := map[string]int{"model.layers": m.Layers, "model.d_model": m.DModel, "model.heads": m.Heads, "model.mlp": m.MLP}
+	asked := map[string]int{"model.layers": c.Model.Layers, "model.d_model": c.Model.DModel, "model.heads": c.Model.Heads, "model.mlp": c.Model.MLP}
+	var errs []error
+	for _, k := range c.from.modelKeys {
+		if asked[k] != has[k] {
+			errs = append(errs, tomlconf.KeyError{Key: k, Msg: fmt.Sprintf("%d, but init %s has %d: a run from init keeps its shape; drop [model] or match it", asked[k], c.Init, has[k])})
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	data, _ := os.ReadFile(c.from.path)
+	return tomlconf.Locate(c.from.path, data, errors.Join(errs...))
 }
