@@ -386,7 +386,7 @@ func TestBackendFlag(t *testing.T) {
 func TestTrainParaRLNamesWhatIsMissing(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "rl.toml")
-	os.WriteFile(cfg, []byte("steps = 1\n[sampler]\nmodel = \"random:1\"\nclip = \""+filepath.Join(dir, "nope.safetensors")+"\"\n"), 0o644)
+	os.WriteFile(cfg, []byte("steps = 1\nwarmup = 0\n[sampler]\nmodel = \"random:1\"\nclip = \""+filepath.Join(dir, "nope.safetensors")+"\"\n"), 0o644)
 	if _, err := capture(t, "train", "pararl", "--config", cfg, "--out", dir); err == nil || !strings.Contains(err.Error(), "sampler.clip") {
 		t.Errorf("a missing scorer: %v", err)
 	}
@@ -629,6 +629,10 @@ func TestBadInputs(t *testing.T) {
 		{[]string{"replay", "in/short.jsonl", "--png", "out.png"}, failure, []string{"in/short.jsonl:3: ends at step 1 of the header's 40", "the last frames are missing"}},
 		{[]string{"train", "sft", "--out", "run", "--config", conf("initshape.toml", "init = \"sft/model.safetensors\"\n[model]\nlayers = 1\nd_model = 64\n")}, failure,
 			[]string{"conf/initshape.toml:4: model.d_model: 64, but init sft/model.safetensors has 32"}},
+		{[]string{"train", "sft", "--out", "run", "--config", conf("warmup.toml", "steps = 10\nwarmup = 300\n")}, failure, []string{"conf/warmup.toml:2: warmup: 300, more than the run's 10 steps"}},
+		{[]string{"train", "clip", "--out", "run", "--config", conf("clipwarmup.toml", "steps = 10\n")}, failure, []string{"conf/clipwarmup.toml: warmup: 200, more than the run's 10 steps"}},
+		{[]string{"train", "pararl", "--out", "run", "--config", conf("rewardsteps.toml", "reward_steps = 30\n[sampler]\nsteps = 20\n")}, failure,
+			[]string{"conf/rewardsteps.toml:1: reward_steps: 30, more than the 20 steps of a rollout"}},
 	}
 	before := snapshot(t, append(runs, "in")...)
 	for _, tc := range tests {
@@ -847,8 +851,8 @@ func TestHelpStartsWithUsage(t *testing.T) {
 // PNG picture, JSON lines and an empty file. It returns the run folders.
 func checkpointFixtures(t *testing.T) []string {
 	t.Helper()
-	os.WriteFile("tiny.toml", []byte("steps = 2\nbatch = 2\ncheckpoint_every = 1\n[model]\nlayers = 1\nd_model = 32\nheads = 2\nmlp = 64\n"), 0o644)
-	os.WriteFile("tinyclip.toml", []byte("steps = 2\nbatch = 2\ncheckpoint_every = 1\n[model]\nlayers = 1\nd_model = 16\nheads = 2\nmlp = 24\nembed = 8\n"), 0o644)
+	os.WriteFile("tiny.toml", []byte("steps = 2\nbatch = 2\nwarmup = 1\ncheckpoint_every = 1\n[model]\nlayers = 1\nd_model = 32\nheads = 2\nmlp = 64\n"), 0o644)
+	os.WriteFile("tinyclip.toml", []byte("steps = 2\nbatch = 2\nwarmup = 1\ncheckpoint_every = 1\n[model]\nlayers = 1\nd_model = 16\nheads = 2\nmlp = 24\nembed = 8\n"), 0o644)
 	if _, err := capture(t, "train", "sft", "--config", "tiny.toml", "--out", "sft"); err != nil {
 		t.Fatal(err)
 	}

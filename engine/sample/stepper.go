@@ -117,7 +117,7 @@ func (s *Stepper) configure(cfg Config) {
 		s.imgStep[i] = t
 	}
 	s.imgSteps = len(steps)
-	s.total = runSteps(cfg)
+	s.total = cfg.RunSteps()
 }
 
 // imageSteps lists the steps on which a run with cfg commits image
@@ -137,10 +137,11 @@ func imageSteps(cfg Config) []int {
 	return steps
 }
 
-// runSteps is the number of steps of a whole run with cfg.
-func runSteps(cfg Config) int {
-	steps := imageSteps(cfg)
-	return max(cfg.Steps, steps[len(steps)-1]+1)
+// RunSteps is the number of steps of a whole run with the config: its
+// steps, and in sequential mode the image's after them.
+func (c Config) RunSteps() int {
+	steps := imageSteps(c)
+	return max(c.Steps, steps[len(steps)-1]+1)
 }
 
 // finished reports whether a run of total steps ends at frame last: at

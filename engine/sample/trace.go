@@ -178,8 +178,8 @@ func checkHeader(h Header, templateFor func(Header) (Template, error)) (Template
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	switch {
-	case h.Steps < 0 || h.Steps > runSteps(h.Config):
-		return nil, fmt.Errorf("steps: %d, want 0 to the %d steps of a run with its config", h.Steps, runSteps(h.Config))
+	case h.Steps < 0 || h.Steps > h.Config.RunSteps():
+		return nil, fmt.Errorf("steps: %d, want 0 to the %d steps of a run with its config", h.Steps, h.Config.RunSteps())
 	case h.Seed != h.Config.Seed:
 		return nil, fmt.Errorf("seed: %d, the config's is %d", h.Seed, h.Config.Seed)
 	case h.Task == world.ThinkGen && len(h.Prompt.Input) > 0:

@@ -115,9 +115,13 @@ func (o Optim) adamW(step, steps int) nn.AdamW {
 
 // validate reports bad optimiser settings. The comparisons are written
 // so that NaN fails them too.
-func (o Optim) validate(bad func(key, format string, args ...any)) {
-	if o.Warmup < 0 {
+func (o Optim) validate(steps int, bad func(key, format string, args ...any)) {
+	switch {
+	case o.Warmup < 0:
 		bad("warmup", "%d, want ≥ 0", o.Warmup)
+	case o.Warmup > steps && steps >= 1:
+		// The learning rate would still be rising when the run ends.
+		bad("warmup", "%d, more than the run's %d steps: lr would never be reached; want 0 to %d", o.Warmup, steps, steps)
 	}
 	// An Adam step moves a weight by about lr: beyond 1 it is noise.
 	if !(o.LR > 0 && o.LR <= 1 && o.MinLR >= 0 && o.MinLR <= o.LR) {
@@ -168,7 +172,7 @@ func (c SFTConfig) Validate() error {
 			bad(key, "%d, want at least 1", v)
 		}
 	}
-	c.Optim.validate(bad)
+	c.Optim.validate(c.Steps, bad)
 	if !(c.CondDropout >= 0 && c.CondDropout < 1) {
 		bad("cond_dropout", "%g, want 0 ≤ x < 1", c.CondDropout)
 	}
