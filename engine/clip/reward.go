@@ -1,6 +1,7 @@
 package clip
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -71,10 +72,24 @@ func LoadNormaliser(path string) (Normaliser, error) {
 	return decodeNormaliser(b, path)
 }
 
+// decodeNormaliser reads a normaliser strictly: a misspelt or missing
+// key would otherwise leave a value at zero without a word.
 func decodeNormaliser(b []byte, name string) (Normaliser, error) {
 	var n Normaliser
-	if err := json.Unmarshal(b, &n); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&n); err != nil {
 		return n, fmt.Errorf("%s: %w", name, err)
+	}
+	if dec.More() {
+		return n, fmt.Errorf("%s: more than one JSON value", name)
+	}
+	var keys map[string]json.RawMessage
+	json.Unmarshal(b, &keys) // the decode above succeeded: an object
+	for _, k := range []string{"mu", "sigma", "z_sigmas"} {
+		if _, ok := keys[k]; !ok {
+			return n, fmt.Errorf("%s: no %q", name, k)
+		}
 	}
 	if n.Sigma <= 0 || n.ZSigmas <= 0 {
 		return n, fmt.Errorf("%s: sigma and z_sigmas must be positive", name)
