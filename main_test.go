@@ -631,6 +631,8 @@ func TestBadInputs(t *testing.T) {
 			[]string{"conf/initshape.toml:4: model.d_model: 64, but init sft/model.safetensors has 32"}},
 		{[]string{"train", "sft", "--out", "run", "--config", conf("warmup.toml", "steps = 10\nwarmup = 300\n")}, failure, []string{"conf/warmup.toml:2: warmup: 300, more than the run's 10 steps"}},
 		{[]string{"train", "clip", "--out", "run", "--config", conf("clipwarmup.toml", "steps = 10\n")}, failure, []string{"conf/clipwarmup.toml: warmup: 200, more than the run's 10 steps"}},
+		{[]string{"train", "promote", "sft/model.safetensors"}, failure, []string{"no engine/model/weights here", "source tree's root", "--to DIR"}},
+		{[]string{"train", "promote", "clip/model.safetensors", "--to", "promoted"}, failure, []string{"clip/model.safetensors has no reward.json beside it", "train reward --clip clip/model.safetensors"}},
 		{[]string{"train", "pararl", "--out", "run", "--config", conf("rewardsteps.toml", "reward_steps = 30\n[sampler]\nsteps = 20\n")}, failure,
 			[]string{"conf/rewardsteps.toml:1: reward_steps: 30, more than the 20 steps of a rollout"}},
 	}

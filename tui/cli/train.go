@@ -421,9 +421,28 @@ func (e *Env) promote(args []string) error {
 		if isCLIP {
 			*dir = filepath.Join("engine", "clip", "weights")
 		}
+		// The embedded folder is the source tree's: made anywhere else it
+		// would be a stray copy that no rebuild embeds.
+		if fi, err := os.Stat(*dir); err != nil || !fi.IsDir() {
+			return fmt.Errorf("train promote: no %s here: run it in the source tree's root (where go.mod is), or give --to DIR", *dir)
+		}
 	}
 	if err := checkOutputFolder("train promote", *dir); err != nil {
 		return err
+	}
+	// A scorer's reward normaliser travels with it: without one, the
+	// folder would keep the old scorer's, which does not fit this one.
+	rewardPath := filepath.Join(filepath.Dir(pos[0]), "reward.json")
+	var reward []byte
+	if isCLIP {
+		if _, err := clip.LoadNormaliser(rewardPath); errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("train promote: %s has no reward.json beside it: run parascope train reward --clip %s first", pos[0], pos[0])
+		} else if err != nil {
+			return fmt.Errorf("train promote: %w", err)
+		}
+		if reward, err = os.ReadFile(rewardPath); err != nil {
+			return err
+		}
 	}
 	job := "sft"
 	if isCLIP {
@@ -444,8 +463,7 @@ func (e *Env) promote(args []string) error {
 	if err := atomicfile.WriteFile(filepath.Join(*dir, "default.json"), append(js, '\n')); err != nil {
 		return err
 	}
-	// A scorer's reward normaliser travels with it.
-	if reward, err := os.ReadFile(filepath.Join(filepath.Dir(pos[0]), "reward.json")); err == nil && isCLIP {
+	if isCLIP {
 		if err := atomicfile.WriteFile(filepath.Join(*dir, "reward.json"), reward); err != nil {
 			return err
 		}
