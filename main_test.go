@@ -633,6 +633,7 @@ func TestBadInputs(t *testing.T) {
 		{[]string{"train", "clip", "--out", "run", "--config", conf("clipwarmup.toml", "steps = 10\n")}, failure, []string{"conf/clipwarmup.toml: warmup: 200, more than the run's 10 steps"}},
 		{[]string{"train", "promote", "sft/model.safetensors"}, failure, []string{"no engine/model/weights here", "source tree's root", "--to DIR"}},
 		{[]string{"train", "promote", "clip/model.safetensors", "--to", "promoted"}, failure, []string{"clip/model.safetensors has no reward.json beside it", "train reward --clip clip/model.safetensors"}},
+		{[]string{"bench", "--cases", "301"}, usage, []string{"--cases 301: the suite holds 300 cases"}},
 		{[]string{"train", "pararl", "--out", "run", "--config", conf("rewardsteps.toml", "reward_steps = 30\n[sampler]\nsteps = 20\n")}, failure,
 			[]string{"conf/rewardsteps.toml:1: reward_steps: 30, more than the 20 steps of a rollout"}},
 	}
