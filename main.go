@@ -44,7 +44,8 @@ func main() {
 
 // exitCode is the process's exit status for what run returned: 0 for
 // success, 2 for a mistake in the command line, 130 (the shell's code for
-// SIGINT) for a command stopped by Ctrl-C, 1 for any other error.
+// SIGINT) for a command stopped by Ctrl-C, 143 for one stopped by
+// SIGTERM, 1 for any other error.
 func exitCode(err error) int {
 	var u cli.UsageError
 	switch {
@@ -53,7 +54,7 @@ func exitCode(err error) int {
 	case errors.As(err, &u):
 		return 2
 	case errors.Is(err, context.Canceled):
-		return 130
+		return cli.InterruptStatus()
 	}
 	return 1
 }
@@ -114,6 +115,7 @@ func usage(w io.Writer) {
 // cuda, for every command that runs a model.
 func takeBackendFlag(args []string) (rest []string, backend string, err error) {
 	backend = "auto"
+	given := 0
 	for i := 0; i < len(args); i++ {
 		a := strings.TrimPrefix(args[i], "-")
 		switch {
@@ -122,12 +124,17 @@ func takeBackendFlag(args []string) (rest []string, backend string, err error) {
 				return nil, "", cli.UsageError{Msg: "--backend needs a value: auto, " + strings.Join(nn.Names(), ", ")}
 			}
 			backend = args[i+1]
+			given++
 			i++
 		case strings.HasPrefix(a, "-backend=") || strings.HasPrefix(a, "backend="):
 			backend = a[strings.Index(a, "=")+1:]
+			given++
 		default:
 			rest = append(rest, args[i])
 		}
+	}
+	if given > 1 {
+		return nil, "", cli.UsageError{Msg: fmt.Sprintf("--backend given %d times; give it once", given)}
 	}
 	if backend != "auto" && !slices.Contains(nn.Names(), backend) {
 		return nil, "", cli.UsageError{Msg: fmt.Sprintf("--backend %q: want auto, %s", backend, strings.Join(nn.Names(), ", "))}

@@ -448,7 +448,7 @@ func TestBackendFlag(t *testing.T) {
 func TestTrainParaRLNamesWhatIsMissing(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "rl.toml")
-	os.WriteFile(cfg, []byte("steps = 1\n[sampler]\nmodel = \"random:1\"\nclip = \""+filepath.Join(dir, "nope.safetensors")+"\"\n"), 0o644)
+	os.WriteFile(cfg, []byte("steps = 1\nwarmup = 0\n[sampler]\nmodel = \"random:1\"\nclip = \""+filepath.Join(dir, "nope.safetensors")+"\"\n"), 0o644)
 	if _, err := capture(t, "train", "pararl", "--config", cfg, "--out", dir); err == nil || !strings.Contains(err.Error(), "sampler.clip") {
 		t.Errorf("a missing scorer: %v", err)
 	}
@@ -709,6 +709,37 @@ func TestBadInputs(t *testing.T) {
 		{[]string{"replay", "odd/modality.jsonl", "--png", "out.png"}, failure, []string{"odd/modality.jsonl:1: config.text: number where an object belongs"}},
 		{[]string{"replay", "odd/good.jsonl", "--strip", "out.png", "--strip-steps", "99"}, usage, []string{`replay: --strip-steps: "99" is not a step from 0 to 1`}},
 		{[]string{"replay", "odd/bom.jsonl", "--strip", "out.png", "--strip-steps", "99"}, usage, []string{`replay: --strip-steps: "99"`}},
+		// never silent: inputs that used to mean something else without a word
+		{with(prompt, "--seed", "1", "--seed", "2"), usage, []string{"--seed given 2 times"}},
+		{with(prompt, "--png", "out.png", "--png", "out.png"), usage, []string{"--png given 2 times"}},
+		{[]string{"--backend", "cpu", "--backend=cpu", "version"}, usage, []string{"--backend given 2 times"}},
+		{with(prompt, "--out="), usage, []string{"--out is empty"}},
+		{with(prompt, "--mode", ""), usage, []string{"--mode is empty"}},
+		{with(prompt, "--config="), usage, []string{"--config is empty"}},
+		{[]string{"bench", "--model="}, usage, []string{"--model is empty"}},
+		{[]string{"train", "promote", "sft/model.safetensors", "--to="}, usage, []string{"--to is empty"}},
+		{with(prompt, "--config", conf("seed.toml", "seed = -1\n")), failure, []string{"conf/seed.toml:1: seed: -1, want 0 or more"}},
+		{[]string{"train", "sft", "--out", "run", "--config", conf("sftseed.toml", "steps = 3\nseed = -2\n")}, failure, []string{"conf/sftseed.toml:2: seed: -2"}},
+		{[]string{"train", "clip", "--out", "run", "--config", conf("clipseed.toml", "seed = -1\n")}, failure, []string{"conf/clipseed.toml:1: seed: -1"}},
+		{[]string{"train", "pararl", "--out", "run", "--config", conf("rlseed.toml", "seed = -1\n[sampler]\nseed = -1\n")}, failure,
+			[]string{"conf/rlseed.toml:1: seed: -1", "conf/rlseed.toml:3: sampler.seed: -1"}},
+		{[]string{"sample", "--prompt", "   "}, usage, []string{"--prompt holds only spaces"}},
+		{[]string{"sample", "--instruction", " \t ", "--input", "keep.png"}, usage, []string{"--instruction holds only spaces"}},
+		{with(prompt, "--strip-steps", "0,5"), usage, []string{"--strip-steps without --strip"}},
+		{[]string{"replay", "trace.jsonl", "--strip-steps", "0"}, usage, []string{"replay: --strip-steps without --strip"}},
+		{with(prompt, "--strip", "out.png", "--strip-steps", strings.Repeat("1,", 100)+"1"), usage, []string{"--strip-steps: 101 steps, want at most 100"}},
+		{[]string{"train", "clip", "--eval", "1000000000"}, usage, []string{"--eval 1000000000", "100 to 10000"}},
+		{[]string{"replay", "in/steps.jsonl", "--png", "out.png"}, failure, []string{"in/steps.jsonl:1: steps: 1000000000000, want 0 to the 40 steps"}},
+		{[]string{"replay", "in/short.jsonl", "--png", "out.png"}, failure, []string{"in/short.jsonl:3: ends at step 1 of the header's 40", "the last frames are missing"}},
+		{[]string{"train", "sft", "--out", "run", "--config", conf("initshape.toml", "init = \"sft/model.safetensors\"\n[model]\nlayers = 1\nd_model = 64\n")}, failure,
+			[]string{"conf/initshape.toml:4: model.d_model: 64, but init sft/model.safetensors has 32"}},
+		{[]string{"train", "sft", "--out", "run", "--config", conf("warmup.toml", "steps = 10\nwarmup = 300\n")}, failure, []string{"conf/warmup.toml:2: warmup: 300, more than the run's 10 steps"}},
+		{[]string{"train", "clip", "--out", "run", "--config", conf("clipwarmup.toml", "steps = 10\n")}, failure, []string{"conf/clipwarmup.toml: warmup: 200, more than the run's 10 steps"}},
+		{[]string{"train", "promote", "sft/model.safetensors"}, failure, []string{"no engine/model/weights here", "source tree's root", "--to DIR"}},
+		{[]string{"train", "promote", "clip/model.safetensors", "--to", "promoted"}, failure, []string{"clip/model.safetensors has no reward.json beside it", "train reward --clip clip/model.safetensors"}},
+		{[]string{"bench", "--cases", "301"}, usage, []string{"--cases 301: the suite holds 300 cases"}},
+		{[]string{"train", "pararl", "--out", "run", "--config", conf("rewardsteps.toml", "reward_steps = 30\n[sampler]\nsteps = 20\n")}, failure,
+			[]string{"conf/rewardsteps.toml:1: reward_steps: 30, more than the 20 steps of a rollout"}},
 	}
 	before := snapshot(t, append(runs, "in")...)
 	for _, tc := range tests {
@@ -808,6 +839,8 @@ func badFiles(t *testing.T, dir string) {
 	trace("mask.jsonl", func(_ *sample.Header, f *sample.Frame) {
 		f.Tokens[0], f.Guess[0] = int32(v.MaskID()), int32(v.MaskID())
 	}, same)
+	trace("steps.jsonl", func(h *sample.Header, _ *sample.Frame) { h.Steps = 1e12 }, same)
+	trace("short.jsonl", func(*sample.Header, *sample.Frame) {}, same) // steps 0 and 1 of 40, not stopped
 
 	// Case folders: three good edits, then copies spoilt one way each.
 	cases := filepath.Join(dir, "cases")
@@ -865,6 +898,7 @@ func oddFiles(t *testing.T, dir, from string) {
 	order, _ := os.ReadFile(filepath.Join(from, "order.jsonl"))
 	l := strings.Split(string(order), "\n")
 	l[1], l[2] = l[2], l[1]
+	l[0] = strings.Replace(l[0], "{", `{"stopped":true,`, 1) // its run stopped at step 1
 	put("good.jsonl", []byte(strings.Join(l, "\n")))
 	put("bom.jsonl", []byte("\ufeff"+strings.Join(l, "\n")))
 	put("noheader.jsonl", []byte(l[1]+"\n"+l[2]+"\n"))
@@ -971,8 +1005,8 @@ func TestHelpStartsWithUsage(t *testing.T) {
 // PNG picture, JSON lines and an empty file. It returns the run folders.
 func checkpointFixtures(t *testing.T) []string {
 	t.Helper()
-	os.WriteFile("tiny.toml", []byte("steps = 2\nbatch = 2\ncheckpoint_every = 1\n[model]\nlayers = 1\nd_model = 32\nheads = 2\nmlp = 64\n"), 0o644)
-	os.WriteFile("tinyclip.toml", []byte("steps = 2\nbatch = 2\ncheckpoint_every = 1\n[model]\nlayers = 1\nd_model = 16\nheads = 2\nmlp = 24\nembed = 8\n"), 0o644)
+	os.WriteFile("tiny.toml", []byte("steps = 2\nbatch = 2\nwarmup = 1\ncheckpoint_every = 1\n[model]\nlayers = 1\nd_model = 32\nheads = 2\nmlp = 64\n"), 0o644)
+	os.WriteFile("tinyclip.toml", []byte("steps = 2\nbatch = 2\nwarmup = 1\ncheckpoint_every = 1\n[model]\nlayers = 1\nd_model = 16\nheads = 2\nmlp = 24\nembed = 8\n"), 0o644)
 	if _, err := capture(t, "train", "sft", "--config", "tiny.toml", "--out", "sft"); err != nil {
 		t.Fatal(err)
 	}
@@ -1082,7 +1116,7 @@ func stepOne(t *testing.T, from, path string) {
 // writing the run's files there and nothing over the renamed one.
 func TestResumeRenamedCheckpoint(t *testing.T) {
 	t.Chdir(t.TempDir())
-	os.WriteFile("tiny.toml", []byte("steps = 2\nbatch = 2\ncheckpoint_every = 1\n[model]\nlayers = 1\nd_model = 32\nheads = 2\nmlp = 64\n"), 0o644)
+	os.WriteFile("tiny.toml", []byte("steps = 2\nbatch = 2\nwarmup = 1\ncheckpoint_every = 1\n[model]\nlayers = 1\nd_model = 32\nheads = 2\nmlp = 64\n"), 0o644)
 	if _, err := capture(t, "train", "sft", "--config", "tiny.toml", "--out", "run"); err != nil {
 		t.Fatal(err)
 	}

@@ -46,6 +46,7 @@ type Stepper interface {
 // the prompt is still the case's own.
 type Trajectory struct {
 	Frames []sample.Frame
+	Steps  int // the run's length; the frames may stop short of it
 	Model  string
 	Config sample.Config
 	Prompt sample.Prompt

@@ -365,7 +365,7 @@ type exportedMsg struct {
 // shown, with the settings, prompt and model that made them.
 func (a *app) export() tea.Cmd {
 	engine, dir := a.o.Engine, a.o.ExportDir
-	t := Trajectory{Frames: slices.Clone(a.frames), Model: a.model, Config: a.runCfg, Prompt: a.prompt, Truth: a.truth}
+	t := Trajectory{Frames: slices.Clone(a.frames), Steps: a.total, Model: a.model, Config: a.runCfg, Prompt: a.prompt, Truth: a.truth}
 	a.setStatus("exporting…")
 	return func() tea.Msg {
 		paths, err := engine.Export(t, dir)

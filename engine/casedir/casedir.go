@@ -348,10 +348,20 @@ func List(root string) ([]string, error) {
 	}
 	var out []string
 	for _, e := range ents {
-		if !e.IsDir() {
+		dir := filepath.Join(root, e.Name())
+		// A link to a case folder is followed, as a user who linked
+		// cases together expects; a broken link is an error, not skipped.
+		if e.Type()&fs.ModeSymlink != 0 {
+			fi, err := os.Stat(dir)
+			if err != nil {
+				return nil, fmt.Errorf("%s: a link that leads nowhere: %w", dir, err)
+			}
+			if !fi.IsDir() {
+				continue
+			}
+		} else if !e.IsDir() {
 			continue
 		}
-		dir := filepath.Join(root, e.Name())
 		if _, err := os.Stat(filepath.Join(dir, CaseJSON)); err == nil {
 			out = append(out, dir)
 		} else if err := needsCase(dir); err != nil {

@@ -143,3 +143,25 @@ func TestFind(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// Links to case folders are judged as the folders are; a link that leads
+// nowhere is named, not skipped.
+func TestListFollowsLinks(t *testing.T) {
+	cases, root := t.TempDir(), t.TempDir()
+	one := writeCase(t, cases, 0, world.Generate(2, 0, world.MixEdit))
+	two := writeCase(t, cases, 1, world.Generate(2, 1, world.MixGen))
+	if err := os.Symlink(one, filepath.Join(root, "a")); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	os.Symlink(two, filepath.Join(root, "b"))
+	os.Symlink(filepath.Join(one, CaseJSON), filepath.Join(root, "file")) // a link to a file is no case folder
+	dirs, err := List(root)
+	if err != nil || len(dirs) != 2 || dirs[0] != filepath.Join(root, "a") || dirs[1] != filepath.Join(root, "b") {
+		t.Fatalf("List = %q, %v", dirs, err)
+	}
+	broken := filepath.Join(root, "c")
+	os.Symlink(filepath.Join(cases, "gone"), broken)
+	if _, err := List(root); err == nil || !strings.Contains(err.Error(), broken+": a link that leads nowhere") {
+		t.Fatalf("got %v", err)
+	}
+}

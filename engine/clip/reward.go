@@ -71,10 +71,19 @@ func LoadNormaliser(path string) (Normaliser, error) {
 	return decodeNormaliser(b, path)
 }
 
+// decodeNormaliser reads a normaliser strictly: a misspelt or missing
+// key would otherwise leave a value at zero without a word.
 func decodeNormaliser(b []byte, name string) (Normaliser, error) {
 	var n Normaliser
-	if err := infile.DecodeJSON(b, &n, false); err != nil {
+	if err := infile.DecodeJSON(b, &n, true); err != nil {
 		return n, infile.In(name, err)
+	}
+	var keys map[string]json.RawMessage
+	json.Unmarshal(b, &keys) // the decode above succeeded: an object
+	for _, k := range []string{"mu", "sigma", "z_sigmas"} {
+		if _, ok := keys[k]; !ok {
+			return n, fmt.Errorf("%s: no %q", name, k)
+		}
 	}
 	if n.Sigma <= 0 || n.ZSigmas <= 0 {
 		return n, fmt.Errorf("%s: sigma and z_sigmas must be positive", name)

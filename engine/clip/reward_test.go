@@ -3,6 +3,7 @@ package clip
 import (
 	"math"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -31,5 +32,26 @@ func TestNormaliser(t *testing.T) {
 	}
 	if _, err := Estimate([]float64{1, 1, 1}, 2); err == nil {
 		t.Fatal("a constant sample has no spread")
+	}
+}
+
+// A reward.json with a misspelt, missing or extra key is refused, naming
+// the file: a value left at zero would skew every reward.
+func TestNormaliserReadsStrictly(t *testing.T) {
+	for text, want := range map[string]string{
+		`{"mu": 0.6, "sigma": 0.15, "z_sigmas": 2, "samples": 10}`:              "",
+		`{"mu": 0.6, "sigma": 0.15, "z_sigmas": 2, "samples": 10, "note": "x"}`: `reward.json: unknown field "note"`,
+		`{"mean": 0.6, "sigma": 0.15, "z_sigmas": 2}`:                           `reward.json: unknown field "mean"`,
+		`{"sigma": 0.15, "z_sigmas": 2}`:                                        `reward.json: no "mu"`,
+		`{"mu": 0.6, "sigma": 0.15, "z_sigmas": 2} {}`:                          "reward.json:1: more than one JSON value",
+		`{"mu": 0.6, "sigma": 0, "z_sigmas": 2}`:                                "reward.json: sigma and z_sigmas must be positive",
+	} {
+		_, err := decodeNormaliser([]byte(text), "reward.json")
+		switch {
+		case want == "" && err != nil:
+			t.Errorf("%s: %v", text, err)
+		case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+			t.Errorf("%s: got %v, want %q", text, err, want)
+		}
 	}
 }

@@ -112,23 +112,42 @@ func New(m Model, t Template, cfg Config, p Prompt) (*Stepper, error) {
 func (s *Stepper) configure(cfg Config) {
 	s.cfg, s.plan = cfg, blockPlan{block: -1}
 	s.imgStep = map[int]int{}
-	var steps []int
-	if cfg.Mode == Sequential {
-		T := cfg.Image.ImageSteps
-		if T == 0 {
-			T = cfg.Steps
-		}
-		for i := range T {
-			steps = append(steps, cfg.Steps+i)
-		}
-	} else {
-		steps = imageStepList(cfg.Steps, cfg.Image.ImageSteps)
-	}
+	steps := imageSteps(cfg)
 	for t, i := range steps {
 		s.imgStep[i] = t
 	}
 	s.imgSteps = len(steps)
-	s.total = max(cfg.Steps, steps[len(steps)-1]+1)
+	s.total = cfg.RunSteps()
+}
+
+// imageSteps lists the steps on which a run with cfg commits image
+// tokens: after the text in sequential mode, among its steps in parallel.
+func imageSteps(cfg Config) []int {
+	if cfg.Mode != Sequential {
+		return imageStepList(cfg.Steps, cfg.Image.ImageSteps)
+	}
+	T := cfg.Image.ImageSteps
+	if T == 0 {
+		T = cfg.Steps
+	}
+	var steps []int
+	for i := range T {
+		steps = append(steps, cfg.Steps+i)
+	}
+	return steps
+}
+
+// RunSteps is the number of steps of a whole run with the config: its
+// steps, and in sequential mode the image's after them.
+func (c Config) RunSteps() int {
+	steps := imageSteps(c)
+	return max(c.Steps, steps[len(steps)-1]+1)
+}
+
+// finished reports whether a run of total steps ends at frame last: at
+// its last step, or earlier once every position is revealed.
+func finished(last Frame, total int) bool {
+	return last.Step >= total || (last.Text.Actual == last.Text.Total && last.Image.Actual == last.Image.Total)
 }
 
 // Config is the configuration the stepper runs with.
@@ -148,8 +167,7 @@ func (s *Stepper) Last() Frame { return s.frames[len(s.frames)-1] }
 
 // Done reports whether the run is over.
 func (s *Stepper) Done() bool {
-	last := s.Last()
-	return last.Step >= s.total || (last.Text.Actual == last.Text.Total && last.Image.Actual == last.Image.Total)
+	return finished(s.Last(), s.total)
 }
 
 // Fork returns a stepper that shares this one's first k steps and goes on

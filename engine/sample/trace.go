@@ -30,6 +30,9 @@ type Header struct {
 	Prompt    PromptJSON  `json:"prompt"`
 	Case      *world.Case `json:"case,omitempty"` // ground truth, when sampled from a case
 	Steps     int         `json:"steps"`
+	// Stopped marks the trace of a run stopped before its end (Ctrl-C):
+	// its last frame is the last step taken, not the run's end.
+	Stopped bool `json:"stopped,omitempty"`
 }
 
 // PromptJSON is a Prompt as it is written down.
@@ -132,6 +135,9 @@ func ReadTraceFor(r io.Reader, name string, templateFor func(Header) (Template, 
 	if len(frames) == 0 {
 		return h, nil, fmt.Errorf("%s: a header and no frames", name)
 	}
+	if last := frames[len(frames)-1]; !h.Stopped && !finished(last, h.Steps) {
+		return h, nil, fmt.Errorf("%s:%d: ends at step %d of the header's %d with positions still masked, and the header does not say the run was stopped: the last frames are missing", name, line, last.Step, h.Steps)
+	}
 	return h, frames, nil
 }
 
@@ -177,6 +183,8 @@ func checkHeader(h Header, templateFor func(Header) (Template, error)) (Template
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	switch {
+	case h.Steps < 0 || h.Steps > h.Config.RunSteps():
+		return nil, fmt.Errorf("steps: %d, want 0 to the %d steps of a run with its config", h.Steps, h.Config.RunSteps())
 	case h.Seed != h.Config.Seed:
 		return nil, fmt.Errorf("seed: %d, the config's is %d", h.Seed, h.Config.Seed)
 	case h.Task == world.ThinkGen && len(h.Prompt.Input) > 0:

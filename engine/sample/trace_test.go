@@ -48,6 +48,11 @@ func TestReadTraceRejects(t *testing.T) {
 	if _, _, err := ReadTrace(strings.NewReader(strings.Join(lines, "\n")), "t.jsonl", m.v); err != nil {
 		t.Fatalf("the good trace: %v", err)
 	}
+	// A run stopped early says so, and its trace is read as it is.
+	stopped := edit(t, lines[:len(lines)-1], 0, func(o map[string]any) { o["stopped"] = true })
+	if _, _, err := ReadTrace(strings.NewReader(strings.Join(stopped, "\n")), "t.jsonl", m.v); err != nil {
+		t.Fatalf("a stopped run's trace: %v", err)
+	}
 	set := func(key string, v any) func(map[string]any) {
 		return func(o map[string]any) { o[key] = v }
 	}
@@ -95,6 +100,8 @@ func TestReadTraceRejects(t *testing.T) {
 		{"blank line", append(append(lines[:3:3], ""), lines[3:]...), "t.jsonl:4: a blank line"},
 		{"two values", append(lines[:3:3], lines[3]+"{}"), "t.jsonl:4: more than one"},
 		{"only a header", lines[:1], "t.jsonl: a header and no frames"},
+		{"steps past the config", edit(t, lines, 0, set("steps", 1e12)), "t.jsonl:1: steps: 1000000000000, want 0 to the 4 steps of a run with its config"},
+		{"last frame missing", lines[:last], "t.jsonl:5: ends at step 3 of the header's 4 with positions still masked"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := ReadTrace(strings.NewReader(strings.Join(tc.lines, "\n")), "t.jsonl", m.v)

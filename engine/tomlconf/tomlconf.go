@@ -34,6 +34,19 @@ type Validator interface {
 // Load decodes the file over v (which holds the defaults) and validates
 // it. v must point to a struct whose fields carry toml tags.
 func Load(path string, v Validator) error {
+	_, err := LoadKeys(path, v)
+	return err
+}
+
+// LoadKeys is Load that also returns the dotted keys the file sets: what
+// a setting the defaults could also hold was given for.
+func LoadKeys(path string, v Validator) ([]string, error) {
+	var keys []string
+	err := loadFile(path, v, func(k toml.Key) { keys = append(keys, k.String()) })
+	return keys, err
+}
+
+func loadFile(path string, v Validator, set func(toml.Key)) error {
 	data, err := Read(path)
 	if err != nil {
 		return err
@@ -51,6 +64,7 @@ func Load(path string, v Validator) error {
 	known := knownKeys(reflect.TypeOf(v).Elem(), "")
 	var errs []error
 	for _, k := range meta.Keys() {
+		set(k)
 		if !known[k.String()] {
 			errs = append(errs, fmt.Errorf("%s:%d: unknown key %q", path, keyLine(data, k), k.String()))
 		}
@@ -58,9 +72,16 @@ func Load(path string, v Validator) error {
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
-	// NaN and ±Inf slip through every range check written as x < lo, so
-	// they are refused here, once for every config kind.
-	if bad := nonFinite(reflect.ValueOf(v).Elem(), ""); len(bad) > 0 {
+	// NaN and ±Inf slip through every range check written as x < lo, and
+	// the decoder wraps a negative number into an unsigned field (seed =
+	// -1 becomes 2⁶⁴ − 1), so both are refused here, once for every
+	// config kind.
+	var raw map[string]any
+	if _, err := toml.Decode(string(data), &raw); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	bad := negativeUnsigned(reflect.TypeOf(v).Elem(), raw, "")
+	if bad = append(bad, nonFinite(reflect.ValueOf(v).Elem(), "")...); len(bad) > 0 {
 		for _, ke := range bad {
 			errs = append(errs, ke)
 		}
@@ -155,6 +176,35 @@ func nonFinite(v reflect.Value, prefix string) []KeyError {
 			continue
 		}
 		bad = append(bad, nonFiniteValue(v.Field(i), prefix+tag)...)
+	}
+	return bad
+}
+
+// negativeUnsigned reports every negative number the file gives a
+// field of struct type t that holds only whole numbers from 0 up; raw is
+// the file decoded without a type.
+func negativeUnsigned(t reflect.Type, raw map[string]any, prefix string) []KeyError {
+	var bad []KeyError
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("toml")
+		if f.Anonymous && tag == "" {
+			bad = append(bad, negativeUnsigned(f.Type, raw, prefix)...) // promoted fields
+			continue
+		}
+		if tag == "" || tag == "-" {
+			continue
+		}
+		switch k := f.Type.Kind(); {
+		case k == reflect.Struct:
+			if table, ok := raw[tag].(map[string]any); ok {
+				bad = append(bad, negativeUnsigned(f.Type, table, prefix+tag+".")...)
+			}
+		case k >= reflect.Uint && k <= reflect.Uint64:
+			if n, ok := raw[tag].(int64); ok && n < 0 {
+				bad = append(bad, KeyError{prefix + tag, fmt.Sprintf("%d, want 0 or more", n)})
+			}
+		}
 	}
 	return bad
 }

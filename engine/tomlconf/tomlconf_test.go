@@ -139,3 +139,33 @@ func TestPrefixedNestedErrors(t *testing.T) {
 		t.Errorf("got %q, want %q", err, want)
 	}
 }
+
+type seeds struct {
+	Seed  uint64 `toml:"seed"`
+	Inner struct {
+		Seed uint `toml:"seed"`
+	} `toml:"inner"`
+}
+
+func (seeds) Validate() error { return nil }
+
+// The decoder wraps a negative number into an unsigned field; Load
+// refuses it, naming the key and line.
+func TestNegativeUnsignedIsRefused(t *testing.T) {
+	for _, c := range []struct{ text, want string }{
+		{"seed = 7\n[inner]\nseed = 0\n", ""},
+		{"seed = -1\n", "c.toml:1: seed: -1, want 0 or more"},
+		{"seed = 2\n[inner]\nseed = -9\n", "c.toml:3: inner.seed: -9, want 0 or more"},
+	} {
+		path := filepath.Join(t.TempDir(), "c.toml")
+		os.WriteFile(path, []byte(c.text), 0o644)
+		var s seeds
+		err := Load(path, &s)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%q: %v", c.text, err)
+		case c.want != "" && (err == nil || !strings.Contains(strings.ReplaceAll(err.Error(), path, "c.toml"), c.want)):
+			t.Errorf("%q: got %v, want %q", c.text, err, c.want)
+		}
+	}
+}

@@ -69,7 +69,7 @@ func (c CLIPConfig) Validate() error {
 			bad(key, "too small (batch needs 2 pairs at least)")
 		}
 	}
-	c.Optim.validate(bad)
+	c.Optim.validate(c.Steps, bad)
 	for key, v := range map[string]float64{"partial": c.Partial, "hard_negatives": c.HardNegatives} {
 		if !(v >= 0 && v <= 1) { // NaN fails too
 			bad(key, "%g, want 0 to 1", v)

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"strings"
 
 	"parascope/engine/memory"
@@ -39,6 +40,16 @@ type SFTConfig struct {
 	// the shape below.
 	Init  string     `toml:"init" json:"init,omitempty"`
 	Model ModelShape `toml:"model" json:"model"`
+
+	// from is the file the config was loaded from and the [model] keys it
+	// sets: a run from init keeps the init's shape, and a shape the file
+	// asks for that differs is a mistake NewSFT reports.
+	from *sftSource
+}
+
+type sftSource struct {
+	path      string
+	modelKeys []string
 }
 
 // Tasks chooses a job's training cases.
@@ -105,9 +116,13 @@ func (o Optim) adamW(step, steps int) nn.AdamW {
 
 // validate reports bad optimiser settings. The comparisons are written
 // so that NaN fails them too.
-func (o Optim) validate(bad func(key, format string, args ...any)) {
-	if o.Warmup < 0 {
+func (o Optim) validate(steps int, bad func(key, format string, args ...any)) {
+	switch {
+	case o.Warmup < 0:
 		bad("warmup", "%d, want ≥ 0", o.Warmup)
+	case o.Warmup > steps && steps >= 1:
+		// The learning rate would still be rising when the run ends.
+		bad("warmup", "%d, more than the run's %d steps: lr would never be reached; want 0 to %d", o.Warmup, steps, steps)
 	}
 	// An Adam step moves a weight by about lr: beyond 1 it is noise.
 	if !(o.LR > 0 && o.LR <= 1 && o.MinLR >= 0 && o.MinLR <= o.LR) {
@@ -158,7 +173,7 @@ func (c SFTConfig) Validate() error {
 			bad(key, "%d, want at least 1", v)
 		}
 	}
-	c.Optim.validate(bad)
+	c.Optim.validate(c.Steps, bad)
 	if !(c.CondDropout >= 0 && c.CondDropout < 1) {
 		bad("cond_dropout", "%g, want 0 ≤ x < 1", c.CondDropout)
 	}
@@ -231,5 +246,33 @@ func (c SFTConfig) InputFiles() map[string]string {
 // LoadSFT reads a TOML file over the defaults.
 func LoadSFT(path string) (SFTConfig, error) {
 	c := DefaultSFT()
-	return c, tomlconf.Load(path, &c)
+	keys, err := tomlconf.LoadKeys(path, &c)
+	c.from = &sftSource{path: path}
+	for _, k := range keys {
+		if strings.HasPrefix(k, "model.") {
+			c.from.modelKeys = append(c.from.modelKeys, k)
+		}
+	}
+	return c, err
+}
+
+// checkInitShape reports each [model] key the config's file sets to
+// other than the init model's shape m, by file, line and key.
+func (c SFTConfig) checkInitShape(m model.Config) error {
+	if c.from == nil || len(c.from.modelKeys) == 0 {
+		return nil
+	}
+	has := map[string]int{"model.layers": m.Layers, "model.d_model": m.DModel, "model.heads": m.Heads, "model.mlp": m.MLP}
+	asked := map[string]int{"model.layers": c.Model.Layers, "model.d_model": c.Model.DModel, "model.heads": c.Model.Heads, "model.mlp": c.Model.MLP}
+	var errs []error
+	for _, k := range c.from.modelKeys {
+		if asked[k] != has[k] {
+			errs = append(errs, tomlconf.KeyError{Key: k, Msg: fmt.Sprintf("%d, but init %s has %d: a run from init keeps its shape; drop [model] or match it", asked[k], c.Init, has[k])})
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	data, _ := os.ReadFile(c.from.path)
+	return tomlconf.Locate(c.from.path, data, errors.Join(errs...))
 }

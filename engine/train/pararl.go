@@ -104,7 +104,7 @@ func (c ParaRLConfig) Validate() error {
 	if !(c.KL >= 0) {
 		bad("kl", "%g, want ≥ 0", c.KL)
 	}
-	c.Optim.validate(bad)
+	c.Optim.validate(c.Steps, bad)
 	if _, err := c.kinds(); err != nil {
 		bad("edit_kinds", "%v", err)
 	}
@@ -113,6 +113,9 @@ func (c ParaRLConfig) Validate() error {
 	if err := c.Sampler.ValidateFor(layout); err != nil {
 		errs = append(errs, tomlconf.Prefix("sampler.", err))
 	} else {
+		if run := c.Sampler.RunSteps(); !c.OutputOnly && c.RewardSteps > run {
+			bad("reward_steps", "%d, more than the %d steps of a rollout (sampler.steps)", c.RewardSteps, run)
+		}
 		rollouts := memory.Mul(c.Prompts, c.Group)
 		need := memory.Mul(rollouts, c.Sampler.TrajectoryBytes(layout.ImageLen()+layout.ReasoningLen()))
 		if err := memory.Check(need, fmt.Sprintf("recording the frames of %d × %d rollouts", c.Prompts, c.Group)); err != nil {

@@ -30,6 +30,7 @@ func QuickSFT(init string, kinds []string, steps int) SFTConfig {
 func QuickParaRL(init, scorer string, batches int) ParaRLConfig {
 	cfg := DefaultParaRL()
 	cfg.Sampler.Model, cfg.Sampler.Clip, cfg.Steps = init, scorer, batches
+	cfg.Warmup = min(cfg.Warmup, batches) // a warm-up past the run is refused
 	return cfg
 }
 

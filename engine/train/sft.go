@@ -55,6 +55,9 @@ func NewSFT(cfg SFTConfig, be nn.Backend, cb *vq.Codebook, out string) (*SFT, er
 		if m, err = model.Open(cfg.Init, be, vocab.Size()); err != nil {
 			return nil, err
 		}
+		if err := cfg.checkInitShape(m.Config); err != nil {
+			return nil, err
+		}
 		if err := memory.Check(m.TrainingBytes(cfg.Batch, m.MaxLen), fmt.Sprintf("training it on batches of %d sequences", cfg.Batch)); err != nil {
 			return nil, fmt.Errorf("init %s: %w", cfg.Init, err)
 		}

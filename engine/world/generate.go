@@ -85,7 +85,7 @@ type Mix uint8
 const (
 	MixGen  Mix = iota // thinkgen only
 	MixEdit            // thinkedit only
-	MixBoth            // two edits for every generation, as in ParaBench
+	MixBoth            // a generation with probability 1/3, else an edit: about two edits a generation, as in ParaBench
 )
 
 // ParseMix reads a --task value.

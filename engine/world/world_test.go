@@ -225,3 +225,18 @@ func TestHeldOutIsAStableEighth(t *testing.T) {
 		t.Fatalf("%d of 8000 held out, want about 1000", held)
 	}
 }
+
+// mixed draws a generation with probability 1/3, as README says: about
+// two edits for every generation over many cases.
+func TestMixedIsAboutOneGenerationInThree(t *testing.T) {
+	gen := 0
+	const n = 3000
+	for i := range n {
+		if Generate(1, i, MixBoth).Task == ThinkGen {
+			gen++
+		}
+	}
+	if share := float64(gen) / n; share < 0.30 || share > 0.37 {
+		t.Fatalf("%d generations in %d mixed cases (%.3f), want about 1/3", gen, n, share)
+	}
+}

@@ -15,16 +15,12 @@ import (
 	"parascope/engine/sample"
 )
 
-// maxBenchCases bounds --cases: the suite is drawn up front, and at a few
-// cases a second a larger run would take days.
-const maxBenchCases = 100_000
-
 // Bench runs ParaBench-mini: it samples held-out cases and judges them.
 func (e *Env) Bench(args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	modelSpec := fs.String("model", "", "checkpoint (or random:SEED); default: the config's model")
 	mode := fs.String("mode", "", "parallel or sequential, overriding the config")
-	n := fs.Int("cases", bench.DefaultCases, "number of suite cases (two edits for each generation)")
+	n := fs.Int("cases", bench.DefaultCases, "number of suite cases, from the first (the suite holds 300: two edits for each generation)")
 	seed := fs.Uint64("seed", bench.DefaultSeed, "seed of the suite")
 	cfgPath := fs.String("config", "", "sampler config (TOML); defaults when empty")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
@@ -36,8 +32,9 @@ func (e *Env) Bench(args []string) error {
 	switch {
 	case len(pos) > 0:
 		return usagef("bench: unexpected argument %q (bench takes only flags)", pos[0])
-	case *n < 1 || *n > maxBenchCases:
-		return usagef("bench: --cases %d: want 1 to %d", *n, maxBenchCases)
+	case *n < 1 || *n > bench.DefaultCases:
+		// ParaBench-mini is its 300 cases: more would be another benchmark.
+		return usagef("bench: --cases %d: the suite holds %d cases; want 1 to %d", *n, bench.DefaultCases, bench.DefaultCases)
 	}
 	inputs := []named{{"--config", *cfgPath}, {"--model", *modelSpec}}
 	if err := checkDistinct("bench", inputs, []named{{"--results", *resultsPath}}); err != nil {

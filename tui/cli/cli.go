@@ -16,6 +16,8 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"syscall"
 
 	"parascope/engine/atomicfile"
 	"parascope/engine/nn"
@@ -65,18 +67,47 @@ func (u UsageError) Error() string { return u.Msg }
 
 func usagef(format string, args ...any) error { return UsageError{fmt.Sprintf(format, args...)} }
 
-// Interrupted marks a command stopped by Ctrl-C after it saved what it
-// had; its message says what was saved and how to go on. It matches
-// context.Canceled, which main maps to exit status 130.
+// Interrupted marks a command stopped by Ctrl-C or SIGTERM after it
+// saved what it had; its message says what was saved and how to go on.
+// It matches context.Canceled, which main maps to exit status 130 (143
+// when the signal was SIGTERM, as ExitStatus says).
 type Interrupted struct{ Msg string }
 
 func (i Interrupted) Error() string { return i.Msg }
 func (Interrupted) Unwrap() error   { return context.Canceled }
 
-// untilInterrupt is the context of a command that Ctrl-C stops: it is
-// done at the first interrupt, and the command saves what it has.
+// stopSignal is the signal that stopped the last command, nil until one
+// did: the exit status follows the shell's 128 + its number.
+var stopSignal atomic.Value
+
+// untilInterrupt is the context of a command that Ctrl-C or SIGTERM (a
+// kill, a service manager, a job scheduler's timeout) stops: it is done
+// at the first one, and the command saves what it has.
 func untilInterrupt() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case s := <-ch:
+			stopSignal.Store(s)
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(ch)
+		cancel()
+	}
+}
+
+// InterruptStatus is the exit status of a command stopped by a signal:
+// 143 (128 + 15) after SIGTERM, else 130 (128 + 2), Ctrl-C's.
+func InterruptStatus() int {
+	if s, ok := stopSignal.Load().(os.Signal); ok && s == syscall.SIGTERM {
+		return 143
+	}
+	return 130
 }
 
 // checkOutputs reports, before any work, an output file that could not
@@ -107,20 +138,62 @@ func checkOutputFolder(cmd, dir string) error {
 // synopsis and flags and returns errHelpShown.
 func (e *Env) parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	fs.SetOutput(io.Discard)
+	given := map[string]int{}
+	fs.VisitAll(func(f *flag.Flag) { f.Value = &counted{f.Value, given, f.Name} })
+	pos, err := parseAll(fs, args)
+	// The flags are left as defined, for -h's list and the callers.
+	fs.VisitAll(func(f *flag.Flag) { f.Value = f.Value.(*counted).Value })
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		usage := e.Usage
+		if usage == "" {
+			usage = "parascope " + fs.Name() + " [flags]"
+		}
+		fmt.Printf("usage: %s\n\nflags:\n", usage)
+		fs.SetOutput(os.Stdout)
+		fs.PrintDefaults()
+		return nil, errHelpShown
+	case err != nil:
+		return nil, usagef("%s: %v", fs.Name(), err)
+	}
+	// A flag given twice would silently mean its last value, and an
+	// empty path or choice its default: both are mistakes.
+	fs.Visit(func(f *flag.Flag) {
+		switch {
+		case err != nil:
+		case given[f.Name] > 1:
+			err = usagef("%s: --%s given %d times; give it once", fs.Name(), f.Name, given[f.Name])
+		case f.Value.String() == "":
+			err = usagef("%s: --%s is empty; give a value, or leave the flag out", fs.Name(), f.Name)
+		}
+	})
+	return pos, err
+}
+
+// counted is a flag's value that counts how often the command line sets it.
+type counted struct {
+	flag.Value
+	given map[string]int
+	name  string
+}
+
+func (c *counted) Set(s string) error {
+	c.given[c.name]++
+	return c.Value.Set(s)
+}
+
+// IsBoolFlag keeps a boolean flag one that takes no value.
+func (c *counted) IsBoolFlag() bool {
+	b, ok := c.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
+// parseAll parses flags before and after the positional arguments.
+func parseAll(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				usage := e.Usage
-				if usage == "" {
-					usage = "parascope " + fs.Name() + " [flags]"
-				}
-				fmt.Printf("usage: %s\n\nflags:\n", usage)
-				fs.SetOutput(os.Stdout)
-				fs.PrintDefaults()
-				return nil, errHelpShown
-			}
-			return nil, usagef("%s: %v", fs.Name(), err)
+			return nil, err
 		}
 		if fs.NArg() == 0 {
 			return pos, nil

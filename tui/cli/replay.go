@@ -39,6 +39,9 @@ func (e *Env) Replay(args []string) error {
 	if err := checkDistinct("replay", []named{{"the trace", pos[0]}}, outputs); err != nil {
 		return err
 	}
+	if err := checkStrip("replay", *stripPath, *stripSteps); err != nil {
+		return err
+	}
 	if err := checkOutputs("replay", *gifPath, *pngPath, *stripPath, *textPath); err != nil {
 		return err
 	}

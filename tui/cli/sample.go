@@ -70,6 +70,9 @@ func (e *Env) Sample(args []string) error {
 	if err := checkDistinct("sample", src.inputs(*cfgPath), outputs); err != nil {
 		return err
 	}
+	if err := checkStrip("sample", *stripPath, *stripSteps); err != nil {
+		return err
+	}
 	if err := checkOutputs("sample", *tracePath, *gifPath, *pngPath, *stripPath); err != nil {
 		return err
 	}
@@ -130,6 +133,7 @@ func (e *Env) Sample(args []string) error {
 	elapsed := time.Since(began)
 	t := export.Trajectory{Header: sample.NewHeader(st, sess.ModelName, truth), Frames: st.History(), Vocab: vocab, Codebook: sess.Codebook}
 	last := t.Frames[len(t.Frames)-1]
+	t.Header.Stopped = !st.Done()
 	// What there is gets written even when the run was stopped.
 	if err := t.Write(export.Files{Trace: *tracePath, GIF: *gifPath, PNG: *pngPath, Strip: *stripPath, StripSteps: steps}); err != nil {
 		return fmt.Errorf("sample: %w", err)
@@ -229,6 +233,12 @@ func (f promptFlags) check() error {
 	if given != 1 || (f.instruction != "") != (f.input != "") {
 		return UsageError{"sample: give one of --case DIR, --prompt TEXT, or --instruction TEXT with --input PNG"}
 	}
+	// Only spaces would be sampled as an empty prompt.
+	for flag, s := range map[string]string{"--prompt": f.text, "--instruction": f.instruction} {
+		if s != "" && strings.TrimSpace(s) == "" {
+			return usagef("sample: %s holds only spaces; give the words to answer", flag)
+		}
+	}
 	return nil
 }
 
@@ -262,6 +272,22 @@ func (f *promptFlags) prompt(sess *session.Session) (sample.Prompt, *world.Case,
 	}
 	codes, err := sess.Codebook.Encode(f.picture)
 	return sample.Prompt{Task: world.ThinkEdit, Instruction: f.instruction, Input: codes}, nil, err
+}
+
+// maxStripSteps bounds --strip-steps: the strip is one row of pictures,
+// and a hundred of them is already some 15,000 pixels wide.
+const maxStripSteps = 100
+
+// checkStrip refuses, before any work, --strip-steps that would not be
+// used (no --strip) or that name more pictures than a strip holds.
+func checkStrip(cmd, strip, steps string) error {
+	switch {
+	case steps != "" && strip == "":
+		return usagef("%s: --strip-steps without --strip FILE: the steps would be ignored", cmd)
+	case strings.Count(steps, ",")+1 > maxStripSteps:
+		return usagef("%s: --strip-steps: %d steps, want at most %d", cmd, strings.Count(steps, ",")+1, maxStripSteps)
+	}
+	return nil
 }
 
 // parseSteps reads cmd's "0,5,10"; empty gives nil (the export's default).

@@ -287,6 +287,10 @@ func (e *Env) trainSFT(args []string) error {
 	return err
 }
 
+// maxCLIPEval bounds train clip --eval: its pairs are all made at once,
+// after the training, where running out of memory would lose the figures.
+const maxCLIPEval = 10_000
+
 func (e *Env) trainCLIP(args []string) error {
 	fs, jf := newJobFlags("clip")
 	evalN := fs.Int("eval", 300, "held-out pairs the retrieval and fact-ranking figures are measured on at the end (0: none; retrieval is among 100)")
@@ -295,8 +299,8 @@ func (e *Env) trainCLIP(args []string) error {
 		return helpOK(err)
 	}
 	defer unlock()
-	if *evalN != 0 && *evalN < 100 {
-		return usagef("train clip: --eval %d: want 0 (no measurement) or at least 100", *evalN)
+	if *evalN != 0 && (*evalN < 100 || *evalN > maxCLIPEval) {
+		return usagef("train clip: --eval %d: want 0 (no measurement) or 100 to %d", *evalN, maxCLIPEval)
 	}
 	cfgPath, resume, out, cb := jf.config, jf.resume, jf.out, vq.Default()
 	var run *train.CLIP
@@ -465,6 +469,11 @@ func (e *Env) promote(args []string) error {
 		if isCLIP {
 			*dir = filepath.Join("engine", "clip", "weights")
 		}
+		// The embedded folder is the source tree's: made anywhere else it
+		// would be a stray copy that no rebuild embeds.
+		if fi, err := os.Stat(*dir); err != nil || !fi.IsDir() {
+			return fmt.Errorf("train promote: no %s here: run it in the source tree's root (where go.mod is), or give --to DIR", *dir)
+		}
 	}
 	if err := checkOutputFolder("train promote", *dir); err != nil {
 		return err
@@ -488,13 +497,16 @@ func (e *Env) promote(args []string) error {
 	// anything is written.
 	var reward *clip.Normaliser
 	if isCLIP {
+		// Without one, the folder would keep the old scorer's, which does
+		// not fit this one.
 		n, err := clip.LoadNormaliser(filepath.Join(filepath.Dir(pos[0]), "reward.json"))
 		switch {
-		case err == nil:
-			reward = &n
-		case !errors.Is(err, os.ErrNotExist):
+		case errors.Is(err, os.ErrNotExist):
+			return fmt.Errorf("train promote: %s has no reward.json beside it: run parascope train reward --clip %s first", pos[0], pos[0])
+		case err != nil:
 			return err
 		}
+		reward = &n
 	}
 	if err := os.MkdirAll(*dir, 0o755); err != nil {
 		return err

@@ -26,7 +26,7 @@ func (e *Env) World(args []string) error {
 	fs := flag.NewFlagSet("world", flag.ContinueOnError)
 	seed := fs.Uint64("seed", 1, "seed of the case stream")
 	n := fs.Int("n", 50, "number of cases")
-	task := fs.String("task", "mixed", "thinkgen, thinkedit or mixed (two edits per generation)")
+	task := fs.String("task", "mixed", "thinkgen, thinkedit or mixed (each case a generation with probability 1/3: about two edits per generation)")
 	out := fs.String("out", "", "folder to write the case folders into (required)")
 	force := fs.Bool("force", false, "write into an --out folder that already holds files, replacing the cases there")
 	sheet := fs.String("sheet", "", "also write a contact sheet of the first 24 cases (input, target) to this PNG")

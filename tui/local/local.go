@@ -88,7 +88,9 @@ func (e *Engine) Switch(path string) error {
 // Export writes the trace, GIF and strip into dir.
 func (e *Engine) Export(t tui.Trajectory, dir string) ([]string, error) {
 	last := t.Frames[len(t.Frames)-1]
-	h := sample.HeaderFor(t.Config, e.sess.Vocab, t.Prompt, last.Step, t.Model, t.Truth)
+	steps := max(t.Steps, last.Step)
+	h := sample.HeaderFor(t.Config, e.sess.Vocab, t.Prompt, steps, t.Model, t.Truth)
+	h.Stopped = last.Step < steps // exported before its end: replay knows the rest is missing
 	return export.Trajectory{Header: h, Frames: t.Frames, Vocab: e.sess.Vocab, Codebook: e.sess.Codebook}.Snapshot(dir, e.now())
 }
 

@@ -41,7 +41,7 @@ func TestExportWritesTheTrajectorysPrompt(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	paths, err := e.Export(tui.Trajectory{Frames: run.History(), Model: e.Model(), Config: cfg, Prompt: p}, dir)
+	paths, err := e.Export(tui.Trajectory{Frames: run.History(), Steps: 4, Model: e.Model(), Config: cfg, Prompt: p}, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestExportWritesTheTrajectorysPrompt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h.Prompt.Instruction != p.Instruction || h.Case != nil || h.Model != "random:1" || h.Config.Steps != 4 || len(frames) != 2 {
+	if h.Prompt.Instruction != p.Instruction || h.Case != nil || h.Model != "random:1" || h.Config.Steps != 4 || h.Steps != 4 || !h.Stopped || len(frames) != 2 {
 		t.Fatalf("header %+v, %d frames", h, len(frames))
 	}
 }
