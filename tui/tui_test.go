@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"image"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -102,9 +103,13 @@ func testApp(t testing.TB, w, h int) *app {
 	if err != nil {
 		t.Fatal(err)
 	}
+	a.cellSize = noCellSize // not the size of the terminal the tests run in
 	a.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	return a
 }
+
+// noCellSize is a terminal that reports no pixels.
+func noCellSize() (image.Point, bool) { return image.Point{}, false }
 
 // engineOf is the test app's fake engine.
 func engineOf(a *app) *fakeEngine { return a.o.Engine.(*fakeEngine) }
