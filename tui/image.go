@@ -19,6 +19,11 @@ var defaultCell = image.Pt(6, 13)
 // canvas is the size of a picture in pixels.
 var canvas = image.Pt(world.Canvas, world.Canvas)
 
+// maxPicture is the most pixels a raw picture spans either way: xterm
+// drops a sixel image larger than its maxGraphicSize, 1000×1000 unless
+// set otherwise.
+const maxPicture = 1000
+
 // previewProtocol is the protocol Options.Preview names, or nil for auto
 // (and for a name no protocol has), which starts with half-blocks and
 // asks the terminal.
@@ -71,7 +76,7 @@ func (a *app) raw() bool {
 // the largest square, two columns a row. 0×0 when it does not fit.
 func (a *app) fit(cols, rows int) (int, int) {
 	if a.raw() {
-		return termimg.Fit(canvas, cols, rows, a.cell)
+		return termimg.Fit(canvas, min(cols, maxPicture/a.cell.X), min(rows, maxPicture/a.cell.Y), a.cell)
 	}
 	r := max(min(rows, cols/2), 0)
 	return 2 * r, r

@@ -190,17 +190,20 @@ func (a *app) blockProfile() viz.ColorProfile {
 	return viz.TrueColor
 }
 
-// placeholderRow keeps a raw picture's cells on screen row y blank, with
-// two invisible letters that differ from every other row's: the renderer
-// takes rows of the same text for the same row and may scroll them,
-// cutting the picture.
+// placeholderRow keeps a raw picture's cells on screen row y blank but
+// for concealed letters (SGR 8) that differ from every other row's: the
+// renderer takes rows of the same text for the same row and may scroll
+// them, cutting the picture. A letter in the last cell too keeps the row
+// from ending in blanks, which the renderer may erase to the end of the
+// line from inside the picture. Concealed, not coloured, so that what the
+// picture leaves of its last row and column shows the terminal's own
+// background.
 func placeholderRow(y, cols int) string {
-	mark := string([]rune{rune('a' + y/26%26), rune('a' + y%26)})
-	if cols < 2 {
-		mark = mark[1:]
+	if cols < 3 {
+		return strings.Repeat(" ", max(cols, 0))
 	}
-	return lipgloss.NewStyle().Foreground(lipgloss.Color("#000000")).Background(lipgloss.Color("#000000")).
-		Render(mark + strings.Repeat(" ", max(cols-len(mark), 0)))
+	a, b := string(rune('a'+y/26%26)), string(rune('a'+y%26))
+	return "\x1b[8m" + a + b + strings.Repeat(" ", cols-3) + b + "\x1b[28m"
 }
 
 // textPanel wraps the reasoning: masked positions dim, revealed words
