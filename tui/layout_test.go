@@ -40,9 +40,11 @@ func msgs(cmd tea.Cmd) []tea.Msg {
 // TestLayoutFillsTheRoom sizes the picture at three screen sizes and two
 // fonts: a sixel picture takes the largest whole scale that fits beside
 // 30 columns of text, its cells are the ones it covers (90% filled at
-// least), and everything stays on screen, off the last rows.
+// least), and everything stays on screen, off the last rows. At 100×30
+// the knob panel opens over the text, and the input picture keeps left
+// of it.
 func TestLayoutFillsTheRoom(t *testing.T) {
-	for _, size := range [][2]int{{80, 24}, {120, 40}, {200, 60}} {
+	for _, size := range [][2]int{{80, 24}, {100, 30}, {120, 40}, {200, 60}} {
 		for _, cell := range []image.Point{{6, 13}, {10, 20}} {
 			w, h := size[0], size[1]
 			name := fmt.Sprintf("%d×%d, %d×%d cells", w, h, cell.X, cell.Y)
@@ -77,7 +79,7 @@ func TestLayoutFillsTheRoom(t *testing.T) {
 				t.Errorf("%s: scale %d leaves room for %d", name, scale, scale+1)
 			}
 			if in := l.input; in.Rows > 0 {
-				if in.Left != l.textLeft || in.Left+in.Cols > l.textLeft+l.textWidth || in.Rows > pic.Rows/2 {
+				if in.Left != l.textLeft || in.Left+in.Cols > l.textLeft+l.textWidth || in.Rows > pic.Rows/2 || in.Left+in.Cols >= w-panelCols {
 					t.Errorf("%s: input %+v beside a picture %+v, text %d wide", name, in, pic, l.textWidth)
 				}
 			}

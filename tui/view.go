@@ -27,13 +27,14 @@ type layout struct {
 	input                             termimg.Cells // the input picture of an edit; no rows when not shown
 }
 
-// textMin is the fewest columns the text beside the picture gets.
-const textMin = 30
+// textMin is the fewest columns the text beside the picture gets;
+// panelCols, the knob panel's width.
+const textMin, panelCols = 30, 30
 
 func (a *app) layout() layout {
 	l := layout{imgTop: 3, imgLeft: 1}
 	if a.width >= 110 {
-		l.panelWidth = 30
+		l.panelWidth = panelCols
 	}
 	l.textRows = max(a.bottom()-l.imgTop, 0)
 	// A line is " ", the picture, " │ ", the text, a space, the panel.
@@ -42,9 +43,11 @@ func (a *app) layout() layout {
 	l.textWidth = max(a.width-l.textLeft-l.panelWidth-1, 10)
 	if a.o.Input != nil && a.prompt.Task == world.ThinkEdit {
 		// Under its label, at most half the picture, leaving the
-		// reasoning below it the rows it needs.
+		// reasoning below it the rows it needs, and left of where the
+		// panel opens over the text on a narrow screen.
 		room := l.textRows - 2 - 1 - reasoningLines(l.textWidth)
-		cols, rows := a.fit(min(l.textWidth, l.imgCols/2), min(room, l.imgRows/2))
+		cols := min(l.textWidth, l.imgCols/2, a.width-panelCols-1-l.textLeft)
+		cols, rows := a.fit(cols, min(room, l.imgRows/2))
 		if a.raw() || rows >= 8 { // half-blocks under 16 pixels tall are too coarse
 			l.input = termimg.Cells{Left: l.textLeft, Top: l.imgTop + 1, Cols: cols, Rows: rows}
 		}
@@ -317,7 +320,7 @@ func sparkRune(v float64) rune {
 func (a *app) drawPanel(lines []string, l layout) {
 	w := l.panelWidth
 	if w == 0 {
-		w = 30
+		w = panelCols
 	}
 	x := a.width - w
 	k := a.keys
