@@ -105,7 +105,7 @@ func checkScreen(t *testing.T, name string, a *app) {
 	for _, p := range a.screenPictures() {
 		for y := p.At.Top; y < p.At.Top+p.At.Rows; y++ {
 			cells := ansi.Cut(lines[y], p.At.Left, p.At.Left+p.At.Cols)
-			if marks := strings.Fields(cells); len(marks) != 2 || len(marks[0]) != 2 || marks[1] != marks[0][1:] || ansi.StringWidth(cells) != p.At.Cols {
+			if marks := strings.Fields(cells); len(marks) != 2 || len(marks[0]) != 1 || len(marks[1]) != 1 || ansi.StringWidth(cells) != p.At.Cols {
 				t.Fatalf("%s: row %d of %+v is %q", name, y, p.At, cells)
 			}
 			if r, ok := seen[lines[y]]; ok && r != y {

@@ -102,7 +102,7 @@ func (a *app) render() string {
 	// protocol's bytes are drawn into.
 	rows := a.pictureRows(a.picture(f), l.picture())
 	right := a.textPanel(f, l)
-	for y := l.imgTop; y < a.bottom(); y++ {
+	for y, bottom := l.imgTop, a.bottom(); y < bottom; y++ {
 		r := y - l.imgTop
 		left := strings.Repeat(" ", l.imgCols)
 		if r < len(rows) {
@@ -194,19 +194,21 @@ func (a *app) blockProfile() viz.ColorProfile {
 }
 
 // placeholderRow keeps a raw picture's cells on screen row y blank but
-// for concealed letters (SGR 8) that differ from every other row's: the
-// renderer takes rows of the same text for the same row and may scroll
-// them, cutting the picture. A letter in the last cell too keeps the row
-// from ending in blanks, which the renderer may erase to the end of the
-// line from inside the picture. Concealed, not coloured, so that what the
-// picture leaves of its last row and column shows the terminal's own
-// background.
+// for two concealed letters (SGR 8), in its first and last cell, which
+// tell it from every other row: the renderer takes rows of the same text
+// for the same row and may scroll them, cutting the picture. The last
+// one also keeps the row from ending in blanks, which the renderer may
+// erase to the end of the line from inside the picture. Concealed, not
+// coloured, so that what the picture leaves of its last row and column
+// shows the terminal's own background.
 func placeholderRow(y, cols int) string {
-	if cols < 3 {
-		return strings.Repeat(" ", max(cols, 0))
+	if cols <= 0 {
+		return ""
 	}
-	a, b := string(rune('a'+y/26%26)), string(rune('a'+y%26))
-	return "\x1b[8m" + a + b + strings.Repeat(" ", cols-3) + b + "\x1b[28m"
+	row := []byte(strings.Repeat(" ", cols))
+	row[0] = byte('a' + y/26%26)
+	row[cols-1] = byte('a' + y%26)
+	return "\x1b[8m" + string(row) + "\x1b[28m"
 }
 
 // textPanel wraps the reasoning: masked positions dim, revealed words
