@@ -90,7 +90,7 @@ func (a *app) pictureRows(img image.Image, at termimg.Cells) []string {
 	}
 	var rows []string
 	for r := range at.Rows {
-		rows = append(rows, placeholderRow(at.Top+r, at.Cols))
+		rows = append(rows, placeholderRow(at.Top+r, at.Cols, a.termBg))
 	}
 	return rows
 }

@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"image"
+	"image/color"
 	"strings"
 	"testing"
 
@@ -235,5 +236,21 @@ func TestHelpCloseRedraws(t *testing.T) {
 		if !strings.Contains(data, fmt.Sprintf("\x1b[%d;%dH\x1bP", at.Top+1, at.Left+1)) {
 			t.Errorf("help closed: no sixel at %+v", at)
 		}
+	}
+}
+
+// A raw picture's placeholder letters are concealed, and once the
+// terminal says its background, written in it for terminals that show
+// concealed text.
+func TestPlaceholderHidden(t *testing.T) {
+	a := testApp(t, 120, 40)
+	a.preview = termimg.Sixel
+	y := a.layout().imgTop
+	if got := strings.Split(a.render(), "\n")[y]; !strings.HasPrefix(got, " \x1b[8ma") {
+		t.Errorf("row %d: %q…, want a concealed mark", y, got[:min(30, len(got))])
+	}
+	a.Update(tea.BackgroundColorMsg{Color: color.RGBA{250, 250, 240, 255}})
+	if got := strings.Split(a.render(), "\n")[y]; !strings.HasPrefix(got, " \x1b[8m\x1b[38;2;250;250;240ma") {
+		t.Errorf("row %d: %q…, want the mark concealed and in the background colour", y, got[:min(40, len(got))])
 	}
 }

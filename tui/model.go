@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"image/color"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -75,6 +76,7 @@ type app struct {
 	cell     image.Point                // the size of a cell in pixels
 	cellSize func() (image.Point, bool) // reads it from the terminal, when it says
 	slots    int                        // the raw picture slots used so far
+	termBg   color.Color                // the terminal's background, once it says
 	status   string
 	err      error
 }
@@ -213,7 +215,7 @@ func (a *app) stepCmd() tea.Cmd {
 }
 
 func (a *app) Init() tea.Cmd {
-	cmds := []tea.Cmd{tea.RequestWindowSize}
+	cmds := []tea.Cmd{tea.RequestWindowSize, tea.RequestBackgroundColor}
 	if previewProtocol(a.o.Preview) == nil {
 		// Ask what the terminal can draw; the answers arrive as messages
 		// and switch the preview.

@@ -32,6 +32,8 @@ func (a *app) update(msg tea.Msg) tea.Cmd {
 			a.cell = image.Pt(msg.Width, msg.Height)
 			return a.refreshImage()
 		}
+	case tea.BackgroundColorMsg:
+		a.termBg = msg.Color
 	case tea.ColorProfileMsg:
 		a.shading = msg.Profile == colorprofile.Ascii || msg.Profile == colorprofile.NoTTY
 	case uv.PrimaryDeviceAttributesEvent, uv.KittyGraphicsEvent:

@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"image"
+	"image/color"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -194,21 +195,27 @@ func (a *app) blockProfile() viz.ColorProfile {
 }
 
 // placeholderRow keeps a raw picture's cells on screen row y blank but
-// for two concealed letters (SGR 8), in its first and last cell, which
-// tell it from every other row: the renderer takes rows of the same text
-// for the same row and may scroll them, cutting the picture. The last
-// one also keeps the row from ending in blanks, which the renderer may
-// erase to the end of the line from inside the picture. Concealed, not
-// coloured, so that what the picture leaves of its last row and column
-// shows the terminal's own background.
-func placeholderRow(y, cols int) string {
+// for two hidden letters, in its first and last cell, which tell it from
+// every other row: the renderer takes rows of the same text for the same
+// row and may scroll them, cutting the picture. The last one also keeps
+// the row from ending in blanks, which the renderer may erase to the end
+// of the line from inside the picture. The letters are concealed (SGR 8)
+// and, since some terminals (kitty) ignore that, written in the
+// terminal's background colour bg when known; not on a background of
+// their own, so that what the picture leaves of its last row and column
+// looks like the rest of the screen.
+func placeholderRow(y, cols int, bg color.Color) string {
 	if cols <= 0 {
 		return ""
 	}
 	row := []byte(strings.Repeat(" ", cols))
 	row[0] = byte('a' + y/26%26)
 	row[cols-1] = byte('a' + y%26)
-	return "\x1b[8m" + string(row) + "\x1b[28m"
+	st := lipgloss.NewStyle()
+	if bg != nil {
+		st = st.Foreground(bg)
+	}
+	return "\x1b[8m" + st.Render(string(row)) + "\x1b[28m"
 }
 
 // textPanel wraps the reasoning: masked positions dim, revealed words
