@@ -8,7 +8,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"parascope/engine/sample"
-	"parascope/viz"
+	"parascope/viz/termimg"
 )
 
 // comparison is a second trajectory run beside the first: the same
@@ -97,25 +97,33 @@ func (a *app) compareUpdate(msg compareMsg) {
 	a.shown = max(len(a.frames), len(a.cmp.frames)) - 1
 }
 
-// compareView draws the two runs in two columns, half-blocks each.
+// compareLayout places the runs' pictures side by side under their
+// labels, each as large as leaves its text below the lines it needs;
+// half is the width of a column.
+func (a *app) compareLayout() (half int, left, right termimg.Cells) {
+	half = (a.width - 3) / 2
+	top := 4
+	cols, rows := a.fit(half, a.bottom()-top-reasoningLines(half))
+	left = termimg.Cells{Left: 1, Top: top, Cols: cols, Rows: rows}
+	right = termimg.Cells{Left: half + 3, Top: top, Cols: cols, Rows: rows}
+	return half, left, right
+}
+
+// compareView draws the two runs in two columns.
 func (a *app) compareView(lines []string) {
-	half := (a.width - 3) / 2
-	rows := min(max((a.height-10)/2, 4), 16, half/2)
-	col := func(frames []sample.Frame, mode string) []string {
+	half, leftPic, rightPic := a.compareLayout()
+	col := func(frames []sample.Frame, mode string, at termimg.Cells) []string {
 		f := frames[min(a.shown, len(frames)-1)]
-		img, err := viz.Picture(f, a.o.Vocab, a.o.Codebook, a.guesses)
 		label := fmt.Sprintf("%s · step %d · text %d/%d · image %d/%d", mode, f.Step, f.Text.Actual, f.Text.Total, f.Image.Actual, f.Image.Total)
 		if v, ok := alignment(f); ok {
 			label += fmt.Sprintf(" · align %+.3f", v)
 		}
 		out := []string{labelStyle.Render(label)}
-		if err == nil {
-			out = append(out, viz.HalfBlocks(img, 2*rows, rows, a.blockProfile())...)
-		}
+		out = append(out, a.pictureRows(a.picture(f), at)...)
 		out = append(out, wrap(strings.Fields(f.MaskedText(a.o.Vocab, "···")), half)...)
 		return out
 	}
-	left, right := col(a.frames, a.cfg.Mode), col(a.cmp.frames, otherMode(a.cfg.Mode))
+	left, right := col(a.frames, a.cfg.Mode, leftPic), col(a.cmp.frames, otherMode(a.cfg.Mode), rightPic)
 	for i := 0; 3+i < a.height-3; i++ {
 		l, r := "", ""
 		if i < len(left) {

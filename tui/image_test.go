@@ -43,7 +43,7 @@ func TestTerminalAnswersPickPreview(t *testing.T) {
 	}
 	l := a.layout()
 	data := sent(t, a, cmd)
-	head := fmt.Appendf(nil, "\x1b[?2026h\x1b7\x1b[%d;%dH\x1bP", l.imgTop+1, l.imgLeft+2)
+	head := fmt.Appendf(nil, "\x1b[?2026h\x1b7\x1b[%d;%dH\x1bP", l.imgTop+1, l.imgLeft+1)
 	if !bytes.HasPrefix(data, head) || !bytes.HasSuffix(data, []byte("\x1b\\\x1b8\x1b[?2026l")) {
 		t.Errorf("sixel bytes %q…%q, want them wrapped and placed at the rectangle", data[:20], data[len(data)-12:])
 	}

@@ -55,7 +55,7 @@ func (a *app) inspectAt(x, y int) (int, bool) {
 	l := a.layout()
 	f := a.shownFrame()
 	perRow := world.Canvas / world.PatchPx
-	if px, py := x-(l.imgLeft+1), y-l.imgTop; px >= 0 && px < l.imgCols && py >= 0 && py < l.imgRows {
+	if px, py := x-l.imgLeft, y-l.imgTop; px >= 0 && px < l.imgCols && py >= 0 && py < l.imgRows {
 		return py*perRow/l.imgRows*perRow + px*perRow/l.imgCols, true
 	}
 	row := y - l.imgTop - len(a.textHead(f, l))

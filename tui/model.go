@@ -3,6 +3,8 @@ package tui
 import (
 	"context"
 	"fmt"
+	"image"
+	"image/color"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -77,13 +79,17 @@ type app struct {
 	answers  termimg.Answers  // the terminal's answers to the start-up queries
 	shading  bool             // no colours (NO_COLOR, or a dumb terminal): draw pictures in shades
 	imageGen int
+	cell     image.Point                // the size of a cell in pixels
+	cellSize func() (image.Point, bool) // reads it from the terminal, when it says
+	slots    int                        // the raw picture slots used so far
+	termBg   color.Color                // the terminal's background, once it says
 	status   string
 	err      error
 }
 
 func newApp(o Options) (*app, error) {
 	a := &app{o: o, cfg: o.Config, prompt: o.Prompt, truth: o.Case, width: 80, height: 24, speed: 300 * time.Millisecond, preview: termimg.Blocks, form: jobForm{steps: 300},
-		keys: newKeyMap(), help: newHelp()}
+		keys: newKeyMap(), help: newHelp(), cell: defaultCell, cellSize: ttyCellSize}
 	defer a.keys.sync(a)
 	if p := previewProtocol(o.Preview); p != nil {
 		a.preview = p
@@ -216,7 +222,7 @@ func (a *app) stepCmd() tea.Cmd {
 }
 
 func (a *app) Init() tea.Cmd {
-	cmds := []tea.Cmd{tea.RequestWindowSize}
+	cmds := []tea.Cmd{tea.RequestWindowSize, tea.RequestBackgroundColor}
 	if previewProtocol(a.o.Preview) == nil {
 		// Ask what the terminal can draw; the answers arrive as messages
 		// and switch the preview.

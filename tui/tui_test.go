@@ -110,9 +110,13 @@ func testApp(t testing.TB, w, h int) *app {
 	if err != nil {
 		t.Fatal(err)
 	}
+	a.cellSize = noCellSize // not the size of the terminal the tests run in
 	a.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	return a
 }
+
+// noCellSize is a terminal that reports no pixels.
+func noCellSize() (image.Point, bool) { return image.Point{}, false }
 
 // engineOf is the test app's fake engine.
 func engineOf(a *app) *fakeEngine { return a.o.Engine.(*fakeEngine) }
@@ -788,7 +792,7 @@ func TestInspector(t *testing.T) {
 		t.Fatalf("[ goes round to the last patch:\n%s", sc)
 	}
 	l := a.layout()
-	a.Update(tea.MouseClickMsg{X: l.imgLeft + 1, Y: l.imgTop, Button: tea.MouseLeft})
+	a.Update(tea.MouseClickMsg{X: l.imgLeft, Y: l.imgTop, Button: tea.MouseLeft})
 	if a.inspected != 0 || !strings.Contains(screen(a), "inspect patch (0, 0)") {
 		t.Fatalf("a click on the picture's corner picked %d", a.inspected)
 	}

@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"path/filepath"
+	"image"
 	"slices"
 	"strings"
 	"time"
@@ -23,7 +24,14 @@ func (a *app) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		a.width, a.height = msg.Width, msg.Height
-		return a.refreshImage()
+		return tea.Batch(a.readCellSize(), a.refreshImage())
+	case uv.CellSizeEvent:
+		if msg.Width > 0 && msg.Height > 0 {
+			a.cell = image.Pt(msg.Width, msg.Height)
+			return a.refreshImage()
+		}
+	case tea.BackgroundColorMsg:
+		a.termBg = msg.Color
 	case tea.ColorProfileMsg:
 		a.shading = msg.Profile == colorprofile.Ascii || msg.Profile == colorprofile.NoTTY
 	case uv.PrimaryDeviceAttributesEvent, uv.KittyGraphicsEvent:
@@ -75,18 +83,20 @@ func (a *app) update(msg tea.Msg) tea.Cmd {
 		return a.jobUpdate(msg)
 	case compareMsg:
 		a.compareUpdate(msg)
+		cmds := []tea.Cmd{a.refreshImage()}
 		if a.queued > 0 && !a.done() {
 			a.queued--
-			return a.stepCmd()
+			cmds = append(cmds, a.stepCmd())
 		}
 		if a.running {
 			if a.done() {
 				a.running = false
 			} else {
 				run := a.run
-				return tea.Tick(a.speed, func(time.Time) tea.Msg { return tickMsg{run} })
+				cmds = append(cmds, tea.Tick(a.speed, func(time.Time) tea.Msg { return tickMsg{run} }))
 			}
 		}
+		return tea.Batch(cmds...)
 	case exportedMsg:
 		if msg.err != nil {
 			a.fail(fmt.Errorf("export: %w", msg.err))
@@ -133,6 +143,9 @@ func (a *app) key(msg tea.KeyPressMsg) tea.Cmd {
 		return a.quit()
 	case key.Matches(msg, k.Help):
 		a.help.ShowAll = !a.help.ShowAll
+		// The overlay wrote over the pictures, or lay under kitty's: they
+		// go while it shows and come back when it closes.
+		return a.refreshImage()
 	case key.Matches(msg, k.Panel):
 		a.panel = !a.panel
 	case key.Matches(msg, k.Step):

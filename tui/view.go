@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"math"
+	"image/color"
 	"strings"
 
 	"charm.land/bubbles/v2/help"
@@ -13,32 +14,68 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"parascope/engine/sample"
+	"parascope/engine/token"
 	"parascope/engine/world"
 	"parascope/viz"
+	"parascope/viz/termimg"
 )
 
-// layout places the picture: a rectangle of cells, kept a few rows clear
-// of the bottom so an image never touches the last row.
+// layout places the picture, a rectangle of cells as large as the room
+// allows, and the text column beside it, with an edit's input picture at
+// its top.
 type layout struct {
 	imgTop, imgLeft, imgRows, imgCols int
-	textLeft, textWidth               int
+	textLeft, textWidth, textRows     int
 	panelWidth                        int
+	input                             termimg.Cells // the input picture of an edit; no rows when not shown
 }
+
+// textMin is the fewest columns the text beside the picture gets.
+const textMin = 30
 
 func (a *app) layout() layout {
 	l := layout{imgTop: 3, imgLeft: 1}
-	l.imgRows = min(max(a.height-13, 4), 24)
 	if a.width >= 110 && !a.inspecting { // the inspector takes the room of the knobs
 		l.panelWidth = panelWidth()
 	}
-	// The text needs 30 columns at least.
-	for l.imgRows > 4 && 2*l.imgRows+l.imgLeft+3+30+l.panelWidth > a.width {
-		l.imgRows--
-	}
-	l.imgCols = 2 * l.imgRows
+	l.textRows = max(a.bottom()-l.imgTop, 0)
+	// A line is " ", the picture, " │ ", the text, a space, the panel.
+	l.imgCols, l.imgRows = a.fit(a.width-l.imgLeft-3-textMin-1-l.panelWidth, l.textRows)
 	l.textLeft = l.imgLeft + l.imgCols + 3
 	l.textWidth = max(a.width-l.textLeft-l.panelWidth-1, 10)
+	// The inspector and the answer need the room more than the input.
+	if a.o.Input != nil && a.prompt.Task == world.ThinkEdit && !a.inspecting && !a.showTruth {
+		// Under its label, at most half the picture, leaving the
+		// reasoning below it the rows it needs, and left of where the
+		// panel opens over the text on a narrow screen.
+		// Rows for the input's label and a blank, the reasoning's label
+		// and legend, and a verdict with its blank.
+		room := l.textRows - 2 - 2 - reasoningLines(l.textWidth) - 2
+		cols := min(l.textWidth, l.imgCols/2, a.width-panelWidth()-1-l.textLeft)
+		cols, rows := a.fit(cols, min(room, l.imgRows/2))
+		if a.raw() || rows >= 8 { // half-blocks under 16 pixels tall are too coarse
+			l.input = termimg.Cells{Left: l.textLeft, Top: l.imgTop + 1, Cols: cols, Rows: rows}
+		}
+	}
 	return l
+}
+
+// picture is the rectangle of the picture.
+func (l layout) picture() termimg.Cells {
+	return termimg.Cells{Left: l.imgLeft, Top: l.imgTop, Cols: l.imgCols, Rows: l.imgRows}
+}
+
+// bottom is the row below the pictures and text: a spare row, since an
+// image touching the last row scrolls the screen, then the plots, the
+// status line and the footer.
+func (a *app) bottom() int { return a.height - 3 - len(a.plots(layout{})) }
+
+// reasoningLines is about how many lines the reasoning takes wrapped at
+// width: its words are six letters or fewer, seven columns with their
+// space.
+func reasoningLines(width int) int {
+	perLine := max((width+1)/7, 1)
+	return (token.ReasoningLen + perLine - 1) / perLine
 }
 
 func (a *app) View() tea.View {
@@ -75,13 +112,10 @@ func (a *app) render() string {
 	}
 	// The picture: a text protocol's lines, or a blank rectangle a raw
 	// protocol's bytes are drawn into.
-	rows := a.pictureRows(a.picture(f), l)
+	rows := a.pictureRows(a.picture(f), l.picture())
 	right := a.textPanel(f, l)
-	for r := range l.imgRows + 1 {
-		y := l.imgTop + r
-		if y >= a.height-3-len(a.plots(l)) {
-			break
-		}
+	for y, bottom := l.imgTop, a.bottom(); y < bottom; y++ {
+		r := y - l.imgTop
 		left := strings.Repeat(" ", l.imgCols)
 		if r < len(rows) {
 			left = rows[r]
@@ -191,12 +225,28 @@ func (a *app) blockProfile() viz.ColorProfile {
 	return viz.TrueColor
 }
 
-// placeholderRow keeps the image's cells blank, each row with different
-// text (an invisible letter) so the renderer never takes two rows for the
-// same and scrolls them.
-func placeholderRow(r, cols int) string {
-	mark := string(rune('a' + r%26))
-	return lipgloss.NewStyle().Foreground(lipgloss.Color("#000000")).Background(lipgloss.Color("#000000")).Render(mark + strings.Repeat(" ", cols-1))
+// placeholderRow keeps a raw picture's cells on screen row y blank but
+// for two hidden letters, in its first and last cell, which tell it from
+// every other row: the renderer takes rows of the same text for the same
+// row and may scroll them, cutting the picture. The last one also keeps
+// the row from ending in blanks, which the renderer may erase to the end
+// of the line from inside the picture. The letters are concealed (SGR 8)
+// and, since some terminals (kitty) ignore that, written in the
+// terminal's background colour bg when known; not on a background of
+// their own, so that what the picture leaves of its last row and column
+// looks like the rest of the screen.
+func placeholderRow(y, cols int, bg color.Color) string {
+	if cols <= 0 {
+		return ""
+	}
+	row := []byte(strings.Repeat(" ", cols))
+	row[0] = byte('a' + y/26%26)
+	row[cols-1] = byte('a' + y%26)
+	st := lipgloss.NewStyle()
+	if bg != nil {
+		st = st.Foreground(bg)
+	}
+	return "\x1b[8m" + st.Render(string(row)) + "\x1b[28m"
 }
 
 // textPanel wraps the reasoning: masked positions dim, revealed words
@@ -223,11 +273,9 @@ func (a *app) textPanel(f sample.Frame, l layout) []string {
 // picture of an edit when there is room, the label and the legend.
 func (a *app) textHead(f sample.Frame, l layout) []string {
 	var out []string
-	// The inspector and the answer need the room more than the input.
-	if a.o.Input != nil && a.prompt.Task == world.ThinkEdit && l.imgRows >= 16 && !a.inspecting && !a.showTruth {
-		in := viz.HalfBlocks(world.Render(*a.o.Input), 16, 8, a.blockProfile())
+	if l.input.Rows > 0 {
 		out = append(out, labelStyle.Render("input"))
-		out = append(out, in...)
+		out = append(out, a.pictureRows(world.Render(*a.o.Input), l.input)...)
 		out = append(out, "")
 	}
 	return append(out, labelStyle.Render(fmt.Sprintf("reasoning  %d/%d revealed", f.Text.Actual, f.Text.Total)),

@@ -15,8 +15,9 @@ func init() { Register(Kitty, 20) }
 
 type kitty struct{}
 
-// kittyID is the image id of the picture: sending it again replaces it.
-const kittyID = 1
+// kittyID is the image id of a slot's picture: sending it again
+// replaces it.
+func kittyID(slot int) int { return slot + 1 }
 
 func (kitty) Name() string { return "kitty" }
 
@@ -24,7 +25,11 @@ func (kitty) Query() []byte { return []byte("\x1b_Gi=31,s=1,v=1,a=q,t=d,f=24;AAA
 
 func (kitty) Detect(a Answers) bool { return a.Kitty }
 
-// Encode deletes the previous picture first, freeing its data.
-func (kitty) Encode(img image.Image, scale int) []byte {
-	return append(viz.KittyDelete(kittyID), viz.Kitty(img, scale, kittyID)...)
+// Encode deletes the slot's previous picture first, freeing its data.
+func (kitty) Encode(img image.Image, scale, slot int) []byte {
+	return append(viz.KittyDelete(kittyID(slot)), viz.Kitty(img, scale, kittyID(slot))...)
 }
+
+// Clear deletes the slot's picture: kitty draws it over the text until
+// then.
+func (kitty) Clear(slot int) []byte { return viz.KittyDelete(kittyID(slot)) }

@@ -21,5 +21,9 @@ func (sixel) Query() []byte { return []byte("\x1b[c") }
 
 func (sixel) Detect(a Answers) bool { return slices.Contains(a.DA1, 4) }
 
-// Encode needs no clearing: every pixel of a sixel picture is painted.
-func (sixel) Encode(img image.Image, scale int) []byte { return viz.Sixel(img, scale) }
+// Encode needs no clearing, and no slot: every pixel of a sixel picture
+// is painted, over what was there.
+func (sixel) Encode(img image.Image, scale, _ int) []byte { return viz.Sixel(img, scale) }
+
+// Clear needs nothing: the text written over a sixel picture replaces it.
+func (sixel) Clear(int) []byte { return nil }

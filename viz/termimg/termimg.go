@@ -39,11 +39,16 @@ type Protocol interface {
 }
 
 // Raw is a protocol whose pictures are bytes written to the terminal.
+// A screen may show several at once, each in its own slot (0, 1, …).
 type Raw interface {
 	Protocol
 	// Encode returns the bytes that draw img at the cursor, each pixel a
-	// scale×scale block, in place of what the protocol drew before.
-	Encode(img image.Image, scale int) []byte
+	// scale×scale block, in place of what the protocol drew before in
+	// the same slot.
+	Encode(img image.Image, scale, slot int) []byte
+	// Clear returns the bytes that remove the picture of a slot no longer
+	// shown; nil when the text written over it is enough.
+	Clear(slot int) []byte
 }
 
 // Text is a protocol whose pictures are lines of text in the view.
@@ -57,25 +62,64 @@ type Text interface {
 // Cells is a rectangle of terminal cells, counted from 0 at the top left.
 type Cells struct{ Left, Top, Cols, Rows int }
 
-// Place returns the bytes that draw img with p in the cells at, scaled up
-// by the largest whole factor (at least 1) that fits them, given the size
-// of a cell in pixels. The picture is wrapped for writing in one go:
-// synchronized output, the cursor saved, moved to the rectangle's corner,
-// and restored after, because the renderer assumes it did not move. An
-// empty picture gives nil.
-func Place(p Raw, img image.Image, at Cells, cell image.Point) []byte {
-	scale := 1
-	if b := img.Bounds(); !b.Empty() {
-		scale = max(1, min(at.Cols*cell.X/b.Dx(), at.Rows*cell.Y/b.Dy()))
+// Picture is one picture of a screen and the cells it is drawn in.
+type Picture struct {
+	Img image.Image
+	At  Cells
+}
+
+// Place returns the bytes that draw pics with p, picture i in slot i,
+// each scaled up by the largest whole factor (at least 1) that fits its
+// cells, given the size of a cell in pixels, after removing the pictures
+// of the slots in clear. It is all one write: synchronized output, the
+// cursor saved, moved to each rectangle's corner in turn, and restored
+// after, because the renderer assumes it did not move. Nothing to draw
+// or remove gives nil.
+func Place(p Raw, cell image.Point, pics []Picture, clear []int) []byte {
+	var body []byte
+	for _, s := range clear {
+		body = append(body, p.Clear(s)...)
 	}
-	payload := p.Encode(img, scale)
-	if len(payload) == 0 {
+	for slot, pic := range pics {
+		payload := p.Encode(pic.Img, Scale(pic.Img.Bounds().Size(), pic.At, cell), slot)
+		if len(payload) == 0 {
+			continue
+		}
+		body = fmt.Appendf(body, "\x1b[%d;%dH", pic.At.Top+1, pic.At.Left+1)
+		body = append(body, payload...)
+	}
+	if len(body) == 0 {
 		return nil
 	}
-	out := fmt.Appendf(nil, "\x1b[?2026h\x1b7\x1b[%d;%dH", at.Top+1, at.Left+1)
-	out = append(out, payload...)
+	out := append([]byte("\x1b[?2026h\x1b7"), body...)
 	return append(out, "\x1b8\x1b[?2026l"...)
 }
+
+// Scale is the largest whole factor (at least 1) by which a picture of
+// size pixels fits in the cells at, given the size of a cell in pixels.
+func Scale(size image.Point, at Cells, cell image.Point) int {
+	if size.X <= 0 || size.Y <= 0 {
+		return 1
+	}
+	return max(1, min(at.Cols*cell.X/size.X, at.Rows*cell.Y/size.Y))
+}
+
+// Fit returns the cells a picture of size pixels covers when scaled up by
+// the largest whole factor that fits a room of cols×rows cells: the
+// rectangle to keep for it, so that it fills all but the last column and
+// row. It is 0×0 when the picture does not fit even unscaled.
+func Fit(size image.Point, cols, rows int, cell image.Point) (int, int) {
+	if size.X <= 0 || size.Y <= 0 || cell.X <= 0 || cell.Y <= 0 {
+		return 0, 0
+	}
+	scale := min(cols*cell.X/size.X, rows*cell.Y/size.Y)
+	if scale < 1 {
+		return 0, 0
+	}
+	return ceilDiv(scale*size.X, cell.X), ceilDiv(scale*size.Y, cell.Y)
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 // registered holds the protocols, most preferred first.
 var registered []entry

@@ -86,17 +86,76 @@ func TestPlace(t *testing.T) {
 		{Cells{Left: 1, Top: 1, Cols: 4, Rows: 2}, 1},   // too small: never below 1
 	} {
 		for _, p := range []Raw{Sixel, Kitty} {
-			got := Place(p, img, c.at, image.Pt(6, 13))
+			got := Place(p, image.Pt(6, 13), []Picture{{img, c.at}}, nil)
 			head := "\x1b[?2026h\x1b7\x1b[" + strconv.Itoa(c.at.Top+1) + ";" + strconv.Itoa(c.at.Left+1) + "H"
-			want := append([]byte(head), p.Encode(img, c.scale)...)
+			want := append([]byte(head), p.Encode(img, c.scale, 0)...)
 			want = append(want, "\x1b8\x1b[?2026l"...)
 			if !bytes.Equal(got, want) {
 				t.Errorf("%s in %+v: %q…, want scale %d: %q…", p.Name(), c.at, got[:min(40, len(got))], c.scale, want[:40])
 			}
 		}
 	}
-	if got := Place(Sixel, image.NewRGBA(image.Rectangle{}), Cells{Cols: 5, Rows: 5}, image.Pt(6, 13)); got != nil {
+	if got := Place(Sixel, image.Pt(6, 13), []Picture{{image.NewRGBA(image.Rectangle{}), Cells{Cols: 5, Rows: 5}}}, nil); got != nil {
 		t.Errorf("empty picture: %q, want nil", got)
+	}
+	if got := Place(Sixel, image.Pt(6, 13), nil, []int{0, 1}); got != nil {
+		t.Errorf("sixel, nothing to draw and two slots to clear: %q, want nil", got)
+	}
+}
+
+// TestPlaceSeveral draws three pictures in one write: each at its corner,
+// kitty's in its slot's image id, after deleting the slots no longer shown.
+func TestPlaceSeveral(t *testing.T) {
+	img := picture()
+	pics := []Picture{
+		{img, Cells{Left: 1, Top: 3, Cols: 48, Rows: 23}},
+		{img, Cells{Left: 60, Top: 4, Cols: 16, Rows: 8}},
+		{img, Cells{Left: 60, Top: 14, Cols: 8, Rows: 4}},
+	}
+	got := string(Place(Kitty, image.Pt(6, 13), pics, []int{3, 4}))
+	if strings.Count(got, "\x1b[?2026h") != 1 || !strings.HasPrefix(got, "\x1b[?2026h\x1b7") || !strings.HasSuffix(got, "\x1b8\x1b[?2026l") {
+		t.Fatalf("not one synchronized write: %q…", got[:min(60, len(got))])
+	}
+	want := "\x1b[?2026h\x1b7" + string(viz.KittyDelete(4)) + string(viz.KittyDelete(5)) +
+		"\x1b[4;2H" + string(Kitty.Encode(img, 6, 0)) +
+		"\x1b[5;61H" + string(Kitty.Encode(img, 2, 1)) +
+		"\x1b[15;61H" + string(Kitty.Encode(img, 1, 2)) + "\x1b8\x1b[?2026l"
+	if got != want {
+		t.Errorf("three kitty pictures: %q…, want %q…", got[:min(120, len(got))], want[:120])
+	}
+	for id := 1; id <= 3; id++ {
+		if n := strings.Count(got, ",i="+strconv.Itoa(id)+","); n != 2 {
+			t.Errorf("image id %d appears %d times, want 2 (deleted, then sent)", id, n)
+		}
+	}
+	if got := string(Place(Kitty, image.Pt(6, 13), nil, []int{0, 1})); got != "\x1b[?2026h\x1b7"+string(viz.KittyDelete(1))+string(viz.KittyDelete(2))+"\x1b8\x1b[?2026l" {
+		t.Errorf("kitty, nothing shown: %q, want slots 0 and 1 deleted", got)
+	}
+	sixels := string(Place(Sixel, image.Pt(6, 13), pics, []int{3}))
+	if strings.Count(sixels, "\x1bP") != 3 || !strings.Contains(sixels, "\x1b[15;61H\x1bP") {
+		t.Errorf("sixel: %d pictures, want 3 each after its cursor move", strings.Count(sixels, "\x1bP"))
+	}
+}
+
+// TestFit keeps the cells a scaled picture covers, and nothing when it
+// does not fit unscaled.
+func TestFit(t *testing.T) {
+	for _, c := range []struct {
+		cols, rows, cw, ch int
+		wantC, wantR       int
+	}{
+		{48, 24, 6, 13, 48, 23}, // scale 6: 288 pixels, 23 rows of 13
+		{56, 31, 6, 13, 56, 26}, // the width decides: scale 7
+		{100, 15, 10, 20, 29, 15},
+		{7, 10, 6, 13, 0, 0}, // 42 pixels: too narrow
+	} {
+		cols, rows := Fit(image.Pt(48, 48), c.cols, c.rows, image.Pt(c.cw, c.ch))
+		if cols != c.wantC || rows != c.wantR {
+			t.Errorf("Fit(48×48, %d×%d cells of %d×%d) = %d×%d, want %d×%d", c.cols, c.rows, c.cw, c.ch, cols, rows, c.wantC, c.wantR)
+		}
+		if cols > 0 && Scale(image.Pt(48, 48), Cells{Cols: cols, Rows: rows}, image.Pt(c.cw, c.ch)) != Scale(image.Pt(48, 48), Cells{Cols: c.cols, Rows: c.rows}, image.Pt(c.cw, c.ch)) {
+			t.Errorf("%d×%d: the kept cells change the scale", c.cols, c.rows)
+		}
 	}
 }
 
@@ -104,11 +163,20 @@ func TestPlace(t *testing.T) {
 // picture replaces the last one, the sixel one paints over it.
 func TestEncoders(t *testing.T) {
 	img := picture()
-	if got, want := Kitty.Encode(img, 3), append(viz.KittyDelete(1), viz.Kitty(img, 3, 1)...); !bytes.Equal(got, want) {
-		t.Error("kitty: not KittyDelete(1) then Kitty(img, 3, 1)")
+	if got, want := Kitty.Encode(img, 3, 0), append(viz.KittyDelete(1), viz.Kitty(img, 3, 1)...); !bytes.Equal(got, want) {
+		t.Error("kitty, slot 0: not KittyDelete(1) then Kitty(img, 3, 1)")
 	}
-	if got, want := Sixel.Encode(img, 3), viz.Sixel(img, 3); !bytes.Equal(got, want) {
+	if got, want := Kitty.Encode(img, 3, 2), append(viz.KittyDelete(3), viz.Kitty(img, 3, 3)...); !bytes.Equal(got, want) {
+		t.Error("kitty, slot 2: not KittyDelete(3) then Kitty(img, 3, 3)")
+	}
+	if got, want := Kitty.Clear(2), viz.KittyDelete(3); !bytes.Equal(got, want) {
+		t.Error("kitty: Clear(2) is not KittyDelete(3)")
+	}
+	if got, want := Sixel.Encode(img, 3, 1), viz.Sixel(img, 3); !bytes.Equal(got, want) {
 		t.Error("sixel: not viz.Sixel(img, 3)")
+	}
+	if got := Sixel.Clear(0); got != nil {
+		t.Errorf("sixel: Clear(0) = %q, want nothing", got)
 	}
 	for _, p := range []viz.ColorProfile{viz.TrueColor, viz.NoColor} {
 		if got, want := Blocks.Lines(img, 20, 10, p), viz.HalfBlocks(img, 20, 10, p); !slices.Equal(got, want) {
@@ -121,10 +189,11 @@ func TestEncoders(t *testing.T) {
 // answering its own query.
 type fake struct{}
 
-func (fake) Name() string                             { return "fake" }
-func (fake) Query() []byte                            { return []byte("\x1b[>0q") }
-func (fake) Detect(a Answers) bool                    { return slices.Contains(a.DA1, 99) }
-func (fake) Encode(img image.Image, scale int) []byte { return []byte("FAKE") }
+func (fake) Name() string                                   { return "fake" }
+func (fake) Query() []byte                                  { return []byte("\x1b[>0q") }
+func (fake) Detect(a Answers) bool                          { return slices.Contains(a.DA1, 99) }
+func (fake) Encode(img image.Image, scale, slot int) []byte { return []byte("FAKE") }
+func (fake) Clear(slot int) []byte                          { return nil }
 
 // TestRegisterFake shows that registering is all a protocol needs: it is
 // named, looked up, asked for, detected and placed with no other change.
@@ -156,7 +225,7 @@ func TestRegisterFake(t *testing.T) {
 		}
 	}
 	p, _ := Lookup("fake")
-	if got := string(Place(p.(Raw), picture(), Cells{Cols: 10, Rows: 5}, image.Pt(6, 13))); got != "\x1b[?2026h\x1b7\x1b[1;1HFAKE\x1b8\x1b[?2026l" {
+	if got := string(Place(p.(Raw), image.Pt(6, 13), []Picture{{picture(), Cells{Cols: 10, Rows: 5}}}, nil)); got != "\x1b[?2026h\x1b7\x1b[1;1HFAKE\x1b8\x1b[?2026l" {
 		t.Errorf("Place(fake) = %q", got)
 	}
 
