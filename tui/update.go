@@ -8,7 +8,6 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/colorprofile"
 	uv "github.com/charmbracelet/ultraviolet"
 
 	"parascope/engine/sample"
@@ -27,7 +26,11 @@ func (a *app) update(msg tea.Msg) tea.Cmd {
 		a.width, a.height = msg.Width, msg.Height
 		return a.refreshImage()
 	case tea.ColorProfileMsg:
-		a.shading = msg.Profile == colorprofile.Ascii || msg.Profile == colorprofile.NoTTY
+		a.profile = pictureProfile(msg.Profile)
+		a.useTheme()
+	case tea.BackgroundColorMsg:
+		a.light = !msg.IsDark()
+		a.useTheme()
 	case uv.PrimaryDeviceAttributesEvent, uv.KittyGraphicsEvent:
 		return a.terminalAnswer(msg)
 	case startedMsg:

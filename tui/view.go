@@ -155,14 +155,9 @@ func (a *app) picture(f sample.Frame) image.Image {
 	return img
 }
 
-// blockProfile draws in truecolour, which the renderer brings down to the
-// terminal's colours, or in shades when there are none.
-func (a *app) blockProfile() viz.ColorProfile {
-	if a.shading {
-		return viz.NoColor
-	}
-	return viz.TrueColor
-}
+// blockProfile draws in the terminal's colours, or in shades when there
+// are none.
+func (a *app) blockProfile() viz.ColorProfile { return a.profile }
 
 // placeholderRow keeps the image's cells blank, each row with different
 // text (an invisible letter) so the renderer never takes two rows for the
