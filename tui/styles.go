@@ -21,7 +21,7 @@ var (
 	headerStyle, labelStyle, maskStyle, newStyle, focusStyle, statusStyle, errorStyle, footerStyle lipgloss.Style
 
 	// ageColour colours a revealed word by how long ago it appeared: 0 is
-	// the newest step, 1 the start of the run — bright to dim.
+	// the newest step, 1 the start of the run — strong to faint.
 	ageColour func(age float64) color.Color
 	// confidenceColour colours a word by its confidence when committed,
 	// unsure to sure.
