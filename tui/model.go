@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"os"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -12,6 +13,7 @@ import (
 
 	"parascope/engine/sample"
 	"parascope/engine/world"
+	"parascope/viz"
 	"parascope/viz/termimg"
 )
 
@@ -29,6 +31,7 @@ type Options struct {
 	Steps     int            // the replayed run's length
 	Preview   string         // auto, or a protocol of termimg.Names
 	Color     string         // auto, truecolor, 256, 16 or none
+	Theme     string         // auto, dark, light or contrast (themeNames)
 	ExportDir string         // where x writes
 }
 
@@ -77,7 +80,9 @@ type app struct {
 
 	preview  termimg.Protocol // the protocol in use
 	answers  termimg.Answers  // the terminal's answers to the start-up queries
-	shading  bool             // no colours (NO_COLOR, or a dumb terminal): draw pictures in shades
+	profile  viz.ColorProfile // the terminal's colours, which pictures are drawn in
+	light    bool             // the terminal said its background is light
+	theme    *theme
 	imageGen int
 	cell     image.Point                // the size of a cell in pixels
 	cellSize func() (image.Point, bool) // reads it from the terminal, when it says
@@ -91,6 +96,7 @@ func newApp(o Options) (*app, error) {
 	a := &app{o: o, cfg: o.Config, prompt: o.Prompt, truth: o.Case, width: 80, height: 24, speed: 300 * time.Millisecond, preview: termimg.Blocks, form: jobForm{steps: 300},
 		keys: newKeyMap(), help: newHelp(), cell: defaultCell, cellSize: ttyCellSize}
 	defer a.keys.sync(a)
+	a.useTheme()
 	if p := previewProtocol(o.Preview); p != nil {
 		a.preview = p
 	}
@@ -226,9 +232,26 @@ func (a *app) Init() tea.Cmd {
 	if previewProtocol(a.o.Preview) == nil {
 		// Ask what the terminal can draw; the answers arrive as messages
 		// and switch the preview.
-		cmds = append(cmds, tea.Raw(string(termimg.Queries())))
+		cmds = append(cmds, tea.Raw(string(startupQueries(os.Getenv("TMUX") != ""))))
 	}
 	return tea.Batch(cmds...)
+}
+
+// startupQueries are the picture protocols' queries to send. Inside tmux
+// the kitty query is left out: tmux passes no kitty graphics through, and
+// shows the query's APC string in the pane title.
+func startupQueries(tmux bool) []byte {
+	if tmux {
+		return termimg.Queries(termimg.Kitty)
+	}
+	return termimg.Queries()
+}
+
+// useTheme applies the theme Options.Theme names for what the terminal
+// has said so far: until it says otherwise, a dark background.
+func (a *app) useTheme() {
+	a.theme = pickTheme(a.o.Theme, !a.light, a.profile)
+	a.theme.use()
 }
 
 func (a *app) setStatus(format string, args ...any) {

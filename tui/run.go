@@ -2,6 +2,8 @@ package tui
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
@@ -9,6 +11,9 @@ import (
 
 // Run opens the viewer and returns when the user quits.
 func Run(o Options) error {
+	if o.Theme != "" && !slices.Contains(themeNames, o.Theme) {
+		return fmt.Errorf("theme %q: want %s", o.Theme, strings.Join(themeNames, ", "))
+	}
 	a, err := newApp(o)
 	if err != nil {
 		return err

@@ -2,15 +2,14 @@ package tui
 
 import (
 	"fmt"
-	"path/filepath"
 	"image"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/colorprofile"
 	uv "github.com/charmbracelet/ultraviolet"
 )
 
@@ -31,9 +30,11 @@ func (a *app) update(msg tea.Msg) tea.Cmd {
 			return a.refreshImage()
 		}
 	case tea.BackgroundColorMsg:
-		a.termBg = msg.Color
+		a.termBg, a.light = msg.Color, !msg.IsDark()
+		a.useTheme()
 	case tea.ColorProfileMsg:
-		a.shading = msg.Profile == colorprofile.Ascii || msg.Profile == colorprofile.NoTTY
+		a.profile = pictureProfile(msg.Profile)
+		a.useTheme()
 	case uv.PrimaryDeviceAttributesEvent, uv.KittyGraphicsEvent:
 		return a.terminalAnswer(msg)
 	case startedMsg:

@@ -3,8 +3,8 @@ package tui
 import (
 	"fmt"
 	"image"
-	"math"
 	"image/color"
+	"math"
 	"strings"
 
 	"charm.land/bubbles/v2/help"
@@ -216,14 +216,9 @@ func (a *app) picture(f sample.Frame) image.Image {
 	return img
 }
 
-// blockProfile draws in truecolour, which the renderer brings down to the
-// terminal's colours, or in shades when there are none.
-func (a *app) blockProfile() viz.ColorProfile {
-	if a.shading {
-		return viz.NoColor
-	}
-	return viz.TrueColor
-}
+// blockProfile draws in the terminal's colours, or in shades when there
+// are none.
+func (a *app) blockProfile() viz.ColorProfile { return a.profile }
 
 // placeholderRow keeps a raw picture's cells on screen row y blank but
 // for two hidden letters, in its first and last cell, which tell it from

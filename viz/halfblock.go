@@ -88,7 +88,7 @@ func colourKey(c color.RGBA, profile ColorProfile) int {
 	case ANSI256:
 		return xterm256(c)
 	case ANSI:
-		return int(nearest(ansi16[:], c))
+		return int(ansiIndex(c))
 	}
 	return int(c.R)<<16 | int(c.G)<<8 | int(c.B)
 }
@@ -123,15 +123,6 @@ func appendSGR(buf []byte, key int, profile ColorProfile, bg bool) []byte {
 		code += 10
 	}
 	return strconv.AppendInt(buf, int64(code), 10)
-}
-
-// ansi16 holds xterm's default RGB for the 16 basic colours. Terminals'
-// themes differ; these only decide which of the 16 is nearest.
-var ansi16 = [16]color.RGBA{
-	{0, 0, 0, 255}, {205, 0, 0, 255}, {0, 205, 0, 255}, {205, 205, 0, 255},
-	{0, 0, 238, 255}, {205, 0, 205, 255}, {0, 205, 205, 255}, {229, 229, 229, 255},
-	{127, 127, 127, 255}, {255, 0, 0, 255}, {0, 255, 0, 255}, {255, 255, 0, 255},
-	{92, 92, 255, 255}, {255, 0, 255, 255}, {0, 255, 255, 255}, {255, 255, 255, 255},
 }
 
 // cubeLevels are the channel values of xterm's 6×6×6 colour cube.

@@ -434,7 +434,7 @@ func TestHalfBlocksKnownCell(t *testing.T) {
 	want := map[ColorProfile]string{
 		TrueColor: "\x1b[38;2;220;40;40;48;2;40;80;220m▀\x1b[0m",
 		ANSI256:   "\x1b[38;5;160;48;5;26m▀\x1b[0m", // (215,0,0) and (0,95,215)
-		ANSI:      "\x1b[31;104m▀\x1b[0m",           // red, bright blue
+		ANSI:      "\x1b[91;104m▀\x1b[0m",           // bright red, bright blue
 		NoColor:   "░",                              // mean luminance 88
 	}
 	for _, p := range profiles {

@@ -24,7 +24,7 @@ func (e *Env) Replay(args []string) error {
 	stripPath := fs.String("strip", "", "write a PNG strip of the picture at --strip-steps")
 	stripSteps := fs.String("strip-steps", "", "comma-separated steps for --strip (default: five evenly spaced)")
 	textPath := fs.String("text", "", "write the final reasoning text")
-	preview, colors := lookFlags(fs)
+	preview, colors, theme := lookFlags(fs)
 	pos, err := e.parseFlags(fs, args)
 	if err != nil {
 		return helpOK(err)
@@ -78,7 +78,7 @@ func (e *Env) Replay(args []string) error {
 		}
 		return tui.Run(tui.Options{ModelName: h.Model + " (replay)", Vocab: vocab, Codebook: cb, Config: h.Config,
 			Prompt: sample.Prompt{Task: h.Task, Instruction: h.Prompt.Instruction, Input: h.Prompt.Input},
-			Case:   h.Case, Input: input, Frames: frames, Steps: h.Steps, Preview: *preview, Color: *colors})
+			Case:   h.Case, Input: input, Frames: frames, Steps: h.Steps, Preview: *preview, Color: *colors, Theme: *theme})
 	}
 	for _, fr := range frames {
 		fmt.Printf("step %2d/%d  image %2d/%d  %s\n", fr.Step, h.Steps, fr.Image.Actual, fr.Image.Total, fr.MaskedText(vocab, "___"))

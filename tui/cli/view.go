@@ -19,7 +19,7 @@ import (
 func (e *Env) View(args []string) error {
 	fs := flag.NewFlagSet("parascope", flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "sampler config (TOML); defaults when empty")
-	preview, colors := lookFlags(fs)
+	preview, colors, theme := lookFlags(fs)
 	var src promptFlags
 	src.add(fs)
 	exportDir := fs.String("export", "exports", "folder the x key writes into")
@@ -72,14 +72,15 @@ func (e *Env) View(args []string) error {
 		input = &truth.Input
 	}
 	return tui.Run(tui.Options{Engine: local.New(sess), Vocab: sess.Vocab, Codebook: sess.Codebook, Config: cfg,
-		Prompt: p, Case: truth, Input: input, Preview: *preview, Color: *colors, ExportDir: *exportDir})
+		Prompt: p, Case: truth, Input: input, Preview: *preview, Color: *colors, Theme: *theme, ExportDir: *exportDir})
 }
 
-// lookFlags are the viewer's picture protocol and colours.
-func lookFlags(fs *flag.FlagSet) (preview, colors *string) {
+// lookFlags are the viewer's picture protocol, colours and theme.
+func lookFlags(fs *flag.FlagSet) (preview, colors, theme *string) {
 	preview = fs.String("preview", "auto", "picture protocol: auto (ask the terminal), or one of "+strings.Join(termimg.Names(), ", "))
 	colors = fs.String("color", "auto", "colours: auto (the terminal's and NO_COLOR), truecolor, 256, 16 or none")
-	return preview, colors
+	theme = fs.String("theme", "auto", "text colours: auto (for the terminal's background), dark, light, or contrast (bold pure colours, for projectors)")
+	return preview, colors, theme
 }
 
 // checkPreview refuses a picture protocol this build does not have.

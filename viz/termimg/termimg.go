@@ -185,13 +185,16 @@ func Detect(a Answers) Protocol {
 	return Blocks
 }
 
-// Queries returns the start-up queries of every protocol, most preferred
-// first, each once. The kitty query goes before DA1, which every terminal
-// answers, so its answer (if any) comes first.
-func Queries() []byte {
+// Queries returns the start-up queries of every protocol but those in
+// except, most preferred first, each once. The kitty query goes before
+// DA1, which every terminal answers, so its answer (if any) comes first.
+func Queries(except ...Protocol) []byte {
 	var out []byte
 	var seen [][]byte
 	for _, e := range registered {
+		if slices.Contains(except, e.p) {
+			continue
+		}
 		q := e.p.Query()
 		if len(q) == 0 || slices.ContainsFunc(seen, func(s []byte) bool { return string(s) == string(q) }) {
 			continue

@@ -73,6 +73,9 @@ func TestQueries(t *testing.T) {
 	if got, want := string(Queries()), "\x1b_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\x1b\\\x1b[c"; got != want {
 		t.Errorf("Queries() = %q, want %q", got, want)
 	}
+	if got, want := string(Queries(Kitty)), "\x1b[c"; got != want {
+		t.Errorf("Queries(Kitty) = %q, want %q", got, want)
+	}
 }
 
 func TestPlace(t *testing.T) {
