@@ -18,13 +18,14 @@ type keyMap struct {
 	Guesses, Colour, Truth      key.Binding
 	Inspect, PickPrev, PickNext key.Binding
 	Panel, Rerun, Fork          key.Binding
+	NextBranch, PrevBranch      key.Binding
 	Seed, Mode, Edit, Export    key.Binding
 	Compare                     key.Binding
 	SFT, ParaRL, Switch         key.Binding
 	Help, Quit                  key.Binding
 
 	// The knob panel, while it has the focus.
-	KnobUp, KnobDown, KnobLess, KnobMore key.Binding
+	KnobUp, KnobDown, KnobLess, KnobMore, KnobType key.Binding
 
 	// The prompt's edit field.
 	EditRun, EditCancel, EditErase key.Binding
@@ -48,38 +49,41 @@ func newKeyMap() keyMap {
 		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
 	}
 	return keyMap{
-		Step:     b("space", "step", "space"),
-		Run:      b("enter", "run/pause", "enter"),
-		Faster:   b("+", "faster", "+", "="),
-		Slower:   b("-", "slower", "-"),
-		Back:     b("←", "back", "left"),
-		Forward:  b("→", "forward", "right"),
-		First:    b("home", "first step", "home"),
-		Last:     b("end", "last step", "end"),
-		Guesses:  b("g", "guesses", "g"),
-		Colour:   b("v", "colour", "v"),
-		Truth:    b("t", "answer", "t"),
-		Inspect:  b("i", "inspect", "i"),
-		PickPrev: b("[", "previous", "["),
-		PickNext: b("]", "next", "]"),
-		Panel:    b("tab", "knobs", "tab", "shift+tab"),
-		Rerun:    b("r", "rerun", "r"),
-		Fork:     b("f", "fork", "f"),
-		Seed:     b("n", "seed", "n"),
-		Mode:     b("m", "mode", "m"),
-		Edit:     b("e", "edit", "e"),
-		Export:   b("x", "export", "x"),
-		Compare:  b("c", "compare", "c"),
-		SFT:      b("s", "SFT job", "s"),
-		ParaRL:   b("p", "ParaRL job", "p"),
-		Switch:   b("y", "switch model", "y"),
-		Help:     b("?", "help", "?"),
-		Quit:     b("q", "quit", "q", "ctrl+c"),
+		Step:       b("space", "step", "space"),
+		Run:        b("enter", "run/pause", "enter"),
+		Faster:     b("+", "faster", "+", "="),
+		Slower:     b("-", "slower", "-"),
+		Back:       b("←", "back", "left"),
+		Forward:    b("→", "forward", "right"),
+		First:      b("home", "first step", "home"),
+		Last:       b("end", "last step", "end"),
+		Guesses:    b("g", "guesses", "g"),
+		Colour:     b("v", "colour", "v"),
+		Truth:      b("t", "answer", "t"),
+		Inspect:    b("i", "inspect", "i"),
+		PickPrev:   b("[", "previous", "["),
+		PickNext:   b("]", "next", "]"),
+		Panel:      b("tab", "knobs", "tab", "shift+tab"),
+		Rerun:      b("r", "rerun", "r"),
+		Fork:       b("f", "fork", "f"),
+		NextBranch: b("b", "next branch", "b"),
+		PrevBranch: b("B", "previous branch", "B"),
+		Seed:       b("n", "seed", "n"),
+		Mode:       b("m", "mode", "m"),
+		Edit:       b("e", "edit", "e"),
+		Export:     b("x", "export", "x"),
+		Compare:    b("c", "compare", "c"),
+		SFT:        b("s", "SFT job", "s"),
+		ParaRL:     b("p", "ParaRL job", "p"),
+		Switch:     b("y", "switch model", "y"),
+		Help:       b("?", "help", "?"),
+		Quit:       b("q", "quit", "q", "ctrl+c"),
 
 		KnobUp:   b("↑", "previous knob", "up", "k"),
 		KnobDown: b("↓", "next knob", "down", "j"),
 		KnobLess: b("←", "less", "left", "h"),
 		KnobMore: b("→", "more", "right", "l"),
+		KnobType: b("enter", "type a value", "enter"),
 
 		EditRun:    b("enter", "run it", "enter"),
 		EditCancel: b("esc", "cancel", "esc"),
@@ -107,7 +111,7 @@ func (k *keyMap) sync(a *app) {
 	}
 	view := k.focus == focusView || k.focus == focusPanel
 	for _, b := range []*key.Binding{&k.Step, &k.Run, &k.Faster, &k.Slower, &k.Back, &k.Forward, &k.First, &k.Last,
-		&k.Guesses, &k.Colour, &k.Truth, &k.Inspect, &k.PickPrev, &k.PickNext, &k.Panel, &k.Rerun, &k.Fork, &k.Seed, &k.Mode, &k.Edit, &k.Export, &k.Compare,
+		&k.Guesses, &k.Colour, &k.Truth, &k.Inspect, &k.PickPrev, &k.PickNext, &k.Panel, &k.Rerun, &k.Fork, &k.NextBranch, &k.PrevBranch, &k.Seed, &k.Mode, &k.Edit, &k.Export, &k.Compare,
 		&k.SFT, &k.ParaRL, &k.Switch, &k.Help, &k.Quit} {
 		b.SetEnabled(view)
 	}
@@ -126,7 +130,7 @@ func (k *keyMap) sync(a *app) {
 		k.Export.SetEnabled(false)
 	}
 	// y answers even with nothing to switch to, to say so.
-	for _, b := range []*key.Binding{&k.KnobUp, &k.KnobDown, &k.KnobLess, &k.KnobMore} {
+	for _, b := range []*key.Binding{&k.KnobUp, &k.KnobDown, &k.KnobLess, &k.KnobMore, &k.KnobType} {
 		b.SetEnabled(k.focus == focusPanel)
 	}
 	for _, b := range []*key.Binding{&k.EditRun, &k.EditCancel, &k.EditErase} {
@@ -151,7 +155,7 @@ func (k keyMap) ShortHelp() []key.Binding {
 		return []key.Binding{join("←/→", "edit kind", k.FormKindPrev, k.FormKindNext),
 			join("↑/↓", "steps", k.FormMore, k.FormLess), k.FormStart, k.FormClose}
 	}
-	return []key.Binding{k.pick(), k.change(), k.Step, k.Run, k.scrub(), k.Guesses, k.Colour, k.Fork, k.Seed, k.Mode,
+	return []key.Binding{k.pick(), k.change(), k.KnobType, k.Step, k.Run, k.scrub(), k.Guesses, k.Colour, k.Fork, k.Seed, k.Mode,
 		k.Edit, k.Export, k.Panel, k.Help, k.Quit}
 }
 
@@ -175,6 +179,7 @@ func (k keyMap) FullHelp() [][]key.Binding {
 			join("home/end", "the first / the last step", k.First, k.Last),
 			join("↑ ↓", "pick a knob on the panel", k.KnobUp, k.KnobDown),
 			join("← →", "change the knob", k.KnobLess, k.KnobMore),
+			long(k.KnobType, "type the knob's value"),
 		},
 		{
 			long(k.Guesses, "show the model's guesses in masked patches"),
@@ -185,7 +190,8 @@ func (k keyMap) FullHelp() [][]key.Binding {
 			long(k.Compare, "compare with the other mode, side by side"),
 		},
 		{
-			long(k.Fork, "fork at the shown step with the panel's knobs"),
+			long(k.Fork, "fork at the shown step with the panel's knobs (kept as a branch)"),
+			join("b B", "show the next / previous branch of the fork tree", k.NextBranch, k.PrevBranch),
 			long(k.Rerun, "rerun from the start with the knobs"),
 			long(k.Seed, "new seed"),
 			long(k.Mode, "parallel ↔ sequential"),

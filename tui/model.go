@@ -67,16 +67,20 @@ type app struct {
 	panel                 bool // the knob panel has the focus
 	knob                  int
 	editing               bool
+	typingKnob            bool // the edit field holds the panel's knob, not the prompt
 	edit                  []rune
 
 	keys keyMap
 	help help.Model // the footer, and the ? overlay while ShowAll
 
-	cmp     *comparison // the other run, while comparing
-	job     *job
-	form    jobForm
-	offer   string // a finished job's checkpoint, waiting for y
-	opening string // the checkpoint being opened for the sampler
+	cmp *comparison // the other run, while comparing
+
+	branches []branch // the fork tree of the shown run
+	branch   int      // the shown branch
+	job      *job
+	form     jobForm
+	offer    string // a finished job's checkpoint, waiting for y
+	opening  string // the checkpoint being opened for the sampler
 
 	preview  termimg.Protocol // the protocol in use
 	answers  termimg.Answers  // the terminal's answers to the start-up queries
@@ -123,6 +127,7 @@ type startedMsg struct {
 	main   Stepper
 	other  Stepper // the comparison, when one was asked for
 	shown  int     // the step to show: 0 for a new run, the fork's step
+	fork   bool    // a fork of the shown run, not a new one
 	err    error
 }
 
@@ -166,12 +171,20 @@ func (a *app) started(msg startedMsg) tea.Cmd {
 		a.fail(msg.err)
 		return nil
 	}
+	if msg.fork {
+		a.branches[a.branch] = a.current() // the run forked from, as it is now
+	}
 	a.runCfg, a.prompt, a.truth, a.model = msg.cfg, msg.prompt, msg.truth, msg.model
 	a.stepper, a.frames, a.total, a.shown = msg.main, msg.main.History(), msg.main.Steps(), msg.shown
 	a.judged = judged{}
 	a.cmp = nil
 	if msg.other != nil {
 		a.cmp = &comparison{stepper: msg.other, frames: msg.other.History()}
+	}
+	if msg.fork {
+		a.grow(msg.shown)
+	} else {
+		a.grow(-1)
 	}
 	cmds := []tea.Cmd{a.refreshImage()}
 	if a.queued > 0 && !a.done() {

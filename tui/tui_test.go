@@ -813,3 +813,70 @@ func TestInspector(t *testing.T) {
 		t.Fatal("i does not close the inspector")
 	}
 }
+
+// Forks are kept as branches and shown again where they were left; the
+// panel marks knobs that differ from the shown run; a knob can be typed.
+func TestForkTreeAndTypedKnobs(t *testing.T) {
+	a := testApp(t, 160, 50)
+	press(a, "space", "space", "space", "tab")
+	for a.knob != slices.IndexFunc(knobs, func(k knob) bool { return k.name == "text temperature" }) {
+		press(a, "down")
+	}
+	press(a, "right")
+	if sc := screen(a); !strings.Contains(sc, "0.1*") {
+		t.Fatalf("a changed knob is not marked:\n%s", sc)
+	}
+	press(a, "tab", "f")
+	if a.branch != 1 || len(a.branches) != 2 || !strings.Contains(screen(a), "[1←0@3]") {
+		t.Fatalf("fork: branch %d of %d:\n%s", a.branch, len(a.branches), screen(a))
+	}
+	press(a, "space", "space")
+	press(a, "b")
+	if a.branch != 0 || a.shown != 3 || len(a.frames) != 4 || a.cfg.Text.Temperature != 0 || !strings.Contains(screen(a), "[0]") {
+		t.Fatalf("b shows the first run where it was left: branch %d, step %d of %d frames, temperature %v", a.branch, a.shown, len(a.frames), a.cfg.Text.Temperature)
+	}
+	press(a, "space")
+	press(a, "B")
+	if a.branch != 1 || a.shown != 5 || a.cfg.Text.Temperature != 0.1 || !strings.Contains(a.status, "fork 1 of 0 at step 3 (text temperature 0.1)") {
+		t.Fatalf("B shows the fork where it was left: branch %d, step %d, status %q", a.branch, a.shown, a.status)
+	}
+	press(a, "b")
+	if len(a.frames) != 5 {
+		t.Fatalf("the first run lost its step: %d frames", len(a.frames))
+	}
+	press(a, "n")
+	if len(a.branches) != 1 || strings.Contains(screen(a), "branches") {
+		t.Fatal("a new run keeps the old tree")
+	}
+
+	press(a, "tab")
+	for a.knob != 0 { // steps
+		press(a, "up")
+	}
+	press(a, "enter", "backspace", "1", "2", "enter")
+	if a.cfg.Steps != 12 || a.editing || !strings.Contains(a.status, "steps set to 12") {
+		t.Fatalf("typed steps: %d, editing %v, status %q", a.cfg.Steps, a.editing, a.status)
+	}
+	press(a, "enter", "x", "enter")
+	if !a.editing || a.err == nil || !strings.Contains(a.err.Error(), `steps: "12x"`) {
+		t.Fatalf("a bad value: editing %v, error %v", a.editing, a.err)
+	}
+	press(a, "esc")
+	if a.editing || a.cfg.Steps != 12 {
+		t.Fatal("esc does not leave the value as it was")
+	}
+}
+
+// Every knob takes what it shows, typed back.
+func TestKnobsTakeWhatTheyShow(t *testing.T) {
+	c := sample.Defaults()
+	for _, k := range knobs {
+		before := c
+		if err := k.set(&c, k.show(c)); err != nil || !reflect.DeepEqual(c, before) {
+			t.Errorf("%s: %q typed back: %v", k.name, k.show(before), err)
+		}
+		if err := k.set(&c, "nonsense"); err == nil || !strings.Contains(err.Error(), k.name) {
+			t.Errorf("%s: nonsense taken: %v", k.name, err)
+		}
+	}
+}

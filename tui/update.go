@@ -132,6 +132,8 @@ func (a *app) key(msg tea.KeyPressMsg) tea.Cmd {
 		return a.formKey(msg)
 	}
 	switch {
+	case key.Matches(msg, k.KnobType):
+		a.editing, a.typingKnob, a.edit = true, true, []rune(knobs[a.knob].show(a.cfg))
 	case key.Matches(msg, k.KnobUp):
 		a.knob = (a.knob + len(knobs) - 1) % len(knobs)
 	case key.Matches(msg, k.KnobDown):
@@ -203,6 +205,10 @@ func (a *app) key(msg tea.KeyPressMsg) tea.Cmd {
 		return a.newRun(msg)
 	case key.Matches(msg, k.Fork):
 		return a.fork()
+	case key.Matches(msg, k.NextBranch):
+		return a.switchBranch(+1)
+	case key.Matches(msg, k.PrevBranch):
+		return a.switchBranch(-1)
 	case key.Matches(msg, k.Edit):
 		a.editing, a.edit = true, []rune(a.prompt.Instruction)
 	case key.Matches(msg, k.Export):
@@ -311,7 +317,7 @@ func (a *app) fork() tea.Cmd {
 	}
 	a.setStatus("forked at step %d with the panel's knobs", a.shown)
 	old, k := a.stepper, a.shown
-	msg := startedMsg{cfg: a.cfg, prompt: a.prompt, truth: a.truth, model: a.model, shown: k}
+	msg := startedMsg{cfg: a.cfg, prompt: a.prompt, truth: a.truth, model: a.model, shown: k, fork: true}
 	return a.starting(func() startedMsg {
 		msg.main, msg.err = old.Fork(k, msg.cfg)
 		return msg
@@ -323,7 +329,15 @@ func (a *app) editKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := &a.keys
 	switch {
 	case key.Matches(msg, k.EditCancel):
-		a.editing = false
+		a.editing, a.typingKnob = false, false
+	case key.Matches(msg, k.EditRun) && a.typingKnob:
+		kn := knobs[a.knob]
+		if err := kn.set(&a.cfg, strings.TrimSpace(string(a.edit))); err != nil {
+			a.fail(err) // the field stays open, to mend the value
+			return nil
+		}
+		a.editing, a.typingKnob = false, false
+		a.setStatus("%s set to %s: %s reruns with it, %s forks at the shown step", kn.name, kn.show(a.cfg), a.keys.Rerun.Help().Key, a.keys.Fork.Help().Key)
 	case key.Matches(msg, k.EditRun):
 		instr := strings.TrimSpace(string(a.edit))
 		if _, err := a.o.Vocab.Encode(instr); err != nil {

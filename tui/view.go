@@ -100,12 +100,18 @@ func (a *app) render() string {
 	if a.prompt.Task == world.ThinkEdit {
 		task = "instruction"
 	}
+	if a.typingKnob {
+		task = knobs[a.knob].name
+	}
 	if a.editing {
 		lines[1] = focusStyle.Render(" " + task + ": " + string(a.edit) + "█")
 	} else {
 		lines[1] = " " + labelStyle.Render(task+":") + " " + truncate(a.prompt.Instruction, a.width-len(task)-4)
 	}
 
+	if b := a.branchLine(); b != "" {
+		lines[2] = " " + ansi.Truncate(b, a.width-2, "…")
+	}
 	if a.cmp != nil {
 		a.compareView(lines)
 		return a.finish(lines, l)
@@ -186,7 +192,10 @@ func (a *app) header(f sample.Frame) string {
 // footer is the live keys, as many as fit.
 func (a *app) footer() string {
 	lead := " "
-	if a.editing {
+	switch {
+	case a.typingKnob:
+		lead = " type the value · "
+	case a.editing:
 		lead = " type the new text · "
 	}
 	return lead + fitKeys(a.help, a.keys.ShortHelp(), a.width-ansi.StringWidth(lead))
@@ -515,10 +524,20 @@ func (a *app) drawPanel(lines []string, l layout) {
 			lines[y] = overlay(lines[y], x, s, w)
 		}
 	}
+	differs := false
+	for _, k := range knobs {
+		differs = differs || k.show(a.cfg) != k.show(a.runCfg)
+	}
+	if differs && !a.panel {
+		title = "knobs (" + k.Panel.Help().Key + "); * not the shown run's"
+	}
 	put(l.imgTop, labelStyle.Render(truncate(title, w)))
 	for i, k := range knobs {
 		name, _ := knobColumns()
 		s := fmt.Sprintf("%-*s %s", name, k.name, k.show(a.cfg))
+		if k.show(a.cfg) != k.show(a.runCfg) {
+			s += "*" // the panel's value, not the one the shown run has
+		}
 		if a.panel && i == a.knob {
 			s = focusStyle.Render("▸" + truncate(s, w-1))
 		} else {
