@@ -98,7 +98,7 @@ func run(args []string) (err error) {
 	return cli.UsageError{Msg: fmt.Sprintf("unknown command %q", args[0])}
 }
 
-const viewerUsage = "parascope [--config FILE] [--preview auto|sixel|kitty|blocks] [--color auto|truecolor|256|16|none] [--theme auto|dark|light|contrast] [--case DIR | --prompt TEXT | --instruction TEXT --input PNG]"
+const viewerUsage = "parascope [--config FILE] [--preview auto|sixel|kitty|blocks] [--color auto|truecolor|256|16|none] [--theme auto|dark|light|contrast] [--case DIR | --prompt TEXT | --instruction TEXT --input PNG] [--export DIR] [--demo]"
 
 func usage(w io.Writer) {
 	fmt.Fprintf(w, "usage: parascope [--backend auto|cpu|cuda] [COMMAND] [ARGS]\n\n")

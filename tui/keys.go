@@ -19,6 +19,7 @@ type keyMap struct {
 	Inspect, PickPrev, PickNext key.Binding
 	Panel, Rerun, Fork          key.Binding
 	NextBranch, PrevBranch      key.Binding
+	NextCase, PrevCase          key.Binding
 	Seed, Mode, Edit, Export    key.Binding
 	Compare                     key.Binding
 	SFT, ParaRL, Switch         key.Binding
@@ -67,6 +68,8 @@ func newKeyMap() keyMap {
 		Rerun:      b("r", "rerun", "r"),
 		Fork:       b("f", "fork", "f"),
 		NextBranch: b("b", "next branch", "b"),
+		NextCase:   b("pgdn", "next case", "pgdown", "."),
+		PrevCase:   b("pgup", "previous case", "pgup", ","),
 		PrevBranch: b("B", "previous branch", "B"),
 		Seed:       b("n", "seed", "n"),
 		Mode:       b("m", "mode", "m"),
@@ -111,10 +114,12 @@ func (k *keyMap) sync(a *app) {
 	}
 	view := k.focus == focusView || k.focus == focusPanel
 	for _, b := range []*key.Binding{&k.Step, &k.Run, &k.Faster, &k.Slower, &k.Back, &k.Forward, &k.First, &k.Last,
-		&k.Guesses, &k.Colour, &k.Truth, &k.Inspect, &k.PickPrev, &k.PickNext, &k.Panel, &k.Rerun, &k.Fork, &k.NextBranch, &k.PrevBranch, &k.Seed, &k.Mode, &k.Edit, &k.Export, &k.Compare,
+		&k.Guesses, &k.Colour, &k.Truth, &k.Inspect, &k.PickPrev, &k.PickNext, &k.Panel, &k.Rerun, &k.Fork, &k.NextBranch, &k.PrevBranch, &k.NextCase, &k.PrevCase, &k.Seed, &k.Mode, &k.Edit, &k.Export, &k.Compare,
 		&k.SFT, &k.ParaRL, &k.Switch, &k.Help, &k.Quit} {
 		b.SetEnabled(view)
 	}
+	k.NextCase.SetEnabled(view && a.o.CaseAt != nil && !a.replaying())
+	k.PrevCase.SetEnabled(view && a.o.CaseAt != nil && !a.replaying())
 	k.PickPrev.SetEnabled(view && a.inspecting)
 	k.PickNext.SetEnabled(view && a.inspecting)
 	// The panel takes ← and → to change its knob.
@@ -192,6 +197,7 @@ func (k keyMap) FullHelp() [][]key.Binding {
 		{
 			long(k.Fork, "fork at the shown step with the panel's knobs (kept as a branch)"),
 			join("b B", "show the next / previous branch of the fork tree", k.NextBranch, k.PrevBranch),
+			join("pgdn pgup", "the next / previous case (also . and ,)", k.NextCase, k.PrevCase),
 			long(k.Rerun, "rerun from the start with the knobs"),
 			long(k.Seed, "new seed"),
 			long(k.Mode, "parallel ↔ sequential"),

@@ -32,7 +32,14 @@ type Options struct {
 	Preview   string         // auto, or a protocol of termimg.Names
 	Color     string         // auto, truecolor, 256, 16 or none
 	Theme     string         // auto, dark, light or contrast (themeNames)
-	ExportDir string         // where x writes
+	// CaseAt gives the i-th case of a stream the user can page through
+	// (next / previous case); nil when the prompt is the only one.
+	CaseAt func(i int) world.Case
+	// Demo is talk mode: a contrast theme unless one is named, the
+	// picture in the knob panel's room too, and auto-play through the
+	// cases.
+	Demo      bool
+	ExportDir string // where x writes
 }
 
 // app is the root model.
@@ -41,8 +48,15 @@ type app struct {
 	cfg    sample.Config // the panel's knobs
 	runCfg sample.Config // the knobs of the run shown (of its last fork)
 	prompt sample.Prompt
-	truth  *world.Case // the prompt's ground truth; nil once the prompt is edited
-	model  string      // the model that made the frames
+	truth  *world.Case  // the prompt's ground truth; nil once the prompt is edited
+	input  *world.Scene // the input picture of an edit, for display
+	caseAt int          // the shown case's place in Options.CaseAt
+	// autoplay runs each case to its end, holds it, and goes on to the
+	// next (talk mode).
+	autoplay bool
+	hold     time.Duration // how long auto-play shows a finished run
+	first    tea.Cmd       // what the first run's start asks for (auto-play's first step)
+	model    string        // the model that made the frames
 
 	width  int
 	height int
@@ -97,7 +111,7 @@ type app struct {
 }
 
 func newApp(o Options) (*app, error) {
-	a := &app{o: o, cfg: o.Config, prompt: o.Prompt, truth: o.Case, width: 80, height: 24, speed: 300 * time.Millisecond, preview: termimg.Blocks, form: jobForm{steps: 300},
+	a := &app{o: o, cfg: o.Config, prompt: o.Prompt, truth: o.Case, input: o.Input, autoplay: o.Demo && o.CaseAt != nil, hold: 4 * time.Second, width: 80, height: 24, speed: 300 * time.Millisecond, preview: termimg.Blocks, form: jobForm{steps: 300},
 		keys: newKeyMap(), help: newHelp(), cell: defaultCell, cellSize: ttyCellSize}
 	defer a.keys.sync(a)
 	a.useTheme()
@@ -112,7 +126,7 @@ func newApp(o Options) (*app, error) {
 	}
 	// The first run starts before the program does, so it may wait here.
 	msg := a.start(a.cfg, a.prompt, a.truth, false)()
-	a.started(msg.(startedMsg))
+	a.first = a.started(msg.(startedMsg)) // Init hands it to the program
 	return a, a.err
 }
 
@@ -175,6 +189,9 @@ func (a *app) started(msg startedMsg) tea.Cmd {
 		a.branches[a.branch] = a.current() // the run forked from, as it is now
 	}
 	a.runCfg, a.prompt, a.truth, a.model = msg.cfg, msg.prompt, msg.truth, msg.model
+	if msg.truth != nil {
+		a.input = &msg.truth.Input // an edited prompt keeps its input
+	}
 	a.stepper, a.frames, a.total, a.shown = msg.main, msg.main.History(), msg.main.Steps(), msg.shown
 	a.judged = judged{}
 	a.cmp = nil
@@ -187,7 +204,11 @@ func (a *app) started(msg startedMsg) tea.Cmd {
 		a.grow(-1)
 	}
 	cmds := []tea.Cmd{a.refreshImage()}
-	if a.queued > 0 && !a.done() {
+	switch {
+	case a.autoplay && !a.done():
+		a.running = true
+		cmds = append(cmds, a.stepCmd())
+	case a.queued > 0 && !a.done():
 		a.queued--
 		cmds = append(cmds, a.stepCmd())
 	}
@@ -241,7 +262,7 @@ func (a *app) stepCmd() tea.Cmd {
 }
 
 func (a *app) Init() tea.Cmd {
-	cmds := []tea.Cmd{tea.RequestWindowSize, tea.RequestBackgroundColor}
+	cmds := []tea.Cmd{tea.RequestWindowSize, tea.RequestBackgroundColor, a.first}
 	if previewProtocol(a.o.Preview) == nil {
 		// Ask what the terminal can draw; the answers arrive as messages
 		// and switch the preview.
@@ -263,7 +284,11 @@ func startupQueries(tmux bool) []byte {
 // useTheme applies the theme Options.Theme names for what the terminal
 // has said so far: until it says otherwise, a dark background.
 func (a *app) useTheme() {
-	a.theme = pickTheme(a.o.Theme, !a.light, a.profile)
+	name := a.o.Theme
+	if a.o.Demo && (name == "" || name == "auto") {
+		name = "contrast" // what reads on a projector
+	}
+	a.theme = pickTheme(name, !a.light, a.profile)
 	a.theme.use()
 }
 

@@ -880,3 +880,45 @@ func TestKnobsTakeWhatTheyShow(t *testing.T) {
 		}
 	}
 }
+
+// Cases page with pgdn / pgup; talk mode plays them one after another.
+func TestCasesAndTalkMode(t *testing.T) {
+	a := testApp(t, 160, 50)
+	a.o.CaseAt = func(i int) world.Case { return world.Generate(1, i, world.MixEdit) }
+	press(a, ",")
+	if !strings.Contains(a.status, "this is the first case") {
+		t.Fatalf("pgup on the first case: %q", a.status)
+	}
+	press(a, ".")
+	want := world.Generate(1, 1, world.MixEdit)
+	if a.caseAt != 1 || a.prompt.Instruction != want.Instruction || a.truth.Reasoning != want.Reasoning || a.input.Objects[0] != want.Input.Objects[0] {
+		t.Fatalf("pgdn: case %d, prompt %q", a.caseAt, a.prompt.Instruction)
+	}
+
+	a.o.Demo, a.autoplay = true, true
+	a.speed, a.hold = time.Millisecond, time.Millisecond
+	a.useTheme()
+	if l := a.layout(); l.panelWidth != 0 {
+		t.Fatal("talk mode keeps the knob panel")
+	}
+	press(a, ".")
+	if !a.running || a.caseAt != 2 {
+		t.Fatalf("auto-play does not run case 2: running %v, case %d", a.running, a.caseAt)
+	}
+	for !a.done() {
+		_, cmd := a.Update(tickMsg{a.run})
+		drain(a, cmd)
+	}
+	if a.running {
+		t.Fatal("still running at the end")
+	}
+	_, cmd := a.Update(nextCaseMsg{a.run})
+	drain(a, cmd)
+	if a.caseAt != 3 || !a.running {
+		t.Fatalf("after the hold: case %d, running %v", a.caseAt, a.running)
+	}
+	press(a, "enter")
+	if a.autoplay || a.running {
+		t.Fatal("enter does not pause the show")
+	}
+}

@@ -11,6 +11,8 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	uv "github.com/charmbracelet/ultraviolet"
+
+	"parascope/engine/sample"
 )
 
 func (a *app) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -62,6 +64,7 @@ func (a *app) update(msg tea.Msg) tea.Cmd {
 		if a.running {
 			if a.done() {
 				a.running = false
+				cmds = append(cmds, a.holdThenNext())
 			} else {
 				run := a.run
 				cmds = append(cmds, tea.Tick(a.speed, func(time.Time) tea.Msg { return tickMsg{run} }))
@@ -71,6 +74,10 @@ func (a *app) update(msg tea.Msg) tea.Cmd {
 	case tickMsg:
 		if msg.run == a.run && a.running {
 			return a.stepCmd()
+		}
+	case nextCaseMsg:
+		if msg.run == a.run && a.autoplay {
+			return a.loadCase(a.caseAt + 1)
 		}
 	case resendMsg:
 		if msg.gen == a.imageGen {
@@ -92,6 +99,7 @@ func (a *app) update(msg tea.Msg) tea.Cmd {
 		if a.running {
 			if a.done() {
 				a.running = false
+				cmds = append(cmds, a.holdThenNext())
 			} else {
 				run := a.run
 				cmds = append(cmds, tea.Tick(a.speed, func(time.Time) tea.Msg { return tickMsg{run} }))
@@ -154,11 +162,17 @@ func (a *app) key(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Step):
 		return a.stepKey()
 	case key.Matches(msg, k.Run):
-		if a.done() {
+		if a.done() && !a.autoplay {
 			a.sayDone()
 			return nil
 		}
-		a.running = !a.running
+		a.running = !a.running && !a.done()
+		if a.o.Demo && a.o.CaseAt != nil {
+			a.autoplay = !a.autoplay // talk mode: enter pauses and resumes the whole show
+			if a.autoplay && a.done() {
+				return a.loadCase(a.caseAt + 1)
+			}
+		}
 		if a.running {
 			a.shown = a.historyLen() - 1
 			return a.stepCmd()
@@ -205,6 +219,14 @@ func (a *app) key(msg tea.KeyPressMsg) tea.Cmd {
 		return a.newRun(msg)
 	case key.Matches(msg, k.Fork):
 		return a.fork()
+	case key.Matches(msg, k.NextCase):
+		return a.loadCase(a.caseAt + 1)
+	case key.Matches(msg, k.PrevCase):
+		if a.caseAt == 0 {
+			a.setStatus("this is the first case")
+			return nil
+		}
+		return a.loadCase(a.caseAt - 1)
 	case key.Matches(msg, k.NextBranch):
 		return a.switchBranch(+1)
 	case key.Matches(msg, k.PrevBranch):
@@ -245,6 +267,31 @@ func (a *app) stepKey() tea.Cmd {
 		return nil
 	}
 	return a.stepCmd()
+}
+
+// nextCaseMsg ends the hold on a finished run in auto-play.
+type nextCaseMsg struct{ run int }
+
+// holdThenNext goes on to the next case after a hold, in auto-play.
+func (a *app) holdThenNext() tea.Cmd {
+	if !a.autoplay {
+		return nil
+	}
+	run := a.run
+	return tea.Tick(a.hold, func(time.Time) tea.Msg { return nextCaseMsg{run} })
+}
+
+// loadCase starts a run on case i of Options.CaseAt.
+func (a *app) loadCase(i int) tea.Cmd {
+	c := a.o.CaseAt(i)
+	p, err := sample.PromptOf(c, a.o.Codebook)
+	if err != nil {
+		a.fail(err)
+		return nil
+	}
+	a.caseAt = i
+	a.setStatus("case %d: %s", i, c.Instruction)
+	return a.start(a.cfg, p, &c, false)
 }
 
 // sayDone answers a key that would step a finished run.

@@ -35,7 +35,9 @@ const textMin = 30
 
 func (a *app) layout() layout {
 	l := layout{imgTop: 3, imgLeft: 1}
-	if a.width >= 110 && !a.inspecting { // the inspector takes the room of the knobs
+	// The inspector takes the room of the knobs, and so does the picture
+	// in talk mode.
+	if a.width >= 110 && !a.inspecting && !a.o.Demo {
 		l.panelWidth = panelWidth()
 	}
 	l.textRows = max(a.bottom()-l.imgTop, 0)
@@ -44,7 +46,7 @@ func (a *app) layout() layout {
 	l.textLeft = l.imgLeft + l.imgCols + 3
 	l.textWidth = max(a.width-l.textLeft-l.panelWidth-1, 10)
 	// The inspector and the answer need the room more than the input.
-	if a.o.Input != nil && a.prompt.Task == world.ThinkEdit && !a.inspecting && !a.showTruth {
+	if a.input != nil && a.prompt.Task == world.ThinkEdit && !a.inspecting && !a.showTruth {
 		// Under its label, at most half the picture, leaving the
 		// reasoning below it the rows it needs, and left of where the
 		// panel opens over the text on a narrow screen.
@@ -279,7 +281,7 @@ func (a *app) textHead(f sample.Frame, l layout) []string {
 	var out []string
 	if l.input.Rows > 0 {
 		out = append(out, labelStyle.Render("input"))
-		out = append(out, a.pictureRows(world.Render(*a.o.Input), l.input)...)
+		out = append(out, a.pictureRows(world.Render(*a.input), l.input)...)
 		out = append(out, "")
 	}
 	return append(out, labelStyle.Render(fmt.Sprintf("reasoning  %d/%d revealed", f.Text.Actual, f.Text.Total)),

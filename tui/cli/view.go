@@ -23,6 +23,7 @@ func (e *Env) View(args []string) error {
 	var src promptFlags
 	src.add(fs)
 	exportDir := fs.String("export", "exports", "folder the x key writes into")
+	demo := fs.Bool("demo", false, "talk mode: a contrast theme (unless --theme names one), a larger picture, and ShapeWorld cases played one after another (enter pauses, pgdn/pgup change the case)")
 	pos, err := e.parseFlags(fs, args)
 	if err != nil {
 		return helpOK(err)
@@ -58,8 +59,16 @@ func (e *Env) View(args []string) error {
 	}
 	var p sample.Prompt
 	var truth *world.Case
+	var caseAt func(int) world.Case
 	if !src.given() {
-		c := world.Generate(cfg.Seed, 0, world.MixEdit)
+		// ShapeWorld's cases, paged through with pgdn / pgup: edits, or in
+		// talk mode generations too.
+		mix := world.MixEdit
+		if *demo {
+			mix = world.MixBoth
+		}
+		caseAt = func(i int) world.Case { return world.Generate(cfg.Seed, i, mix) }
+		c := caseAt(0)
 		truth = &c
 		if p, err = sess.PromptOf(c); err != nil {
 			return err
@@ -72,7 +81,8 @@ func (e *Env) View(args []string) error {
 		input = &truth.Input
 	}
 	return tui.Run(tui.Options{Engine: local.New(sess), Vocab: sess.Vocab, Codebook: sess.Codebook, Config: cfg,
-		Prompt: p, Case: truth, Input: input, Preview: *preview, Color: *colors, Theme: *theme, ExportDir: *exportDir})
+		Prompt: p, Case: truth, Input: input, Preview: *preview, Color: *colors, Theme: *theme, ExportDir: *exportDir,
+		CaseAt: caseAt, Demo: *demo})
 }
 
 // lookFlags are the viewer's picture protocol, colours and theme.
