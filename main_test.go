@@ -182,6 +182,18 @@ func TestForceReplacesOnlyCases(t *testing.T) {
 	if _, err := capture(t, "sample", "--case", gen, "--out", edit); err != nil {
 		t.Errorf("a second sample of the same case: %v", err)
 	}
+	// An answer to a prompt has no case: none is left to judge it against.
+	if _, err := capture(t, "sample", "--prompt", "draw a big red circle at the top left", "--out", edit, "--force"); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{casedir.CaseJSON, casedir.TargetPNG, casedir.TargetTxt} {
+		if _, err := os.Stat(filepath.Join(edit, name)); err == nil {
+			t.Errorf("sample --prompt --force left the old case's %s beside the answer", name)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(edit, casedir.OutputText)); err != nil {
+		t.Error("no answer written")
+	}
 }
 
 func TestBadInputErrorsNameTheFile(t *testing.T) {

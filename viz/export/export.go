@@ -113,12 +113,16 @@ func (t Trajectory) CaseFolder(dir, caseDir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	if caseDir != "" && filepath.Clean(caseDir) != filepath.Clean(dir) {
+	if caseDir == "" || filepath.Clean(caseDir) != filepath.Clean(dir) {
 		for _, name := range []string{casedir.CaseJSON, casedir.InputPNG, casedir.TargetPNG, casedir.TargetTxt} {
-			data, err := infile.Read(filepath.Join(caseDir, name), 1<<20, "a case file")
+			data, err := []byte(nil), os.ErrNotExist
+			if caseDir != "" {
+				data, err = infile.Read(filepath.Join(caseDir, name), 1<<20, "a case file")
+			}
 			if errors.Is(err, os.ErrNotExist) {
-				// A file the case lacks (a generation has no input.png)
-				// is not left from a case written here before.
+				// A file the case lacks (a generation has no input.png;
+				// an answer to a prompt has no case at all) is not left
+				// from a case written here before, to be judged against.
 				if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
 					return err
 				}
