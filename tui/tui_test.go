@@ -384,9 +384,11 @@ func TestReplayNeedsNoModel(t *testing.T) {
 	}
 }
 
+// BenchmarkRender draws a computed step at 200×60 with the case's judge
+// curves and the inspector on.
 func BenchmarkRender(b *testing.B) {
 	a := testApp(b, 200, 60)
-	press(a, "space", "space", "space")
+	press(a, "space", "space", "space", "i", "]")
 	for b.Loop() {
 		a.render()
 	}
