@@ -38,14 +38,11 @@ func (a *app) inspectOrder(f sample.Frame) []int {
 // inspectStep moves the inspector by dir positions, around the order.
 func (a *app) inspectStep(dir int) tea.Cmd {
 	order := a.inspectOrder(a.shownFrame())
-	i := slices.Index(order, a.inspected)
-	if i < 0 {
-		i = -dir
-		if dir < 0 {
-			i = 0
-		}
+	if i := slices.Index(order, a.inspected); i < 0 {
+		a.inspected = order[0] // the text ended before it
+	} else {
+		a.inspected = order[(i+dir+len(order))%len(order)]
 	}
-	a.inspected = order[(i+dir+len(order))%len(order)]
 	return a.refreshImage()
 }
 
@@ -123,10 +120,10 @@ func (a *app) inspectLines(f sample.Frame, width int) []string {
 // code's number.
 func (a *app) tokenName(id int32) string {
 	v := a.o.Vocab
-	if int(id) < v.ImageLen() || !strings.HasPrefix(v.Name(int(id)), "<|img:") {
-		return v.Name(int(id))
+	if code := int(id) - v.ImageOffset(); code >= 0 && code < v.Codes() {
+		return fmt.Sprintf("code %d", code)
 	}
-	return "code " + strings.TrimSuffix(strings.TrimPrefix(v.Name(int(id)), "<|img:"), "|>")
+	return v.Name(int(id))
 }
 
 // outline draws a one-pixel frame around the inspected patch, so it can
