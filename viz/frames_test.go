@@ -366,3 +366,30 @@ func TestAnimationCaption(t *testing.T) {
 		}
 	}
 }
+
+// A strip's caption goes under its labels, wrapped to its width.
+func TestStripCaption(t *testing.T) {
+	fx := newFixture(t, 3)
+	frames := trajectory(fx)
+	plain, _ := Strip(frames, []int{0, 3}, fx.v, fx.cb, 1)
+	long := strings.Repeat("word ", 40)
+	img, err := Strip(frames, []int{0, 3}, fx.v, fx.cb, 1, "thinkgen: draw a circle", long)
+	if err != nil {
+		t.Fatal(err)
+	}
+	extra := img.Bounds().Dy() - plain.Bounds().Dy()
+	if lineH := glyphH + lineSpacing; extra < 3*lineH || img.Bounds().Dx() != plain.Bounds().Dx() {
+		t.Fatalf("caption adds %d px to %v, want three lines or more at the same width", extra, img.Bounds())
+	}
+	inked := 0
+	for y := plain.Bounds().Dy(); y < img.Bounds().Dy(); y++ {
+		for x := range img.Bounds().Dx() {
+			if img.RGBAAt(x, y) == inkHeader {
+				inked++
+			}
+		}
+	}
+	if inked == 0 {
+		t.Fatal("no caption drawn")
+	}
+}

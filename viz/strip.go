@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
+	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/image/font"
@@ -63,9 +64,10 @@ func frameAt(frames []sample.Frame, step int) (sample.Frame, bool) {
 }
 
 // Strip draws the picture at each of the chosen steps, in the order given,
-// side by side, each scaled up by scale and labelled "step N" underneath.
-// Masked patches are grey; guesses are not shown.
-func Strip(frames []sample.Frame, steps []int, t sample.Template, cb sample.ImageTokenizer, scale int) (*image.RGBA, error) {
+// side by side, each scaled up by scale and labelled "step N" underneath,
+// then the caption's lines, wrapped to the strip's width. Masked patches
+// are grey; guesses are not shown.
+func Strip(frames []sample.Frame, steps []int, t sample.Template, cb sample.ImageTokenizer, scale int, caption ...string) (*image.RGBA, error) {
 	if len(steps) == 0 {
 		return nil, errors.New("viz: strip: no steps chosen")
 	}
@@ -87,12 +89,22 @@ func Strip(frames []sample.Frame, steps []int, t sample.Template, cb sample.Imag
 		pics[i], labels[i] = pic, fmt.Sprintf("step %d", s)
 		cell = max(cell, textWidth(labels[i]))
 	}
-	out := image.NewRGBA(image.Rect(0, 0, gap+len(steps)*(cell+gap), gap+side+gap/2+glyphH+gap))
+	width := gap + len(steps)*(cell+gap)
+	var lines [][]string
+	for _, c := range caption {
+		lines = append(lines, wrapWords(strings.Fields(c), max((width-2*gap)/glyphW, 1))...)
+	}
+	lineH := glyphH + lineSpacing
+	top := gap + side + gap/2 + glyphH + gap // below the labels
+	out := image.NewRGBA(image.Rect(0, 0, width, top+len(lines)*lineH))
 	draw.Draw(out, out.Bounds(), image.NewUniform(paper), image.Point{}, draw.Src)
 	for i, pic := range pics {
 		x0 := gap + i*(cell+gap)
 		upscale(out, x0+(cell-side)/2, gap, pic, scale)
 		drawText(out, x0+(cell-textWidth(labels[i]))/2, gap+side+gap/2, labels[i], inkLight)
+	}
+	for i, line := range lines {
+		drawText(out, gap, top+i*lineH, strings.Join(line, " "), inkHeader)
 	}
 	return out, nil
 }

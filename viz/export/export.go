@@ -75,7 +75,7 @@ func (t Trajectory) Write(f Files) error {
 			last := t.last().Step
 			steps = []int{0, last / 4, last / 2, 3 * last / 4, last}
 		}
-		img, err := viz.Strip(t.Frames, steps, t.Vocab, t.Codebook, 3)
+		img, err := viz.Strip(t.Frames, steps, t.Vocab, t.Codebook, 3, t.caption()...)
 		if err != nil {
 			return fmt.Errorf("strip: %w", err)
 		}
@@ -91,7 +91,8 @@ func (t Trajectory) Write(f Files) error {
 	return nil
 }
 
-// caption says what made the run, for each frame of the GIF.
+// caption says what made the run, for each frame of the GIF and under
+// the strip.
 func (t Trajectory) caption() []string {
 	h := t.Header
 	model := h.Model
