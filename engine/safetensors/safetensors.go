@@ -85,22 +85,7 @@ type entry struct {
 
 // Read reads and decodes the file at path, one tensor's bytes at a time,
 // so that it never holds the whole file beside the decoded tensors.
-func Read(path string) (*File, error) {
-	r, err := infile.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	st, err := r.Stat()
-	if err != nil {
-		return nil, err
-	}
-	f, err := decode(r, st.Size())
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return f, nil
-}
+func Read(path string) (*File, error) { return readFile(path, decode) }
 
 // Decode parses a whole safetensors file held in memory.
 func Decode(b []byte) (*File, error) { return decode(bytes.NewReader(b), int64(len(b))) }
@@ -108,20 +93,30 @@ func Decode(b []byte) (*File, error) { return decode(bytes.NewReader(b), int64(l
 // ReadMetadata reads only the header of the file at path and returns its
 // metadata: what a file holds, without reading its tensors.
 func ReadMetadata(path string) (map[string]string, error) {
+	return readFile(path, func(r io.ReaderAt, size int64) (map[string]string, error) {
+		_, meta, _, err := readHeader(r, size)
+		return meta, err
+	})
+}
+
+// readFile opens the file at path and reads it with read, naming the
+// path in read's errors.
+func readFile[T any](path string, read func(r io.ReaderAt, size int64) (T, error)) (T, error) {
+	var zero T
 	r, err := infile.Open(path)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
 	defer r.Close()
 	st, err := r.Stat()
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
-	_, meta, _, err := readHeader(r, st.Size())
+	v, err := read(r, st.Size())
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return zero, fmt.Errorf("%s: %w", path, err)
 	}
-	return meta, nil
+	return v, nil
 }
 
 // decode parses size bytes of a safetensors file read through r.
