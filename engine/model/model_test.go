@@ -485,3 +485,11 @@ func TestFromFileRefusesClaimedShapes(t *testing.T) {
 		}
 	}
 }
+
+func TestNamesFile(t *testing.T) {
+	for spec, want := range map[string]bool{"": false, Embedded: false, "random:3": false, "runs/x/model.safetensors": true, "embedded.safetensors": true} {
+		if NamesFile(spec) != want {
+			t.Errorf("NamesFile(%q) = %v", spec, !want)
+		}
+	}
+}

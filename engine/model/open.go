@@ -62,6 +62,12 @@ var ErrNoDefault = errors.New("this build has no embedded model yet: set model t
 // something else, as an SFT run's init does (there "" is a fresh model).
 const Embedded = "embedded"
 
+// NamesFile reports whether a model spec names a checkpoint file, rather
+// than the embedded model or an untrained one.
+func NamesFile(spec string) bool {
+	return spec != "" && spec != Embedded && !strings.HasPrefix(spec, "random:")
+}
+
 // Open returns the model a config names: a checkpoint path, "random:SEED"
 // (an untrained model of the default shape, for trying the machinery), or
 // "" or "embedded" for the embedded default. vocab is the size the caller's tokenizer

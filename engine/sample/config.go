@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"parascope/engine/memory"
+	"parascope/engine/model"
 	"parascope/engine/tomlconf"
 )
 
@@ -207,7 +208,7 @@ func (c Config) validate(t Template) error {
 func (c Config) InputFiles() map[string]string {
 	files := map[string]string{}
 	for key, v := range map[string]string{"model": c.Model, "codebook": c.Codebook, "clip": c.Clip} {
-		if v != "" && v != "none" && !(key == "model" && strings.HasPrefix(v, "random:")) {
+		if v != "" && v != "none" && (key != "model" || model.NamesFile(v)) {
 			files[key] = v
 		}
 	}

@@ -237,7 +237,7 @@ func (t Tasks) kinds() ([]world.EditKind, error) {
 // InputFiles names the checkpoint a run starts from, for
 // tomlconf.CheckInputs.
 func (c SFTConfig) InputFiles() map[string]string {
-	if c.Init == "" {
+	if !model.NamesFile(c.Init) {
 		return nil
 	}
 	return map[string]string{"init": c.Init}
