@@ -86,7 +86,7 @@ func (a *app) branchName(i int) string {
 	if b.parent < 0 {
 		return "the first run (0)"
 	}
-	return fmt.Sprintf("fork %d of %d at step %d (%s)", i, b.parent, b.at, knobDiff(a.branches[b.parent].cfg, b.cfg))
+	return fmt.Sprintf("fork %d, from %d at step %d (%s)", i, b.parent, b.at, knobDiff(a.branches[b.parent].cfg, b.cfg))
 }
 
 // knobDiff lists the knobs whose values differ between two settings.

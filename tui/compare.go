@@ -36,6 +36,7 @@ func otherMode(m string) string {
 func (a *app) toggleCompare() tea.Cmd {
 	if a.cmp != nil {
 		a.cmp = nil
+		a.shown = min(a.shown, len(a.frames)-1) // the other run may have been longer
 		a.setStatus("comparison closed")
 		return tea.Batch(tea.ClearScreen, a.refreshImage())
 	}

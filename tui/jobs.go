@@ -72,9 +72,9 @@ func (a *app) formKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.FormKindNext):
 		a.form.kind = (a.form.kind + 1) % len(kinds)
 	case key.Matches(msg, k.FormMore):
-		a.form.steps = min(a.form.steps+100, 5000)
+		a.form.steps = min(a.form.steps+formStep(a.form.steps), 5000)
 	case key.Matches(msg, k.FormLess):
-		a.form.steps = max(a.form.steps-100, 100)
+		a.form.steps = max(a.form.steps-formStep(a.form.steps-1), 10)
 	case key.Matches(msg, k.FormStart):
 		a.form.open = false
 		var chosen []string
@@ -84,6 +84,15 @@ func (a *app) formKey(msg tea.KeyPressMsg) tea.Cmd {
 		return a.startSFT(chosen, a.form.steps)
 	}
 	return nil
+}
+
+// formStep is the form's step in steps: tens up to a hundred, hundreds
+// above, so that a short job is as easy to ask for as a long one.
+func formStep(steps int) int {
+	if steps < 100 {
+		return 10
+	}
+	return 100
 }
 
 // startSFT starts the fine-tuning job the form describes.
@@ -225,7 +234,7 @@ func (a *app) opened(msg openedMsg) tea.Cmd {
 		a.offer = "" // a job that ended meanwhile keeps its own offer
 	}
 	a.setStatus("sampling with %s", msg.path)
-	return a.start(a.cfg, a.prompt, a.truth, false)
+	return a.start(a.runCfg, a.prompt, a.truth, false) // the shown run's settings on the new model
 }
 
 // jobLine shows a running job: bar, step, sparklines of its figures
@@ -233,6 +242,9 @@ func (a *app) opened(msg openedMsg) tea.Cmd {
 func (a *app) jobLine() string {
 	j := a.job
 	p := j.last
+	if len(j.history) == 0 && !j.cancelling {
+		return fmt.Sprintf("%s job starting… (%s cancels)", j.name, j.stop.Help().Key)
+	}
 	filled := 20 * p.Step / max(p.Steps, 1)
 	bar := fmt.Sprintf("%s [%s%s] %d/%d", j.name, strings.Repeat("#", filled), strings.Repeat(".", 20-filled), p.Step, p.Steps)
 	eta := fmt.Sprintf("ETA %s  (%s cancels)", p.ETA.Round(time.Second), j.stop.Help().Key)
@@ -240,7 +252,7 @@ func (a *app) jobLine() string {
 		eta = "cancelling… (the step under way finishes first)"
 	}
 	if j.name == "ParaRL" {
-		return fmt.Sprintf("%s  reward %.3f %s  KL %.4f %s  %.2f traj/s  %s", bar,
+		return fmt.Sprintf("%s  reward %.3f %s  KL %.2g %s  %.2f traj/s  %s", bar,
 			p.Reward, jobSpark(j.history, func(p JobProgress) float64 { return p.Reward }),
 			p.KL, jobSpark(j.history, func(p JobProgress) float64 { return p.KL }), p.Rate, eta)
 	}

@@ -115,7 +115,7 @@ func (a *app) verdict(frames []sample.Frame, total int, cache *judged) string {
 		}
 	}
 	if len(wrong) == 0 {
-		return statusStyle.Render("✓ right: text and picture match the case's answer")
+		return statusStyle.Render("✓ right: text and picture match the case")
 	}
 	return errorStyle.Render("✗ wrong: " + strings.Join(wrong, ", ") + " (t shows the answer)")
 }

@@ -10,7 +10,9 @@ import (
 // bindings the state leaves live, so key.Matches answers to those alone
 // and the footer and the ? overlay (ShortHelp and FullHelp) show them.
 type keyMap struct {
-	focus focus
+	focus  focus
+	replay bool // a replay: the keys that need a model leave the footer
+	demo   bool // talk mode: the footer shows the show's keys
 
 	// The trajectory.
 	Step, Run, Faster, Slower   key.Binding
@@ -29,7 +31,7 @@ type keyMap struct {
 	KnobUp, KnobDown, KnobLess, KnobMore, KnobType key.Binding
 
 	// The prompt's edit field.
-	EditRun, EditCancel, EditErase key.Binding
+	EditRun, EditCancel, EditErase, EditClear key.Binding
 
 	// The SFT job's form.
 	FormKindPrev, FormKindNext, FormMore, FormLess, FormStart, FormClose key.Binding
@@ -91,6 +93,7 @@ func newKeyMap() keyMap {
 		EditRun:    b("enter", "run it", "enter"),
 		EditCancel: b("esc", "cancel", "esc"),
 		EditErase:  b("backspace", "erase", "backspace"),
+		EditClear:  b("ctrl+u", "clear", "ctrl+u"),
 
 		FormKindPrev: b("←", "previous kind", "left", "h"),
 		FormKindNext: b("→", "next kind", "right", "l"),
@@ -125,6 +128,11 @@ func (k *keyMap) sync(a *app) {
 	// The panel takes ← and → to change its knob.
 	k.Back.SetEnabled(k.focus == focusView)
 	k.Forward.SetEnabled(k.focus == focusView)
+	// The panel's enter types a value.
+	k.Run.SetEnabled(k.focus == focusView)
+	k.replay, k.demo = a.replaying(), a.o.Demo
+	// enter sets a typed knob, or runs an edited prompt.
+	k.EditRun.SetHelp("enter", map[bool]string{true: "set it", false: "run it"}[a.typingKnob])
 	// A replay can be watched and scrubbed, not run, forked, edited or
 	// exported again;
 	// its other keys say why they do nothing.
@@ -138,7 +146,7 @@ func (k *keyMap) sync(a *app) {
 	for _, b := range []*key.Binding{&k.KnobUp, &k.KnobDown, &k.KnobLess, &k.KnobMore, &k.KnobType} {
 		b.SetEnabled(k.focus == focusPanel)
 	}
-	for _, b := range []*key.Binding{&k.EditRun, &k.EditCancel, &k.EditErase} {
+	for _, b := range []*key.Binding{&k.EditRun, &k.EditCancel, &k.EditErase, &k.EditClear} {
 		b.SetEnabled(k.focus == focusEdit)
 	}
 	for _, b := range []*key.Binding{&k.FormKindPrev, &k.FormKindNext, &k.FormMore, &k.FormLess, &k.FormStart, &k.FormClose} {
@@ -160,6 +168,13 @@ func (k keyMap) ShortHelp() []key.Binding {
 		return []key.Binding{join("←/→", "edit kind", k.FormKindPrev, k.FormKindNext),
 			join("↑/↓", "steps", k.FormMore, k.FormLess), k.FormStart, k.FormClose}
 	}
+	switch {
+	case k.replay:
+		return []key.Binding{k.Step, k.scrub(), k.First, k.Last, k.Guesses, k.Colour, k.Inspect, k.Truth, k.Help, k.Quit}
+	case k.demo:
+		return []key.Binding{k.Run, join("+/-", "pace", k.Faster, k.Slower), join("pgdn/pgup", "case", k.NextCase, k.PrevCase),
+			k.scrub(), k.Truth, k.Help, k.Quit}
+	}
 	return []key.Binding{k.pick(), k.change(), k.KnobType, k.Step, k.Run, k.scrub(), k.Guesses, k.Colour, k.Fork, k.Seed, k.Mode,
 		k.Edit, k.Export, k.Panel, k.Help, k.Quit}
 }
@@ -169,7 +184,7 @@ func (k keyMap) FullHelp() [][]key.Binding {
 	switch k.focus {
 	case focusEdit:
 		return [][]key.Binding{{long(k.EditRun, "start a new run with the text"), long(k.EditCancel, "leave the text as it was"),
-			long(k.EditErase, "erase the last letter")}}
+			long(k.EditErase, "erase the last letter"), long(k.EditClear, "clear the field")}}
 	case focusForm:
 		return [][]key.Binding{{join("← →", "the edit kind to train on", k.FormKindPrev, k.FormKindNext),
 			join("↑ ↓", "a hundred steps more or fewer", k.FormMore, k.FormLess),

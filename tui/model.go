@@ -119,7 +119,7 @@ func newApp(o Options) (*app, error) {
 		a.preview = p
 	}
 	if o.Engine == nil {
-		a.model = o.ModelName
+		a.model, a.runCfg = o.ModelName, o.Config
 		a.frames, a.total = o.Frames, o.Steps
 		a.shown = len(a.frames) - 1
 		return a, nil

@@ -352,7 +352,7 @@ func TestParaRLJob(t *testing.T) {
 	}
 	line := screen(a)
 	if !strings.Contains(line, "ParaRL [####") || !strings.Contains(line, "reward 0.700") ||
-		!strings.Contains(line, "KL 0.0040") || !strings.Contains(line, "▁▃▆█") || !strings.Contains(line, "p cancels") {
+		!strings.Contains(line, "KL 0.004 ") || !strings.Contains(line, "▁▃▆█") || !strings.Contains(line, "p cancels") {
 		t.Fatalf("job line:\n%s", line)
 	}
 	press(a, "s")
@@ -839,7 +839,7 @@ func TestForkTreeAndTypedKnobs(t *testing.T) {
 	}
 	press(a, "space")
 	press(a, "B")
-	if a.branch != 1 || a.shown != 5 || a.cfg.Text.Temperature != 0.1 || !strings.Contains(a.status, "fork 1 of 0 at step 3 (text temperature 0.1)") {
+	if a.branch != 1 || a.shown != 5 || a.cfg.Text.Temperature != 0.1 || !strings.Contains(a.status, "fork 1, from 0 at step 3 (text temperature 0.1)") {
 		t.Fatalf("B shows the fork where it was left: branch %d, step %d, status %q", a.branch, a.shown, a.status)
 	}
 	press(a, "b")
@@ -922,5 +922,69 @@ func TestCasesAndTalkMode(t *testing.T) {
 	press(a, "enter")
 	if a.autoplay || a.running {
 		t.Fatal("enter does not pause the show")
+	}
+}
+
+// ? lists every live key, at 80×24 too, in columns.
+func TestHelpShowsEveryKey(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {160, 50}} {
+		a := testApp(t, size[0], size[1])
+		press(a, "?")
+		sc := screen(a)
+		for _, want := range []string{"one step", "a ParaRL job", "switch the sampler", "the knob panel", "quit"} {
+			if !strings.Contains(sc, want) {
+				t.Errorf("%dx%d: help lacks %q:\n%s", size[0], size[1], want, sc)
+			}
+		}
+	}
+}
+
+// Closing a comparison shows a step of the run that is left; esc leaves
+// the panel; ctrl+u clears the edit field; the SFT form goes down to ten
+// steps; a replay's footer offers only what a replay does.
+func TestKeysAsExpected(t *testing.T) {
+	a := testApp(t, 120, 40)
+	press(a, "c")
+	for range 20 {
+		press(a, "space")
+	}
+	press(a, "c")
+	if a.shown != len(a.frames)-1 || !strings.Contains(screen(a), fmt.Sprintf("step %d of %d", a.shown, a.total)) {
+		t.Fatalf("after compare: step %d of %d frames", a.shown, len(a.frames))
+	}
+	press(a, "tab")
+	_, _ = a.Update(tea.KeyPressMsg{Code: tea.KeyEscape})
+	if a.panel {
+		t.Fatal("esc does not leave the panel")
+	}
+	press(a, "e")
+	a.Update(tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl})
+	if len(a.edit) != 0 {
+		t.Fatalf("ctrl+u left %q", string(a.edit))
+	}
+	press(a, "esc")
+	engineOf(a).sft = func(context.Context, []string, int, func(JobProgress)) (string, error) { return "", nil }
+	press(a, "s")
+	for range 30 {
+		press(a, "down")
+	}
+	if a.form.steps != 10 {
+		t.Fatalf("the form stops at %d steps", a.form.steps)
+	}
+	press(a, "up")
+	if a.form.steps != 20 {
+		t.Fatalf("up from 10: %d", a.form.steps)
+	}
+	press(a, "esc")
+
+	r, err := newApp(Options{ModelName: "replay", Vocab: a.o.Vocab, Codebook: a.o.Codebook, Config: a.cfg, Prompt: a.prompt,
+		Frames: a.frames, Steps: a.total, Preview: "blocks"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Update(tea.WindowSizeMsg{Width: 160, Height: 40})
+	lines := strings.Split(screen(r), "\n")
+	if footer := lines[len(lines)-1]; strings.Contains(footer, "seed") || strings.Contains(footer, "knobs") || !strings.Contains(footer, "scrub") {
+		t.Fatalf("replay footer: %s", footer)
 	}
 }

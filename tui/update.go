@@ -140,6 +140,8 @@ func (a *app) key(msg tea.KeyPressMsg) tea.Cmd {
 		return a.formKey(msg)
 	}
 	switch {
+	case k.focus == focusPanel && msg.String() == "esc":
+		a.panel = false
 	case key.Matches(msg, k.KnobType):
 		a.editing, a.typingKnob, a.edit = true, true, []rune(knobs[a.knob].show(a.cfg))
 	case key.Matches(msg, k.KnobUp):
@@ -200,6 +202,8 @@ func (a *app) key(msg tea.KeyPressMsg) tea.Cmd {
 		if a.inspecting {
 			a.inspected = a.inspectOrder(a.shownFrame())[0]
 			a.setStatus("inspecting: [ and ] pick a word or patch, or click one; i closes")
+		} else {
+			a.setStatus("inspector closed")
 		}
 		return a.refreshImage()
 	case key.Matches(msg, k.PickPrev):
@@ -212,6 +216,7 @@ func (a *app) key(msg tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 		a.showTruth = !a.showTruth
+		a.setStatus("the case's answer %s", map[bool]string{true: "is shown under the reasoning", false: "is hidden"}[a.showTruth])
 	case key.Matches(msg, k.Colour):
 		a.byConfidence = !a.byConfidence
 		a.setStatus("words coloured by %s", map[bool]string{true: "the model's probability when committed", false: "age"}[a.byConfidence])
@@ -397,6 +402,8 @@ func (a *app) editKey(msg tea.KeyPressMsg) tea.Cmd {
 		a.setStatus("new %s: %q", p.Task, instr)
 		// An edited prompt is no longer the case's: its ground truth goes.
 		return a.start(a.cfg, p, nil, false)
+	case key.Matches(msg, k.EditClear):
+		a.edit = nil
 	case key.Matches(msg, k.EditErase):
 		if len(a.edit) > 0 {
 			a.edit = a.edit[:len(a.edit)-1]

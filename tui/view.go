@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"path/filepath"
 	"strings"
 
 	"charm.land/bubbles/v2/help"
@@ -182,13 +183,25 @@ func (a *app) header(f sample.Frame) string {
 	case a.done():
 		state = "done"
 	}
-	c := a.cfg
+	c := a.runCfg
+	if a.o.Demo {
+		state += " · talk mode"
+	}
 	guesses := ""
 	if a.guesses {
 		guesses = " │ guesses shown"
 	}
 	return fmt.Sprintf(" step %d/%d %s │ %s │ %s │ %s │ text %s B=%d │ image %s │ seed %d%s │ parascope",
-		f.Step, a.total, state, a.model, a.prompt.Task, c.Mode, c.Text.Schedule, c.Text.Block, c.Image.Schedule, c.Seed, guesses)
+		f.Step, a.total, state, shortModel(a.model), a.prompt.Task, c.Mode, c.Text.Schedule, c.Text.Block, c.Image.Schedule, c.Seed, guesses)
+}
+
+// shortModel names a model for the header: a run's model by its run's
+// folder, which says what it is, rather than the whole path.
+func shortModel(m string) string {
+	if filepath.Base(m) == "model.safetensors" {
+		return filepath.Base(filepath.Dir(m))
+	}
+	return m
 }
 
 // footer is the live keys, as many as fit.
@@ -262,7 +275,8 @@ func (a *app) textPanel(f sample.Frame, l layout) []string {
 	words, _ := a.reasoning(f, l.textWidth)
 	out = append(out, words...)
 	if v := a.verdict(a.frames, a.total, &a.judged); v != "" {
-		out = append(out, "", ansi.Truncate(v, l.textWidth, "…"))
+		out = append(out, "")
+		out = append(out, strings.Split(ansi.Wordwrap(v, l.textWidth, ""), "\n")...)
 	}
 	if a.inspecting {
 		out = append(out, "")
@@ -549,16 +563,38 @@ func (a *app) drawPanel(lines []string, l layout) {
 	}
 }
 
-// drawHelp lays the live keys over the picture, one a line.
+// drawHelp lays the live keys over the screen below the prompt, in as
+// many columns as the width takes, so that every one shows; a sentence
+// too long for its column is cut.
 func (a *app) drawHelp(lines []string) {
-	var all []key.Binding
+	var entries []string
+	widest := 0
 	for _, group := range a.keys.FullHelp() {
-		all = append(all, group...)
-	}
-	for i, h := range strings.Split(a.help.FullHelpView([][]key.Binding{all}), "\n") {
-		if y := 3 + i; y < a.height-2 {
-			lines[y] = overlay(lines[y], 4, focusStyle.Render(" "+h+" "), 60)
+		for _, b := range group {
+			if !b.Enabled() {
+				continue
+			}
+			e := fmt.Sprintf("%-9s %s", b.Help().Key, b.Help().Desc)
+			entries = append(entries, e)
+			widest = max(widest, ansi.StringWidth(e))
 		}
+	}
+	top, left := 3, 1
+	room := max(a.height-2-top, 1) // rows above the status line
+	cols := max((len(entries)+room-1)/room, 1)
+	colW := min(widest, max((a.width-2*left)/cols-2, 10))
+	rows := (len(entries) + cols - 1) / cols
+	width := cols * (colW + 2)
+	for r := range room {
+		var b strings.Builder
+		for c := range cols {
+			e := ""
+			if i := c*rows + r; r < rows && i < len(entries) {
+				e = truncate(entries[i], colW)
+			}
+			fmt.Fprintf(&b, " %-*s ", colW, e)
+		}
+		lines[top+r] = overlay(lines[top+r], left, focusStyle.Render(ansi.Truncate(b.String(), width, "")), width)
 	}
 }
 
