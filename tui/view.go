@@ -405,8 +405,14 @@ func (a *app) plots(l layout) []string {
 	}
 	count := func(name string, get func(sample.Frame) sample.Count) string {
 		c := get(shown)
-		return fmt.Sprintf("%s %s %3d/%d (scheduled %d)", labelStyle.Render(fmt.Sprintf("%-15s", name)),
-			a.spark(a.frames, w, share(get)), c.Actual, c.Total, c.Target)
+		right := ""
+		if a.cmp != nil { // the plot is the left run's; the right one's count beside it
+			name = strings.Replace(name, "revealed", "(left)", 1)
+			r := get(a.cmp.frames[min(a.shown, len(a.cmp.frames)-1)])
+			right = fmt.Sprintf("; right %d/%d", r.Actual, r.Total)
+		}
+		return fmt.Sprintf("%s %s %3d/%d (scheduled %d)%s", labelStyle.Render(fmt.Sprintf("%-15s", name)),
+			a.spark(a.frames, w, share(get)), c.Actual, c.Total, c.Target, right)
 	}
 	out := []string{
 		count("text revealed", func(f sample.Frame) sample.Count { return f.Text }),
