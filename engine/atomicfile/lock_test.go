@@ -3,10 +3,12 @@ package atomicfile
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A second Lock on a held folder fails naming the folder and the holder;
@@ -62,4 +64,28 @@ func TestLockTakesOverAStaleLock(t *testing.T) {
 			t.Errorf("left %d files", len(ents))
 		}
 	}
+}
+
+// A lock held by a process that has ended but is not yet reaped (a
+// zombie, as just after kill -9) is stale too.
+func TestLockTakesOverAZombiesLock(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc here to tell a zombie by")
+	}
+	cmd := exec.Command("true")
+	if err := cmd.Start(); err != nil {
+		t.Skip(err)
+	}
+	defer cmd.Wait()
+	pid := cmd.Process.Pid
+	for !zombie(pid) { // it ends at once, and stays until Wait reaps it
+		time.Sleep(time.Millisecond)
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, LockFile), []byte(strconv.Itoa(pid)+"\n"), 0o644)
+	unlock, err := Lock(dir)
+	if err != nil {
+		t.Fatalf("a zombie's lock: %v", err)
+	}
+	unlock()
 }
