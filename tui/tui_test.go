@@ -295,7 +295,7 @@ func TestCompareAlignmentPerSide(t *testing.T) {
 		press(a, "space")
 	}
 	s := screen(a)
-	for _, want := range []string{"CLIP (left)", "CLIP (right)", "text (left)", "; right 40/40", "parallel · step 8 · text 40/40 · image 36/36 · align +1.000", "sequential · step 16 · text 40/40 · image 36/36 · align +1.000", "▲ step 16 of 16"} {
+	for _, want := range []string{"CLIP (left)", "CLIP (right)", "text (left)", "; right 40/40", "parallel · step 8 · text 40/40 · image 36/36 · align +1.000", "sequential · step 16 · text 40/40 · image 36/36 · align +1.000", "▲ step 16 of 16", "step 8/8 (right 16/16)"} {
 		if !strings.Contains(s, want) {
 			t.Fatalf("no %q:\n%s", want, s)
 		}

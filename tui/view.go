@@ -183,6 +183,11 @@ func (a *app) header(f sample.Frame) string {
 	case a.done():
 		state = "done"
 	}
+	steps := fmt.Sprintf("%d/%d", f.Step, a.total)
+	if a.cmp != nil {
+		r := a.cmp.frames[min(a.shown, len(a.cmp.frames)-1)]
+		steps += fmt.Sprintf(" (right %d/%d)", r.Step, a.cmp.stepper.Steps())
+	}
 	c := a.runCfg
 	if a.o.Demo {
 		state += " · talk mode"
@@ -191,8 +196,8 @@ func (a *app) header(f sample.Frame) string {
 	if a.guesses {
 		guesses = " │ guesses shown"
 	}
-	return fmt.Sprintf(" step %d/%d %s │ %s │ %s │ %s │ text %s B=%d │ image %s │ seed %d%s │ parascope",
-		f.Step, a.total, state, shortModel(a.model), a.prompt.Task, c.Mode, c.Text.Schedule, c.Text.Block, c.Image.Schedule, c.Seed, guesses)
+	return fmt.Sprintf(" step %s %s │ %s │ %s │ %s │ text %s B=%d │ image %s │ seed %d%s │ parascope",
+		steps, state, shortModel(a.model), a.prompt.Task, c.Mode, c.Text.Schedule, c.Text.Block, c.Image.Schedule, c.Seed, guesses)
 }
 
 // shortModel names a model for the header: a run's model by its run's
