@@ -1,6 +1,7 @@
 package safetensors
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"slices"
@@ -20,7 +21,6 @@ type Mapped struct {
 	Metadata map[string]string
 	Tensors  []View // in data-offset order
 
-	data  []byte // the whole file
 	unmap func() error
 }
 
@@ -60,7 +60,7 @@ func Open(path string) (*Mapped, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: map: %w", path, err)
 	}
-	m := &Mapped{Path: path, Metadata: meta, data: data, unmap: unmap}
+	m := &Mapped{Path: path, Metadata: meta, unmap: unmap}
 	for _, e := range entries {
 		begin, end := dataAt+e.DataOffsets[0], dataAt+e.DataOffsets[1]
 		m.Tensors = append(m.Tensors, View{Name: e.name, Dtype: e.Dtype, Shape: slices.Clone(e.Shape), Bytes: data[begin:end:end]})
@@ -74,7 +74,7 @@ func (m *Mapped) Close() error {
 		return nil
 	}
 	err := m.unmap()
-	m.unmap, m.data, m.Tensors = nil, nil, nil
+	m.unmap, m.Tensors = nil, nil
 	return err
 }
 
@@ -101,7 +101,14 @@ func (v View) Uint16() ([]uint16, error) {
 	if v.Dtype != BF16 && v.Dtype != F16 {
 		return nil, fmt.Errorf("safetensors: tensor %q is %s, not BF16 or F16", v.Name, v.Dtype)
 	}
-	return viewAs[uint16](v.Bytes), nil
+	if s, ok := inPlace[uint16](v.Bytes); ok {
+		return s, nil
+	}
+	out := make([]uint16, len(v.Bytes)/2)
+	for i := range out {
+		out[i] = binary.LittleEndian.Uint16(v.Bytes[2*i:])
+	}
+	return out, nil
 }
 
 // F32 returns an F32 tensor's values without copying when its data is
@@ -110,7 +117,14 @@ func (v View) F32() ([]float32, error) {
 	if v.Dtype != F32 {
 		return nil, fmt.Errorf("safetensors: tensor %q is %s, not F32", v.Name, v.Dtype)
 	}
-	return viewAs[float32](v.Bytes), nil
+	if s, ok := inPlace[float32](v.Bytes); ok {
+		return s, nil
+	}
+	out := make([]float32, len(v.Bytes)/4)
+	for i := range out {
+		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(v.Bytes[4*i:]))
+	}
+	return out, nil
 }
 
 // Float32 returns a float32 copy of the tensor whatever its dtype, for
@@ -119,29 +133,18 @@ func (v View) Float32() (Tensor, error) {
 	return decodeTensor(v.Name, entry{Dtype: v.Dtype, Shape: v.Shape}, v.Bytes)
 }
 
-// viewAs reinterprets little-endian bytes as a slice of T, in place when
-// the bytes are aligned for T and the machine is little-endian, and by
-// copying otherwise.
-func viewAs[T uint16 | float32](b []byte) []T {
-	var zero T
-	size := int(unsafe.Sizeof(zero))
-	n := len(b) / size
-	if n == 0 {
-		return []T{}
+// inPlace reinterprets little-endian bytes as a slice of T without
+// copying, when the machine is little-endian and the bytes are aligned
+// for T (a misaligned slice would break Go's pointer rules).
+func inPlace[T uint16 | float32](b []byte) ([]T, bool) {
+	size := int(unsafe.Sizeof(*new(T)))
+	if len(b) == 0 {
+		return []T{}, true
 	}
-	if littleEndian && uintptr(unsafe.Pointer(&b[0]))%uintptr(size) == 0 {
-		return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), n)
+	if !littleEndian || uintptr(unsafe.Pointer(&b[0]))%uintptr(size) != 0 {
+		return nil, false
 	}
-	out := make([]T, n)
-	for i := range out {
-		switch p := any(&out[i]).(type) {
-		case *uint16:
-			*p = uint16(b[2*i]) | uint16(b[2*i+1])<<8
-		case *float32:
-			*p = math.Float32frombits(uint32(b[4*i]) | uint32(b[4*i+1])<<8 | uint32(b[4*i+2])<<16 | uint32(b[4*i+3])<<24)
-		}
-	}
-	return out
+	return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), len(b)/size), true
 }
 
 // littleEndian is whether this machine stores numbers as the file does.
