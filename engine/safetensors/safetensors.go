@@ -5,8 +5,10 @@
 // Parascope's own models and the VQ codebook are stored this way, and real
 // checkpoints (LLaDA, MMaDA) arrive this way, so the reader is strict: it
 // refuses any file whose header and data disagree, and names the tensor
-// at fault. Tensors are float32 in memory whatever their dtype on disk; the
-// reader understands F32, F16 and BF16, the writer writes F32 or BF16.
+// at fault. Read gives float32 tensors whatever their dtype on disk; Open
+// maps the file and gives views in the stored dtype, for checkpoints too
+// large to widen. Both understand F32, F16 and BF16; the writer writes F32
+// or BF16.
 package safetensors
 
 import (
