@@ -18,7 +18,7 @@ func (n unicodeForm) normalize(s string) string { return n.form.String(s) }
 
 type lowercase struct{}
 
-func (lowercase) normalize(s string) string { return strings.ToLower(s) }
+func (lowercase) normalize(s string) string { return rustLower(s) }
 
 // prepend adds its text in front of any non-empty input.
 type prepend struct{ text string }

@@ -60,6 +60,7 @@ func Parse(data []byte) (*Tokenizer, error) {
 	var raw, normed []*AddedToken
 	for i := range f.AddedTokens {
 		a := &f.AddedTokens[i]
+		a.ID = t.addedID(a.Content)
 		t.added = append(t.added, a)
 		t.addedByID[a.ID] = a
 		if a.Normalized {
@@ -73,6 +74,20 @@ func Parse(data []byte) (*Tokenizer, error) {
 	// is its content normalized the same way.
 	t.normed = newMatcher(normed, func(a *AddedToken) string { return t.normalize(a.Content) })
 	return t, nil
+}
+
+// addedID is the id the Rust library gives an added token, whatever the
+// file says: the vocabulary's id for a string it holds, else the next id
+// after the vocabulary and the tokens added so far.
+func (t *Tokenizer) addedID(content string) int {
+	if id, ok := t.TokenID(content); ok {
+		return id
+	}
+	next := len(t.model.vocab)
+	for id := range t.addedByID {
+		next = max(next, id+1)
+	}
+	return next
 }
 
 func (t *Tokenizer) normalize(s string) string {

