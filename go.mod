@@ -12,6 +12,7 @@ require (
 	github.com/charmbracelet/x/ansi v0.11.9
 	github.com/charmbracelet/x/exp/teatest/v2 v2.0.0-20260823001701-96af6d2cb5f6
 	golang.org/x/image v0.48.0
+	golang.org/x/text v0.44.0
 	gorgonia.org/cu v0.9.6
 )
 
@@ -33,7 +34,4 @@ require (
 	golang.org/x/sys v0.50.0
 )
 
-require (
-	github.com/pkg/errors v0.9.1 // indirect
-	golang.org/x/text v0.44.0 // indirect
-)
+require github.com/pkg/errors v0.9.1 // indirect
