@@ -37,8 +37,16 @@ const cacheWords = 10000
 func newBPE(vocab map[string]int, merges [][2]string) (*BPE, error) {
 	m := &BPE{vocab: vocab, merges: make(map[[2]int]merge, len(merges))}
 	size := 0
-	for _, id := range vocab {
+	for tok, id := range vocab {
+		if id < 0 {
+			return nil, fmt.Errorf("vocab: %q has id %d", tok, id)
+		}
 		size = max(size, id+1)
+	}
+	// Ids index a slice; a file with far larger ids than tokens is broken
+	// and would only make that slice huge.
+	if size > 2*len(vocab)+1024 {
+		return nil, fmt.Errorf("vocab: largest id %d for %d tokens", size-1, len(vocab))
 	}
 	m.tokens = make([]string, size)
 	for tok, id := range vocab {
