@@ -96,6 +96,31 @@ func TestQwen3MatchesReference(t *testing.T) {
 	compareDump(t, loadQwen3(t), "testdata/qwen3.jsonl.gz", 5000)
 }
 
+// gpt2Variant is what testdata/gpt2-variant.mjs writes: Qwen 3 with no
+// normalizer and GPT-2's ByteLevel pre-tokenizer (its own split and a
+// prefix space), which neither real file uses.
+func gpt2Variant(t *testing.T) *Tokenizer {
+	var file map[string]json.RawMessage
+	if err := json.Unmarshal(readGzip(t, "testdata/qwen3-tokenizer.json.gz"), &file); err != nil {
+		t.Fatal(err)
+	}
+	file["normalizer"] = json.RawMessage(`null`)
+	file["pre_tokenizer"] = json.RawMessage(`{"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true}`)
+	data, err := json.Marshal(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func TestGPT2VariantMatchesReference(t *testing.T) {
+	compareDump(t, gpt2Variant(t), "testdata/qwen3-gpt2.jsonl.gz", 1500)
+}
+
 // The tiny tokenizers are written by hand to reach what the real files
 // above do not use: Llama 2's normalizer, byte fallback and decoder chain
 // with a template; Metaspace, NFKC, lowercase, fused unknowns, the Split
