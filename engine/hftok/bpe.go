@@ -218,10 +218,12 @@ func (q *pairQueue) Pop() any {
 
 // token is the model's token for id.
 func (m *BPE) token(id int) (string, bool) {
-	if id < 0 || id >= len(m.tokens) || (m.tokens[id] == "" && m.vocab[""] != id) {
+	if id < 0 || id >= len(m.tokens) {
 		return "", false
 	}
-	return m.tokens[id], true
+	// A hole in the ids reads as "": check it maps back.
+	got, ok := m.vocab[m.tokens[id]]
+	return m.tokens[id], ok && got == id
 }
 
 // splitMerge reads one merges entry: "a b" or ["a", "b"].
