@@ -31,6 +31,7 @@ var commands = []command{
 	{"version", "", "print the version", (*cli.Env).Version},
 	{"sample", "[--config FILE] (--case DIR | --prompt TEXT | --instruction TEXT --input PNG) [flags]", "denoise one answer step by step and export it (trace, GIF, PNG, judge folder)", (*cli.Env).Sample},
 	{"bench", "[--model CKPT] [--mode parallel|sequential] [--cases N] [--seed S] [--config FILE] [--json] [--results FILE]", "run ParaBench-mini: sample held-out cases and judge them", (*cli.Env).Bench},
+	{"tokenize", "--tokenizer FILE [--decode] TEXT…", "encode TEXT with a Hugging Face tokenizer.json and print the ids as JSON, or with --decode print the text of ids", (*cli.Env).Tokenize},
 	{"replay", "TRACE [--gif FILE] [--png FILE] [--strip FILE [--strip-steps LIST]] [--text FILE]", "replay a saved trajectory without a model, and export it", (*cli.Env).Replay},
 }
 
