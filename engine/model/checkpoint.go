@@ -1,15 +1,12 @@
 package model
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
-	"strconv"
-	"strings"
 
 	"parascope/engine/checkpoint"
+	"parascope/engine/hf"
 	"parascope/engine/infile"
 	"parascope/engine/nn"
 	"parascope/engine/safetensors"
@@ -116,125 +113,54 @@ func tensorsByName(ts []safetensors.Tensor) map[string]safetensors.Tensor {
 
 // ---- LLaDA / MMaDA checkpoints ---------------------------------------------
 
-// lladaConfig is the part of LLaDA's config.json the model needs.
-type lladaConfig struct {
-	DModel      int     `json:"d_model"`
-	Heads       int     `json:"n_heads"`
-	KVHeads     int     `json:"n_kv_heads"`
-	Layers      int     `json:"n_layers"`
-	MLP         int     `json:"mlp_hidden_size"`
-	Vocab       int     `json:"vocab_size"`
-	Embedding   int     `json:"embedding_size"`
-	RopeTheta   float64 `json:"rope_theta"`
-	NormEps     float64 `json:"rms_norm_eps"`
-	MaxLen      int     `json:"max_sequence_length"`
-	WeightTying bool    `json:"weight_tying"`
-}
-
 // lladaNames maps LLaDA's per-block weight names onto the native ones.
 var lladaNames = map[string]string{
 	"attn_norm": attnNorm, "q_proj": wq, "k_proj": wk, "v_proj": wv, "attn_out": wo,
 	"ff_norm": ffNorm, "ff_proj": wGate, "up_proj": wUp, "ff_out": wDown,
 }
 
-// nativeName returns the native name of a LLaDA weight name.
-func nativeName(name string) (string, bool) {
-	const prefix = "model.transformer."
-	rest, ok := strings.CutPrefix(name, prefix)
-	if !ok {
-		return "", false
-	}
-	switch rest {
-	case "wte.weight":
-		return "wte", true
-	case "ln_f.weight":
-		return "ln_f", true
-	case "ff_out.weight":
-		return "head", true
-	}
-	parts := strings.Split(rest, ".") // blocks.{i}.{name}.weight
-	if len(parts) != 4 || parts[0] != "blocks" || parts[3] != "weight" {
-		return "", false
-	}
-	i, err := strconv.Atoi(parts[1])
-	n, known := lladaNames[parts[2]]
-	if err != nil || i < 0 || !known {
-		return "", false
-	}
-	return blockName(i, n), true
-}
-
+// loadLLaDA opens a Hugging Face folder of the LLaDA family (engine/hf
+// checks its config and every tensor) and copies its weights, widened to
+// float32, into a model of the same shape.
 func loadLLaDA(dir string, be nn.Backend) (*Model, error) {
-	cfgPath := filepath.Join(dir, "config.json")
-	raw, err := infile.Read(cfgPath, 1<<20, "a model config")
-	if err != nil {
-		return nil, fmt.Errorf("not a Parascope checkpoint, and no LLaDA config: %w", err)
-	}
-	var lc lladaConfig
-	// A model's config.json holds many keys this loader does not need.
-	if err := infile.DecodeJSON(raw, &lc, false); err != nil {
-		return nil, infile.In(cfgPath, err)
-	}
-	if lc.KVHeads != 0 && lc.KVHeads != lc.Heads {
-		return nil, fmt.Errorf("%s: n_kv_heads %d differs from n_heads %d: grouped-query attention is not supported", cfgPath, lc.KVHeads, lc.Heads)
-	}
-	cfg := Config{Layers: lc.Layers, DModel: lc.DModel, Heads: lc.Heads, MLP: lc.MLP, Vocab: max(lc.Embedding, lc.Vocab),
-		RopeTheta: lc.RopeTheta, NormEps: lc.NormEps, MaxLen: lc.MaxLen}
-	m, err := New(cfg, be)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", cfgPath, err)
-	}
-	files, err := lladaShards(dir)
+	f, err := hf.Open(dir)
 	if err != nil {
 		return nil, err
 	}
-	byName := map[string]safetensors.Tensor{}
-	for _, file := range files {
-		f, err := safetensors.Read(file)
-		if err != nil {
-			return nil, err
-		}
-		for _, t := range f.Tensors {
-			n, ok := nativeName(t.Name)
-			if !ok {
-				return nil, fmt.Errorf("%s: tensor %q is not a LLaDA weight", file, t.Name)
-			}
-			t.Name = n
-			byName[n] = t
+	defer f.Close()
+	c := f.Config
+	if c.KVHeads != c.Heads {
+		return nil, fmt.Errorf("%s: n_kv_heads %d differs from n_heads %d: grouped-query attention is not supported", dir, c.KVHeads, c.Heads)
+	}
+	m, err := New(Config{Layers: c.Layers, DModel: c.DModel, Heads: c.Heads, MLP: c.MLP, Vocab: c.Embedding,
+		RopeTheta: c.RopeTheta, NormEps: c.NormEps, MaxLen: c.MaxLen}, be)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	names := map[string]string{"wte": hf.Embedding, "ln_f": hf.FinalNorm, "head": hf.Head}
+	if c.Tied {
+		names["head"] = hf.Embedding
+	}
+	for i := range c.Layers {
+		for long, short := range lladaNames {
+			names[blockName(i, short)] = hf.BlockTensor(i, long)
 		}
 	}
-	if _, ok := byName["head"]; !ok && lc.WeightTying {
-		byName["head"] = byName["wte"]
+	byName := map[string]safetensors.Tensor{}
+	for native, name := range names {
+		v, ok := f.Tensor(name)
+		if !ok {
+			return nil, fmt.Errorf("%s: no tensor %q", dir, name)
+		}
+		t, err := v.Float32()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", v.File, err)
+		}
+		t.Name = native
+		byName[native] = t
 	}
 	if err := m.SetTensors(byName); err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
 	return m, nil
-}
-
-// lladaShards lists the weight files of a checkpoint folder.
-func lladaShards(dir string) ([]string, error) {
-	index := filepath.Join(dir, "model.safetensors.index.json")
-	raw, err := infile.Read(index, 16<<20, "a shard index")
-	if errors.Is(err, os.ErrNotExist) {
-		return []string{filepath.Join(dir, "model.safetensors")}, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var idx struct {
-		WeightMap map[string]string `json:"weight_map"`
-	}
-	if err := infile.DecodeJSON(raw, &idx, false); err != nil {
-		return nil, infile.In(index, err)
-	}
-	var files []string
-	for _, f := range idx.WeightMap {
-		if strings.Contains(f, "/") || strings.Contains(f, `\`) {
-			return nil, fmt.Errorf("%s: shard %q must be a file name in the same folder", index, f)
-		}
-		files = append(files, filepath.Join(dir, f))
-	}
-	slices.Sort(files)
-	return slices.Compact(files), nil
 }

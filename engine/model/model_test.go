@@ -226,7 +226,8 @@ func TestLoadLLaDALayout(t *testing.T) {
 	}
 	cfg := map[string]any{"d_model": 32, "n_heads": 4, "n_kv_heads": 4, "n_layers": 2, "mlp_hidden_size": 48,
 		"vocab_size": 50, "embedding_size": 50, "rope_theta": 10000.0, "rms_norm_eps": 1e-5, "max_sequence_length": 16,
-		"weight_tying": false, "block_type": "llama"}
+		"weight_tying": false, "block_type": "llama", "architectures": []string{"LLaDAModelLM"}, "model_type": "llada",
+		"activation_type": "silu", "layer_norm_type": "rms", "rope": true, "torch_dtype": "bfloat16"}
 	cfgJSON, _ := json.Marshal(cfg)
 
 	single, sharded := t.TempDir(), t.TempDir()
@@ -261,9 +262,22 @@ func TestLoadLLaDALayout(t *testing.T) {
 			t.Fatalf("%s: logits differ by %g after a bf16 round trip", path, d)
 		}
 	}
+	// Grouped-query attention: two key/value heads, their projections
+	// half as tall; the folder is right, the model cannot run it.
 	cfg["n_kv_heads"] = 2
 	cfgJSON, _ = json.Marshal(cfg)
 	os.WriteFile(filepath.Join(single, "config.json"), cfgJSON, 0o644)
+	if _, err := Load(single, nn.CPU{}); err == nil || !strings.Contains(err.Error(), `"model.transformer.blocks.0.k_proj.weight" has shape [32 32], config.json gives [16 32]`) {
+		t.Fatalf("MHA weights under a GQA config: %v", err)
+	}
+	for i, tn := range all.Tensors {
+		if strings.HasSuffix(tn.Name, "k_proj.weight") || strings.HasSuffix(tn.Name, "v_proj.weight") {
+			all.Tensors[i] = safetensors.Tensor{Name: tn.Name, Shape: []int{16, 32}, Data: tn.Data[:16*32]}
+		}
+	}
+	if err := safetensors.Write(filepath.Join(single, "model.safetensors"), all, safetensors.BF16); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := Load(single, nn.CPU{}); err == nil || !strings.Contains(err.Error(), "grouped-query") {
 		t.Fatalf("got %v", err)
 	}
