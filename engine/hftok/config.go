@@ -108,19 +108,27 @@ func parseNormalizer(key string, raw json.RawMessage) (normalizer, error) {
 	case "Replace":
 		return parseReplace(key, c)
 	case "Sequence":
-		var seq normalizerSeq
-		for i, r := range c.Normalizers {
-			n, err := parseNormalizer(fmt.Sprintf("%s.normalizers[%d]", key, i), r)
-			if err != nil {
-				return nil, err
-			}
-			if n != nil {
-				seq = append(seq, n)
-			}
-		}
-		return seq, nil
+		seq, err := parseSeq(key+".normalizers", c.Normalizers, parseNormalizer)
+		return normalizerSeq(seq), err
 	}
 	return nil, unknownType(key, c.Type)
+}
+
+// parseSeq parses a Sequence's parts, each named by its place under key;
+// a part that is null does nothing and is left out.
+func parseSeq[T comparable](key string, parts []json.RawMessage, parse func(string, json.RawMessage) (T, error)) ([]T, error) {
+	var seq []T
+	var none T
+	for i, r := range parts {
+		p, err := parse(fmt.Sprintf("%s[%d]", key, i), r)
+		if err != nil {
+			return nil, err
+		}
+		if p != none {
+			seq = append(seq, p)
+		}
+	}
+	return seq, nil
 }
 
 func parseReplace(key string, c *component) (replace, error) {
@@ -181,17 +189,8 @@ func parsePreTokenizer(key string, raw json.RawMessage) (preTokenizer, error) {
 	case "Metaspace":
 		return metaspace{c.Replacement, prependScheme(c), c.Split == nil || *c.Split}, nil
 	case "Sequence":
-		var seq preTokenizerSeq
-		for i, r := range c.Pretokenizers {
-			p, err := parsePreTokenizer(fmt.Sprintf("%s.pretokenizers[%d]", key, i), r)
-			if err != nil {
-				return nil, err
-			}
-			if p != nil {
-				seq = append(seq, p)
-			}
-		}
-		return seq, nil
+		seq, err := parseSeq(key+".pretokenizers", c.Pretokenizers, parsePreTokenizer)
+		return preTokenizerSeq(seq), err
 	}
 	return nil, unknownType(key, c.Type)
 }
@@ -236,17 +235,8 @@ func parseDecoder(key string, raw json.RawMessage) (decoder, error) {
 		r, err := parseReplace(key, c)
 		return replaceDecoder{r}, err
 	case "Sequence":
-		var seq decoderSeq
-		for i, r := range c.Decoders {
-			d, err := parseDecoder(fmt.Sprintf("%s.decoders[%d]", key, i), r)
-			if err != nil {
-				return nil, err
-			}
-			if d != nil {
-				seq = append(seq, d)
-			}
-		}
-		return seq, nil
+		seq, err := parseSeq(key+".decoders", c.Decoders, parseDecoder)
+		return decoderSeq(seq), err
 	}
 	return nil, unknownType(key, c.Type)
 }
@@ -275,17 +265,8 @@ func parsePostProcessor(key string, raw json.RawMessage) (postProcessor, error) 
 		}
 		return t, nil
 	case "Sequence":
-		var seq postSeq
-		for i, r := range c.Processors {
-			p, err := parsePostProcessor(fmt.Sprintf("%s.processors[%d]", key, i), r)
-			if err != nil {
-				return nil, err
-			}
-			if p != nil {
-				seq = append(seq, p)
-			}
-		}
-		return seq, nil
+		seq, err := parseSeq(key+".processors", c.Processors, parsePostProcessor)
+		return postSeq(seq), err
 	}
 	return nil, unknownType(key, c.Type)
 }

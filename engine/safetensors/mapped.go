@@ -4,10 +4,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"os"
 	"slices"
 	"unsafe"
-
-	"parascope/engine/infile"
 )
 
 // Mapped is a safetensors file opened in place: its tensors are views into
@@ -36,36 +35,28 @@ type View struct {
 // strictly as Read checks it; the values are not read, so a NaN in a view
 // shows only when it is widened.
 func Open(path string) (*Mapped, error) {
-	f, err := infile.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	size := st.Size()
-	entries, meta, dataAt, err := readHeader(f, size)
-	if err == nil {
-		err = checkLayout(entries, size-dataAt)
-	}
-	if err == nil && int64(int(size)) != size {
-		err = fmt.Errorf("safetensors: %d bytes do not fit in this machine's address space", size)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	data, unmap, err := mapFile(f, int(size))
-	if err != nil {
-		return nil, fmt.Errorf("%s: map: %w", path, err)
-	}
-	m := &Mapped{Path: path, Metadata: meta, unmap: unmap}
-	for _, e := range entries {
-		begin, end := dataAt+e.DataOffsets[0], dataAt+e.DataOffsets[1]
-		m.Tensors = append(m.Tensors, View{Name: e.name, Dtype: e.Dtype, Shape: slices.Clone(e.Shape), Bytes: data[begin:end:end]})
-	}
-	return m, nil
+	return readFile(path, func(f *os.File, size int64) (*Mapped, error) {
+		entries, meta, dataAt, err := readHeader(f, size)
+		if err == nil {
+			err = checkLayout(entries, size-dataAt)
+		}
+		if err == nil && int64(int(size)) != size {
+			err = fmt.Errorf("safetensors: %d bytes do not fit in this machine's address space", size)
+		}
+		if err != nil {
+			return nil, err
+		}
+		data, unmap, err := mapFile(f, int(size))
+		if err != nil {
+			return nil, fmt.Errorf("map: %w", err)
+		}
+		m := &Mapped{Path: path, Metadata: meta, unmap: unmap}
+		for _, e := range entries {
+			begin, end := dataAt+e.DataOffsets[0], dataAt+e.DataOffsets[1]
+			m.Tensors = append(m.Tensors, View{Name: e.name, Dtype: e.Dtype, Shape: slices.Clone(e.Shape), Bytes: data[begin:end:end]})
+		}
+		return m, nil
+	})
 }
 
 // Close releases the mapping; every view of the file is invalid after it.

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -87,7 +88,9 @@ type entry struct {
 
 // Read reads and decodes the file at path, one tensor's bytes at a time,
 // so that it never holds the whole file beside the decoded tensors.
-func Read(path string) (*File, error) { return readFile(path, decode) }
+func Read(path string) (*File, error) {
+	return readFile(path, func(f *os.File, size int64) (*File, error) { return decode(f, size) })
+}
 
 // Decode parses a whole safetensors file held in memory.
 func Decode(b []byte) (*File, error) { return decode(bytes.NewReader(b), int64(len(b))) }
@@ -95,15 +98,15 @@ func Decode(b []byte) (*File, error) { return decode(bytes.NewReader(b), int64(l
 // ReadMetadata reads only the header of the file at path and returns its
 // metadata: what a file holds, without reading its tensors.
 func ReadMetadata(path string) (map[string]string, error) {
-	return readFile(path, func(r io.ReaderAt, size int64) (map[string]string, error) {
-		_, meta, _, err := readHeader(r, size)
+	return readFile(path, func(f *os.File, size int64) (map[string]string, error) {
+		_, meta, _, err := readHeader(f, size)
 		return meta, err
 	})
 }
 
 // readFile opens the file at path and reads it with read, naming the
 // path in read's errors.
-func readFile[T any](path string, read func(r io.ReaderAt, size int64) (T, error)) (T, error) {
+func readFile[T any](path string, read func(f *os.File, size int64) (T, error)) (T, error) {
 	var zero T
 	r, err := infile.Open(path)
 	if err != nil {
