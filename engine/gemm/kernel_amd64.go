@@ -89,3 +89,23 @@ func copyPanel(dst []float32, w int, src []float32, ld, kc int, alpha float32) {
 //
 //go:noescape
 func scaleRows(dst *float32, w int, src *float32, ld, kc int, alpha float32)
+
+// gatherBF16x8 is gatherBF16x8Go with the bulk done by transposeBF16x8,
+// eight columns at a time.
+func gatherBF16x8(dst []float32, w int, src []uint16, ld, kc int) {
+	n := kc &^ 7
+	if n > 0 {
+		_, _ = dst[(n-1)*w+7], src[7*ld+n-1]
+		transposeBF16x8(&dst[0], w, &src[0], ld, n)
+	}
+	if n < kc {
+		gatherBF16x8Go(dst[n*w:], w, src[n:], ld, kc-n)
+	}
+}
+
+// transposeBF16x8 sets dst[q·w+r] = float32(src[r·ld+q]) for r < 8 and
+// q < n, n a multiple of 8: an SSE2 transpose of 8×8 16-bit values, each
+// column then widened by interleaving it with zeros.
+//
+//go:noescape
+func transposeBF16x8(dst *float32, w int, src *uint16, ld, n int)

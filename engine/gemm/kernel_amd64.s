@@ -276,3 +276,95 @@ loopCol:
 	DECQ CX
 	JNZ  loopRow
 	RET
+
+// WIDEN stores column c (eight bfloat16 values) as eight float32 at (DI):
+// a zero low half interleaved below each value.
+#define WIDEN(c) \
+	MOVO      X15, X12 \
+	PUNPCKLWL c, X12   \
+	MOVOU     X12, (DI) \
+	MOVO      X15, X13 \
+	PUNPCKHWL c, X13   \
+	MOVOU     X13, 16(DI) \
+	ADDQ      R10, DI
+
+// func transposeBF16x8(dst *float32, w int, src *uint16, ld, n int)
+TEXT ·transposeBF16x8(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ w+8(FP), R10
+	MOVQ src+16(FP), SI
+	MOVQ ld+24(FP), R8
+	MOVQ n+32(FP), CX
+	SHLQ $1, R8             // source row stride in bytes
+	LEAQ (R8)(R8*2), R11    // three rows
+	LEAQ (SI)(R8*4), R9     // rows 4 to 7
+	SHLQ $2, R10            // destination group stride in bytes
+	PXOR X15, X15
+
+loopB:
+	// Rows a…h, eight values each.
+	MOVOU (SI), X0
+	MOVOU (SI)(R8*1), X1
+	MOVOU (SI)(R8*2), X2
+	MOVOU (SI)(R11*1), X3
+	MOVOU (R9), X4
+	MOVOU (R9)(R8*1), X5
+	MOVOU (R9)(R8*2), X6
+	MOVOU (R9)(R11*1), X7
+
+	// Pairs of rows, interleaved by 16 bits.
+	MOVO      X0, X8
+	PUNPCKLWL X1, X8 // a0 b0 … a3 b3
+	PUNPCKHWL X1, X0 // a4 b4 … a7 b7
+	MOVO      X2, X9
+	PUNPCKLWL X3, X9 // c0 d0 … c3 d3
+	PUNPCKHWL X3, X2 // c4 d4 … c7 d7
+	MOVO      X4, X10
+	PUNPCKLWL X5, X10 // e0 f0 … e3 f3
+	PUNPCKHWL X5, X4  // e4 f4 … e7 f7
+	MOVO      X6, X11
+	PUNPCKLWL X7, X11 // g0 h0 … g3 h3
+	PUNPCKHWL X7, X6  // g4 h4 … g7 h7
+
+	// Quads, interleaved by 32 bits.
+	MOVO      X8, X1
+	PUNPCKLLQ X9, X1  // a0 b0 c0 d0 a1 b1 c1 d1
+	PUNPCKHLQ X9, X8  // columns 2, 3 of a…d
+	MOVO      X0, X3
+	PUNPCKLLQ X2, X3  // columns 4, 5 of a…d
+	PUNPCKHLQ X2, X0  // columns 6, 7 of a…d
+	MOVO      X10, X5
+	PUNPCKLLQ X11, X5  // columns 0, 1 of e…h
+	PUNPCKHLQ X11, X10 // columns 2, 3 of e…h
+	MOVO      X4, X7
+	PUNPCKLLQ X6, X7   // columns 4, 5 of e…h
+	PUNPCKHLQ X6, X4   // columns 6, 7 of e…h
+
+	// Whole columns, interleaved by 64 bits.
+	MOVO       X1, X2
+	PUNPCKLQDQ X5, X2 // column 0
+	PUNPCKHQDQ X5, X1 // column 1
+	MOVO       X8, X6
+	PUNPCKLQDQ X10, X6 // column 2
+	PUNPCKHQDQ X10, X8 // column 3
+	MOVO       X3, X9
+	PUNPCKLQDQ X7, X9 // column 4
+	PUNPCKHQDQ X7, X3 // column 5
+	MOVO       X0, X11
+	PUNPCKLQDQ X4, X11 // column 6
+	PUNPCKHQDQ X4, X0  // column 7
+
+	WIDEN(X2)
+	WIDEN(X1)
+	WIDEN(X6)
+	WIDEN(X8)
+	WIDEN(X9)
+	WIDEN(X3)
+	WIDEN(X11)
+	WIDEN(X0)
+
+	ADDQ $16, SI
+	ADDQ $16, R9
+	SUBQ $8, CX
+	JNZ  loopB
+	RET

@@ -1,5 +1,7 @@
 package gemm
 
+import "parascope/engine/bf16"
+
 // goKernel is the portable micro-kernel: a 2×4 tile whose eight sums
 // live in local variables. Larger tiles run slower in pure Go, because
 // their sums and operands no longer fit in the sixteen SSE registers and
@@ -61,6 +63,16 @@ func copyPanelGo(dst []float32, w int, src []float32, ld, kc int, alpha float32)
 		g := dst[q*w:][:w]
 		for i, v := range src[q*ld:][:w] {
 			g[i] = alpha * v
+		}
+	}
+}
+
+// gatherBF16x8Go transposes eight rows of a bfloat16 matrix into the packed
+// layout, widened: dst[q·w+r] = float32(src[r·ld+q]) for r < 8, q < kc.
+func gatherBF16x8Go(dst []float32, w int, src []uint16, ld, kc int) {
+	for r := range 8 {
+		for q, v := range src[r*ld:][:kc] {
+			dst[q*w+r] = bf16.ToF32(v)
 		}
 	}
 }

@@ -15,3 +15,7 @@ func gather4(dst []float32, w int, src []float32, ld, kc int, alpha float32) {
 func copyPanel(dst []float32, w int, src []float32, ld, kc int, alpha float32) {
 	copyPanelGo(dst, w, src, ld, kc, alpha)
 }
+
+func gatherBF16x8(dst []float32, w int, src []uint16, ld, kc int) {
+	gatherBF16x8Go(dst, w, src, ld, kc)
+}

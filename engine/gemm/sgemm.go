@@ -7,12 +7,17 @@
 // at a time. On amd64 the micro-kernel is Go assembly using AVX-512 or
 // AVX2+FMA, chosen from what package cpu reports, and the packing loops use SSE;
 // elsewhere (or with the purego build tag) everything is pure Go.
+//
+// SgemmBF16 takes B as bfloat16, as checkpoints store weights: the values
+// are widened to float32 as they are packed, so the weights stay half the
+// size in memory and the arithmetic is Sgemm's.
 package gemm
 
 import (
 	"fmt"
 	"sync"
 
+	"parascope/engine/bf16"
 	"parascope/engine/cpu"
 	"parascope/engine/parallel"
 )
@@ -67,7 +72,25 @@ func best() *kernel {
 // being read. Sgemm is safe for concurrent use; large products are split
 // across cores, small ones run on the calling goroutine.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	sgemm(best(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	sgemm(best(), problem{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc}, beta)
+}
+
+// SgemmBF16 is Sgemm with B given as bfloat16 bit patterns (the high half
+// of a float32). Its products are Sgemm's on B widened to float32, to the
+// bit.
+func SgemmBF16(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []uint16, ldb int, beta float32, c []float32, ldc int) {
+	sgemm(best(), problem{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+		a: a, lda: lda, bh: b, ldb: ldb, c: c, ldc: ldc}, beta)
+}
+
+// checkB panics unless b can hold op(B), k×n.
+func checkB[T float32 | uint16](transB bool, n, k int, b []T, ldb int) {
+	if transB {
+		checkMatrix("B", b, n, k, ldb)
+	} else {
+		checkMatrix("B", b, k, n, ldb)
+	}
 }
 
 // problem is one call's operands; the parallel split hands each worker a
@@ -77,11 +100,14 @@ type problem struct {
 	m, n, k        int
 	alpha          float32
 	a, b, c        []float32
+	bh             []uint16 // B in bfloat16, in place of b
 	lda, ldb, ldc  int
 	acc            bool // add to C instead of overwriting it
 }
 
-func sgemm(kern *kernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// sgemm checks p's operands and runs it, adding to C unless beta is 0.
+func sgemm(kern *kernel, p problem, beta float32) {
+	m, n, k, c, ldc := p.m, p.n, p.k, p.c, p.ldc
 	if m < 0 || n < 0 || k < 0 {
 		panic(fmt.Sprintf("gemm: negative size m=%d n=%d k=%d", m, n, k))
 	}
@@ -89,27 +115,24 @@ func sgemm(kern *kernel, transA, transB bool, m, n, k int, alpha float32, a []fl
 	if m == 0 || n == 0 {
 		return
 	}
-	if alpha == 0 || k == 0 {
+	if p.alpha == 0 || k == 0 {
 		scale(c, m, n, ldc, beta)
 		return
 	}
-	if transA {
-		checkMatrix("A", a, k, m, lda)
+	if p.transA {
+		checkMatrix("A", p.a, k, m, p.lda)
 	} else {
-		checkMatrix("A", a, m, k, lda)
+		checkMatrix("A", p.a, m, k, p.lda)
 	}
-	if transB {
-		checkMatrix("B", b, n, k, ldb)
+	if p.bh != nil {
+		checkB(p.transB, n, k, p.bh, p.ldb)
 	} else {
-		checkMatrix("B", b, k, n, ldb)
+		checkB(p.transB, n, k, p.b, p.ldb)
 	}
 	if beta != 0 && beta != 1 {
 		scale(c, m, n, ldc, beta)
 	}
-	p := problem{
-		transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-		a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc, acc: beta != 0,
-	}
+	p.acc = beta != 0
 	if m*n*k < parallelMin {
 		p.run(kern)
 		return
@@ -144,10 +167,14 @@ func (p problem) rows(lo, hi int) problem {
 
 // cols returns the sub-problem for columns [lo, hi) of C.
 func (p problem) cols(lo, hi int) problem {
+	off := lo
 	if p.transB {
-		p.b = p.b[lo*p.ldb:]
+		off = lo * p.ldb
+	}
+	if p.bh != nil {
+		p.bh = p.bh[off:]
 	} else {
-		p.b = p.b[lo:]
+		p.b = p.b[off:]
 	}
 	p.c = p.c[lo:]
 	p.n = hi - lo
@@ -211,10 +238,47 @@ func (p problem) packA(dst []float32, i0, mc, p0, kc, mr int) {
 
 // packB packs op(B)[p0:p0+kc, j0:j0+nc] into panels of nr columns.
 func (p problem) packB(dst []float32, p0, kc, j0, nc, nr int) {
-	if p.transB {
+	switch {
+	case p.bh != nil && p.transB:
+		packBF16(dst, nr, p.bh[j0*p.ldb+p0:], p.ldb, false, nc, kc)
+	case p.bh != nil:
+		packBF16(dst, nr, p.bh[p0*p.ldb+j0:], p.ldb, true, nc, kc)
+	case p.transB:
 		pack(dst, nr, p.b[j0*p.ldb+p0:], p.ldb, false, nc, kc, 1)
-	} else {
+	default:
 		pack(dst, nr, p.b[p0*p.ldb+j0:], p.ldb, true, nc, kc, 1)
+	}
+}
+
+// packBF16 is pack for a bfloat16 X, widened to float32, with alpha 1.
+func packBF16(dst []float32, w int, src []uint16, ld int, kMajor bool, n, kc int) {
+	for t := 0; t < n; t += w {
+		d := dst[t*kc:][:w*kc]
+		cols := min(w, n-t)
+		if kMajor {
+			for q := range kc {
+				g := d[q*w:][:w]
+				for i, v := range src[q*ld+t:][:cols] {
+					g[i] = bf16.ToF32(v)
+				}
+				clear(g[cols:])
+			}
+			continue
+		}
+		i := 0
+		for ; i+8 <= cols; i += 8 {
+			gatherBF16x8(d[i:], w, src[(t+i)*ld:], ld, kc)
+		}
+		for ; i < cols; i++ {
+			for q, v := range src[(t+i)*ld:][:kc] {
+				d[q*w+i] = bf16.ToF32(v)
+			}
+		}
+		for ; i < w; i++ {
+			for q := range kc {
+				d[q*w+i] = 0
+			}
+		}
 	}
 }
 
@@ -276,7 +340,7 @@ func scale(c []float32, m, n, ldc int, beta float32) {
 
 // checkMatrix panics unless x can hold a rows×cols matrix with row
 // stride ld.
-func checkMatrix(name string, x []float32, rows, cols, ld int) {
+func checkMatrix[T float32 | uint16](name string, x []T, rows, cols, ld int) {
 	if ld < cols {
 		panic(fmt.Sprintf("gemm: leading dimension of %s is %d, less than its %d columns", name, ld, cols))
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"parascope/engine/bf16"
 )
 
 // operands builds random A, B and C for op(A) m×k and op(B) k×n, with
@@ -50,6 +52,16 @@ func at(x []float32, ld int, trans bool, r, c int) float64 {
 	return float64(x[r*ld+c])
 }
 
+// problem is the call of sgemm on these operands, into c.
+func (o *operands) problem(alpha float32, c []float32) problem {
+	return problem{transA: o.transA, transB: o.transB, m: o.m, n: o.n, k: o.k, alpha: alpha,
+		a: o.a, lda: o.lda, b: o.b, ldb: o.ldb, c: c, ldc: o.ldc}
+}
+
+func (o *operands) run(kern *kernel, alpha, beta float32, c []float32) {
+	sgemm(kern, o.problem(alpha, c), beta)
+}
+
 // check runs sgemm on a copy of C and compares it with a float64 triple
 // loop; the tolerance scales with k and with the magnitude of the terms.
 func (o *operands) check(t *testing.T, kern *kernel, alpha, beta float32) {
@@ -61,7 +73,7 @@ func (o *operands) check(t *testing.T, kern *kernel, alpha, beta float32) {
 		}
 	}
 	got := append([]float32(nil), c0...)
-	sgemm(kern, o.transA, o.transB, o.m, o.n, o.k, alpha, o.a, o.lda, o.b, o.ldb, beta, got, o.ldc)
+	o.run(kern, alpha, beta, got)
 	for i := range o.m {
 		for j := range o.n {
 			var sum, mag float64
@@ -222,10 +234,69 @@ func TestPackHelpers(t *testing.T) {
 	}
 }
 
+// TestSgemmBF16 checks that a bfloat16 B gives, to the bit, Sgemm's product
+// with B widened, through every kernel, layout and edge.
+func TestSgemmBF16(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, kern := range kernels {
+		for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
+			for _, s := range append(shapes, [3]int{70, 130, 300}, [3]int{9, 600, 1000}) {
+				for _, pad := range []int{0, 3} {
+					o := newOperands(rng, tr[0], tr[1], s[0], s[1], s[2], pad)
+					bh := bf16.Round(o.b)
+					for _, beta := range []float32{0, 0.3} {
+						want := append([]float32(nil), o.c...)
+						o.run(kern, 0.5, beta, want)
+						got := append([]float32(nil), o.c...)
+						p := o.problem(0.5, got)
+						p.b, p.bh = nil, bh
+						sgemm(kern, p, beta)
+						for i := range want {
+							if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+								t.Fatalf("%s trans=%v %v beta %v: C[%d] = %v, want %v", kern.name, tr, s, beta, i, got[i], want[i])
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestSgemmBF16Panics(t *testing.T) {
+	a, b, c := make([]float32, 6), make([]uint16, 6), make([]float32, 4)
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "B has 5 elements") {
+			t.Errorf("short B: recovered %v, want a gemm panic naming B", r)
+		}
+	}()
+	SgemmBF16(false, true, 2, 2, 3, 1, a, 3, b[:5], 3, 0, c, 2)
+}
+
+// TestGatherBF16 checks the bfloat16 transpose against its pure-Go
+// version at every residue of kc.
+func TestGatherBF16(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, w := range []int{8, 16, 32} {
+		for kc := range 20 {
+			ld := kc + 3
+			src := bf16.Round(randSlice(rng, 8*ld))
+			got, want := make([]float32, max(kc*w, 1)), make([]float32, max(kc*w, 1))
+			gatherBF16x8(got, w, src, ld, kc)
+			gatherBF16x8Go(want, w, src, ld, kc)
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("w=%d kc=%d: dst[%d] = %v, want %v", w, kc, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
 func benchSgemm(b *testing.B, kern *kernel, transA, transB bool, m, n, k int) {
 	o := newOperands(rand.New(rand.NewPCG(5, 6)), transA, transB, m, n, k, 0)
 	for b.Loop() {
-		sgemm(kern, transA, transB, m, n, k, 1, o.a, o.lda, o.b, o.ldb, 0, o.c, o.ldc)
+		o.run(kern, 1, 0, o.c)
 	}
 	b.ReportMetric(2*float64(m)*float64(n)*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
@@ -248,6 +319,25 @@ func BenchmarkSgemm(b *testing.B) {
 	} {
 		name := fmt.Sprintf("%s/%dx%dx%d", s.name, s.m, s.n, s.k)
 		b.Run(name, func(b *testing.B) { benchSgemm(b, best(), s.transA, s.transB, s.m, s.n, s.k) })
+	}
+}
+
+// BenchmarkSgemmBF16 times the products of one LLaDA-8B layer over 512
+// tokens (x·Wᵀ) with float32 and bfloat16 weights; the ratio of their
+// GFLOP/s is the cost of widening B while packing.
+func BenchmarkSgemmBF16(b *testing.B) {
+	for _, s := range [][3]int{{512, 4096, 4096}, {512, 12288, 4096}, {512, 4096, 12288}} {
+		m, n, k := s[0], s[1], s[2]
+		o := newOperands(rand.New(rand.NewPCG(5, 6)), false, true, m, n, k, 0)
+		bh := bf16.Round(o.b)
+		name := fmt.Sprintf("%dx%dx%d", m, n, k)
+		b.Run("f32/"+name, func(b *testing.B) { benchSgemm(b, best(), false, true, m, n, k) })
+		b.Run("bf16/"+name, func(b *testing.B) {
+			for b.Loop() {
+				SgemmBF16(false, true, m, n, k, 1, o.a, o.lda, bh, o.ldb, 0, o.c, o.ldc)
+			}
+			b.ReportMetric(2*float64(m)*float64(n)*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
 	}
 }
 

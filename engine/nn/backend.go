@@ -31,8 +31,17 @@ type Backend interface {
 	Zero(b Buf)
 	Copy(dst, src Buf)
 
+	// WeightsBF16 makes a read-only buffer of len(src) bfloat16 weights,
+	// given as bit patterns (the high half of a float32), as checkpoints
+	// store them. It serves only as MatMul's b, Embed's table and
+	// Slice's source. The CPU keeps src itself, so weights mapped from a
+	// file are read from it as they are used; a GPU copies them.
+	WeightsBF16(src []uint16) Buf
+
 	// MatMul computes C = alpha·op(A)·op(B) + beta·C for contiguous
-	// row-major matrices; op(A) is m×k, op(B) is k×n.
+	// row-major matrices; op(A) is m×k, op(B) is k×n. With a bfloat16 B
+	// the CPU widens it exactly; a GPU may round A to bfloat16 too, as
+	// its bfloat16 matrix units do, summing in float32.
 	MatMul(c, a, b Buf, m, n, k int, transA, transB bool, alpha, beta float32)
 	// AddTo computes dst += src.
 	AddTo(dst, src Buf)

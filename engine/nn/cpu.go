@@ -15,11 +15,17 @@ type cpuBuf []float32
 
 func (b cpuBuf) Len() int { return len(b) }
 
-// F32 returns the host slice behind a CPU buffer.
+// bf16Buf is read-only bfloat16 weights on the host, often a view of a
+// memory-mapped checkpoint.
+type bf16Buf []uint16
+
+func (b bf16Buf) Len() int { return len(b) }
+
+// F32 returns the host slice behind a CPU buffer of float32.
 func F32(b Buf) []float32 {
 	c, ok := b.(cpuBuf)
 	if !ok {
-		panic(fmt.Sprintf("nn: %T is not a CPU buffer", b))
+		panic(fmt.Sprintf("nn: %T is not a float32 CPU buffer", b))
 	}
 	return c
 }
@@ -27,9 +33,15 @@ func F32(b Buf) []float32 {
 // Wrap makes a CPU buffer of an existing slice, without copying.
 func Wrap(s []float32) Buf { return cpuBuf(s) }
 
-func (CPU) Name() string                { return "cpu" }
-func (CPU) Alloc(n int) Buf             { return make(cpuBuf, n) }
-func (CPU) Slice(b Buf, off, n int) Buf { return cpuBuf(F32(b)[off : off+n : off+n]) }
+func (CPU) Name() string    { return "cpu" }
+func (CPU) Alloc(n int) Buf { return make(cpuBuf, n) }
+func (CPU) Slice(b Buf, off, n int) Buf {
+	if h, ok := b.(bf16Buf); ok {
+		return h[off : off+n : off+n]
+	}
+	return cpuBuf(F32(b)[off : off+n : off+n])
+}
+func (CPU) WeightsBF16(src []uint16) Buf { return bf16Buf(src) }
 func (CPU) Upload(dst Buf, src []float32) {
 	mustLen("upload", len(src), dst.Len())
 	copy(F32(dst), src)
@@ -58,6 +70,10 @@ func (CPU) MatMul(c, a, b Buf, m, n, k int, transA, transB bool, alpha, beta flo
 	if transB {
 		ldb = k
 	}
+	if h, ok := b.(bf16Buf); ok {
+		gemm.SgemmBF16(transA, transB, m, n, k, alpha, F32(a), lda, h, ldb, beta, F32(c), n)
+		return
+	}
 	gemm.Sgemm(transA, transB, m, n, k, alpha, F32(a), lda, F32(b), ldb, beta, F32(c), n)
 }
 
@@ -65,7 +81,13 @@ func (CPU) AddTo(dst, src Buf)       { addTo(F32(dst), F32(src)) }
 func (CPU) SumSquares(b Buf) float64 { return sumSquares(F32(b)) }
 func (CPU) Scale(b Buf, s float32)   { scaleAll(F32(b), s) }
 
-func (CPU) Embed(out, table Buf, ids []int32, d int) { embedForward(F32(out), F32(table), ids, d) }
+func (CPU) Embed(out, table Buf, ids []int32, d int) {
+	if h, ok := table.(bf16Buf); ok {
+		embedBF16(F32(out), h, ids, d)
+		return
+	}
+	embedForward(F32(out), F32(table), ids, d)
+}
 func (CPU) EmbedBackward(dTable, dOut Buf, ids []int32, d int) {
 	embedBackward(F32(dTable), F32(dOut), ids, d)
 }

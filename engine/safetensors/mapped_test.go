@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"parascope/engine/bf16"
 )
 
 // writeBytes writes b to a file in a fresh temporary folder.
@@ -70,8 +72,8 @@ func TestOpenRoundTrip(t *testing.T) {
 					t.Fatalf("BF16 view of %s: %d values, %v", v.Name, len(raw), err)
 				}
 				for j, x := range in.Tensors[i].Data {
-					if raw[j] != bf16(x) {
-						t.Errorf("%s[%d] bits %#04x, want %#04x", v.Name, j, raw[j], bf16(x))
+					if raw[j] != bf16.FromF32(x) {
+						t.Errorf("%s[%d] bits %#04x, want %#04x", v.Name, j, raw[j], bf16.FromF32(x))
 					}
 				}
 				if _, err := v.F32(); err == nil {

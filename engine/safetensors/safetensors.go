@@ -27,6 +27,7 @@ import (
 	"unicode/utf8"
 
 	"parascope/engine/atomicfile"
+	"parascope/engine/bf16"
 	"parascope/engine/infile"
 )
 
@@ -377,7 +378,7 @@ func decodeTensor(name string, e entry, raw []byte) (Tensor, error) {
 		case F16:
 			data[i] = f16ToF32(binary.LittleEndian.Uint16(raw[2*i:]))
 		case BF16:
-			data[i] = math.Float32frombits(uint32(binary.LittleEndian.Uint16(raw[2*i:])) << 16)
+			data[i] = bf16.ToF32(binary.LittleEndian.Uint16(raw[2*i:]))
 		}
 		if v := float64(data[i]); math.IsNaN(v) || math.IsInf(v, 0) {
 			return Tensor{}, fmt.Errorf("safetensors: tensor %q: element %d is %v", name, i, v)
@@ -399,13 +400,6 @@ func f16ToF32(h uint16) float32 {
 		return math.Float32frombits(sign | 0xff<<23 | mant<<13)
 	}
 	return math.Float32frombits(sign | (exp-15+127)<<23 | mant<<13)
-}
-
-// bf16 rounds a finite float32 to bfloat16, to nearest with ties to even.
-func bf16(v float32) uint16 {
-	b := math.Float32bits(v)
-	b += 0x7fff + (b>>16)&1
-	return uint16(b >> 16)
 }
 
 // Encode writes f in safetensors form with every tensor stored as dtype
@@ -452,7 +446,7 @@ func Encode(w io.Writer, f *File, dtype string) error {
 				binary.LittleEndian.PutUint32(word[:], math.Float32bits(v))
 				bw.Write(word[:4])
 			} else {
-				binary.LittleEndian.PutUint16(word[:], bf16(v))
+				binary.LittleEndian.PutUint16(word[:], bf16.FromF32(v))
 				bw.Write(word[:2])
 			}
 		}
@@ -478,7 +472,7 @@ func checkTensor(t Tensor, dtype string, header map[string]any) error {
 			return fmt.Errorf("safetensors: tensor %q: element %d is %v", t.Name, i, x)
 		}
 		// Values near the float32 limit round up to infinity in BF16.
-		if dtype == BF16 && bf16(v)&0x7f80 == 0x7f80 {
+		if dtype == BF16 && bf16.FromF32(v)&0x7f80 == 0x7f80 {
 			return fmt.Errorf("safetensors: tensor %q: element %d (%v) overflows BF16", t.Name, i, v)
 		}
 	}

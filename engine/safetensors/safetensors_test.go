@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"parascope/engine/bf16"
 )
 
 func sample() *File {
@@ -113,7 +115,7 @@ func TestBF16RoundsToNearestEven(t *testing.T) {
 		{0x3f808001, 0x3f81}, // above halfway
 		{0xbf807fff, 0xbf80}, // below halfway, negative
 	} {
-		if got := bf16(math.Float32frombits(c.in)); got != c.want {
+		if got := bf16.FromF32(math.Float32frombits(c.in)); got != c.want {
 			t.Errorf("bf16(%#08x) = %#04x, want %#04x", c.in, got, c.want)
 		}
 	}

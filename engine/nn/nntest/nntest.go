@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"parascope/engine/bf16"
 	"parascope/engine/nn"
 )
 
@@ -128,7 +129,9 @@ func Ops(t *testing.T, be nn.Backend) {
 		run  func(c *checker)
 	}{
 		{"MatMul", checkMatMul},
+		{"MatMulBF16", checkMatMulBF16},
 		{"Embed", checkEmbed},
+		{"EmbedBF16", checkEmbedBF16},
 		{"GatherScatter", checkGatherScatter},
 		{"RMSNorm", checkRMSNorm},
 		{"RoPE", checkRoPE},
@@ -158,6 +161,41 @@ func checkMatMul(c *checker) {
 			}
 		}
 	}
+}
+
+// bf16Weights draws n weights rounded to bfloat16: their bit patterns,
+// and the values they stand for.
+func (c *checker) bf16Weights(n int) ([]uint16, []float64) {
+	x := f32(c.random(n, 1))
+	h := bf16.Round(x)
+	return h, F64(x)
+}
+
+// checkMatMulBF16 multiplies by bfloat16 weights, as a model does (x·Wᵀ,
+// and W alone in a backward), through a Slice of the weights too. The
+// tolerance allows a GPU to round A to bfloat16 (2⁻⁹ relative).
+func checkMatMulBF16(c *checker) {
+	for _, s := range [][3]int{{1, 1, 1}, {3, 5, 7}, {17, 9, 33}, {64, 48, 40}} {
+		m, n, k := s[0], s[1], s[2]
+		for _, transB := range []bool{true, false} {
+			wh, w := c.bf16Weights(k*n + 5)
+			a, cc := roundTrip(c.random(m*k, 1)), roundTrip(c.random(m*n, 1))
+			out := c.upload(cc)
+			b := c.be.Slice(c.be.WeightsBF16(wh), 5, k*n)
+			c.be.MatMul(out, c.upload(a), b, m, n, k, false, transB, 0.5, 1)
+			want := refMatMul(a, w[5:], m, n, k, false, transB, 0.5, 1, cc)
+			c.close(fmt.Sprintf("matmul bf16 %dx%dx%d transB=%v", m, n, k, transB), c.download(out), want, 4e-3*math.Sqrt(float64(k)))
+		}
+	}
+}
+
+// checkEmbedBF16 looks rows up in a bfloat16 table: exact, since widening is.
+func checkEmbedBF16(c *checker) {
+	th, table := c.bf16Weights(vocab * d)
+	ids := []int32{3, 0, 10, 3, 7, 1}
+	out := c.be.Alloc(len(ids) * d)
+	c.be.Embed(out, c.be.WeightsBF16(th), ids, d)
+	c.close("embed bf16", c.download(out), refEmbed(table, ids, d), 0)
 }
 
 func checkEmbed(c *checker) {
