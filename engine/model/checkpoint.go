@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"parascope/engine/bf16"
 	"parascope/engine/checkpoint"
 	"parascope/engine/hf"
 	"parascope/engine/infile"
@@ -120,38 +121,74 @@ var lladaNames = map[string]string{
 }
 
 // loadLLaDA opens a Hugging Face folder of the LLaDA family (engine/hf
-// checks its config and every tensor) and copies its weights, widened to
-// float32, into a model of the same shape.
+// checks its config and every tensor). Weights stored in bfloat16 stay in
+// the mapped files and the model is read-only, for inference: an 8B model
+// then takes its 16 GB on disk, not 32 GB of float32 in memory (only the
+// norms' gains are widened). Weights stored in float32 or float16 are
+// copied, widened to float32, into a model that can also be trained.
 func loadLLaDA(dir string, be nn.Backend) (*Model, error) {
 	f, err := hf.Open(dir)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
 	c := f.Config
 	if c.KVHeads != c.Heads {
+		f.Close()
 		return nil, fmt.Errorf("%s: n_kv_heads %d differs from n_heads %d: grouped-query attention is not supported", dir, c.KVHeads, c.Heads)
 	}
-	m, err := New(Config{Layers: c.Layers, DModel: c.DModel, Heads: c.Heads, MLP: c.MLP, Vocab: c.Embedding,
-		RopeTheta: c.RopeTheta, NormEps: c.NormEps, MaxLen: c.MaxLen}, be)
+	cfg := Config{Layers: c.Layers, DModel: c.DModel, Heads: c.Heads, MLP: c.MLP, Vocab: c.Embedding,
+		RopeTheta: c.RopeTheta, NormEps: c.NormEps, MaxLen: c.MaxLen}
+	if err := cfg.Validate(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	var m *Model
+	if f.Dtype == safetensors.BF16 {
+		m, err = mapLLaDA(f, cfg, be)
+	} else {
+		m, err = copyLLaDA(f, cfg, be)
+		f.Close()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
+	return m, nil
+}
+
+// lladaTensors maps each native weight name onto the folder's tensor.
+func lladaTensors(f *hf.Folder, cfg Config) (map[string]hf.Tensor, error) {
 	names := map[string]string{"wte": hf.Embedding, "ln_f": hf.FinalNorm, "head": hf.Head}
-	if c.Tied {
+	if f.Config.Tied {
 		names["head"] = hf.Embedding
 	}
-	for i := range c.Layers {
+	for i := range cfg.Layers {
 		for long, short := range lladaNames {
 			names[blockName(i, short)] = hf.BlockTensor(i, long)
 		}
 	}
-	byName := map[string]safetensors.Tensor{}
+	out := map[string]hf.Tensor{}
 	for native, name := range names {
 		v, ok := f.Tensor(name)
 		if !ok {
-			return nil, fmt.Errorf("%s: no tensor %q", dir, name)
+			return nil, fmt.Errorf("no tensor %q", name)
 		}
+		out[native] = v
+	}
+	return out, nil
+}
+
+// copyLLaDA widens every weight into a new model's buffer.
+func copyLLaDA(f *hf.Folder, cfg Config, be nn.Backend) (*Model, error) {
+	views, err := lladaTensors(f, cfg)
+	if err != nil {
+		return nil, err
+	}
+	m, err := New(cfg, be)
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string]safetensors.Tensor{}
+	for native, v := range views {
 		t, err := v.Float32()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", v.File, err)
@@ -159,8 +196,45 @@ func loadLLaDA(dir string, be nn.Backend) (*Model, error) {
 		t.Name = native
 		byName[native] = t
 	}
-	if err := m.SetTensors(byName); err != nil {
-		return nil, fmt.Errorf("%s: %w", dir, err)
+	return m, m.SetTensors(byName)
+}
+
+// mapLLaDA makes a read-only model over the folder's bfloat16 weights; the
+// model closes the folder.
+func mapLLaDA(f *hf.Folder, cfg Config, be nn.Backend) (*Model, error) {
+	views, err := lladaTensors(f, cfg)
+	if err != nil {
+		f.Close()
+		return nil, err
 	}
+	weights := map[string]nn.Buf{}
+	byTensor := map[string]nn.Buf{} // a tied head is the embedding's buffer
+	for _, p := range cfg.Layout() {
+		v := views[p.Name]
+		if w, ok := byTensor[v.Name]; ok {
+			weights[p.Name] = w
+			continue
+		}
+		bits, err := v.Uint16()
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("%s: %w", v.File, err)
+		}
+		var w nn.Buf
+		if p.Decay {
+			w = be.WeightsBF16(bits)
+		} else {
+			// A gain is a vector the backend's norm reads as float32.
+			gain := make([]float32, len(bits))
+			for i, h := range bits {
+				gain[i] = bf16.ToF32(h)
+			}
+			w = be.Alloc(len(gain))
+			be.Upload(w, gain)
+		}
+		weights[p.Name], byTensor[v.Name] = w, w
+	}
+	m := withParams(cfg, be, NewReadOnlyParamSet(be, cfg.Layout(), weights))
+	m.close = f.Close
 	return m, nil
 }

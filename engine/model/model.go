@@ -17,6 +17,7 @@ type Model struct {
 	stack *Stack
 	act   *activations // the last Forward's, for Backward
 	inf   *activations // Infer's, without the backward's buffers
+	close func() error // releases mapped weights; nil when there are none
 }
 
 // head holds the views outside the blocks.
@@ -38,10 +39,23 @@ func New(cfg Config, be nn.Backend) (*Model, error) {
 	if err := memory.Check(cfg.WeightBytes(), "holding its weights"); err != nil {
 		return nil, fmt.Errorf("model of %d layers, d_model %d, mlp %d, vocabulary %d: %w", cfg.Layers, cfg.DModel, cfg.MLP, cfg.Vocab, err)
 	}
-	ps := NewParamSet(be, cfg.Layout())
-	m := &Model{Config: cfg, ParamSet: ps, be: be, stack: NewStack(cfg, ps, ""),
+	return withParams(cfg, be, NewParamSet(be, cfg.Layout())), nil
+}
+
+func withParams(cfg Config, be nn.Backend, ps *ParamSet) *Model {
+	return &Model{Config: cfg, ParamSet: ps, be: be, stack: NewStack(cfg, ps, ""),
 		w: head{ps.View("wte"), ps.View("ln_f"), ps.View("head")}}
-	return m, nil
+}
+
+// Close releases the weights a model maps from its checkpoint (see Load);
+// the model must not be used after it. Other models hold nothing to close.
+func (m *Model) Close() error {
+	if m.close == nil {
+		return nil
+	}
+	err := m.close()
+	m.close = nil
+	return err
 }
 
 // Backend is the backend the model runs on.
@@ -78,27 +92,48 @@ func (m *Model) activationsFor(a *activations, batch, seq, nsel int, backward bo
 	return a
 }
 
-// check validates a batch against the config.
-func (m *Model) check(ids []int32, batch, seq int, sel []int32) error {
+// Span asks for logits at the flat positions Sel (b·seq + t) over the
+// vocabulary ids [Lo, Hi): a [len(Sel), Hi−Lo] block, whose column j is
+// id Lo+j. A step that may only choose text tokens, or only image codes,
+// asks for that range alone and pays the head for it alone.
+type Span struct {
+	Sel    []int32
+	Lo, Hi int
+}
+
+// allOf is the span of every id at sel.
+func (m *Model) allOf(sel []int32) []Span { return []Span{{Sel: sel, Hi: m.Vocab}} }
+
+// check validates a batch against the config, and returns how many
+// positions and logits the spans ask for.
+func (m *Model) check(ids []int32, batch, seq int, spans []Span) (nsel, nlogits int, err error) {
 	switch {
 	case batch < 1 || seq < 1 || len(ids) != batch*seq:
-		return fmt.Errorf("model: %d ids for a batch of %d×%d", len(ids), batch, seq)
+		return 0, 0, fmt.Errorf("model: %d ids for a batch of %d×%d", len(ids), batch, seq)
 	case seq > m.MaxLen:
-		return fmt.Errorf("model: sequence of %d is longer than max_len %d", seq, m.MaxLen)
-	case len(sel) == 0:
-		return fmt.Errorf("model: no positions selected")
+		return 0, 0, fmt.Errorf("model: sequence of %d is longer than max_len %d", seq, m.MaxLen)
 	}
 	for i, id := range ids {
 		if id < 0 || int(id) >= m.Vocab {
-			return fmt.Errorf("model: token %d at position %d is outside the vocabulary of %d", id, i, m.Vocab)
+			return 0, 0, fmt.Errorf("model: token %d at position %d is outside the vocabulary of %d", id, i, m.Vocab)
 		}
 	}
-	for _, p := range sel {
-		if p < 0 || int(p) >= len(ids) {
-			return fmt.Errorf("model: selected position %d is outside the batch of %d", p, len(ids))
+	for _, s := range spans {
+		if s.Lo < 0 || s.Hi > m.Vocab || s.Lo >= s.Hi {
+			return 0, 0, fmt.Errorf("model: vocabulary range [%d, %d) is not inside [0, %d)", s.Lo, s.Hi, m.Vocab)
 		}
+		for _, p := range s.Sel {
+			if p < 0 || int(p) >= len(ids) {
+				return 0, 0, fmt.Errorf("model: selected position %d is outside the batch of %d", p, len(ids))
+			}
+		}
+		nsel += len(s.Sel)
+		nlogits += len(s.Sel) * (s.Hi - s.Lo)
 	}
-	return nil
+	if nsel == 0 {
+		return 0, 0, fmt.Errorf("model: no positions selected")
+	}
+	return nsel, nlogits, nil
 }
 
 // Forward runs the batch (batch sequences of seq tokens, row-major) and
@@ -106,14 +141,16 @@ func (m *Model) check(ids []int32, batch, seq int, sel []int32) error {
 // (b·seq + t), on the backend. The activations are kept for Backward;
 // when none will follow, Infer gives the same logits in far less memory.
 func (m *Model) Forward(ids []int32, batch, seq int, sel []int32) (nn.Buf, error) {
-	if err := m.check(ids, batch, seq, sel); err != nil {
+	if m.ReadOnly() {
+		return nil, fmt.Errorf("model: %w", ErrReadOnly)
+	}
+	if _, _, err := m.check(ids, batch, seq, m.allOf(sel)); err != nil {
 		return nil, err
 	}
 	m.act = m.activationsFor(m.act, batch, seq, len(sel), true)
 	a := m.act
 	a.ids, a.sel = append(a.ids[:0], ids...), append(a.sel[:0], sel...)
-	m.embedAndHead(a, ids, batch, seq, sel, m.stack.Forward)
-	return a.logits, nil
+	return m.embedAndHead(a, ids, batch, seq, m.allOf(sel), m.stack.Forward), nil
 }
 
 // Infer is Forward for sampling and scoring: it keeps nothing for a
@@ -122,29 +159,50 @@ func (m *Model) Forward(ids []int32, batch, seq int, sel []int32) (nn.Buf, error
 // model until the next Infer) are Forward's, to the bit on the CPU. A
 // Backward after it still follows the last Forward.
 func (m *Model) Infer(ids []int32, batch, seq int, sel []int32) (nn.Buf, error) {
-	if err := m.check(ids, batch, seq, sel); err != nil {
-		return nil, err
-	}
-	m.inf = m.activationsFor(m.inf, batch, seq, len(sel), false)
-	m.embedAndHead(m.inf, ids, batch, seq, sel, m.stack.Infer)
-	return m.inf.logits, nil
+	return m.InferSpans(ids, batch, seq, m.allOf(sel))
 }
 
-// embedAndHead embeds ids, runs the stack through body and the head at the
-// selected positions, into a.
-func (m *Model) embedAndHead(a *activations, ids []int32, batch, seq int, sel []int32, body func(x nn.Buf, batch, seq int) nn.Buf) {
+// InferSpans is Infer with the head run once per span, over the span's
+// positions and vocabulary range only: the blocks, which most of a step
+// costs, run once. The logits are the spans' blocks one after another,
+// each equal to the columns Lo…Hi−1 of Infer's rows at its positions.
+func (m *Model) InferSpans(ids []int32, batch, seq int, spans []Span) (nn.Buf, error) {
+	nsel, _, err := m.check(ids, batch, seq, spans)
+	if err != nil {
+		return nil, err
+	}
+	m.inf = m.activationsFor(m.inf, batch, seq, nsel, false)
+	return m.embedAndHead(m.inf, ids, batch, seq, spans, m.stack.Infer), nil
+}
+
+// embedAndHead embeds ids, runs the stack through body and the head over
+// the spans, into a; it returns the logits, a prefix of a.logits.
+func (m *Model) embedAndHead(a *activations, ids []int32, batch, seq int, spans []Span, body func(x nn.Buf, batch, seq int) nn.Buf) nn.Buf {
 	be, rows, d := m.be, batch*seq, m.DModel
 	be.Embed(a.emb, m.w.wte, ids, d)
 	a.out = body(a.emb, batch, seq)
 	be.RMSNorm(a.h, a.rstdF, a.out, m.w.lnF, rows, d, float32(m.NormEps))
-	be.Gather(a.hs, a.h, sel, d)
-	be.MatMul(a.logits, a.hs, m.w.head, len(sel), m.Vocab, d, false, true, 1, 0)
+	row, off := 0, 0
+	for _, s := range spans {
+		n, v := len(s.Sel), s.Hi-s.Lo
+		if n == 0 {
+			continue
+		}
+		hs := be.Slice(a.hs, row*d, n*d)
+		be.Gather(hs, a.h, s.Sel, d)
+		be.MatMul(be.Slice(a.logits, off, n*v), hs, be.Slice(m.w.head, s.Lo*d, v*d), n, v, d, false, true, 1, 0)
+		row, off = row+n, off+n*v
+	}
+	return be.Slice(a.logits, 0, off)
 }
 
 // Backward accumulates into the gradients the effect of dLogits, the
 // gradient of the loss with respect to the last Forward's logits.
 func (m *Model) Backward(dLogits nn.Buf) error {
 	be, a := m.be, m.act
+	if m.ReadOnly() {
+		return fmt.Errorf("model: %w", ErrReadOnly)
+	}
 	if a == nil {
 		return fmt.Errorf("model: Backward before any Forward")
 	}
@@ -205,7 +263,12 @@ func (m *Model) LossSplit(ids []int32, batch, seq int, sel, targets []int32, wei
 // row-major: the form the sampler and other callers outside the engine's
 // hot loops consume.
 func (m *Model) Logits(ids []int32, batch, seq int, sel []int32) ([]float32, error) {
-	buf, err := m.Infer(ids, batch, seq, sel)
+	return m.LogitsSpans(ids, batch, seq, m.allOf(sel))
+}
+
+// LogitsSpans is InferSpans with the logits on the host.
+func (m *Model) LogitsSpans(ids []int32, batch, seq int, spans []Span) ([]float32, error) {
+	buf, err := m.InferSpans(ids, batch, seq, spans)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package model
 
 import (
 	"encoding/json"
+	"errors"
 	"maps"
 	"math"
 	"math/rand/v2"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"parascope/engine/hf"
 	"parascope/engine/nn"
 	"parascope/engine/safetensors"
 )
@@ -257,9 +259,43 @@ func TestLoadLLaDALayout(t *testing.T) {
 		if got.Config != tiny {
 			t.Fatalf("%s: config %+v", path, got.Config)
 		}
-		logits, _ := got.Forward(ids, 1, 10, sel)
-		if d := maxAbsDiff(download(got.be, logits), wantLogits); d > 0.05 {
+		logits, err := got.Logits(ids, 1, 10, sel)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if d := maxAbsDiff(logits, wantLogits); d > 0.05 {
 			t.Fatalf("%s: logits differ by %g after a bf16 round trip", path, d)
+		}
+		// Widening in the GEMM's packing is exact: the mapped model gives
+		// the logits of its weights widened up front, to the bit.
+		dir := path
+		if strings.HasSuffix(path, ".safetensors") {
+			dir = filepath.Dir(path)
+		}
+		folder, err := hf.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		widened, err := copyLLaDA(folder, tiny, nn.CPU{})
+		folder.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w, _ := widened.Logits(ids, 1, 10, sel); !slices.Equal(w, logits) {
+			t.Fatalf("%s: mapped bfloat16 logits differ from the widened weights' (max %g)", path, maxAbsDiff(w, logits))
+		}
+		// bfloat16 weights stay mapped: the model runs but does not train.
+		if !got.ReadOnly() {
+			t.Fatalf("%s: a bfloat16 folder gave a trainable model", path)
+		}
+		if _, err := got.Forward(ids, 1, 10, sel); !errors.Is(err, ErrReadOnly) {
+			t.Fatalf("%s: Forward on read-only weights: %v", path, err)
+		}
+		if _, err := got.Loss(ids, 1, 10, sel, sel, []float32{1, 1, 1, 1, 1}); !errors.Is(err, ErrReadOnly) {
+			t.Fatalf("%s: Loss on read-only weights: %v", path, err)
+		}
+		if err := got.Close(); err != nil {
+			t.Fatal(err)
 		}
 	}
 	// Grouped-query attention: two key/value heads, their projections
@@ -280,6 +316,44 @@ func TestLoadLLaDALayout(t *testing.T) {
 	}
 	if _, err := Load(single, nn.CPU{}); err == nil || !strings.Contains(err.Error(), "grouped-query") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// TestInferSpans checks that each span's logits are the columns of its
+// vocabulary range at its positions, in span order, and that bad spans
+// are refused.
+func TestInferSpans(t *testing.T) {
+	m, _ := New(tiny, nn.CPU{})
+	m.Init(12)
+	r := rand.New(rand.NewPCG(12, 12))
+	ids, _, _, _ := randomBatch(r, tiny, 2, 10, 5)
+	all := make([]int32, 20)
+	for i := range all {
+		all[i] = int32(i)
+	}
+	full, err := m.Logits(ids, 2, 10, all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := tiny.Vocab
+	spans := []Span{{Sel: []int32{3, 17, 4}, Lo: 10, Hi: 30}, {Sel: nil, Lo: 0, Hi: 5}, {Sel: []int32{0}, Lo: 0, Hi: v}, {Sel: []int32{19, 3}, Lo: v - 1, Hi: v}}
+	got, err := m.LogitsSpans(ids, 2, 10, spans)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []float32
+	for _, s := range spans {
+		for _, p := range s.Sel {
+			want = append(want, full[int(p)*v+s.Lo:int(p)*v+s.Hi]...)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("span logits differ from the full head's columns (max %g over %d values)", maxAbsDiff(got, want), len(want))
+	}
+	for _, bad := range [][]Span{{{Sel: []int32{1}, Lo: 5, Hi: 5}}, {{Sel: []int32{1}, Lo: -1, Hi: 5}}, {{Sel: []int32{1}, Lo: 0, Hi: v + 1}}, {{Sel: []int32{20}, Hi: v}}, {{Lo: 0, Hi: v}}} {
+		if _, err := m.LogitsSpans(ids, 2, 10, bad); err == nil {
+			t.Errorf("spans %+v accepted", bad)
+		}
 	}
 }
 

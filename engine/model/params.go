@@ -2,6 +2,7 @@ package model
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -32,31 +33,71 @@ func (p Param) size() int {
 // gradients is one call, the update one loop and a checkpoint one read.
 // The gradients and moments are allocated by the first call that needs
 // them, so a model that only samples holds its weights alone.
+//
+// A read-only set (NewReadOnlyParamSet) has no flat buffer: its weights
+// are buffers held elsewhere, such as the bfloat16 views of a mapped
+// checkpoint. It can be run but not trained, initialised or saved.
 type ParamSet struct {
 	be           nn.Backend
 	params       []Param
 	offsets      []int
+	n            int
 	index        map[string]int
 	flat         nn.Buf
-	grads        nn.Buf // allocated by gradients
-	adamM, adamV nn.Buf // allocated on the first Step or SetMoments
+	fixed        map[string]nn.Buf // a read-only set's weights, in place of flat
+	grads        nn.Buf            // allocated by gradients
+	adamM, adamV nn.Buf            // allocated on the first Step or SetMoments
 }
 
 // NewParamSet lays the tensors out in order, all zero.
 func NewParamSet(be nn.Backend, params []Param) *ParamSet {
-	p := &ParamSet{be: be, params: params, index: map[string]int{}}
-	n := 0
-	for i, t := range params {
-		p.offsets = append(p.offsets, n)
-		p.index[t.Name] = i
-		n += t.size()
-	}
-	p.flat = be.Alloc(n)
+	p := layOut(be, params)
+	p.flat = be.Alloc(p.n)
 	return p
+}
+
+// NewReadOnlyParamSet makes a set whose weights are the given buffers,
+// one per param, each of its param's size; it panics otherwise.
+func NewReadOnlyParamSet(be nn.Backend, params []Param, weights map[string]nn.Buf) *ParamSet {
+	p := layOut(be, params)
+	p.fixed = map[string]nn.Buf{}
+	for _, t := range params {
+		w, ok := weights[t.Name]
+		if !ok || w.Len() != t.size() {
+			panic(fmt.Sprintf("model: read-only weight %q missing or not of %d values", t.Name, t.size()))
+		}
+		p.fixed[t.Name] = w
+	}
+	return p
+}
+
+func layOut(be nn.Backend, params []Param) *ParamSet {
+	p := &ParamSet{be: be, params: params, index: map[string]int{}}
+	for i, t := range params {
+		p.offsets = append(p.offsets, p.n)
+		p.index[t.Name] = i
+		p.n += t.size()
+	}
+	return p
+}
+
+// ReadOnly reports whether the weights are held elsewhere, read-only.
+func (p *ParamSet) ReadOnly() bool { return p.fixed != nil }
+
+// ErrReadOnly is what training a read-only set's model says.
+var ErrReadOnly = errors.New("the weights are read-only (a bfloat16 checkpoint opened for inference): they can be run, not trained or saved")
+
+// writable panics on a read-only set: callers that can meet one check
+// ReadOnly first and return ErrReadOnly.
+func (p *ParamSet) writable() {
+	if p.ReadOnly() {
+		panic("model: " + ErrReadOnly.Error())
+	}
 }
 
 // gradients returns the gradient buffer, allocating it (zero) on first use.
 func (p *ParamSet) gradients() nn.Buf {
+	p.writable()
 	if p.grads == nil {
 		p.grads = p.be.Alloc(p.Len())
 	}
@@ -64,7 +105,7 @@ func (p *ParamSet) gradients() nn.Buf {
 }
 
 // Len counts the weights.
-func (p *ParamSet) Len() int { return p.flat.Len() }
+func (p *ParamSet) Len() int { return p.n }
 
 func (p *ParamSet) slice(b nn.Buf, name string) nn.Buf {
 	i, ok := p.index[name]
@@ -74,12 +115,22 @@ func (p *ParamSet) slice(b nn.Buf, name string) nn.Buf {
 	return p.be.Slice(b, p.offsets[i], p.params[i].size())
 }
 
-// View is a weight's view into the flat buffer; Grad is its gradient's.
-func (p *ParamSet) View(name string) nn.Buf { return p.slice(p.flat, name) }
+// View is a weight's view into the flat buffer (a read-only set's own
+// buffer); Grad is its gradient's.
+func (p *ParamSet) View(name string) nn.Buf {
+	if p.fixed != nil {
+		if w, ok := p.fixed[name]; ok {
+			return w
+		}
+		panic("model: no weight " + name)
+	}
+	return p.slice(p.flat, name)
+}
 func (p *ParamSet) Grad(name string) nn.Buf { return p.slice(p.gradients(), name) }
 
 // Init draws fresh weights: matrices from N(0, std²), gains 1.
 func (p *ParamSet) Init(seed uint64, std float64) {
+	p.writable()
 	r := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
 	host := make([]float32, p.Len())
 	for i, t := range p.params {
@@ -110,6 +161,7 @@ func (p *ParamSet) ClipGradients(maxNorm float64) float64 {
 
 // Step applies one AdamW update to every weight; gains get no decay.
 func (p *ParamSet) Step(h nn.AdamW) {
+	p.writable()
 	if p.adamM == nil {
 		p.adamM, p.adamV = p.be.Alloc(p.Len()), p.be.Alloc(p.Len())
 	}
@@ -133,6 +185,7 @@ func (p *ParamSet) Moments() (first, second []float32) {
 
 // SetMoments restores AdamW's moments, to resume training exactly.
 func (p *ParamSet) SetMoments(first, second []float32) {
+	p.writable()
 	if p.adamM == nil {
 		p.adamM, p.adamV = p.be.Alloc(p.Len()), p.be.Alloc(p.Len())
 	}
@@ -141,13 +194,19 @@ func (p *ParamSet) SetMoments(first, second []float32) {
 }
 
 // Weights returns a host copy of every weight, in layout order.
-func (p *ParamSet) Weights() []float32 { return p.host(p.flat) }
+func (p *ParamSet) Weights() []float32 {
+	p.writable()
+	return p.host(p.flat)
+}
 
 // Gradients returns a host copy of the gradients, in layout order.
 func (p *ParamSet) Gradients() []float32 { return p.host(p.gradients()) }
 
 // SetWeights uploads weights in layout order.
-func (p *ParamSet) SetWeights(w []float32) { p.be.Upload(p.flat, w) }
+func (p *ParamSet) SetWeights(w []float32) {
+	p.writable()
+	p.be.Upload(p.flat, w)
+}
 
 func (p *ParamSet) host(b nn.Buf) []float32 {
 	out := make([]float32, b.Len())
@@ -186,6 +245,9 @@ func (p *ParamSet) named(host []float32) []safetensors.Tensor {
 // first upload, so a refused set leaves the weights as they were; each
 // tensor then goes straight to its view, with no host copy of the whole.
 func (p *ParamSet) SetTensors(byName map[string]safetensors.Tensor) error {
+	if p.ReadOnly() {
+		return ErrReadOnly
+	}
 	if err := checkTensors(p.params, byName); err != nil {
 		return err
 	}

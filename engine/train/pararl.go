@@ -245,6 +245,9 @@ func StartParaRL(cfg ParaRLConfig, be nn.Backend, cb *vq.Codebook, out string, d
 	if err != nil {
 		return nil, err
 	}
+	if ref.ReadOnly() {
+		return nil, fmt.Errorf("sampler.model %s: %w", cfg.Sampler.Model, model.ErrReadOnly)
+	}
 	m, err := model.New(ref.Config, be)
 	if err != nil {
 		return nil, err

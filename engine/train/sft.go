@@ -55,6 +55,9 @@ func NewSFT(cfg SFTConfig, be nn.Backend, cb *vq.Codebook, out string) (*SFT, er
 		if m, err = model.Open(cfg.Init, be, vocab.Size()); err != nil {
 			return nil, err
 		}
+		if m.ReadOnly() {
+			return nil, fmt.Errorf("init %s: %w", cfg.Init, model.ErrReadOnly)
+		}
 		if err := cfg.checkInitShape(m.Config); err != nil {
 			return nil, err
 		}
