@@ -1,10 +1,10 @@
 package hf
 
 import (
-	"math"
 	"path/filepath"
 	"testing"
 
+	"parascope/engine/bf16"
 	"parascope/engine/safetensors"
 )
 
@@ -44,9 +44,7 @@ func TestOpenReferenceFixtures(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i, v := range f32 {
-				// Ties to even, as the Go writer rounds.
-				b := math.Float32bits(v)
-				if want := uint16((b + 0x7fff + (b>>16)&1) >> 16); bits[i] != want {
+				if want := bf16.FromF32(v); bits[i] != want {
 					t.Fatalf("%s: %s[%d]: bf16 %#04x, want %#04x (from %v)", c.name, e.Name, i, bits[i], want, v)
 				}
 			}

@@ -23,8 +23,10 @@ import sys
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testdata")
 
-# Tiny sizes; every key that selects code has LLaDA-8B's value.
-D_MODEL, N_HEADS, N_KV_HEADS, N_LAYERS, MLP = 16, 4, 2, 2, 24
+# Tiny sizes; every key that selects code has LLaDA-8B's value, and as in
+# every published checkpoint of the family n_kv_heads is n_heads, so that
+# engine/model runs these folders (reference/logits.py gives their logits).
+D_MODEL, N_HEADS, N_KV_HEADS, N_LAYERS, MLP = 16, 4, 4, 2, 24
 VOCAB, EMBEDDING = 36, 40
 
 
