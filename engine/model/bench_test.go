@@ -3,6 +3,7 @@ package model
 import (
 	"testing"
 
+	"parascope/engine/bf16"
 	"parascope/engine/nn"
 )
 
@@ -91,4 +92,77 @@ func BenchmarkTrainStep(b *testing.B) {
 		step()
 	}
 	b.ReportMetric(float64(b.N*len(ids))/b.Elapsed().Seconds(), "tokens/s")
+}
+
+// BenchmarkLLaDALayer runs one LLaDA-8B block (d 4096, 32 heads, MLP
+// 12288) over 512 tokens, as Infer does, with float32 weights and with
+// bfloat16 weights widened in the GEMM's packing; the ratio of their
+// tokens/s is what holding an 8B model in bfloat16 costs in speed.
+func BenchmarkLLaDALayer(b *testing.B) {
+	cfg := Config{Layers: 1, DModel: 4096, Heads: 32, MLP: 12288, Vocab: 1, RopeTheta: 500000, NormEps: 1e-5, MaxLen: 512}
+	const seq = 512
+	be := nn.CPU{}
+	f32 := NewParamSet(be, BlockParams(cfg, ""))
+	f32.Init(1, 0.02)
+	host := f32.Weights()
+	weights := map[string]nn.Buf{}
+	for i, p := range f32.params {
+		v := host[f32.offsets[i] : f32.offsets[i]+p.size()]
+		if p.Decay {
+			weights[p.Name] = be.WeightsBF16(bf16.Round(v))
+		} else {
+			weights[p.Name] = nn.Wrap(v)
+		}
+	}
+	x := be.Alloc(seq * cfg.DModel)
+	be.Upload(x, host[:seq*cfg.DModel]) // any values of the right scale
+	for _, c := range []struct {
+		name string
+		ps   *ParamSet
+	}{{"f32", f32}, {"bf16", NewReadOnlyParamSet(be, BlockParams(cfg, ""), weights)}} {
+		b.Run(c.name, func(b *testing.B) {
+			s := NewStack(cfg, c.ps, "")
+			s.Infer(x, 1, seq) // allocate the activations
+			for b.Loop() {
+				s.Infer(x, 1, seq)
+			}
+			b.ReportMetric(float64(b.N*seq)/b.Elapsed().Seconds(), "tokens/s")
+		})
+	}
+}
+
+// BenchmarkHeadSpans is a sampler's step over a joint vocabulary the size
+// of MMaDA-Parallel's (126,464 text ids and 8,192 image codes) on a small
+// body: logits at 512 of 1,024 positions over the whole vocabulary, and
+// over the image codes or the text ids alone, as InferSpans lets a step
+// that may only choose one of them ask.
+func BenchmarkHeadSpans(b *testing.B) {
+	const text, codes, seq = 126464, 8192, 1024
+	cfg := Config{Layers: 1, DModel: 256, Heads: 4, MLP: 768, Vocab: text + codes, RopeTheta: 10000, NormEps: 1e-5, MaxLen: seq}
+	m, err := New(cfg, nn.CPU{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	m.Init(1)
+	var ids, sel []int32
+	for i := range seq {
+		ids = append(ids, int32(i*7919%cfg.Vocab))
+		if i%2 == 0 {
+			sel = append(sel, int32(i))
+		}
+	}
+	for _, c := range []struct {
+		name   string
+		lo, hi int
+	}{{"all", 0, cfg.Vocab}, {"text", 0, text}, {"image", text, cfg.Vocab}} {
+		b.Run(c.name, func(b *testing.B) {
+			spans := []Span{{Sel: sel, Lo: c.lo, Hi: c.hi}}
+			for b.Loop() {
+				if _, err := m.InferSpans(ids, 1, seq, spans); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/step")
+		})
+	}
 }
