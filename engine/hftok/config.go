@@ -2,10 +2,13 @@ package hftok
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 
 	"golang.org/x/text/unicode/norm"
+
+	"parascope/engine/infile"
 )
 
 // The file's components, read in two steps: a type tag, then the fields
@@ -70,12 +73,22 @@ type templatePiece struct {
 	Sequence     *struct{ ID string } `json:"Sequence"`
 }
 
+// decodePart decodes one part of the file, saying what its fields want
+// (infile's wording); the line it would give counts from the part, not the
+// file, so it is left out.
+func decodePart(raw json.RawMessage, v any) error {
+	if err := infile.DecodeJSON(raw, v, false); err != nil {
+		return errors.New(err.Error())
+	}
+	return nil
+}
+
 func readComponent(key string, raw json.RawMessage) (*component, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil
 	}
 	var c component
-	if err := json.Unmarshal(raw, &c); err != nil {
+	if err := decodePart(raw, &c); err != nil {
 		return nil, fmt.Errorf("%s: %w", key, err)
 	}
 	return &c, nil
@@ -133,7 +146,7 @@ func parseSeq[T comparable](key string, parts []json.RawMessage, parse func(stri
 
 func parseReplace(key string, c *component) (replace, error) {
 	var content string
-	if err := json.Unmarshal(c.Content, &content); err != nil {
+	if err := decodePart(c.Content, &content); err != nil {
 		return replace{}, fmt.Errorf("%s.content: %w", key, err)
 	}
 	switch {
@@ -273,7 +286,7 @@ func parsePostProcessor(key string, raw json.RawMessage) (postProcessor, error) 
 
 func parseModel(raw json.RawMessage) (*BPE, error) {
 	var mj modelJSON
-	if err := json.Unmarshal(raw, &mj); err != nil {
+	if err := decodePart(raw, &mj); err != nil {
 		return nil, fmt.Errorf("model: %w", err)
 	}
 	if mj.Type != "BPE" && mj.Type != "" {

@@ -1,10 +1,9 @@
 package hftok
 
 import (
-	"encoding/json"
-	"fmt"
-	"os"
 	"strings"
+
+	"parascope/engine/infile"
 )
 
 // Tokenizer is a loaded tokenizer.json. It is safe for concurrent use.
@@ -23,13 +22,15 @@ type Tokenizer struct {
 
 // Load reads a tokenizer.json file.
 func Load(path string) (*Tokenizer, error) {
-	data, err := os.ReadFile(path)
+	// Real files are 2 to 20 MB; the cap keeps a device or a wrong file
+	// from being read without end.
+	data, err := infile.Read(path, 256<<20, "a tokenizer.json")
 	if err != nil {
 		return nil, err
 	}
 	t, err := Parse(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, infile.In(path, err)
 	}
 	return t, nil
 }
@@ -37,7 +38,7 @@ func Load(path string) (*Tokenizer, error) {
 // Parse reads the contents of a tokenizer.json.
 func Parse(data []byte) (*Tokenizer, error) {
 	var f fileJSON
-	if err := json.Unmarshal(data, &f); err != nil {
+	if err := infile.DecodeJSON(data, &f, false); err != nil {
 		return nil, err
 	}
 	t := &Tokenizer{addedByID: map[int]*AddedToken{}}
