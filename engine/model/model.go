@@ -105,35 +105,34 @@ type Span struct {
 func (m *Model) allOf(sel []int32) []Span { return []Span{{Sel: sel, Hi: m.Vocab}} }
 
 // check validates a batch against the config, and returns how many
-// positions and logits the spans ask for.
-func (m *Model) check(ids []int32, batch, seq int, spans []Span) (nsel, nlogits int, err error) {
+// positions the spans ask for.
+func (m *Model) check(ids []int32, batch, seq int, spans []Span) (nsel int, err error) {
 	switch {
 	case batch < 1 || seq < 1 || len(ids) != batch*seq:
-		return 0, 0, fmt.Errorf("model: %d ids for a batch of %d×%d", len(ids), batch, seq)
+		return 0, fmt.Errorf("model: %d ids for a batch of %d×%d", len(ids), batch, seq)
 	case seq > m.MaxLen:
-		return 0, 0, fmt.Errorf("model: sequence of %d is longer than max_len %d", seq, m.MaxLen)
+		return 0, fmt.Errorf("model: sequence of %d is longer than max_len %d", seq, m.MaxLen)
 	}
 	for i, id := range ids {
 		if id < 0 || int(id) >= m.Vocab {
-			return 0, 0, fmt.Errorf("model: token %d at position %d is outside the vocabulary of %d", id, i, m.Vocab)
+			return 0, fmt.Errorf("model: token %d at position %d is outside the vocabulary of %d", id, i, m.Vocab)
 		}
 	}
 	for _, s := range spans {
 		if s.Lo < 0 || s.Hi > m.Vocab || s.Lo >= s.Hi {
-			return 0, 0, fmt.Errorf("model: vocabulary range [%d, %d) is not inside [0, %d)", s.Lo, s.Hi, m.Vocab)
+			return 0, fmt.Errorf("model: vocabulary range [%d, %d) is not inside [0, %d)", s.Lo, s.Hi, m.Vocab)
 		}
 		for _, p := range s.Sel {
 			if p < 0 || int(p) >= len(ids) {
-				return 0, 0, fmt.Errorf("model: selected position %d is outside the batch of %d", p, len(ids))
+				return 0, fmt.Errorf("model: selected position %d is outside the batch of %d", p, len(ids))
 			}
 		}
 		nsel += len(s.Sel)
-		nlogits += len(s.Sel) * (s.Hi - s.Lo)
 	}
 	if nsel == 0 {
-		return 0, 0, fmt.Errorf("model: no positions selected")
+		return 0, fmt.Errorf("model: no positions selected")
 	}
-	return nsel, nlogits, nil
+	return nsel, nil
 }
 
 // Forward runs the batch (batch sequences of seq tokens, row-major) and
@@ -144,13 +143,14 @@ func (m *Model) Forward(ids []int32, batch, seq int, sel []int32) (nn.Buf, error
 	if m.ReadOnly() {
 		return nil, fmt.Errorf("model: %w", ErrReadOnly)
 	}
-	if _, _, err := m.check(ids, batch, seq, m.allOf(sel)); err != nil {
+	spans := m.allOf(sel)
+	if _, err := m.check(ids, batch, seq, spans); err != nil {
 		return nil, err
 	}
 	m.act = m.activationsFor(m.act, batch, seq, len(sel), true)
 	a := m.act
 	a.ids, a.sel = append(a.ids[:0], ids...), append(a.sel[:0], sel...)
-	return m.embedAndHead(a, ids, batch, seq, m.allOf(sel), m.stack.Forward), nil
+	return m.embedAndHead(a, ids, batch, seq, spans, m.stack.Forward), nil
 }
 
 // Infer is Forward for sampling and scoring: it keeps nothing for a
@@ -167,7 +167,7 @@ func (m *Model) Infer(ids []int32, batch, seq int, sel []int32) (nn.Buf, error) 
 // costs, run once. The logits are the spans' blocks one after another,
 // each equal to the columns Lo…Hi−1 of Infer's rows at its positions.
 func (m *Model) InferSpans(ids []int32, batch, seq int, spans []Span) (nn.Buf, error) {
-	nsel, _, err := m.check(ids, batch, seq, spans)
+	nsel, err := m.check(ids, batch, seq, spans)
 	if err != nil {
 		return nil, err
 	}

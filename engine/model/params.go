@@ -218,6 +218,9 @@ func (p *ParamSet) host(b nn.Buf) []float32 {
 // metadata and config as JSON under configKey; callers may add tensors of
 // their own (training state) before writing it.
 func (p *ParamSet) File(meta map[string]string, configKey string, config any) (*safetensors.File, error) {
+	if p.ReadOnly() {
+		return nil, ErrReadOnly
+	}
 	cfg, err := json.Marshal(config)
 	if err != nil {
 		return nil, err
