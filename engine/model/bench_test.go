@@ -14,6 +14,17 @@ var benchConfig = Config{Layers: 6, DModel: 256, Heads: 8, MLP: 768, Vocab: 1536
 
 const benchBatch, benchSeq = 8, 200
 
+// spread returns seq ids spread over a vocabulary, and every k-th position.
+func spread(seq, vocab, k int) (ids, sel []int32) {
+	for i := range seq {
+		ids = append(ids, int32(i*7919%vocab))
+		if i%k == 0 {
+			sel = append(sel, int32(i))
+		}
+	}
+	return ids, sel
+}
+
 func benchInputs() (ids, sel, targets []int32, weights []float32) {
 	for i := range benchBatch * benchSeq {
 		ids = append(ids, int32(i*7919%benchConfig.Vocab))
@@ -144,13 +155,7 @@ func BenchmarkHeadSpans(b *testing.B) {
 		b.Fatal(err)
 	}
 	m.Init(1)
-	var ids, sel []int32
-	for i := range seq {
-		ids = append(ids, int32(i*7919%cfg.Vocab))
-		if i%2 == 0 {
-			sel = append(sel, int32(i))
-		}
-	}
+	ids, sel := spread(seq, cfg.Vocab, 2)
 	for _, c := range []struct {
 		name   string
 		lo, hi int

@@ -41,14 +41,7 @@ func BenchmarkEightBillion(b *testing.B) {
 		}
 		b.Logf("wrote %s in %v", dir, time.Since(start).Round(time.Second))
 	}
-	const seq = 512
-	var ids, sel []int32
-	for i := range seq {
-		ids = append(ids, int32(i*7919%llada8B.Vocab))
-		if i%4 == 0 {
-			sel = append(sel, int32(i))
-		}
-	}
+	ids, sel := spread(512, llada8B.Vocab, 4)
 	for b.Loop() {
 		start := time.Now()
 		m, err := Load(dir, nn.CPU{})
@@ -56,7 +49,7 @@ func BenchmarkEightBillion(b *testing.B) {
 			b.Fatal(err)
 		}
 		opened := time.Since(start)
-		if _, err := m.Logits(ids, 1, seq, sel); err != nil {
+		if _, err := m.Logits(ids, 1, len(ids), sel); err != nil {
 			b.Fatal(err)
 		}
 		b.ReportMetric(opened.Seconds(), "open-s")

@@ -26,13 +26,7 @@ func BenchmarkLogitsMemory(b *testing.B) {
 		b.Fatal(err)
 	}
 	m.Init(1)
-	var ids, sel []int32
-	for i := range seq {
-		ids = append(ids, int32(i*7919%cfg.Vocab))
-		if i%4 == 0 {
-			sel = append(sel, int32(i))
-		}
-	}
+	ids, sel := spread(seq, cfg.Vocab, 4)
 	for b.Loop() {
 		if _, err := m.Logits(ids, 1, seq, sel); err != nil {
 			b.Fatal(err)
