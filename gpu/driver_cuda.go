@@ -100,6 +100,8 @@ func dtod(dst, src devptr, bytes int64) error {
 }
 func synchronize() error { return cu.Synchronize() }
 
+func memInfo() (free, total int64, err error) { return cu.MemInfo() }
+
 // launchKernel runs a kernel on the default stream with blocks of 256
 // threads; cu reads exactly 8 bytes per argument.
 func launchKernel(name string, gx, gy, gz int, args []uint64) error {
