@@ -100,6 +100,9 @@ func dtod(dst, src devptr, bytes int64) error {
 }
 func synchronize() error { return cu.Synchronize() }
 
+// emulated tells the host emulator from a GPU.
+const emulated = false
+
 func memInfo() (free, total int64, err error) { return cu.MemInfo() }
 
 // launchKernel runs a kernel on the default stream with blocks of 256

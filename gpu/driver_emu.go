@@ -72,6 +72,9 @@ func dtod(dst, src devptr, bytes int64) error {
 
 func synchronize() error { return nil }
 
+// emulated tells the host emulator from a GPU.
+const emulated = true
+
 func memInfo() (free, total int64, err error) {
 	return 0, 0, errors.New("the emulator does not count its memory")
 }
