@@ -134,8 +134,9 @@ KERNEL void scatter_add_rows(float *dst, const float *src, const int *ids, i64 n
 }
 
 // ---- bfloat16 ---------------------------------------------------------------
-// A bfloat16 is the high half of a float32. The conversions use integer
-// operations: sm_70 has no cvt to bfloat16, and they are exact anyway.
+// A bfloat16 is the high half of a float32. The conversions are integer
+// operations: sm_70 has no cvt to bfloat16, and integers round the same on
+// every GPU and in the emulator.
 
 DEVICE float bf16_widen(u16 h) {
 	union { u32 u; float f; } v = {(u32)h << 16};
