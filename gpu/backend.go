@@ -111,43 +111,72 @@ type buf struct {
 	mem *allocation
 }
 
+// bf16Buf is read-only bfloat16 weights: n values of 2 bytes.
+type bf16Buf buf
+
 type allocation struct{ ptr devptr }
 
-func (b *buf) Len() int { return b.n }
+func (b *buf) Len() int     { return b.n }
+func (b *bf16Buf) Len() int { return b.n }
 
+// ptr is b's float32 memory; bfloat16 weights go only where an operation
+// looks for them, and anywhere else they would be misread.
 func ptr(b nn.Buf) devptr {
-	g, ok := b.(*buf)
-	if !ok {
-		panic(fmt.Sprintf("gpu: %T is not a CUDA buffer", b))
+	switch g := b.(type) {
+	case *buf:
+		return g.ptr
+	case *bf16Buf:
+		panic("gpu: the buffer is bfloat16 weights: only MatMul's b, Embed's table and Slice take it")
 	}
-	return g.ptr
+	panic(fmt.Sprintf("gpu: %T is not a CUDA buffer", b))
 }
 
-func (be *Backend) Alloc(n int) nn.Buf {
+// alloc returns bytes of device memory, freed once the allocation is
+// unreachable.
+func (be *Backend) alloc(bytes int64) (devptr, *allocation) {
 	var p devptr
-	if n > 0 {
+	if bytes > 0 {
 		be.dev.do(func() {
 			var err error
-			p, err = memAlloc(int64(n) * 4)
-			must(fmt.Sprintf("allocating %d floats", n), err)
-			must("zeroing", memsetD32(p, 0, int64(n)))
+			p, err = memAlloc(bytes)
+			must(fmt.Sprintf("allocating %d bytes", bytes), err)
 		})
 	}
 	mem := &allocation{p}
-	if n > 0 {
+	if bytes > 0 {
 		dev := be.dev
 		runtime.AddCleanup(mem, func(p devptr) {
 			go dev.do(func() { must("freeing", memFree(p)) })
 		}, p)
 	}
+	return p, mem
+}
+
+func (be *Backend) Alloc(n int) nn.Buf {
+	p, mem := be.alloc(int64(n) * 4)
+	if n > 0 {
+		be.dev.do(func() { must("zeroing", memsetD32(p, 0, int64(n))) })
+	}
 	return &buf{p, n, mem}
 }
 
-func (be *Backend) Slice(b nn.Buf, off, n int) nn.Buf {
-	g := b.(*buf)
-	if off < 0 || n < 0 || off+n > g.n {
-		panic(fmt.Sprintf("gpu: slice [%d:%d] of a buffer of %d", off, off+n, g.n))
+// WeightsBF16 copies src to the device, at half the bytes of float32.
+func (be *Backend) WeightsBF16(src []uint16) nn.Buf {
+	p, mem := be.alloc(int64(len(src)) * 2)
+	if len(src) > 0 {
+		be.dev.do(func() { must("uploading bfloat16 weights", htod(p, unsafe.Pointer(&src[0]), int64(len(src))*2)) })
 	}
+	return &bf16Buf{p, len(src), mem}
+}
+
+func (be *Backend) Slice(b nn.Buf, off, n int) nn.Buf {
+	if off < 0 || n < 0 || off+n > b.Len() {
+		panic(fmt.Sprintf("gpu: slice [%d:%d] of a buffer of %d", off, off+n, b.Len()))
+	}
+	if h, ok := b.(*bf16Buf); ok {
+		return &bf16Buf{h.ptr + devptr(2*off), n, h.mem}
+	}
+	g := b.(*buf)
 	return &buf{g.ptr + devptr(4*off), n, g.mem}
 }
 
@@ -192,12 +221,15 @@ func (be *Backend) Copy(dst, src nn.Buf) {
 
 // ---- GEMM ---------------------------------------------------------------------
 
-// gemm is one batched product: outer×inner matrices, strides in floats.
+// gemm is one batched product: outer×inner matrices, strides in elements.
+// With b16, B is bfloat16, and for cuBLAS A too; such a product is single
+// (outer and inner 1).
 type gemm struct {
 	c, a, b        devptr
 	m, n, k        int
 	lda, ldb, ldc  int
 	transA, transB bool
+	b16            bool
 	alpha, beta    float32
 	outer, inner   int
 	sA, sB, sC     [2]int // [outer, inner]
@@ -207,13 +239,16 @@ func (be *Backend) run(g gemm) {
 	if g.m == 0 || g.n == 0 || g.outer*g.inner == 0 {
 		return // an empty product: nothing to write
 	}
-	if be.cublas != "" {
+	switch {
+	case be.cublas != "" && g.b16:
+		gemmBF16Cublas(g)
+	case be.cublas != "":
 		gemmCublas(g)
-		return
+	default:
+		be.dev.launch("sgemm", (g.n+63)/64, (g.m+63)/64, g.outer*g.inner,
+			g.c, g.a, g.b, g.m, g.n, g.k, g.lda, g.ldb, g.ldc, g.transA, g.transB, g.b16, g.alpha, g.beta,
+			g.inner, g.sA[0], g.sA[1], g.sB[0], g.sB[1], g.sC[0], g.sC[1])
 	}
-	be.dev.launch("sgemm", (g.n+63)/64, (g.m+63)/64, g.outer*g.inner,
-		g.c, g.a, g.b, g.m, g.n, g.k, g.lda, g.ldb, g.ldc, g.transA, g.transB, g.alpha, g.beta,
-		g.inner, g.sA[0], g.sA[1], g.sB[0], g.sB[1], g.sC[0], g.sC[1])
 }
 
 func (be *Backend) MatMul(c, a, b nn.Buf, m, n, k int, transA, transB bool, alpha, beta float32) {
@@ -225,8 +260,20 @@ func (be *Backend) MatMul(c, a, b nn.Buf, m, n, k int, transA, transB bool, alph
 		ldb = k
 	}
 	be.dev.do(func() {
-		be.run(gemm{c: ptr(c), a: ptr(a), b: ptr(b), m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: n,
-			transA: transA, transB: transB, alpha: alpha, beta: beta, outer: 1, inner: 1})
+		g := gemm{c: ptr(c), a: ptr(a), m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: n,
+			transA: transA, transB: transB, alpha: alpha, beta: beta, outer: 1, inner: 1}
+		if h, ok := b.(*bf16Buf); ok {
+			g.b, g.b16 = h.ptr, true
+			if be.cublas != "" {
+				// cuBLAS multiplies bfloat16 by bfloat16 only: round A,
+				// contiguous m×k, into scratch.
+				g.a = be.dev.scratchFor("bf16 a", int64(m*k)*2)
+				be.dev.elementwise("to_bf16", m*k, g.a, ptr(a), m*k)
+			}
+		} else {
+			g.b = ptr(b)
+		}
+		be.run(g)
 	})
 }
 
@@ -298,7 +345,17 @@ func (be *Backend) scatterAdd(dst, src nn.Buf, ids []int32, d int) {
 	})
 }
 
-func (be *Backend) Embed(out, table nn.Buf, ids []int32, d int) { be.gather(out, table, ids, d) }
+func (be *Backend) Embed(out, table nn.Buf, ids []int32, d int) {
+	h, ok := table.(*bf16Buf)
+	if !ok {
+		be.gather(out, table, ids, d)
+		return
+	}
+	be.dev.do(func() {
+		idp := uploadScratch(be.dev, "ids", ids)
+		be.dev.elementwise("gather_rows_bf16", len(ids)*d, ptr(out), h.ptr, idp, len(ids), d)
+	})
+}
 
 func (be *Backend) EmbedBackward(dTable, dOut nn.Buf, ids []int32, d int) {
 	be.scatterAdd(dTable, dOut, ids, d)

@@ -1,113 +1,58 @@
-//go:build cuda && !cudaemu
+//go:build cuda || cudaemu
 
 package gpu
 
-/*
-#cgo LDFLAGS: -ldl
-#include <dlfcn.h>
-#include <stdint.h>
-#include <stdlib.h>
+import "fmt"
 
-// cuBLAS is opened by name at run time: linking it would pin the binary to
-// one CUDA version through its SONAME. Only the entry points used here are
-// declared, with cuBLAS's own signatures (handles and enums as plain types).
-typedef int (*cublas_create)(void **);
-typedef int (*cublas_math_mode)(void *, int);
-typedef int (*cublas_sgemm_batched)(void *, int, int, int, int, int, const float *,
-	const float *, int, long long, const float *, int, long long,
-	const float *, float *, int, long long, int);
-
-static void *cublas_handle;
-static cublas_math_mode cublas_set_math;
-static cublas_sgemm_batched cublas_sgemm;
-
-// cublas_open returns 0, or 1 when the library is missing, 2 when it lacks
-// a symbol, 3 when cublasCreate fails.
-static int cublas_open(const char *path) {
-	void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	if (!lib) return 1;
-	cublas_create create = (cublas_create)dlsym(lib, "cublasCreate_v2");
-	cublas_set_math = (cublas_math_mode)dlsym(lib, "cublasSetMathMode");
-	cublas_sgemm = (cublas_sgemm_batched)dlsym(lib, "cublasSgemmStridedBatched");
-	if (!create || !cublas_set_math || !cublas_sgemm) return 2;
-	return create(&cublas_handle) ? 3 : 0;
-}
-
-static int cublas_gemm(int opA, int opB, int m, int n, int k, float alpha,
-		uintptr_t a, int lda, long long sa, uintptr_t b, int ldb, long long sb,
-		float beta, uintptr_t c, int ldc, long long sc, int batch) {
-	return cublas_sgemm(cublas_handle, opA, opB, m, n, k, &alpha, (const float *)a, lda, sa,
-		(const float *)b, ldb, sb, &beta, (float *)c, ldc, sc, batch);
-}
-
-static int cublas_tf32(int on) { return cublas_set_math(cublas_handle, on ? 3 : 0); }
-*/
-import "C"
-
-import (
-	"fmt"
-	"os"
-	"strings"
-	"unsafe"
+// The enum values cuBLAS's GemmEx takes, from its headers (library_types.h
+// and cublas_api.h).
+const (
+	cudaR32F         = 0  // CUDA_R_32F
+	cudaR16BF        = 14 // CUDA_R_16BF
+	cublasCompute32F = 68 // CUBLAS_COMPUTE_32F: products summed in float32
 )
 
-// cublasNames are tried in order unless PARASCOPE_CUBLAS names the file.
-var cublasNames = []string{"libcublas.so.12", "libcublas.so.11", "libcublas.so"}
-
-// openCublas loads cuBLAS on the device thread (it must see the context).
-func openCublas() (string, error) {
-	names := cublasNames
-	if p := os.Getenv("PARASCOPE_CUBLAS"); p != "" {
-		names = []string{p}
-	}
-	var tried []string
-	for _, name := range names {
-		cname := C.CString(name)
-		status := C.cublas_open(cname)
-		C.free(unsafe.Pointer(cname))
-		switch status {
-		case 0:
-			return name, nil
-		case 1:
-			tried = append(tried, name)
-		case 2:
-			return "", fmt.Errorf("%s lacks cublasSgemmStridedBatched or cublasCreate_v2", name)
-		default:
-			return "", fmt.Errorf("%s: cublasCreate failed", name)
-		}
-	}
-	return "", fmt.Errorf("no cuBLAS found (tried %s; set PARASCOPE_CUBLAS or LD_LIBRARY_PATH)", strings.Join(tried, ", "))
+// colMajor is one cuBLAS call in cuBLAS's own, column-major terms: C =
+// alpha·op(A)·op(B) + beta·C with op(A) m×k, batch products at strides sa,
+// sb, sc in elements.
+type colMajor struct {
+	transA, transB bool
+	m, n, k        int
+	alpha, beta    float32
+	a, b, c        devptr
+	lda, ldb, ldc  int
+	sa, sb, sc     int
+	batch          int
 }
 
-// cublasTF32 switches cuBLAS between exact float32 and TF32 tensor cores.
-func cublasTF32(on bool) {
-	v := 0
-	if on {
-		v = 1
-	}
-	if s := C.cublas_tf32(C.int(v)); s != 0 {
-		panic(fmt.Sprintf("gpu: cublasSetMathMode: status %d", s))
+// colMajor is g's inner batch at outer index o for cuBLAS. cuBLAS is
+// column-major, and a row-major C = op(A)·op(B) is the column-major Cᵀ =
+// op(B)ᵀ·op(A)ᵀ: swap the operands and keep the leading dimensions.
+func (g gemm) colMajor(o int) colMajor {
+	return colMajor{
+		transA: g.transB, transB: g.transA, m: g.n, n: g.m, k: g.k, alpha: g.alpha, beta: g.beta,
+		a: g.b + devptr(4*o*g.sB[0]), lda: g.ldb, sa: g.sB[1],
+		b: g.a + devptr(4*o*g.sA[0]), ldb: g.lda, sb: g.sA[1],
+		c: g.c + devptr(4*o*g.sC[0]), ldc: g.ldc, sc: g.sC[1],
+		batch: g.inner,
 	}
 }
 
-// gemmCublas runs g through cuBLAS. cuBLAS is column-major, and a row-major
-// C = op(A)·op(B) is the column-major Cᵀ = op(B)ᵀ·op(A)ᵀ: swap the operands
-// and keep the leading dimensions. Batches of inner matrices go in one call
-// per outer index.
+// gemmCublas runs g through cuBLAS, the inner matrices of each outer index
+// in one call.
 func gemmCublas(g gemm) {
-	op := func(t bool) C.int {
-		if t {
-			return 1
-		}
-		return 0
-	}
 	for o := range g.outer {
-		s := C.cublas_gemm(op(g.transB), op(g.transA), C.int(g.n), C.int(g.m), C.int(g.k), C.float(g.alpha),
-			C.uintptr_t(g.b+devptr(4*o*g.sB[0])), C.int(g.ldb), C.longlong(g.sB[1]),
-			C.uintptr_t(g.a+devptr(4*o*g.sA[0])), C.int(g.lda), C.longlong(g.sA[1]),
-			C.float(g.beta), C.uintptr_t(g.c+devptr(4*o*g.sC[0])), C.int(g.ldc), C.longlong(g.sC[1]), C.int(g.inner))
-		if s != 0 {
+		if s := cublasSgemm(g.colMajor(o)); s != 0 {
 			panic(fmt.Sprintf("gpu: cublasSgemmStridedBatched %dx%dx%d: status %d", g.m, g.n, g.k, s))
 		}
+	}
+}
+
+// gemmBF16Cublas runs a single product of bfloat16 A and B into float32 C
+// through cublasGemmEx, summing in float32: tensor cores where the GPU has
+// them for bfloat16.
+func gemmBF16Cublas(g gemm) {
+	if s := cublasGemmEx(g.colMajor(0), cudaR16BF, cudaR16BF, cudaR32F, cublasCompute32F); s != 0 {
+		panic(fmt.Sprintf("gpu: cublasGemmEx bfloat16 %dx%dx%d: status %d", g.m, g.n, g.k, s))
 	}
 }

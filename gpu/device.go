@@ -17,7 +17,7 @@ var kernelNames = []string{
 	"add_to", "scale", "sum_squares", "swiglu", "swiglu_backward", "adamw",
 	"gather_rows", "scatter_add_rows", "rmsnorm", "rmsnorm_backward_x",
 	"rmsnorm_backward_w", "rope", "softmax_rows", "softmax_backward_rows",
-	"cross_entropy", "sgemm",
+	"cross_entropy", "sgemm", "to_bf16", "gather_rows_bf16",
 }
 
 // deviceInfo describes the device for logs and benchmarks.

@@ -9,7 +9,8 @@
 #   runs the parity tests, the benchmarks and PyTorch's GEMM on the same GPU,
 #   and writes everything to RESULTS_DIR (default $OUT, else gpu/device/out).
 #   The LLaDA-8B-shaped forward needs ~35 GB, but it is slow to set up, so
-#   it runs only on a GPU with more than 110 GB (an H200).
+#   it runs only on a GPU with more than 110 GB (an H200); its bfloat16
+#   twin needs ~20 GB and runs on any of them.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -44,6 +45,8 @@ run)
 	fi
 	say "== benchmarks"
 	(cd gpu && ./device/gpu.test -test.run '^$' -test.bench . -test.benchtime 3s 2>&1) | tee -a "$log"
+	say "== LLaDA-8B-shaped forward with bfloat16 weights: 2,400 tokens, device memory in use"
+	(cd gpu && PARASCOPE_BENCH_8B_BF16=1 ./device/gpu.test -test.run '^$' -test.bench 'LLaDA8BForwardBF16' -test.benchtime 5x 2>&1) | tee -a "$log"
 	say "== PyTorch GEMM on the same GPU"
 	python3 - <<'PY' | tee -a "$log"
 import torch, time

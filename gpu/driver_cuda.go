@@ -100,6 +100,11 @@ func dtod(dst, src devptr, bytes int64) error {
 }
 func synchronize() error { return cu.Synchronize() }
 
+// emulated tells the host emulator from a GPU.
+const emulated = false
+
+func memInfo() (free, total int64, err error) { return cu.MemInfo() }
+
 // launchKernel runs a kernel on the default stream with blocks of 256
 // threads; cu reads exactly 8 bytes per argument.
 func launchKernel(name string, gx, gy, gz int, args []uint64) error {

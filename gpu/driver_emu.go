@@ -14,6 +14,10 @@ void emu_memset32(uintptr_t p, uint32_t v, size_t n);
 void emu_htod(uintptr_t dst, const void *src, size_t n);
 void emu_dtoh(void *dst, uintptr_t src, size_t n);
 void emu_dtod(uintptr_t dst, uintptr_t src, size_t n);
+int emu_sgemm_batched(int opA, int opB, int m, int n, int k, float alpha, uintptr_t a, int lda, long long sa,
+	uintptr_t b, int ldb, long long sb, float beta, uintptr_t c, int ldc, long long sc, int batch);
+int emu_gemm_ex(int opA, int opB, int m, int n, int k, float alpha, uintptr_t a, int atype, int lda,
+	uintptr_t b, int btype, int ldb, float beta, uintptr_t c, int ctype, int ldc, int compute);
 */
 import "C"
 
@@ -68,6 +72,13 @@ func dtod(dst, src devptr, bytes int64) error {
 
 func synchronize() error { return nil }
 
+// emulated tells the host emulator from a GPU.
+const emulated = true
+
+func memInfo() (free, total int64, err error) {
+	return 0, 0, errors.New("the emulator does not count its memory")
+}
+
 func launchKernel(name string, gx, gy, gz int, args []uint64) error {
 	k := slices.Index(kernelNames, name)
 	if k < 0 {
@@ -80,8 +91,27 @@ func launchKernel(name string, gx, gy, gz int, args []uint64) error {
 	return nil
 }
 
-// The emulator has no cuBLAS: GEMMAuto falls back to the sgemm kernel.
+// The emulator's cuBLAS is emulator.c's: the same column-major calls,
+// computed on the host, so the operand swap in cublas.go is tested too.
 
-func openCublas() (string, error) { return "", errors.New("the emulator has no cuBLAS") }
+func openCublas() (string, error) { return "emulated cuBLAS", nil }
 func cublasTF32(bool)             {}
-func gemmCublas(gemm)             { panic("gpu: cuBLAS in the emulator") }
+
+func cublasSgemm(x colMajor) int {
+	return int(C.emu_sgemm_batched(op(x.transA), op(x.transB), C.int(x.m), C.int(x.n), C.int(x.k), C.float(x.alpha),
+		C.uintptr_t(x.a), C.int(x.lda), C.longlong(x.sa), C.uintptr_t(x.b), C.int(x.ldb), C.longlong(x.sb),
+		C.float(x.beta), C.uintptr_t(x.c), C.int(x.ldc), C.longlong(x.sc), C.int(x.batch)))
+}
+
+func cublasGemmEx(x colMajor, aType, bType, cType, compute int) int {
+	return int(C.emu_gemm_ex(op(x.transA), op(x.transB), C.int(x.m), C.int(x.n), C.int(x.k), C.float(x.alpha),
+		C.uintptr_t(x.a), C.int(aType), C.int(x.lda), C.uintptr_t(x.b), C.int(bType), C.int(x.ldb),
+		C.float(x.beta), C.uintptr_t(x.c), C.int(cType), C.int(x.ldc), C.int(compute)))
+}
+
+func op(t bool) C.int {
+	if t {
+		return 1
+	}
+	return 0
+}

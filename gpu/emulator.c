@@ -45,6 +45,7 @@ static void atom_add_f(float *p, float v) {
 typedef const float *cf;
 #define PF(i) ((float *)(uintptr_t)a[i])
 #define PC(i) ((cf)(uintptr_t)a[i])
+#define P16(i) ((u16 *)(uintptr_t)a[i])
 #define I(i) ((i64)a[i])
 #define D(i) as_double(a[i])
 
@@ -72,8 +73,10 @@ static void run(int k, const uint64_t *a) {
 	case 12: softmax_rows(PF(0), I(1), I(2)); break;
 	case 13: softmax_backward_rows(PF(0), PC(1), I(2), I(3)); break;
 	case 14: cross_entropy(PF(0), (double *)(uintptr_t)a[1], PC(2), (const int *)(uintptr_t)a[3], PC(4), I(5), I(6)); break;
-	case 15: sgemm(PF(0), PC(1), PC(2), I(3), I(4), I(5), I(6), I(7), I(8), I(9), I(10), D(11), D(12),
-		I(13), I(14), I(15), I(16), I(17), I(18), I(19)); break;
+	case 15: sgemm(PF(0), PC(1), PC(2), I(3), I(4), I(5), I(6), I(7), I(8), I(9), I(10), I(11), D(12), D(13),
+		I(14), I(15), I(16), I(17), I(18), I(19), I(20)); break;
+	case 16: to_bf16(P16(0), PC(1), I(2)); break;
+	case 17: gather_rows_bf16(PF(0), P16(1), (const int *)(uintptr_t)a[2], I(3), I(4)); break;
 	default: fprintf(stderr, "emulator: no kernel %d\n", k); abort();
 	}
 }
@@ -107,3 +110,50 @@ void emu_memset32(uintptr_t p, uint32_t v, size_t n) {
 void emu_htod(uintptr_t dst, const void *src, size_t n) { memcpy((void *)dst, src, n); }
 void emu_dtoh(void *dst, uintptr_t src, size_t n) { memcpy(dst, (const void *)src, n); }
 void emu_dtod(uintptr_t dst, uintptr_t src, size_t n) { memmove((void *)dst, (const void *)src, n); }
+
+// ---- cuBLAS, emulated ----------------------------------------------------------
+// The products cuBLAS computes for the backend, column-major as cuBLAS
+// defines them, with its checks of the leading dimensions: C = alpha·op(A)·
+// op(B) + beta·C with op(A) m×k, summed in float32 in k order, for batch
+// products at strides sa, sb, sc (in elements). A and B are float32
+// (CUDA_R_32F, 0) or bfloat16 (CUDA_R_16BF, 14). Returns a cuBLAS status:
+// 0, 7 (invalid value) or 15 (not supported).
+
+static float emu_elem(uintptr_t p, int type, long long i) {
+	return type == 14 ? bf16_widen(((const u16 *)p)[i]) : ((const float *)p)[i];
+}
+
+static int emu_gemm(int opA, int opB, int m, int n, int k, float alpha, uintptr_t a, int atype, int lda, long long sa,
+		uintptr_t b, int btype, int ldb, long long sb, float beta, float *c, int ldc, long long sc, int batch) {
+	if ((atype != 0 && atype != 14) || btype != atype) return 15;
+	if (m < 0 || n < 0 || k < 0 || batch < 0 || lda < (opA ? k : m) || lda < 1 ||
+			ldb < (opB ? n : k) || ldb < 1 || ldc < m || ldc < 1)
+		return 7;
+	for (int z = 0; z < batch; z++)
+#pragma omp parallel for collapse(2)
+		for (int j = 0; j < n; j++)
+			for (int i = 0; i < m; i++) {
+				float acc = 0;
+				for (int l = 0; l < k; l++) {
+					long long ai = opA ? (long long)i * lda + l : (long long)l * lda + i;
+					long long bi = opB ? (long long)l * ldb + j : (long long)j * ldb + l;
+					acc += emu_elem(a, atype, z * sa + ai) * emu_elem(b, btype, z * sb + bi);
+				}
+				float *ci = c + z * sc + (long long)j * ldc + i;
+				*ci = beta == 0 ? alpha * acc : alpha * acc + beta * *ci; // beta 0 never reads C
+			}
+	return 0;
+}
+
+// emu_sgemm_batched is cublasSgemmStridedBatched.
+int emu_sgemm_batched(int opA, int opB, int m, int n, int k, float alpha, uintptr_t a, int lda, long long sa,
+		uintptr_t b, int ldb, long long sb, float beta, uintptr_t c, int ldc, long long sc, int batch) {
+	return emu_gemm(opA, opB, m, n, k, alpha, a, 0, lda, sa, b, 0, ldb, sb, beta, (float *)c, ldc, sc, batch);
+}
+
+// emu_gemm_ex is cublasGemmEx with float32 C and CUBLAS_COMPUTE_32F (68).
+int emu_gemm_ex(int opA, int opB, int m, int n, int k, float alpha, uintptr_t a, int atype, int lda,
+		uintptr_t b, int btype, int ldb, float beta, uintptr_t c, int ctype, int ldc, int compute) {
+	if (ctype != 0 || compute != 68) return 15;
+	return emu_gemm(opA, opB, m, n, k, alpha, a, atype, lda, 0, b, btype, ldb, 0, beta, (float *)c, ldc, 0, 1);
+}

@@ -12,6 +12,8 @@
 #endif
 
 typedef long long i64;
+typedef unsigned short u16;
+typedef unsigned int u32;
 
 #define BLOCK 256 // threads per block of every row-wise kernel
 
@@ -131,6 +133,31 @@ KERNEL void scatter_add_rows(float *dst, const float *src, const int *ids, i64 n
 	EACH(i, nids * d) __nvvm_atom_add_gen_f(&dst[(i64)ids[i / d] * d + i % d], src[i]);
 }
 
+// ---- bfloat16 ---------------------------------------------------------------
+// A bfloat16 is the high half of a float32. The conversions are integer
+// operations: sm_70 has no cvt to bfloat16, and integers round the same on
+// every GPU and in the emulator.
+
+DEVICE float bf16_widen(u16 h) {
+	union { u32 u; float f; } v = {(u32)h << 16};
+	return v.f;
+}
+
+// bf16_round rounds to nearest, ties to even, as engine/bf16.FromF32 does.
+DEVICE u16 bf16_round(float f) {
+	union { float f; u32 u; } v = {f};
+	return (u16)((v.u + 0x7fff + (v.u >> 16 & 1)) >> 16);
+}
+
+KERNEL void to_bf16(u16 *dst, const float *src, i64 n) {
+	EACH(i, n) dst[i] = bf16_round(src[i]);
+}
+
+// gather_rows_bf16 is gather_rows from a bfloat16 table, widened.
+KERNEL void gather_rows_bf16(float *dst, const u16 *src, const int *ids, i64 nids, i64 d) {
+	EACH(i, nids * d) dst[i] = bf16_widen(src[(i64)ids[i / d] * d + i % d]);
+}
+
 // ---- RMSNorm ----------------------------------------------------------------
 
 KERNEL void rmsnorm(float *out, float *rstd, const float *x, const float *w, i64 rows, i64 d, double eps) {
@@ -228,19 +255,20 @@ KERNEL void cross_entropy(float *dl, double *loss, const float *logits, const in
 // at outer index z / inner and inner index z % inner, each with its own
 // stride, which covers attention's [batch, heads] layout in one launch.
 // 64×64 tiles of C per block of 256 threads, 4×4 per thread, k in steps of 16.
+// B holds float32, or bfloat16 when b16 is set, widened as its tiles load.
 
 #define TM 64
 #define TN 64
 #define TK 16
 
-KERNEL void sgemm(float *C, const float *A, const float *B, i64 m, i64 n, i64 k,
-		i64 lda, i64 ldb, i64 ldc, i64 transA, i64 transB, double alpha, double beta,
+KERNEL void sgemm(float *C, const float *A, const void *B, i64 m, i64 n, i64 k,
+		i64 lda, i64 ldb, i64 ldc, i64 transA, i64 transB, i64 b16, double alpha, double beta,
 		i64 inner, i64 sA0, i64 sA1, i64 sB0, i64 sB1, i64 sC0, i64 sC1) {
 	SHARED float As[TK][TM + 4];
 	SHARED float Bs[TK][TN + 4];
 	i64 z = __nvvm_read_ptx_sreg_ctaid_z(), zo = z / inner, zi = z % inner;
 	A += zo * sA0 + zi * sA1;
-	B += zo * sB0 + zi * sB1;
+	i64 offB = zo * sB0 + zi * sB1;
 	C += zo * sC0 + zi * sC1;
 	i64 bm = (i64)__nvvm_read_ptx_sreg_ctaid_y() * TM, bn = (i64)block() * TN;
 	int t = thread(), tr = t / 16, tc = t % 16;
@@ -261,7 +289,10 @@ KERNEL void sgemm(float *C, const float *A, const float *B, i64 m, i64 n, i64 k,
 			else j = e % TN, kk = e / TN;
 			i64 gj = bn + j, gk = k0 + kk;
 			float b = 0;
-			if (gj < n && gk < k) b = transB ? B[gj * ldb + gk] : B[gk * ldb + gj];
+			if (gj < n && gk < k) {
+				i64 at = offB + (transB ? gj * ldb + gk : gk * ldb + gj);
+				b = b16 ? bf16_widen(((const u16 *)B)[at]) : ((const float *)B)[at];
+			}
 			Bs[kk][j] = b;
 		}
 		__syncthreads();
