@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"parascope/engine/bf16"
+	"parascope/engine/model"
 	"parascope/engine/nn"
 )
 
@@ -137,79 +138,39 @@ func BenchmarkLayerGEMMs(b *testing.B) {
 	}
 }
 
-// BenchmarkLLaDA8BForwardBF16 times one forward of LLaDA-8B's shape (32
-// layers, d 4096, 32 heads, MLP 12288) with random bfloat16 weights over
-// one sequence of 2,400 tokens, the head at every position, written with
-// the backend's operations as the model's Infer runs them. It reports the
-// device memory in use, weights (~16 GB) and activations (~2 GB), and
-// runs when PARASCOPE_BENCH_8B_BF16=1.
+// BenchmarkLLaDA8BForwardBF16 is BenchmarkLLaDA8BForward with the weights
+// in bfloat16 (model.NewReadOnly over nn.Backend.WeightsBF16), as an 8B
+// checkpoint opens: half the memory, cuBLAS's bf16 products. It also
+// reports the device memory in use. It needs ~20 GB, so it runs only when
+// PARASCOPE_BENCH_8B_BF16=1.
 func BenchmarkLLaDA8BForwardBF16(b *testing.B) {
 	if os.Getenv("PARASCOPE_BENCH_8B_BF16") != "1" {
 		b.Skip("set PARASCOPE_BENCH_8B_BF16=1 on a GPU with ~20 GB")
 	}
-	const (
-		layers, d, heads, f = 32, 4096, 32, 12288
-		vocab               = 126464 + 8192 // LLaDA's vocabulary and 8,192 rows more
-		seq, hd             = 2400, d / heads
-		theta, eps          = 500000, 1e-5
-	)
 	be := realGPU(b, GEMMCublas)
-	host := randomBF16(vocab * d) // the largest weight; the others are its prefixes
-	type layer struct{ wq, wk, wv, wo, gate, up, down nn.Buf }
-	ls := make([]layer, layers)
-	for i := range ls {
-		ls[i] = layer{be.WeightsBF16(host[:d*d]), be.WeightsBF16(host[:d*d]), be.WeightsBF16(host[:d*d]),
-			be.WeightsBF16(host[:d*d]), be.WeightsBF16(host[:f*d]), be.WeightsBF16(host[:f*d]), be.WeightsBF16(host[:d*f])}
-	}
-	embed, head := be.WeightsBF16(host), be.WeightsBF16(host)
-	ones := make([]float32, d)
+	cfg := llada8B
+	host := randomBF16(cfg.Vocab * cfg.DModel) // the largest weight; the others are its prefixes
+	ones := make([]float32, cfg.DModel)
 	for i := range ones {
 		ones[i] = 1
 	}
-	norm := be.Alloc(d)
-	be.Upload(norm, ones)
-	x, h, rstd := be.Alloc(seq*d), be.Alloc(seq*d), be.Alloc(seq)
-	q, k, v, o := be.Alloc(seq*d), be.Alloc(seq*d), be.Alloc(seq*d), be.Alloc(seq*d)
-	g, u, s := be.Alloc(seq*f), be.Alloc(seq*f), be.Alloc(seq*f)
-	logits := be.Alloc(seq * vocab)
-	ids, sel := tokens(1, seq, vocab)
-	forward := func() {
-		be.Embed(x, embed, ids, d)
-		for _, l := range ls {
-			be.RMSNorm(h, rstd, x, norm, seq, d, eps)
-			be.MatMul(q, h, l.wq, seq, d, d, false, true, 1, 0)
-			be.MatMul(k, h, l.wk, seq, d, d, false, true, 1, 0)
-			be.MatMul(v, h, l.wv, seq, d, d, false, true, 1, 0)
-			be.RoPE(q, 1, seq, heads, hd, theta, false)
-			be.RoPE(k, 1, seq, heads, hd, theta, false)
-			be.AttentionInference(o, q, k, v, 1, seq, heads, hd)
-			be.MatMul(x, o, l.wo, seq, d, d, false, true, 1, 1)
-			be.RMSNorm(h, rstd, x, norm, seq, d, eps)
-			be.MatMul(g, h, l.gate, seq, f, d, false, true, 1, 0)
-			be.MatMul(u, h, l.up, seq, f, d, false, true, 1, 0)
-			be.SwiGLU(s, g, u)
-			be.MatMul(x, s, l.down, seq, d, f, false, true, 1, 1)
+	weights := map[string]nn.Buf{}
+	for _, p := range cfg.Layout() {
+		if p.Decay {
+			weights[p.Name] = be.WeightsBF16(host[:p.Shape[0]*p.Shape[1]])
+			continue
 		}
-		be.RMSNorm(h, rstd, x, norm, seq, d, eps)
-		be.Gather(o, h, sel, d)
-		be.MatMul(logits, o, head, len(sel), vocab, d, false, true, 1, 0)
+		w := be.Alloc(cfg.DModel)
+		be.Upload(w, ones)
+		weights[p.Name] = w
 	}
-	T := float64(seq)
-	flops := layers*(2*T*(4*d*d+3*d*f)+4*T*T*d) + 2*T*vocab*d
-	// the weights once: a sub-benchmark's body runs once per round
-	b.Run(fmt.Sprint(seq), func(b *testing.B) {
-		forward() // warm up
-		be.Sync()
-		b.ResetTimer()
-		for range b.N {
-			forward()
-		}
-		be.Sync()
-		step := b.Elapsed().Seconds() / float64(b.N)
-		b.ReportMetric(step*1e3, "ms/step")
-		b.ReportMetric(flops/step/1e12, "TFLOP/s")
+	m, err := model.NewReadOnly(cfg, be, weights)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("bf16", func(b *testing.B) {
+		timeForward(b, be, m, inBF16)
 		var free, total int64
-		var err error
 		be.dev.do(func() { free, total, err = memInfo() })
 		if err != nil {
 			b.Fatal(err)

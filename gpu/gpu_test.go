@@ -293,41 +293,46 @@ func BenchmarkLLaDA8BForward(b *testing.B) {
 	if os.Getenv("PARASCOPE_BENCH_8B") != "1" {
 		b.Skip("set PARASCOPE_BENCH_8B=1 on a GPU with ~40 GB")
 	}
-	cfg := model.Config{Layers: 32, DModel: 4096, Heads: 32, MLP: 12288, Vocab: 126464, RopeTheta: 500000, NormEps: 1e-5, MaxLen: 4096}
-	const seq = 2400
 	be := open(b, GEMMCublas)
-	m, err := model.New(cfg, be)
+	m, err := model.New(llada8B, be)
 	if err != nil {
 		b.Fatal(err)
 	}
-	randomise(be, m, cfg)
-	ids, sel := tokens(1, seq, cfg.Vocab)
-	T, d, f, V := float64(seq), float64(cfg.DModel), float64(cfg.MLP), float64(cfg.Vocab)
-	flops := float64(cfg.Layers)*(2*T*(4*d*d+3*d*f)+4*T*T*d) + 2*T*V*d
-	for _, tf32 := range []bool{false, true} {
-		name := "fp32"
-		if tf32 {
-			name = "tf32"
-		}
-		b.Run(name, func(b *testing.B) {
-			be.TF32(tf32)
+	randomise(be, m, llada8B)
+	for _, p := range []precision{inFP32, inTF32} {
+		b.Run([]string{"fp32", "tf32"}[p], func(b *testing.B) {
+			be.TF32(p == inTF32)
 			defer be.TF32(false)
-			if _, err := m.Infer(ids, 1, seq, sel); err != nil {
-				b.Fatal(err)
-			}
-			be.Sync()
-			b.ResetTimer()
-			for range b.N {
-				m.Infer(ids, 1, seq, sel)
-			}
-			be.Sync()
-			s := b.Elapsed().Seconds() / float64(b.N)
-			b.ReportMetric(s*1e3, "ms/step")
-			b.ReportMetric(flops/s/1e12, "TFLOP/s")
-			if peak := peakTFLOPs(be.dev.info.name, tf32); peak > 0 {
-				b.ReportMetric(flops/s/1e12/peak, "peak_frac")
-			}
+			timeForward(b, be, m, p)
 		})
+	}
+}
+
+// llada8B is LLaDA-8B's shape, with room for thinkedit at 512².
+var llada8B = model.Config{Layers: 32, DModel: 4096, Heads: 32, MLP: 12288, Vocab: 126464, RopeTheta: 500000, NormEps: 1e-5, MaxLen: 4096}
+
+// timeForward times m's Infer over one sequence of 2,400 tokens with
+// logits everywhere, and reports ms/step, TFLOP/s and, where the GPU's
+// peak at precision p is known, the fraction of it.
+func timeForward(b *testing.B, be *Backend, m *model.Model, p precision) {
+	const seq = 2400
+	ids, sel := tokens(1, seq, m.Vocab)
+	T, d, f, V := float64(seq), float64(m.DModel), float64(m.MLP), float64(m.Vocab)
+	flops := float64(m.Layers)*(2*T*(4*d*d+3*d*f)+4*T*T*d) + 2*T*V*d
+	if _, err := m.Infer(ids, 1, seq, sel); err != nil {
+		b.Fatal(err)
+	}
+	be.Sync()
+	b.ResetTimer()
+	for range b.N {
+		m.Infer(ids, 1, seq, sel)
+	}
+	be.Sync()
+	s := b.Elapsed().Seconds() / float64(b.N)
+	b.ReportMetric(s*1e3, "ms/step")
+	b.ReportMetric(flops/s/1e12, "TFLOP/s")
+	if peak := peakTFLOPs(be.dev.info.name, p); peak > 0 {
+		b.ReportMetric(flops/s/1e12/peak, "peak_frac")
 	}
 }
 
@@ -357,20 +362,26 @@ func randomise(be *Backend, m *model.Model, cfg model.Config) {
 	}
 }
 
-// peakTFLOPs is the dense float32 (or TF32 tensor-core) peak of the GPUs
-// this has run on, from NVIDIA's data sheets; 0 when unknown.
-func peakTFLOPs(name string, tf32 bool) float64 {
+// peakTFLOPs is the dense float32, TF32 or bfloat16 tensor-core peak of
+// the GPUs this has run on, from NVIDIA's data sheets; 0 when unknown.
+func peakTFLOPs(name string, p precision) float64 {
 	peaks := []struct {
-		match      string
-		fp32, tf32 float64
-	}{{"H200", 67, 495}, {"H100 PCIe", 51, 378}, {"H100", 67, 495}, {"A100", 19.5, 156}}
-	for _, p := range peaks {
-		if strings.Contains(name, p.match) {
-			if tf32 {
-				return p.tf32
-			}
-			return p.fp32
+		match string
+		peak  [3]float64 // by precision
+	}{{"H200", [3]float64{67, 495, 989}}, {"H100 PCIe", [3]float64{51, 378, 756}}, {"H100", [3]float64{67, 495, 989}}, {"A100", [3]float64{19.5, 156, 312}}}
+	for _, e := range peaks {
+		if strings.Contains(name, e.match) {
+			return e.peak[p]
 		}
 	}
 	return 0
 }
+
+// precision is what a GEMM computes in, for its peak.
+type precision int
+
+const (
+	inFP32 precision = iota
+	inTF32
+	inBF16
+)

@@ -125,12 +125,16 @@ func BenchmarkLLaDALayer(b *testing.B) {
 			weights[p.Name] = nn.Wrap(v)
 		}
 	}
+	readOnly, err := NewReadOnlyParamSet(be, BlockParams(cfg, ""), weights)
+	if err != nil {
+		b.Fatal(err)
+	}
 	x := be.Alloc(seq * cfg.DModel)
 	be.Upload(x, host[:seq*cfg.DModel]) // any values of the right scale
 	for _, c := range []struct {
 		name string
 		ps   *ParamSet
-	}{{"f32", f32}, {"bf16", NewReadOnlyParamSet(be, BlockParams(cfg, ""), weights)}} {
+	}{{"f32", f32}, {"bf16", readOnly}} {
 		b.Run(c.name, func(b *testing.B) {
 			s := NewStack(cfg, c.ps, "")
 			s.Infer(x, 1, seq) // allocate the activations

@@ -234,7 +234,11 @@ func mapLLaDA(f *hf.Folder, cfg Config, be nn.Backend) (*Model, error) {
 		}
 		weights[p.Name], byTensor[v.Name] = w, w
 	}
-	m := withParams(cfg, be, NewReadOnlyParamSet(be, cfg.Layout(), weights))
+	m, err := NewReadOnly(cfg, be, weights)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
 	m.close = f.Close
 	return m, nil
 }

@@ -42,6 +42,20 @@ func New(cfg Config, be nn.Backend) (*Model, error) {
 	return withParams(cfg, be, NewParamSet(be, cfg.Layout())), nil
 }
 
+// NewReadOnly makes a model over weights the backend already holds, one
+// buffer for each tensor of cfg.Layout() (bfloat16 matrices from
+// nn.Backend.WeightsBF16, float32 gains): it runs, and cannot be trained.
+func NewReadOnly(cfg Config, be nn.Backend, weights map[string]nn.Buf) (*Model, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("model config: %w", err)
+	}
+	ps, err := NewReadOnlyParamSet(be, cfg.Layout(), weights)
+	if err != nil {
+		return nil, err
+	}
+	return withParams(cfg, be, ps), nil
+}
+
 func withParams(cfg Config, be nn.Backend, ps *ParamSet) *Model {
 	return &Model{Config: cfg, ParamSet: ps, be: be, stack: NewStack(cfg, ps, ""),
 		w: head{ps.View("wte"), ps.View("ln_f"), ps.View("head")}}

@@ -57,18 +57,21 @@ func NewParamSet(be nn.Backend, params []Param) *ParamSet {
 }
 
 // NewReadOnlyParamSet makes a set whose weights are the given buffers,
-// one per param, each of its param's size; it panics otherwise.
-func NewReadOnlyParamSet(be nn.Backend, params []Param, weights map[string]nn.Buf) *ParamSet {
+// one per param, each of its param's size.
+func NewReadOnlyParamSet(be nn.Backend, params []Param, weights map[string]nn.Buf) (*ParamSet, error) {
 	p := layOut(be, params)
 	p.fixed = map[string]nn.Buf{}
 	for _, t := range params {
 		w, ok := weights[t.Name]
-		if !ok || w.Len() != t.size() {
-			panic(fmt.Sprintf("model: read-only weight %q missing or not of %d values", t.Name, t.size()))
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("model: no weight %q", t.Name)
+		case w.Len() != t.size():
+			return nil, fmt.Errorf("model: weight %q has %d values, its shape %v needs %d", t.Name, w.Len(), t.Shape, t.size())
 		}
 		p.fixed[t.Name] = w
 	}
-	return p
+	return p, nil
 }
 
 func layOut(be nn.Backend, params []Param) *ParamSet {
