@@ -1,0 +1,64 @@
+package conv
+
+import (
+	"math"
+
+	"parascope/engine/gemm"
+	"parascope/engine/parallel"
+)
+
+// Attention is the single-head self-attention over all pixels that sits
+// in the middle of VQ-GAN encoders and decoders (diffusers' Attention
+// with group norm, a residual connection and output factor 1; taming's
+// AttnBlock with 1×1 convolutions is the same arithmetic):
+// x + Out(softmax(Q·Kᵀ/√C)·V), with Q, K, V computed from GroupNorm(x).
+type Attention struct {
+	Norm          GroupNorm
+	Q, K, V, Proj *Conv2d // per-pixel C→C layers
+}
+
+// Forward returns the attention block's output for x.
+func (a *Attention) Forward(x Tensor) Tensor {
+	n, c := x.pixels(), x.C
+	h := New(x.H, x.W, c)
+	a.Norm.Forward(h, x, false)
+	q, k, v := a.Q.Forward(h), a.K.Forward(h), a.V.Forward(h)
+	// Scores one band of query rows at a time, so that a 64×64 map
+	// needs a few MiB of scores rather than 64 MiB.
+	rows := max(1, min(n, (1<<20)/n))
+	scores := make([]float32, rows*n)
+	scale := float32(1 / math.Sqrt(float64(c)))
+	for r0 := 0; r0 < n; r0 += rows {
+		r1 := min(r0+rows, n)
+		s := scores[:(r1-r0)*n]
+		gemm.Sgemm(false, true, r1-r0, n, c, scale, q.Data[r0*c:], c, k.Data, c, 0, s, n)
+		parallel.For(r1-r0, 16, func(lo, hi int) {
+			for r := lo; r < hi; r++ {
+				softmax(s[r*n : (r+1)*n])
+			}
+		})
+		gemm.Sgemm(false, false, r1-r0, c, n, 1, s, n, v.Data, c, 0, h.Data[r0*c:], c)
+	}
+	out := x.Clone()
+	a.Proj.AddTo(out, h)
+	return out
+}
+
+// softmax replaces a row of scores by their softmax, in float32 as
+// PyTorch computes it, the sum in float64.
+func softmax(row []float32) {
+	m := row[0]
+	for _, v := range row {
+		m = max(m, v)
+	}
+	var sum float64
+	for i, v := range row {
+		e := exp(v - m)
+		row[i] = e
+		sum += float64(e)
+	}
+	inv := float32(1 / sum)
+	for i := range row {
+		row[i] *= inv
+	}
+}
