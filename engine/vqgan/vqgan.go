@@ -1,0 +1,187 @@
+// Package vqgan is the aMUSEd VQ-GAN, the image tokenizer of
+// MMaDA-Parallel-A: diffusers' VQModel as aMUSEd configures it, read from
+// the folder diffusers saves (config.json and
+// diffusion_pytorch_model.safetensors, the checkpoint's vqvae subfolder),
+// run on the CPU with package conv's layers.
+//
+// A picture of Size×Size pixels becomes a (Size/16)² grid of codes (16 is
+// 2^(len(block_out_channels)−1)); at 512 pixels, MMaDA-Parallel-A's size,
+// that is 32×32 = 1024 codes of 8192, in raster order.
+package vqgan
+
+import (
+	"fmt"
+	"image"
+	"sync"
+
+	"parascope/engine/conv"
+)
+
+// DefaultSize is the picture side MMaDA-Parallel-A encodes and decodes.
+const DefaultSize = 512
+
+// Model is an opened VQ-GAN at one picture size. It is safe for
+// concurrent use.
+type Model struct {
+	Config Config
+	Size   int // picture side in pixels, a multiple of Config.Scale()
+
+	enc, dec                 coder
+	quantConv, postQuantConv *conv.Conv2d
+	codebook                 *conv.Codebook
+
+	atlas atlas // each code decoded alone, for previews
+
+	mu   sync.Mutex // guards last
+	last exact      // the last complete grid decoded, which views redraw often
+}
+
+// coder is the encoder or the decoder: a convolution in, levels of
+// ResNets with a resampling convolution between them, the mid-block, and
+// a normalised convolution out. The decoder runs its mid-block first.
+type coder struct {
+	in      *conv.Conv2d
+	levels  []level
+	mid     midBlock
+	normOut conv.GroupNorm
+	out     *conv.Conv2d
+}
+
+type level struct {
+	resnets  []*conv.ResNet
+	resample *conv.Conv2d // down- or up-sampling; nil at the last level
+}
+
+type midBlock struct {
+	res1 *conv.ResNet
+	attn *conv.Attention // nil when the config has no mid-block attention
+	res2 *conv.ResNet
+}
+
+type exact struct {
+	codes []int
+	img   *image.RGBA
+}
+
+// Open reads a VQModel folder for pictures of size×size pixels.
+func Open(dir string, size int) (*Model, error) {
+	c, err := ReadConfig(dir)
+	if err != nil {
+		return nil, fmt.Errorf("vqgan: %w", err)
+	}
+	if size < c.Scale() || size%c.Scale() != 0 {
+		return nil, fmt.Errorf("vqgan: picture size %d is not a positive multiple of the model's scale %d", size, c.Scale())
+	}
+	m, err := load(dir, c)
+	if err != nil {
+		return nil, err
+	}
+	m.Size = size
+	m.atlas.tiles = make([]*image.RGBA, c.Codes)
+	return m, nil
+}
+
+// K returns the number of codes.
+func (m *Model) K() int { return m.Config.Codes }
+
+// Grid returns the side of the code grid: Size / Config.Scale().
+func (m *Model) Grid() int { return m.Size / m.Config.Scale() }
+
+func (m *midBlock) forward(x conv.Tensor) conv.Tensor {
+	x = m.res1.Forward(x)
+	if m.attn != nil {
+		x = m.attn.Forward(x)
+	}
+	return m.res2.Forward(x)
+}
+
+func (l *level) resnetsForward(x conv.Tensor) conv.Tensor {
+	for _, r := range l.resnets {
+		x = r.Forward(x)
+	}
+	return x
+}
+
+func (c *coder) head(x conv.Tensor) conv.Tensor {
+	c.normOut.Forward(x, x, true)
+	return c.out.Forward(x)
+}
+
+// latents runs the encoder and quant_conv over a picture's values.
+func (m *Model) latents(x conv.Tensor) conv.Tensor {
+	x = m.enc.in.Forward(x)
+	for i := range m.enc.levels {
+		lv := &m.enc.levels[i]
+		x = lv.resnetsForward(x)
+		if lv.resample != nil {
+			x = lv.resample.Forward(x)
+		}
+	}
+	x = m.enc.mid.forward(x)
+	return m.quantConv.Forward(m.enc.head(x))
+}
+
+// decode runs post_quant_conv and the decoder over a grid of code
+// vectors, giving the picture's values (about 0 to 1).
+func (m *Model) decode(q conv.Tensor) conv.Tensor {
+	x := m.dec.in.Forward(m.postQuantConv.Forward(q))
+	x = m.dec.mid.forward(x)
+	for i := range m.dec.levels {
+		lv := &m.dec.levels[i]
+		x = lv.resnetsForward(x)
+		if lv.resample != nil {
+			x = lv.resample.Forward(conv.Upsample2x(x))
+		}
+	}
+	return m.dec.head(x)
+}
+
+// EncodeValues quantises a Size×Size×3 tensor of values in [0, 1] (the
+// official pipelines feed the VQ-GAN unnormalised values).
+func (m *Model) EncodeValues(x conv.Tensor) ([]int, error) {
+	if x.H != m.Size || x.W != m.Size || x.C != 3 {
+		return nil, fmt.Errorf("vqgan: values are %d×%d×%d, want %d×%d×3", x.H, x.W, x.C, m.Size, m.Size)
+	}
+	return m.codebook.Nearest(m.latents(x)), nil
+}
+
+// Encode returns the codes of a picture, which is first brought to
+// Size×Size as the official pre-processing does (see Pixels).
+func (m *Model) Encode(img image.Image) ([]int, error) {
+	return m.EncodeValues(Values(Pixels(img, m.Size)))
+}
+
+// DecodeValues decodes a full grid of codes to the decoder's raw output,
+// Size×Size×3, before clipping.
+func (m *Model) DecodeValues(codes []int) (conv.Tensor, error) {
+	if err := m.check(codes, false); err != nil {
+		return conv.Tensor{}, err
+	}
+	g := m.Grid()
+	return m.decode(m.codebook.Lookup(codes, g, g)), nil
+}
+
+// Decode draws the picture a full grid of codes stands for, exactly as
+// the official pipeline: the decoder's output clipped to [0, 1], times
+// 255, rounded half to even.
+func (m *Model) Decode(codes []int) (*image.RGBA, error) {
+	v, err := m.DecodeValues(codes)
+	if err != nil {
+		return nil, err
+	}
+	return Picture(v), nil
+}
+
+// check refuses a grid of the wrong length or with codes out of range;
+// masked allows negative codes.
+func (m *Model) check(codes []int, masked bool) error {
+	if n := m.Grid() * m.Grid(); len(codes) != n {
+		return fmt.Errorf("vqgan: %d codes, want %d (a %d×%d grid for %d-pixel pictures)", len(codes), n, m.Grid(), m.Grid(), m.Size)
+	}
+	for i, k := range codes {
+		if k >= m.K() || (k < 0 && !masked) {
+			return fmt.Errorf("vqgan: code %d at position %d outside 0..%d", k, i, m.K()-1)
+		}
+	}
+	return nil
+}
