@@ -58,6 +58,7 @@ func TestOpenRefuses(t *testing.T) {
 	}{
 		{"missing folder", func() string { return filepath.Join(t.TempDir(), "none") }, 512, []string{"config.json", "no such file"}},
 		{"wrong size", func() string { return tiny }, 500, []string{"picture size 500", "scale 16"}},
+		{"too large", func() string { return tiny }, 1 << 20, []string{"picture size 1048576", "to 2048"}},
 		{"activation", func() string { return broken(t, replace(`"silu"`, `"gelu"`), nil) }, 512, []string{"config.json", "act_fn \"gelu\""}},
 		{"block type", func() string {
 			return broken(t, replace(`"UpDecoderBlock2D"`, `"AttnUpDecoderBlock2D"`), nil)

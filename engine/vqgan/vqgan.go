@@ -18,7 +18,12 @@ import (
 )
 
 // DefaultSize is the picture side MMaDA-Parallel-A encodes and decodes.
-const DefaultSize = 512
+// MaxSize bounds what Open accepts: the decoder's widest activations
+// grow with its square (about 1 GB at 1024 pixels with aMUSEd's widths).
+const (
+	DefaultSize = 512
+	MaxSize     = 2048
+)
 
 // Model is an opened VQ-GAN at one picture size. It is safe for
 // concurrent use.
@@ -69,8 +74,8 @@ func Open(dir string, size int) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vqgan: %w", err)
 	}
-	if size < c.Scale() || size%c.Scale() != 0 {
-		return nil, fmt.Errorf("vqgan: picture size %d is not a positive multiple of the model's scale %d", size, c.Scale())
+	if size < c.Scale() || size%c.Scale() != 0 || size > MaxSize {
+		return nil, fmt.Errorf("vqgan: picture size %d is not a multiple of the model's scale %d from %d to %d", size, c.Scale(), c.Scale(), MaxSize)
 	}
 	m, err := load(dir, c)
 	if err != nil {
