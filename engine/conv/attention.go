@@ -17,12 +17,12 @@ type Attention struct {
 	Q, K, V, Proj *Conv2d // per-pixel C→C layers
 }
 
-// Forward returns the attention block's output for x.
-func (a *Attention) Forward(x Tensor) Tensor {
+// Forward returns the attention block's output for x in a tensor from s.
+func (a *Attention) Forward(s *Scratch, x Tensor) Tensor {
 	n, c := x.pixels(), x.C
-	h := New(x.H, x.W, c)
+	h := s.Get(x.H, x.W, c)
 	a.Norm.Forward(h, x, false)
-	q, k, v := a.Q.Forward(h), a.K.Forward(h), a.V.Forward(h)
+	q, k, v := a.Q.Forward(s, h), a.K.Forward(s, h), a.V.Forward(s, h)
 	// Scores one band of query rows at a time, so that a 64×64 map
 	// needs a few MiB of scores rather than 64 MiB.
 	rows := max(1, min(n, (1<<20)/n))
@@ -30,17 +30,21 @@ func (a *Attention) Forward(x Tensor) Tensor {
 	scale := float32(1 / math.Sqrt(float64(c)))
 	for r0 := 0; r0 < n; r0 += rows {
 		r1 := min(r0+rows, n)
-		s := scores[:(r1-r0)*n]
-		gemm.Sgemm(false, true, r1-r0, n, c, scale, q.Data[r0*c:], c, k.Data, c, 0, s, n)
+		p := scores[:(r1-r0)*n]
+		gemm.Sgemm(false, true, r1-r0, n, c, scale, q.Data[r0*c:], c, k.Data, c, 0, p, n)
 		parallel.For(r1-r0, 16, func(lo, hi int) {
 			for r := lo; r < hi; r++ {
-				softmax(s[r*n : (r+1)*n])
+				softmax(p[r*n : (r+1)*n])
 			}
 		})
-		gemm.Sgemm(false, false, r1-r0, c, n, 1, s, n, v.Data, c, 0, h.Data[r0*c:], c)
+		gemm.Sgemm(false, false, r1-r0, c, n, 1, p, n, v.Data, c, 0, h.Data[r0*c:], c)
 	}
-	out := x.Clone()
+	out := s.Get(x.H, x.W, c)
+	copy(out.Data, x.Data)
 	a.Proj.AddTo(out, h)
+	for _, t := range []Tensor{h, q, k, v} {
+		s.Put(t)
+	}
 	return out
 }
 

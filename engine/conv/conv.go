@@ -10,6 +10,11 @@
 // by band, and group statistics are per-channel sums. Weights arrive in
 // PyTorch's layout and are rearranged once when a layer is made.
 //
+// Layers that make new activations take them from a Scratch, so that a
+// network run again and again reuses its memory instead of having the
+// system fault fresh zeroed pages in for every layer (at 512×512 that was
+// a quarter of a VQ-GAN decode).
+//
 // Shapes are fixed when a network is built and checked when its weights
 // are read; a mismatch inside a forward pass is a programming error and
 // panics, as in package gemm.
@@ -17,6 +22,7 @@ package conv
 
 import (
 	"fmt"
+	"sync"
 
 	"parascope/engine/gemm"
 	"parascope/engine/parallel"
@@ -55,12 +61,13 @@ type Pad struct{ Top, Bottom, Left, Right int }
 func Same(p int) Pad { return Pad{p, p, p, p} }
 
 // Conv2d is a 2-D convolution with bias, any kernel size, stride and
-// padding. W is stored [Out][KH][KW][In], the order im2col lays a pixel's
-// window in, so that a row of W and a row of the im2col copy line up.
+// padding. W is stored [KH][KW][In][Out]: its rows follow the order
+// im2col lays a pixel's window in, and it is the GEMM's B untransposed,
+// which packs by plain copies.
 type Conv2d struct {
 	In, Out, KH, KW, Stride int
 	Pad                     Pad
-	W                       []float32 // Out × KH·KW·In
+	W                       []float32 // KH·KW·In × Out
 	B                       []float32 // Out values, or nil for no bias
 }
 
@@ -76,7 +83,7 @@ func NewConv2d(w, b []float32, out, in, kh, kw, stride int, pad Pad) *Conv2d {
 		for i := range in {
 			for y := range kh {
 				for x := range kw {
-					c.W[((o*kh+y)*kw+x)*in+i] = w[((o*in+i)*kh+y)*kw+x]
+					c.W[((y*kw+x)*in+i)*out+o] = w[((o*in+i)*kh+y)*kw+x]
 				}
 			}
 		}
@@ -89,49 +96,74 @@ func (c *Conv2d) OutSize(h, w int) (int, int) {
 	return (h+c.Pad.Top+c.Pad.Bottom-c.KH)/c.Stride + 1, (w+c.Pad.Left+c.Pad.Right-c.KW)/c.Stride + 1
 }
 
-// Forward returns the convolution of x.
-func (c *Conv2d) Forward(x Tensor) Tensor {
+// Forward returns the convolution of x in a tensor from s.
+func (c *Conv2d) Forward(s *Scratch, x Tensor) Tensor {
 	oh, ow := c.OutSize(x.H, x.W)
-	dst := New(oh, ow, c.Out)
-	c.AddTo(dst, x)
+	dst := s.Get(oh, ow, c.Out)
+	c.into(dst, x, false)
 	return dst
 }
 
-// bandFloats bounds the im2col copy (4 MiB): large enough that each GEMM
-// call has hundreds of rows to split across cores, small enough to stay
-// in the last-level cache between being written and being packed.
-const bandFloats = 1 << 20
+// An im2col band holds bandFloats values (4 MiB), to stay in the
+// last-level cache between being written and being packed, but at least
+// bandMin pixels: every GEMM call packs the whole weight matrix again, so
+// a band of a few hundred pixels of a 768-channel layer would spend as
+// long copying weights as multiplying.
+const (
+	bandFloats = 1 << 20
+	bandMin    = 2048
+)
 
 // AddTo adds the convolution of x (bias included) to dst, which must have
 // the output's shape: a residual connection costs no extra pass.
-func (c *Conv2d) AddTo(dst, x Tensor) {
+func (c *Conv2d) AddTo(dst, x Tensor) { c.into(dst, x, true) }
+
+// into writes the convolution of x to dst, or adds it when add is set. A
+// band of the output starts as the bias (or, adding, gets it added) just
+// before its GEMM accumulates onto it, while the band is in cache.
+func (c *Conv2d) into(dst, x Tensor, add bool) {
 	x.mustBe(x.H, x.W, c.In, "convolution input")
 	oh, ow := c.OutSize(x.H, x.W)
 	dst.mustBe(oh, ow, c.Out, "convolution output")
 	n, k := oh*ow, c.KH*c.KW*c.In
-	if c.KH == 1 && c.KW == 1 && c.Stride == 1 && c.Pad == (Pad{}) {
-		c.addBias(dst.Data)
-		gemm.Sgemm(false, true, n, c.Out, k, 1, x.Data, c.In, c.W, k, 1, dst.Data, c.Out)
-		return
+	pointwise := c.KH == 1 && c.KW == 1 && c.Stride == 1 && c.Pad == (Pad{})
+	band := n
+	if !pointwise {
+		band = min(n, max(bandMin, bandFloats/k))
 	}
-	band := min(n, max(1, bandFloats/k))
-	col := make([]float32, band*k)
+	var col []float32
+	if !pointwise {
+		col = make([]float32, band*k)
+	}
 	for p0 := 0; p0 < n; p0 += band {
 		p1 := min(p0+band, n)
 		out := dst.Data[p0*c.Out : p1*c.Out]
-		c.addBias(out)
-		c.im2col(col, x, p0, p1, ow)
-		gemm.Sgemm(false, true, p1-p0, c.Out, k, 1, col, k, c.W, k, 1, out, c.Out)
+		c.bias(out, add)
+		a := col
+		if pointwise {
+			a = x.Data[p0*k : p1*k]
+		} else {
+			c.im2col(col, x, p0, p1, ow)
+		}
+		gemm.Sgemm(false, false, p1-p0, c.Out, k, 1, a, k, c.W, c.Out, 1, out, c.Out)
 	}
 }
 
-func (c *Conv2d) addBias(out []float32) {
+// bias sets each pixel's outputs to the bias, or adds the bias to them.
+func (c *Conv2d) bias(out []float32, add bool) {
 	if c.B == nil {
+		if !add {
+			clear(out)
+		}
 		return
 	}
 	parallel.For(len(out)/c.Out, 4096, func(lo, hi int) {
 		for p := lo; p < hi; p++ {
 			row := out[p*c.Out : (p+1)*c.Out]
+			if !add {
+				copy(row, c.B)
+				continue
+			}
 			for o, b := range c.B {
 				row[o] += b
 			}
@@ -182,9 +214,10 @@ func NewLinear(w, b []float32, out, in int) *Conv2d {
 }
 
 // Upsample2x returns x scaled up 2× by repeating each pixel (nearest
-// neighbour), as torch's interpolate(scale_factor=2, mode="nearest").
-func Upsample2x(x Tensor) Tensor {
-	dst := New(2*x.H, 2*x.W, x.C)
+// neighbour), as torch's interpolate(scale_factor=2, mode="nearest"), in a
+// tensor from s.
+func Upsample2x(s *Scratch, x Tensor) Tensor {
+	dst := s.Get(2*x.H, 2*x.W, x.C)
 	c := x.C
 	parallel.For(x.H, 8, func(lo, hi int) {
 		for y := lo; y < hi; y++ {
@@ -198,4 +231,51 @@ func Upsample2x(x Tensor) Tensor {
 		}
 	})
 	return dst
+}
+
+// Scratch lends out activation buffers and takes them back. A nil
+// Scratch allocates every buffer afresh. It is safe for concurrent use.
+type Scratch struct {
+	mu   sync.Mutex
+	free [][]float32
+}
+
+// Get returns an h×w×c tensor whose values are left over from earlier use.
+func (s *Scratch) Get(h, w, c int) Tensor {
+	n := h * w * c
+	if s == nil {
+		return New(h, w, c)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// The smallest free buffer that is large enough.
+	best := -1
+	for i, b := range s.free {
+		if cap(b) >= n && (best < 0 || cap(b) < cap(s.free[best])) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return New(h, w, c)
+	}
+	b := s.free[best]
+	s.free = append(s.free[:best], s.free[best+1:]...)
+	return Tensor{H: h, W: w, C: c, Data: b[:n]}
+}
+
+// Put gives t's buffer back for a later Get; t must not be used after.
+func (s *Scratch) Put(t Tensor) {
+	if s == nil || cap(t.Data) == 0 {
+		return
+	}
+	s.mu.Lock()
+	s.free = append(s.free, t.Data[:0])
+	s.mu.Unlock()
+}
+
+// Release drops the buffers kept for reuse.
+func (s *Scratch) Release() {
+	s.mu.Lock()
+	s.free = nil
+	s.mu.Unlock()
 }

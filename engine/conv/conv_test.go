@@ -90,6 +90,7 @@ func TestConv2d(t *testing.T) {
 		{6, 6, 3, 4, 4, 2, Same(1), true},          // an even kernel
 		{5, 4, 2, 3, 5, 1, Pad{2, 0, 1, 3}, true},
 		{130, 131, 8, 7, 3, 1, Same(1), true}, // more than one im2col band
+		{50, 47, 96, 5, 3, 1, Same(1), true},  // bands of bandMin pixels
 	} {
 		name := fmt.Sprintf("%dx%dx%d→%d k%d s%d %v", tc.h, tc.w, tc.in, tc.out, tc.k, tc.stride, tc.pad)
 		t.Run(name, func(t *testing.T) {
@@ -100,7 +101,7 @@ func TestConv2d(t *testing.T) {
 				b = random(r, tc.out, 1)
 			}
 			c := NewConv2d(w, b, tc.out, tc.in, tc.k, tc.k, tc.stride, tc.pad)
-			got := c.Forward(x)
+			got := c.Forward(nil, x)
 			want, oh, ow := refConv(x, w, b, tc.out, tc.k, tc.k, tc.stride, tc.pad)
 			if got.H != oh || got.W != ow || got.C != tc.out {
 				t.Fatalf("output %d×%d×%d, want %d×%d×%d", got.H, got.W, got.C, oh, ow, tc.out)
@@ -201,7 +202,7 @@ func TestExpAndSiLU(t *testing.T) {
 func TestUpsample2x(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	x := randomTensor(r, 3, 5, 4)
-	got := Upsample2x(x)
+	got := Upsample2x(nil, x)
 	want := make([]float64, 6*10*4)
 	for y := range 6 {
 		for xx := range 10 {
@@ -256,7 +257,7 @@ func TestResNet(t *testing.T) {
 		for i := range want {
 			want[i] += short[i]
 		}
-		closeTo(t, fmt.Sprintf("resnet %d→%d", in, out), b.Forward(x).Data, want, 1e-5)
+		closeTo(t, fmt.Sprintf("resnet %d→%d", in, out), b.Forward(nil, x).Data, want, 1e-5)
 	}
 }
 
@@ -276,7 +277,7 @@ func pyWeights(c *Conv2d) []float32 {
 		for i := range c.In {
 			for y := range c.KH {
 				for x := range c.KW {
-					w[((o*c.In+i)*c.KH+y)*c.KW+x] = c.W[((o*c.KH+y)*c.KW+x)*c.In+i]
+					w[((o*c.In+i)*c.KH+y)*c.KW+x] = c.W[((y*c.KW+x)*c.In+i)*c.Out+o]
 				}
 			}
 		}
@@ -298,7 +299,7 @@ func TestAttention(t *testing.T) {
 			for o := range c {
 				s := float64(l.B[o])
 				for i := range c {
-					s += float64(l.W[o*c+i]) * in[p*c+i]
+					s += float64(l.W[i*c+o]) * in[p*c+i]
 				}
 				out[p*c+o] = s
 			}
@@ -336,7 +337,7 @@ func TestAttention(t *testing.T) {
 	for i := range want {
 		want[i] += float64(x.Data[i])
 	}
-	closeTo(t, "attention", a.Forward(x).Data, want, 1e-5)
+	closeTo(t, "attention", a.Forward(nil, x).Data, want, 1e-5)
 }
 
 func TestCodebookNearest(t *testing.T) {
@@ -426,8 +427,9 @@ func BenchmarkConv2d(b *testing.B) {
 			c := NewConv2d(random(r, tc.out*tc.in*tc.k*tc.k, 0.1), random(r, tc.out, 0.1), tc.out, tc.in, tc.k, tc.k, tc.stride, tc.pad)
 			oh, ow := c.OutSize(tc.size, tc.size)
 			flops := 2 * float64(oh*ow*tc.out*tc.in*tc.k*tc.k)
+			var s Scratch
 			for b.Loop() {
-				c.Forward(x)
+				s.Put(c.Forward(&s, x))
 			}
 			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})

@@ -11,18 +11,22 @@ type ResNet struct {
 	Shortcut     *Conv2d // nil for the identity
 }
 
-// Forward returns the block's output for x.
-func (r *ResNet) Forward(x Tensor) Tensor {
-	h := New(x.H, x.W, x.C)
+// Forward returns the block's output for x in a tensor from s, where its
+// intermediate tensors go back.
+func (r *ResNet) Forward(s *Scratch, x Tensor) Tensor {
+	h := s.Get(x.H, x.W, x.C)
 	r.Norm1.Forward(h, x, true)
-	h = r.Conv1.Forward(h)
-	r.Norm2.Forward(h, h, true)
+	h1 := r.Conv1.Forward(s, h)
+	s.Put(h)
+	r.Norm2.Forward(h1, h1, true)
 	var out Tensor
 	if r.Shortcut != nil {
-		out = r.Shortcut.Forward(x)
+		out = r.Shortcut.Forward(s, x)
 	} else {
-		out = x.Clone()
+		out = s.Get(x.H, x.W, x.C)
+		copy(out.Data, x.Data)
 	}
-	r.Conv2.AddTo(out, h)
+	r.Conv2.AddTo(out, h1)
+	s.Put(h1)
 	return out
 }

@@ -129,7 +129,9 @@ func (m *Model) DecodePartial(codes, guesses []int) (*image.RGBA, error) {
 			clear(row)
 		}
 	}
-	img := Picture(m.decode(q))
+	v := m.decode(q)
+	img := Picture(v)
+	m.scratch.Put(v)
 	s := m.Config.Scale()
 	for i := range codes {
 		cell := image.Rect(i%g*s, i/g*s, i%g*s+s, i/g*s+s)
@@ -169,7 +171,9 @@ func (a *atlas) fill(m *Model, codes []int) {
 	}
 	parallel.For(len(todo), 1, func(lo, hi int) {
 		for _, k := range todo[lo:hi] {
-			a.tiles[k] = Picture(m.decode(m.codebook.Lookup([]int{k}, 1, 1)))
+			v := m.decode(m.codebook.Lookup([]int{k}, 1, 1))
+			a.tiles[k] = Picture(v)
+			m.scratch.Put(v)
 		}
 	})
 }
