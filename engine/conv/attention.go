@@ -57,7 +57,7 @@ func softmax(row []float32) {
 	}
 	var sum float64
 	for i, v := range row {
-		e := exp(v - m)
+		e := exp(max(v-m, -87)) // 0 to float32 precision below
 		row[i] = e
 		sum += float64(e)
 	}

@@ -118,36 +118,108 @@ const (
 // the output's shape: a residual connection costs no extra pass.
 func (c *Conv2d) AddTo(dst, x Tensor) { c.into(dst, x, true) }
 
-// into writes the convolution of x to dst, or adds it when add is set. A
-// band of the output starts as the bias (or, adding, gets it added) just
-// before its GEMM accumulates onto it, while the band is in cache.
+// into writes the convolution of x to dst, or adds it when add is set.
 func (c *Conv2d) into(dst, x Tensor, add bool) {
 	x.mustBe(x.H, x.W, c.In, "convolution input")
 	oh, ow := c.OutSize(x.H, x.W)
 	dst.mustBe(oh, ow, c.Out, "convolution output")
 	n, k := oh*ow, c.KH*c.KW*c.In
-	pointwise := c.KH == 1 && c.KW == 1 && c.Stride == 1 && c.Pad == (Pad{})
-	band := n
-	if !pointwise {
-		band = min(n, max(bandMin, bandFloats/k))
+	switch {
+	case c.KH == 1 && c.KW == 1 && c.Stride == 1 && c.Pad == (Pad{}):
+		c.bias(dst.Data, add)
+		gemm.Sgemm(false, false, n, c.Out, k, 1, x.Data, k, c.W, c.Out, 1, dst.Data, c.Out)
+	case c.Stride == 1 && ow >= shiftedMinWidth:
+		c.shifted(dst, x, add)
+	default:
+		c.lowered(dst, x, add)
 	}
-	var col []float32
-	if !pointwise {
-		col = make([]float32, band*k)
-	}
+}
+
+// lowered is the convolution as one GEMM per band of output pixels over
+// an im2col copy of their windows. A band starts as the bias (or,
+// adding, gets it added) just before its GEMM accumulates onto it, while
+// it is in cache.
+func (c *Conv2d) lowered(dst, x Tensor, add bool) {
+	oh, ow := c.OutSize(x.H, x.W)
+	n, k := oh*ow, c.KH*c.KW*c.In
+	band := min(n, max(bandMin, bandFloats/k))
+	col := make([]float32, band*k)
 	for p0 := 0; p0 < n; p0 += band {
 		p1 := min(p0+band, n)
 		out := dst.Data[p0*c.Out : p1*c.Out]
 		c.bias(out, add)
-		a := col
-		if pointwise {
-			a = x.Data[p0*k : p1*k]
-		} else {
-			c.im2col(col, x, p0, p1, ow)
-		}
-		gemm.Sgemm(false, false, p1-p0, c.Out, k, 1, a, k, c.W, c.Out, 1, out, c.Out)
+		c.im2col(col, x, p0, p1, ow)
+		gemm.Sgemm(false, false, p1-p0, c.Out, k, 1, col, k, c.W, c.Out, 1, out, c.Out)
 	}
 }
+
+// shiftedMinWidth is the narrowest output the shifted GEMMs run on: each
+// output row carries KW−1 wasted columns.
+const shiftedMinWidth = 16
+
+// shifted is a stride-1 convolution without im2col. A band of output rows
+// reads a slab of the input with its padding written out, Wp pixels a
+// row; over the slab flattened, the input under tap (ky, kx) of output
+// (r, x) is pixel r·Wp + x + ky·Wp + kx. So each tap is one GEMM of the
+// slab, offset by ky·Wp + kx pixels, with that tap's In×Out weights,
+// accumulating into a band computed Wp wide, whose last KW−1 columns of
+// each row (windows that wrap into the next row) are dropped. The input
+// is copied once instead of KH·KW times.
+func (c *Conv2d) shifted(dst, x Tensor, add bool) {
+	oh, ow := c.OutSize(x.H, x.W)
+	wp := x.W + c.Pad.Left + c.Pad.Right
+	rows := min(oh, max(ceilDiv(bandMin, wp), bandFloats/(wp*(c.In+c.Out))))
+	slab := make([]float32, (rows+c.KH-1)*wp*c.In)
+	acc := make([]float32, rows*wp*c.Out)
+	for y0 := 0; y0 < oh; y0 += rows {
+		r := min(rows, oh-y0)
+		c.fillSlab(slab, x, y0, r+c.KH-1, wp)
+		m := r*wp - (c.KW - 1) // the last row's wrapped windows would run off the slab
+		out := acc[:m*c.Out]
+		c.bias(out, false)
+		for ky := range c.KH {
+			for kx := range c.KW {
+				tap := (ky*c.KW + kx) * c.In * c.Out
+				gemm.Sgemm(false, false, m, c.Out, c.In, 1, slab[(ky*wp+kx)*c.In:], c.In,
+					c.W[tap:tap+c.In*c.Out], c.Out, 1, out, c.Out)
+			}
+		}
+		parallel.For(r, 4, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				src := acc[i*wp*c.Out : (i*wp+ow)*c.Out]
+				d := dst.Data[(y0+i)*ow*c.Out : (y0+i+1)*ow*c.Out]
+				if !add {
+					copy(d, src)
+					continue
+				}
+				for j, v := range src {
+					d[j] += v
+				}
+			}
+		})
+	}
+}
+
+// fillSlab writes rows padded rows of x, from output row y0's first, each
+// wp pixels wide with the left and right padding as zeros.
+func (c *Conv2d) fillSlab(slab []float32, x Tensor, y0, rows, wp int) {
+	in := c.In
+	parallel.For(rows, 4, func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			row := slab[j*wp*in : (j+1)*wp*in]
+			iy := y0 + j - c.Pad.Top
+			if iy < 0 || iy >= x.H {
+				clear(row)
+				continue
+			}
+			clear(row[:c.Pad.Left*in])
+			copy(row[c.Pad.Left*in:], x.Data[iy*x.W*in:(iy+1)*x.W*in])
+			clear(row[(c.Pad.Left+x.W)*in:])
+		}
+	})
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 // bias sets each pixel's outputs to the bias, or adds the bias to them.
 func (c *Conv2d) bias(out []float32, add bool) {
