@@ -17,10 +17,21 @@ type Attention struct {
 	Q, K, V, Proj *Conv2d // per-pixel C→C layers
 }
 
-// Forward returns the attention block's output for x in a tensor from s.
+// Forward returns the attention block's output for x in a tensor from s,
+// each picture attending over its own pixels.
 func (a *Attention) Forward(s *Scratch, x Tensor) Tensor {
+	out := s.Get(x.N, x.H, x.W, x.C)
+	for i := range x.N {
+		y := a.forward(s, x.Image(i))
+		copy(out.Image(i).Data, y.Data)
+		s.Put(y)
+	}
+	return out
+}
+
+func (a *Attention) forward(s *Scratch, x Tensor) Tensor {
 	n, c := x.pixels(), x.C
-	h := s.Get(x.H, x.W, c)
+	h := s.Get(1, x.H, x.W, c)
 	a.Norm.Forward(h, x, false)
 	q, k, v := a.Q.Forward(s, h), a.K.Forward(s, h), a.V.Forward(s, h)
 	// Scores one band of query rows at a time, so that a 64×64 map
@@ -39,7 +50,7 @@ func (a *Attention) Forward(s *Scratch, x Tensor) Tensor {
 		})
 		gemm.Sgemm(false, false, r1-r0, c, n, 1, p, n, v.Data, c, 0, h.Data[r0*c:], c)
 	}
-	out := s.Get(x.H, x.W, c)
+	out := s.Get(1, x.H, x.W, c)
 	copy(out.Data, x.Data)
 	a.Proj.AddTo(out, h)
 	for _, t := range []Tensor{h, q, k, v} {

@@ -28,28 +28,35 @@ import (
 	"parascope/engine/parallel"
 )
 
-// Tensor is one picture's activations, H×W pixels of C channels each,
-// channels-last: the value of channel c at (y, x) is Data[(y*W+x)*C+c].
+// Tensor is the activations of N pictures of H×W pixels of C channels
+// each, channels-last: the value of channel c at (y, x) of picture i is
+// Data[((i*H+y)*W+x)*C+c]. Layers treat the pictures separately (group
+// statistics are per picture); a batch lets small pictures share each
+// GEMM's packing of the weights.
 type Tensor struct {
-	H, W, C int
-	Data    []float32
+	N, H, W, C int
+	Data       []float32
 }
 
-// New returns a zeroed h×w×c tensor.
-func New(h, w, c int) Tensor {
-	return Tensor{H: h, W: w, C: c, Data: make([]float32, h*w*c)}
+// New returns a zeroed h×w×c tensor of one picture.
+func New(h, w, c int) Tensor { return NewBatch(1, h, w, c) }
+
+// NewBatch returns a zeroed tensor of n pictures of h×w×c.
+func NewBatch(n, h, w, c int) Tensor {
+	return Tensor{N: n, H: h, W: w, C: c, Data: make([]float32, n*h*w*c)}
 }
 
-// Clone returns a copy of t.
-func (t Tensor) Clone() Tensor {
-	return Tensor{H: t.H, W: t.W, C: t.C, Data: append([]float32(nil), t.Data...)}
+// Image returns picture i of t, sharing its values.
+func (t Tensor) Image(i int) Tensor {
+	size := t.H * t.W * t.C
+	return Tensor{N: 1, H: t.H, W: t.W, C: t.C, Data: t.Data[i*size : (i+1)*size]}
 }
 
-func (t Tensor) pixels() int { return t.H * t.W }
+func (t Tensor) pixels() int { return t.N * t.H * t.W }
 
-func (t Tensor) mustBe(h, w, c int, what string) {
-	if t.H != h || t.W != w || t.C != c || len(t.Data) != h*w*c {
-		panic(fmt.Sprintf("conv: %s is %d×%d×%d (%d values), want %d×%d×%d", what, t.H, t.W, t.C, len(t.Data), h, w, c))
+func (t Tensor) mustBe(n, h, w, c int, what string) {
+	if t.N != n || t.H != h || t.W != w || t.C != c || len(t.Data) != n*h*w*c {
+		panic(fmt.Sprintf("conv: %s is %d×%d×%d×%d (%d values), want %d×%d×%d×%d", what, t.N, t.H, t.W, t.C, len(t.Data), n, h, w, c))
 	}
 }
 
@@ -99,7 +106,7 @@ func (c *Conv2d) OutSize(h, w int) (int, int) {
 // Forward returns the convolution of x in a tensor from s.
 func (c *Conv2d) Forward(s *Scratch, x Tensor) Tensor {
 	oh, ow := c.OutSize(x.H, x.W)
-	dst := s.Get(oh, ow, c.Out)
+	dst := s.Get(x.N, oh, ow, c.Out)
 	c.into(dst, x, false)
 	return dst
 }
@@ -120,35 +127,35 @@ func (c *Conv2d) AddTo(dst, x Tensor) { c.into(dst, x, true) }
 
 // into writes the convolution of x to dst, or adds it when add is set.
 func (c *Conv2d) into(dst, x Tensor, add bool) {
-	x.mustBe(x.H, x.W, c.In, "convolution input")
+	x.mustBe(x.N, x.H, x.W, c.In, "convolution input")
 	oh, ow := c.OutSize(x.H, x.W)
-	dst.mustBe(oh, ow, c.Out, "convolution output")
-	n, k := oh*ow, c.KH*c.KW*c.In
+	dst.mustBe(x.N, oh, ow, c.Out, "convolution output")
 	switch {
 	case c.KH == 1 && c.KW == 1 && c.Stride == 1 && c.Pad == (Pad{}):
 		c.bias(dst.Data, add)
-		gemm.Sgemm(false, false, n, c.Out, k, 1, x.Data, k, c.W, c.Out, 1, dst.Data, c.Out)
+		gemm.Sgemm(false, false, x.pixels(), c.Out, c.In, 1, x.Data, c.In, c.W, c.Out, 1, dst.Data, c.Out)
 	case c.Stride == 1 && ow >= shiftedMinWidth:
-		c.shifted(dst, x, add)
+		for i := range x.N {
+			c.shifted(dst.Image(i), x.Image(i), add)
+		}
 	default:
 		c.lowered(dst, x, add)
 	}
 }
 
-// lowered is the convolution as one GEMM per band of output pixels over
-// an im2col copy of their windows. A band starts as the bias (or,
-// adding, gets it added) just before its GEMM accumulates onto it, while
-// it is in cache.
+// lowered is the convolution as one GEMM per band of output pixels (of
+// all the pictures) over an im2col copy of their windows. A band starts
+// as the bias (or, adding, gets it added) just before its GEMM
+// accumulates onto it, while it is in cache.
 func (c *Conv2d) lowered(dst, x Tensor, add bool) {
-	oh, ow := c.OutSize(x.H, x.W)
-	n, k := oh*ow, c.KH*c.KW*c.In
+	n, k := dst.pixels(), c.KH*c.KW*c.In
 	band := min(n, max(bandMin, bandFloats/k))
 	col := make([]float32, band*k)
 	for p0 := 0; p0 < n; p0 += band {
 		p1 := min(p0+band, n)
 		out := dst.Data[p0*c.Out : p1*c.Out]
 		c.bias(out, add)
-		c.im2col(col, x, p0, p1, ow)
+		c.im2col(col, x, p0, p1, dst.H, dst.W)
 		gemm.Sgemm(false, false, p1-p0, c.Out, k, 1, col, k, c.W, c.Out, 1, out, c.Out)
 	}
 }
@@ -243,32 +250,34 @@ func (c *Conv2d) bias(out []float32, add bool) {
 	})
 }
 
-// im2col writes the windows of output pixels [p0, p1) into col, one row
-// of KH·KW·In values each, zeros where the window hangs over the padding.
-// A window row's KW taps are neighbouring input pixels whatever the
-// stride, so each is one copy where it lies wholly inside.
-func (c *Conv2d) im2col(col []float32, x Tensor, p0, p1, ow int) {
+// im2col writes the windows of output pixels [p0, p1) (counted through
+// the pictures of an oh×ow output in turn) into col, one row of KH·KW·In
+// values each, zeros where the window hangs over the padding. A window
+// row's KW taps are neighbouring input pixels whatever the stride, so each
+// is one copy where it lies wholly inside.
+func (c *Conv2d) im2col(col []float32, x Tensor, p0, p1, oh, ow int) {
 	k, run := c.KH*c.KW*c.In, c.KW*c.In
 	parallel.For(p1-p0, 64, func(lo, hi int) {
 		for p := p0 + lo; p < p0+hi; p++ {
-			oy, ox := p/ow, p%ow
+			img := x.Image(p / (oh * ow))
+			oy, ox := p%(oh*ow)/ow, p%ow
 			row := col[(p-p0)*k : (p-p0+1)*k]
 			ix0 := ox*c.Stride - c.Pad.Left
 			for ky := range c.KH {
 				dst := row[ky*run : (ky+1)*run]
 				iy := oy*c.Stride - c.Pad.Top + ky
 				switch {
-				case iy < 0 || iy >= x.H:
+				case iy < 0 || iy >= img.H:
 					clear(dst)
-				case ix0 >= 0 && ix0+c.KW <= x.W:
-					src := (iy*x.W + ix0) * c.In
-					copy(dst, x.Data[src:src+run])
+				case ix0 >= 0 && ix0+c.KW <= img.W:
+					src := (iy*img.W + ix0) * c.In
+					copy(dst, img.Data[src:src+run])
 				default:
 					for kx := range c.KW {
 						d := dst[kx*c.In : (kx+1)*c.In]
-						if ix := ix0 + kx; ix >= 0 && ix < x.W {
-							src := (iy*x.W + ix) * c.In
-							copy(d, x.Data[src:src+c.In])
+						if ix := ix0 + kx; ix >= 0 && ix < img.W {
+							src := (iy*img.W + ix) * c.In
+							copy(d, img.Data[src:src+c.In])
 						} else {
 							clear(d)
 						}
@@ -289,9 +298,11 @@ func NewLinear(w, b []float32, out, in int) *Conv2d {
 // neighbour), as torch's interpolate(scale_factor=2, mode="nearest"), in a
 // tensor from s.
 func Upsample2x(s *Scratch, x Tensor) Tensor {
-	dst := s.Get(2*x.H, 2*x.W, x.C)
+	dst := s.Get(x.N, 2*x.H, 2*x.W, x.C)
 	c := x.C
-	parallel.For(x.H, 8, func(lo, hi int) {
+	// Rows of every picture in turn: input row y becomes output rows 2y
+	// and 2y+1 of the same picture.
+	parallel.For(x.N*x.H, 8, func(lo, hi int) {
 		for y := lo; y < hi; y++ {
 			row := dst.Data[2*y*dst.W*c : (2*y+1)*dst.W*c]
 			for xx := range x.W {
@@ -312,11 +323,12 @@ type Scratch struct {
 	free [][]float32
 }
 
-// Get returns an h×w×c tensor whose values are left over from earlier use.
-func (s *Scratch) Get(h, w, c int) Tensor {
-	n := h * w * c
+// Get returns a tensor of n pictures of h×w×c whose values are left over
+// from earlier use.
+func (s *Scratch) Get(pictures, h, w, c int) Tensor {
+	n := pictures * h * w * c
 	if s == nil {
-		return New(h, w, c)
+		return NewBatch(pictures, h, w, c)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -328,11 +340,11 @@ func (s *Scratch) Get(h, w, c int) Tensor {
 		}
 	}
 	if best < 0 {
-		return New(h, w, c)
+		return NewBatch(pictures, h, w, c)
 	}
 	b := s.free[best]
 	s.free = append(s.free[:best], s.free[best+1:]...)
-	return Tensor{H: h, W: w, C: c, Data: b[:n]}
+	return Tensor{N: pictures, H: h, W: w, C: c, Data: b[:n]}
 }
 
 // Put gives t's buffer back for a later Get; t must not be used after.

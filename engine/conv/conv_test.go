@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -19,7 +20,7 @@ func random(r *rand.Rand, n int, scale float64) []float32 {
 }
 
 func randomTensor(r *rand.Rand, h, w, c int) Tensor {
-	return Tensor{H: h, W: w, C: c, Data: random(r, h*w*c, 1)}
+	return Tensor{N: 1, H: h, W: w, C: c, Data: random(r, h*w*c, 1)}
 }
 
 // closeTo fails when got and want differ by more than tol relative to the
@@ -123,7 +124,8 @@ func TestConv2dAddTo(t *testing.T) {
 	for i := range want {
 		want[i] += float64(x.Data[i])
 	}
-	got := x.Clone()
+	got := New(6, 5, 4)
+	copy(got.Data, x.Data)
 	c.AddTo(got, x)
 	closeTo(t, "residual convolution", got.Data, want, 1e-5)
 }
@@ -190,7 +192,7 @@ func TestExpAndSiLU(t *testing.T) {
 	if worst > 3e-7 {
 		t.Errorf("exp: relative error %.3g", worst)
 	}
-	x := Tensor{H: 1, W: 1, C: 7, Data: []float32{-200, -20, -1, 0, 0.5, 20, 200}}
+	x := Tensor{N: 1, H: 1, W: 1, C: 7, Data: []float32{-200, -20, -1, 0, 0.5, 20, 200}}
 	want := make([]float64, 7)
 	for i, v := range x.Data {
 		want[i] = float64(v) / (1 + math.Exp(-float64(v)))
@@ -243,7 +245,7 @@ func TestResNet(t *testing.T) {
 		// the next layer's input is.
 		h := round(x, refGroupNorm(x, 4, 1e-6, b.Norm1.Gamma, b.Norm1.Beta, true))
 		h1, _, _ := refConv(h, pyWeights(b.Conv1), b.Conv1.B, out, 3, 3, 1, Same(1))
-		h = round(Tensor{H: 6, W: 7, C: out}, h1)
+		h = round(Tensor{N: 1, H: 6, W: 7, C: out}, h1)
 		h = round(h, refGroupNorm(h, 4, 1e-6, b.Norm2.Gamma, b.Norm2.Beta, true))
 		want, _, _ := refConv(h, pyWeights(b.Conv2), b.Conv2.B, out, 3, 3, 1, Same(1))
 		short := make([]float64, len(want))
@@ -263,7 +265,7 @@ func TestResNet(t *testing.T) {
 
 // round returns a tensor of t's shape holding v rounded to float32.
 func round(t Tensor, v []float64) Tensor {
-	out := Tensor{H: t.H, W: t.W, C: len(v) / (t.H * t.W), Data: make([]float32, len(v))}
+	out := Tensor{N: 1, H: t.H, W: t.W, C: len(v) / (t.H * t.W), Data: make([]float32, len(v))}
 	for i, x := range v {
 		out.Data[i] = float32(x)
 	}
@@ -338,6 +340,46 @@ func TestAttention(t *testing.T) {
 		want[i] += float64(x.Data[i])
 	}
 	closeTo(t, "attention", a.Forward(nil, x).Data, want, 1e-5)
+}
+
+// A batch of pictures gives, picture by picture, what each gives alone:
+// through convolutions of every path, norms, up-sampling, attention and
+// ResNets.
+func TestBatch(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 20))
+	const n, c = 3, 8
+	lin := func() *Conv2d { return NewLinear(random(r, c*c, 0.4), random(r, c, 0.1), c, c) }
+	att := &Attention{Norm: randomNorm(r, 4, c), Q: lin(), K: lin(), V: lin(), Proj: lin()}
+	res := &ResNet{Norm1: randomNorm(r, 4, c), Conv1: randomConv(r, 12, c, 3),
+		Norm2: randomNorm(r, 4, 12), Conv2: randomConv(r, 12, 12, 3), Shortcut: randomConv(r, 12, c, 1)}
+	down := NewConv2d(random(r, c*c*9, 0.2), random(r, c, 0.1), c, c, 3, 3, 2, Pad{0, 1, 0, 1})
+	norm := randomNorm(r, 4, c)
+	layers := map[string]func(*Scratch, Tensor) Tensor{
+		"3×3":           randomConv(r, c, c, 3).Forward,
+		"1×1":           randomConv(r, c, c, 1).Forward,
+		"down-sampling": down.Forward,
+		"up-sampling":   Upsample2x,
+		"attention":     att.Forward,
+		"resnet":        res.Forward,
+		"group norm": func(s *Scratch, x Tensor) Tensor {
+			y := s.Get(x.N, x.H, x.W, x.C)
+			norm.Forward(y, x, true)
+			return y
+		},
+	}
+	for _, size := range []int{5, 18} { // 18: 3×3 convolutions as shifted GEMMs
+		x := NewBatch(n, size, size, c)
+		copy(x.Data, random(r, len(x.Data), 1))
+		for name, f := range layers {
+			got := f(nil, x)
+			for i := range n {
+				want := f(nil, x.Image(i))
+				if !slices.Equal(got.Image(i).Data, want.Data) {
+					t.Errorf("%s at %d pixels: picture %d of a batch differs from the picture alone", name, size, i)
+				}
+			}
+		}
+	}
 }
 
 func TestCodebookNearest(t *testing.T) {

@@ -27,11 +27,18 @@ func NewGroupNorm(groups int, eps float32, gamma, beta []float32) GroupNorm {
 
 // Forward writes the normalised x to dst (which may be x itself), then
 // SiLU of it when silu is set: the pair every ResNet block and output
-// head runs, done in one pass.
+// head runs, done in one pass. Each picture has its own statistics.
 func (g GroupNorm) Forward(dst, x Tensor, silu bool) {
 	c := len(g.Gamma)
-	x.mustBe(x.H, x.W, c, "group norm input")
-	dst.mustBe(x.H, x.W, c, "group norm output")
+	x.mustBe(x.N, x.H, x.W, c, "group norm input")
+	dst.mustBe(x.N, x.H, x.W, c, "group norm output")
+	for i := range x.N {
+		g.forward(dst.Image(i), x.Image(i), silu)
+	}
+}
+
+func (g GroupNorm) forward(dst, x Tensor, silu bool) {
+	c := len(g.Gamma)
 	// Per-channel sums in float64, per chunk of pixels, then per group:
 	// over 2^18 pixels a float32 sum would lose the mean's low digits.
 	n := x.pixels()

@@ -37,7 +37,7 @@ func NewCodebook(e []float32, k, dim int) *Codebook {
 // codes whose distances differ by float32 rounding may be picked either
 // way by another implementation.
 func (cb *Codebook) Nearest(z Tensor) []int {
-	z.mustBe(z.H, z.W, cb.Dim, "quantiser input")
+	z.mustBe(z.N, z.H, z.W, cb.Dim, "quantiser input")
 	n := z.pixels()
 	out := make([]int, n)
 	rows := max(1, (1<<20)/cb.K)
@@ -59,13 +59,13 @@ func (cb *Codebook) Nearest(z Tensor) []int {
 	return out
 }
 
-// Lookup returns the h×w tensor of the codes at the given indices, which
-// must lie in [0, K).
+// Lookup returns the codes at the given indices, which must lie in
+// [0, K), as h×w grids: as many as the indices fill.
 func (cb *Codebook) Lookup(idx []int, h, w int) Tensor {
-	if len(idx) != h*w {
-		panic(fmt.Sprintf("conv: %d indices for a %d×%d grid", len(idx), h, w))
+	if len(idx) == 0 || len(idx)%(h*w) != 0 {
+		panic(fmt.Sprintf("conv: %d indices for %d×%d grids", len(idx), h, w))
 	}
-	t := New(h, w, cb.Dim)
+	t := NewBatch(len(idx)/(h*w), h, w, cb.Dim)
 	for p, k := range idx {
 		copy(t.Data[p*cb.Dim:(p+1)*cb.Dim], cb.E[k*cb.Dim:(k+1)*cb.Dim])
 	}

@@ -14,7 +14,7 @@ type ResNet struct {
 // Forward returns the block's output for x in a tensor from s, where its
 // intermediate tensors go back.
 func (r *ResNet) Forward(s *Scratch, x Tensor) Tensor {
-	h := s.Get(x.H, x.W, x.C)
+	h := s.Get(x.N, x.H, x.W, x.C)
 	r.Norm1.Forward(h, x, true)
 	h1 := r.Conv1.Forward(s, h)
 	s.Put(h)
@@ -23,7 +23,7 @@ func (r *ResNet) Forward(s *Scratch, x Tensor) Tensor {
 	if r.Shortcut != nil {
 		out = r.Shortcut.Forward(s, x)
 	} else {
-		out = s.Get(x.H, x.W, x.C)
+		out = s.Get(x.N, x.H, x.W, x.C)
 		copy(out.Data, x.Data)
 	}
 	r.Conv2.AddTo(out, h1)

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"sync"
 
-	"parascope/engine/parallel"
 	"parascope/engine/vq"
 	"parascope/engine/world"
 )
@@ -158,22 +157,33 @@ func (m *Model) Tile(k int) *image.RGBA {
 	return m.atlas.tiles[k]
 }
 
-// fill makes the tiles of the given codes that are not made yet, spread
-// over the cores (a one-cell decode is too small to split).
+// fill makes the tiles of the given codes that are not made yet, a batch
+// of codes at a time: each is its own one-cell picture, but the batch
+// shares every layer's GEMM, whose packing of the weights is most of a
+// lone cell's cost.
 func (a *atlas) fill(m *Model, codes []int) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	var todo []int
+	seen := map[int]bool{}
 	for _, k := range codes {
-		if a.tiles[k] == nil && !slices.Contains(todo, k) {
+		if a.tiles[k] == nil && !seen[k] {
 			todo = append(todo, k)
+			seen[k] = true
 		}
 	}
-	parallel.For(len(todo), 1, func(lo, hi int) {
-		for _, k := range todo[lo:hi] {
-			v := m.decode(m.codebook.Lookup([]int{k}, 1, 1))
-			a.tiles[k] = Picture(v)
-			m.scratch.Put(v)
+	for len(todo) > 0 {
+		batch := todo[:min(tileBatch, len(todo))]
+		todo = todo[len(batch):]
+		v := m.decode(m.codebook.Lookup(batch, 1, 1))
+		for i, k := range batch {
+			a.tiles[k] = Picture(v.Image(i))
 		}
-	})
+		m.scratch.Put(v)
+	}
 }
+
+// tileBatch is how many tiles are decoded together: past 64 the GEMMs
+// gain little and the batch's activations (16×16 pixels of 128 to 768
+// channels each) grow.
+const tileBatch = 64
