@@ -62,16 +62,21 @@ func ReadConfig(dir string) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
-	rc := defaults()
-	// Keys such as sample_size and scaling_factor change no weight.
-	if err := infile.DecodeJSON(raw, &rc, false); err != nil {
+	c, err := ParseConfig(raw)
+	if err != nil {
 		return Config{}, infile.In(path, err)
 	}
-	c, err := rc.config()
-	if err != nil {
-		return Config{}, fmt.Errorf("%s: %w", path, err)
-	}
 	return c, nil
+}
+
+// ParseConfig reads a config.json's bytes.
+func ParseConfig(data []byte) (Config, error) {
+	rc := defaults()
+	// Keys such as sample_size and scaling_factor change no weight.
+	if err := infile.DecodeJSON(data, &rc, false); err != nil {
+		return Config{}, err
+	}
+	return rc.config()
 }
 
 func (rc rawConfig) config() (Config, error) {
@@ -86,8 +91,8 @@ func (rc rawConfig) config() (Config, error) {
 		return Config{}, fmt.Errorf("block_out_channels has %d entries, want 1 to 8", len(rc.BlockOut))
 	case len(rc.DownBlockTypes) != len(rc.BlockOut) || len(rc.UpBlockTypes) != len(rc.BlockOut):
 		return Config{}, fmt.Errorf("%d down and %d up block types for %d block_out_channels", len(rc.DownBlockTypes), len(rc.UpBlockTypes), len(rc.BlockOut))
-	case rc.LayersPerBlock < 1:
-		return Config{}, fmt.Errorf("layers_per_block %d, want 1 or more", rc.LayersPerBlock)
+	case rc.LayersPerBlock < 1 || rc.LayersPerBlock > 16:
+		return Config{}, fmt.Errorf("layers_per_block %d, want 1 to 16", rc.LayersPerBlock)
 	case rc.InChannels < 1 || rc.OutChannels < 1 || rc.Latent < 1 || rc.Codes < 1 || rc.Groups < 1:
 		return Config{}, fmt.Errorf("in_channels, out_channels, latent_channels, num_vq_embeddings and norm_num_groups must be positive")
 	}
@@ -102,8 +107,8 @@ func (rc rawConfig) config() (Config, error) {
 		}
 	}
 	for i, ch := range rc.BlockOut {
-		if ch < 1 || ch%rc.Groups != 0 {
-			return Config{}, fmt.Errorf("block_out_channels[%d] = %d is not a positive multiple of norm_num_groups %d", i, ch, rc.Groups)
+		if ch < 1 || ch > 1<<14 || ch%rc.Groups != 0 {
+			return Config{}, fmt.Errorf("block_out_channels[%d] = %d is not a multiple of norm_num_groups %d from 1 to 16384", i, ch, rc.Groups)
 		}
 	}
 	c := Config{InChannels: rc.InChannels, OutChannels: rc.OutChannels, BlockOut: slices.Clone(rc.BlockOut),
