@@ -1,0 +1,70 @@
+package vqgan
+
+import (
+	"image"
+	"image/color"
+	"image/draw"
+	"math"
+
+	xdraw "golang.org/x/image/draw"
+
+	"parascope/engine/conv"
+)
+
+// Pixels brings a picture to size×size as MMaDA-Parallel-A's
+// pre-processing does for a square crop: transparency blended over
+// white, the picture scaled so that its shorter side is size (bicubic,
+// here x/image's Catmull-Rom, which is close to PIL's but not
+// bit-identical), then the centre size×size cut out (the official code
+// picks the window at random along the longer side). A picture that is
+// already size×size is used as it is.
+func Pixels(img image.Image, size int) *image.RGBA {
+	b := img.Bounds()
+	white := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	draw.Draw(white, white.Bounds(), image.NewUniform(color.White), image.Point{}, draw.Src)
+	draw.Draw(white, white.Bounds(), img, b.Min, draw.Over)
+	w, h := b.Dx(), b.Dy()
+	if w == size && h == size {
+		return white
+	}
+	scale := max(float64(size)/float64(w), float64(size)/float64(h))
+	sw, sh := max(size, int(math.Round(float64(w)*scale))), max(size, int(math.Round(float64(h)*scale)))
+	scaled := image.NewRGBA(image.Rect(0, 0, sw, sh))
+	xdraw.CatmullRom.Scale(scaled, scaled.Bounds(), white, white.Bounds(), xdraw.Src, nil)
+	x0, y0 := (sw-size)/2, (sh-size)/2
+	out := image.NewRGBA(image.Rect(0, 0, size, size))
+	draw.Draw(out, out.Bounds(), scaled, image.Pt(x0, y0), draw.Src)
+	return out
+}
+
+// Values turns an RGBA picture into the network's input: each channel
+// byte divided by 255, as the pipelines' VaeImageProcessor with
+// do_normalize=False does.
+func Values(img *image.RGBA) conv.Tensor {
+	b := img.Bounds()
+	t := conv.New(b.Dy(), b.Dx(), 3)
+	for y := range b.Dy() {
+		for x := range b.Dx() {
+			o := img.PixOffset(b.Min.X+x, b.Min.Y+y)
+			for c := range 3 {
+				t.Data[(y*b.Dx()+x)*3+c] = float32(img.Pix[o+c]) / 255
+			}
+		}
+	}
+	return t
+}
+
+// Picture turns the decoder's output into pixels as the official
+// post-processing does: clipped to [0, 1], times 255 in float32, rounded
+// half to even.
+func Picture(t conv.Tensor) *image.RGBA {
+	img := image.NewRGBA(image.Rect(0, 0, t.W, t.H))
+	for p := range t.H * t.W {
+		for c := range 3 {
+			v := min(max(t.Data[p*3+c], 0), 1) * 255
+			img.Pix[p*4+c] = uint8(math.RoundToEven(float64(v)))
+		}
+		img.Pix[p*4+3] = 255
+	}
+	return img
+}
