@@ -125,6 +125,42 @@ func (c *Conv2d) AddTo(dst, x Tensor) {
 	}
 }
 
+// ForwardBatch returns the convolution of each of xs, pictures of one
+// shape, as one GEMM over all their pixels: a batch of pictures of a few
+// pixels (codes decoded alone, for an atlas) then costs per pixel what a
+// large picture does, rather than a small GEMM call each.
+func (c *Conv2d) ForwardBatch(xs []Tensor) []Tensor {
+	if len(xs) == 0 {
+		return nil
+	}
+	h, w := xs[0].H, xs[0].W
+	oh, ow := c.OutSize(h, w)
+	n, k := oh*ow, c.KH*c.KW*c.In
+	data := make([]float32, len(xs)*n*c.Out)
+	outs := make([]Tensor, len(xs))
+	for i, x := range xs {
+		x.mustBe(h, w, c.In, "batched convolution input")
+		outs[i] = Tensor{H: oh, W: ow, C: c.Out, Data: data[i*n*c.Out : (i+1)*n*c.Out]}
+	}
+	total := len(xs) * n
+	band := min(total, max(1, bandFloats/k))
+	col := make([]float32, band*k)
+	for p0 := 0; p0 < total; p0 += band {
+		p1 := min(p0+band, total)
+		// A band may span several pictures: each lays its own rows.
+		for p := p0; p < p1; {
+			q0 := p % n
+			q1 := min(n, q0+p1-p)
+			c.im2col(col[(p-p0)*k:], xs[p/n], q0, q1, ow)
+			p += q1 - q0
+		}
+		out := data[p0*c.Out : p1*c.Out]
+		c.addBias(out)
+		gemm.Sgemm(false, true, p1-p0, c.Out, k, 1, col, k, c.W, k, 1, out, c.Out)
+	}
+	return outs
+}
+
 func (c *Conv2d) addBias(out []float32) {
 	if c.B == nil {
 		return

@@ -433,3 +433,46 @@ func BenchmarkConv2d(b *testing.B) {
 		})
 	}
 }
+
+// A batch gives what each picture gives alone, whatever the bands
+// (pictures of one pixel, and pictures split across bands).
+func TestForwardBatch(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for _, tc := range []struct {
+		n, h, w, in, out, k, stride int
+		pad                         Pad
+	}{
+		{5, 1, 1, 6, 7, 3, 1, Same(1)},
+		{3, 4, 5, 6, 7, 3, 1, Same(1)},
+		{3, 6, 6, 5, 4, 3, 2, Pad{0, 1, 0, 1}},
+		{4, 3, 2, 5, 6, 1, 1, Pad{}},
+		{3, 70, 90, 20, 8, 3, 1, Same(1)}, // bands of 5825 rows, across pictures
+	} {
+		name := fmt.Sprintf("%d×%dx%dx%d→%d k%d s%d", tc.n, tc.h, tc.w, tc.in, tc.out, tc.k, tc.stride)
+		c := NewConv2d(random(r, tc.out*tc.in*tc.k*tc.k, 0.3), random(r, tc.out, 1), tc.out, tc.in, tc.k, tc.k, tc.stride, tc.pad)
+		xs := make([]Tensor, tc.n)
+		for i := range xs {
+			xs[i] = randomTensor(r, tc.h, tc.w, tc.in)
+		}
+		for i, got := range c.ForwardBatch(xs) {
+			want, _, _ := refConv(xs[i], pyWeights(c), c.B, tc.out, tc.k, tc.k, tc.stride, tc.pad)
+			closeTo(t, fmt.Sprintf("%s picture %d", name, i), got.Data, want, 1e-5)
+		}
+	}
+	for _, io := range [][2]int{{8, 8}, {8, 12}} {
+		b := &ResNet{Norm1: randomNorm(r, 4, io[0]), Conv1: randomConv(r, io[1], io[0], 3),
+			Norm2: randomNorm(r, 4, io[1]), Conv2: randomConv(r, io[1], io[1], 3)}
+		if io[0] != io[1] {
+			b.Shortcut = randomConv(r, io[1], io[0], 1)
+		}
+		xs := []Tensor{randomTensor(r, 2, 3, io[0]), randomTensor(r, 2, 3, io[0]), randomTensor(r, 2, 3, io[0])}
+		for i, got := range b.ForwardBatch(xs) {
+			want := b.Forward(xs[i])
+			ref := make([]float64, len(want.Data))
+			for j, v := range want.Data {
+				ref[j] = float64(v)
+			}
+			closeTo(t, fmt.Sprintf("resnet %d→%d batch picture %d", io[0], io[1], i), got.Data, ref, 1e-6)
+		}
+	}
+}

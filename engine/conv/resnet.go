@@ -26,3 +26,33 @@ func (r *ResNet) Forward(x Tensor) Tensor {
 	r.Conv2.AddTo(out, h)
 	return out
 }
+
+// ForwardBatch returns the block's output for each of xs, pictures of
+// one shape, with each convolution one GEMM over the whole batch (see
+// Conv2d.ForwardBatch); each picture is normalised over its own pixels.
+func (r *ResNet) ForwardBatch(xs []Tensor) []Tensor {
+	hs := make([]Tensor, len(xs))
+	for i, x := range xs {
+		hs[i] = New(x.H, x.W, x.C)
+		r.Norm1.Forward(hs[i], x, true)
+	}
+	hs = r.Conv1.ForwardBatch(hs)
+	for _, h := range hs {
+		r.Norm2.Forward(h, h, true)
+	}
+	hs = r.Conv2.ForwardBatch(hs)
+	var short []Tensor
+	if r.Shortcut != nil {
+		short = r.Shortcut.ForwardBatch(xs)
+	}
+	for i, h := range hs {
+		s := xs[i].Data
+		if short != nil {
+			s = short[i].Data
+		}
+		for j, v := range s {
+			h.Data[j] += v
+		}
+	}
+	return hs
+}
