@@ -1,5 +1,7 @@
 package conv
 
+import "parascope/engine/parallel"
+
 // ResNet is the residual block of VQ-GAN encoders and decoders (diffusers'
 // ResnetBlock2D without a time embedding, output factor 1):
 // shortcut(x) + Conv2(SiLU(Norm2(Conv1(SiLU(Norm1(x)))))), where the
@@ -50,9 +52,11 @@ func (r *ResNet) ForwardBatch(xs []Tensor) []Tensor {
 		if short != nil {
 			s = short[i].Data
 		}
-		for j, v := range s {
-			h.Data[j] += v
-		}
+		parallel.For(len(s), 1<<14, func(lo, hi int) {
+			for j, v := range s[lo:hi] {
+				h.Data[lo+j] += v
+			}
+		})
 	}
 	return hs
 }
