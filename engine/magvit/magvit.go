@@ -106,11 +106,6 @@ func (l *level) forward(x conv.Tensor) conv.Tensor {
 	return x
 }
 
-func (c *coder) head(x conv.Tensor) conv.Tensor {
-	c.normOut.Forward(x, x, true)
-	return c.out.Forward(x)
-}
-
 // latents runs the encoder (quant_conv included) over a picture's values.
 func (m *Model) latents(x conv.Tensor) conv.Tensor {
 	x = m.enc.in.Forward(x)
@@ -122,22 +117,42 @@ func (m *Model) latents(x conv.Tensor) conv.Tensor {
 		}
 	}
 	x = m.enc.mid.forward(x)
-	return m.enc.quant.Forward(m.enc.head(x))
+	m.enc.normOut.Forward(x, x, true)
+	return m.enc.quant.Forward(m.enc.out.Forward(x))
 }
 
 // decode runs the decoder over a grid of code vectors, giving the
 // picture's values (about −1 to 1).
 func (m *Model) decode(q conv.Tensor) conv.Tensor {
-	x := m.dec.in.Forward(m.dec.quant.Forward(q))
-	x = m.dec.mid.forward(x)
-	for i := len(m.dec.levels) - 1; i >= 0; i-- {
-		lv := &m.dec.levels[i]
-		x = lv.forward(x)
+	return m.decodeBatch([]conv.Tensor{q})[0]
+}
+
+// decodeBatch decodes grids of one shape together, each convolution one
+// GEMM over the whole batch: the way to make many atlas tiles.
+func (m *Model) decodeBatch(qs []conv.Tensor) []conv.Tensor {
+	d := &m.dec
+	xs := d.in.ForwardBatch(d.quant.ForwardBatch(qs))
+	xs = d.mid.block1.ForwardBatch(xs)
+	for i := range xs {
+		xs[i] = d.mid.attn.Forward(xs[i])
+	}
+	xs = d.mid.block2.ForwardBatch(xs)
+	for i := len(d.levels) - 1; i >= 0; i-- {
+		lv := &d.levels[i]
+		for _, r := range lv.blocks {
+			xs = r.ForwardBatch(xs)
+		}
 		if lv.resample != nil {
-			x = lv.resample.Forward(conv.Upsample2x(x))
+			for j := range xs {
+				xs[j] = conv.Upsample2x(xs[j])
+			}
+			xs = lv.resample.ForwardBatch(xs)
 		}
 	}
-	return m.dec.head(x)
+	for _, x := range xs {
+		d.normOut.Forward(x, x, true)
+	}
+	return d.out.ForwardBatch(xs)
 }
 
 // indices quantises latents: one code per pixel, from the signs of its

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"sync"
 
-	"parascope/engine/parallel"
+	"parascope/engine/conv"
 	"parascope/engine/vq"
 	"parascope/engine/world"
 )
@@ -149,8 +149,13 @@ func (m *Model) Tile(k int) *image.RGBA {
 	return m.atlas.tiles[k]
 }
 
-// fill makes the tiles of the given codes that are not made yet, spread
-// over the cores (a one-cell decode is too small to split well).
+// tileBatch is how many tiles are decoded together: enough rows for each
+// GEMM at the coarse levels, a few hundred MiB of activations at the
+// finest at the official widths.
+const tileBatch = 64
+
+// fill makes the tiles of the given codes that are not made yet, in
+// batches (see decodeBatch).
 func (a *atlas) fill(m *Model, codes []int) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -160,9 +165,15 @@ func (a *atlas) fill(m *Model, codes []int) {
 			todo = append(todo, k)
 		}
 	}
-	parallel.For(len(todo), 1, func(lo, hi int) {
-		for _, k := range todo[lo:hi] {
-			a.tiles[k] = Picture(m.decode(m.vectors([]int{k}, 1, 1)))
+	for len(todo) > 0 {
+		batch := todo[:min(tileBatch, len(todo))]
+		todo = todo[len(batch):]
+		qs := make([]conv.Tensor, len(batch))
+		for i, k := range batch {
+			qs[i] = m.vectors([]int{k}, 1, 1)
 		}
-	})
+		for i, x := range m.decodeBatch(qs) {
+			a.tiles[batch[i]] = Picture(x)
+		}
+	}
 }

@@ -1,0 +1,111 @@
+package magvit
+
+import (
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// randomWeights is a source of random weights in PyTorch's layout, of the
+// sizes reference/speed.py gives its model: norms' gains and shifts near 1
+// and 0, everything else uniform with the variance of PyTorch's default
+// initialisation.
+func randomWeights(seed uint64) source {
+	r := rand.New(rand.NewPCG(seed, 1))
+	return func(name string, shape []int) ([]float32, error) {
+		n, fanIn := 1, 1
+		for i, d := range shape {
+			n *= d
+			if i > 0 {
+				fanIn *= d
+			}
+		}
+		v := make([]float32, n)
+		for i := range v {
+			switch {
+			case strings.Contains(name, ".norm") && strings.HasSuffix(name, ".weight"):
+				v[i] = float32(1 + 0.1*r.NormFloat64())
+			case strings.Contains(name, ".norm"):
+				v[i] = float32(0.1 * r.NormFloat64())
+			case len(shape) == 1:
+				v[i] = float32((2*r.Float64() - 1) * 0.05 * math.Sqrt(3))
+			default:
+				v[i] = float32((2*r.Float64() - 1) * math.Sqrt(3/float64(fanIn)))
+			}
+		}
+		return v, nil
+	}
+}
+
+// official returns MAGVIT-v2 at the official widths with random weights,
+// for 512-pixel pictures.
+func official(b *testing.B) *Model {
+	b.Helper()
+	m, err := build(Official(), randomWeights(1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	m.setSize(DefaultSize)
+	return m
+}
+
+func randomCodes(n, k int, seed uint64) []int {
+	r := rand.New(rand.NewPCG(seed, 2))
+	codes := make([]int, n)
+	for i := range codes {
+		codes[i] = r.IntN(k)
+	}
+	return codes
+}
+
+// BenchmarkDecode512 decodes one 512×512 picture (32×32 codes) at the
+// official widths: what reference/speed.py compares with PyTorch.
+func BenchmarkDecode512(b *testing.B) {
+	m := official(b)
+	g := m.Grid()
+	q := m.vectors(randomCodes(g*g, m.K(), 3), g, g)
+	for b.Loop() {
+		m.decode(q)
+	}
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/picture")
+}
+
+// BenchmarkTile makes atlas tiles (codes decoded alone) at the official
+// widths, as a preview does for codes it has not drawn before.
+func BenchmarkTile(b *testing.B) {
+	m := official(b)
+	const batch = tileBatch
+	var n int
+	for b.Loop() {
+		m.atlas.fill(m, randomCodes(batch, m.K(), uint64(n)))
+		n++
+	}
+	perTile := b.Elapsed().Seconds() / float64(b.N*batch)
+	b.ReportMetric(perTile*1e3, "ms/tile")
+	b.ReportMetric(perTile*float64(m.K()), "s/atlas")
+}
+
+// BenchmarkPreview draws one step's preview of a 32×32 grid, half of it
+// revealed and a quarter guessed, once the codes' tiles are made: the
+// cost a view pays per step (the tiles are the same size at any width).
+func BenchmarkPreview(b *testing.B) {
+	m := open(b, DefaultSize)
+	n := m.Grid() * m.Grid()
+	codes, guesses := randomCodes(n, m.K(), 4), randomCodes(n, m.K(), 5)
+	for i := range codes {
+		if i%2 == 1 {
+			codes[i] = -1
+		}
+		if i%4 == 3 {
+			guesses[i] = -1
+		}
+	}
+	m.Preview(codes, guesses) // make the tiles
+	for b.Loop() {
+		if _, err := m.DecodeMasked(codes, guesses); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(b.Elapsed().Seconds()*1e3/float64(b.N), "ms/step")
+}
