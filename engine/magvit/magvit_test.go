@@ -1,6 +1,7 @@
 package magvit
 
 import (
+	"context"
 	"image"
 	"image/png"
 	"math"
@@ -287,4 +288,35 @@ func samePixels(a, b *image.RGBA) bool {
 		}
 	}
 	return true
+}
+
+// MakeAtlas stops when its context is done, and otherwise makes every
+// tile, each its code decoded alone (checked on a model of 6 bits).
+func TestMakeAtlas(t *testing.T) {
+	c := Config{
+		Encoder: Coder{Ch: 8, ChMult: []int{1, 2}, ResBlocks: []int{1, 1}, ZChannels: 6},
+		Decoder: Coder{Ch: 8, ChMult: []int{1, 2}, ResBlocks: []int{1, 2}, ZChannels: 6},
+		Groups:  4,
+	}
+	m, err := build(c, randomWeights(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.setSize(8)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := m.MakeAtlas(ctx); err != context.Canceled {
+		t.Errorf("a cancelled MakeAtlas returned %v", err)
+	}
+	if err := m.MakeAtlas(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for k, tile := range m.atlas.tiles {
+		if tile == nil {
+			t.Fatalf("tile %d not made", k)
+		}
+		if k%7 == 0 && !samePixels(tile, Picture(m.decode(m.vectors([]int{k}, 1, 1)))) {
+			t.Errorf("tile %d differs from the code decoded alone", k)
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package magvit
 
 import (
+	"context"
 	"image"
 	"image/draw"
 	"slices"
@@ -74,22 +75,19 @@ func (m *Model) cell(i int) image.Rectangle {
 // code, guesses dimmed, masked cells grey. Codes and guesses must be in
 // range (as DecodeMasked checks); tiles not yet made are made first.
 func (m *Model) Preview(codes, guesses []int) *image.RGBA {
-	var need []int
+	need := make([]int, len(codes))
 	for i := range codes {
-		if k, _ := shown(codes, guesses, i); k >= 0 {
-			need = append(need, k)
-		}
+		need[i], _ = shown(codes, guesses, i)
 	}
-	m.atlas.fill(m, need)
+	tiles := m.atlas.get(m, need)
 	img := image.NewRGBA(image.Rect(0, 0, m.Size, m.Size))
 	for i := range codes {
-		k, guess := shown(codes, guesses, i)
-		if k < 0 {
+		if need[i] < 0 {
 			draw.Draw(img, m.cell(i), image.NewUniform(world.MaskGrey), image.Point{}, draw.Src)
 			continue
 		}
-		draw.Draw(img, m.cell(i), m.atlas.tiles[k], image.Point{}, draw.Src)
-		if guess {
+		draw.Draw(img, m.cell(i), tiles[i], image.Point{}, draw.Src)
+		if _, guess := shown(codes, guesses, i); guess {
 			dim(img, m.cell(i))
 		}
 	}
@@ -145,8 +143,24 @@ type atlas struct {
 // Tile returns code k decoded alone: a one-cell grid through the whole
 // decoder, Scale×Scale pixels.
 func (m *Model) Tile(k int) *image.RGBA {
-	m.atlas.fill(m, []int{k})
-	return m.atlas.tiles[k]
+	return m.atlas.get(m, []int{k})[0]
+}
+
+// MakeAtlas makes the tile of every code, so that later previews cost
+// only drawing: a view can run it in the background while the first
+// steps make their own tiles. It stops early when ctx is done.
+func (m *Model) MakeAtlas(ctx context.Context) error {
+	for lo := 0; lo < m.K(); lo += tileBatch {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		batch := make([]int, min(tileBatch, m.K()-lo))
+		for i := range batch {
+			batch[i] = lo + i
+		}
+		m.atlas.get(m, batch)
+	}
+	return nil
 }
 
 // tileBatch is how many tiles are decoded together: enough rows for each
@@ -154,17 +168,19 @@ func (m *Model) Tile(k int) *image.RGBA {
 // finest at the official widths.
 const tileBatch = 64
 
-// fill makes the tiles of the given codes that are not made yet, in
-// batches (see decodeBatch).
-func (a *atlas) fill(m *Model, codes []int) {
+// get returns the tiles of the given codes (nil for a negative code),
+// making those not made yet in batches (see decodeBatch). The lock is not
+// held while decoding, so one caller's drawing does not wait for another's
+// atlas; two callers may make the same tile, and either copy is kept.
+func (a *atlas) get(m *Model, codes []int) []*image.RGBA {
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	var todo []int
 	for _, k := range codes {
-		if a.tiles[k] == nil && !slices.Contains(todo, k) {
+		if k >= 0 && a.tiles[k] == nil && !slices.Contains(todo, k) {
 			todo = append(todo, k)
 		}
 	}
+	a.mu.Unlock()
 	for len(todo) > 0 {
 		batch := todo[:min(tileBatch, len(todo))]
 		todo = todo[len(batch):]
@@ -172,8 +188,23 @@ func (a *atlas) fill(m *Model, codes []int) {
 		for i, k := range batch {
 			qs[i] = m.vectors([]int{k}, 1, 1)
 		}
+		made := make([]*image.RGBA, len(batch))
 		for i, x := range m.decodeBatch(qs) {
-			a.tiles[batch[i]] = Picture(x)
+			made[i] = Picture(x)
+		}
+		a.mu.Lock()
+		for i, k := range batch {
+			a.tiles[k] = made[i]
+		}
+		a.mu.Unlock()
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make([]*image.RGBA, len(codes))
+	for i, k := range codes {
+		if k >= 0 {
+			out[i] = a.tiles[k]
 		}
 	}
+	return out
 }
