@@ -53,7 +53,7 @@ type coder struct {
 
 type level struct {
 	blocks   []*conv.ResNet
-	resample *conv.Conv2d // down- or up-sampling; nil at the last level
+	resample *conv.Conv2d // down- or up-sampling; nil at the last level run
 }
 
 type midBlock struct {
