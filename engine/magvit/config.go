@@ -82,6 +82,10 @@ func ReadConfig(dir string) (Config, error) {
 	return c, nil
 }
 
+// maxChannels bounds a level's channels far above any real model's (512),
+// so that no product overflows.
+const maxChannels = 1 << 16
+
 func (c Config) check() error {
 	if c.Groups < 1 {
 		return fmt.Errorf("norm_num_groups %d, want 1 or more", c.Groups)
@@ -96,8 +100,8 @@ func (c Config) check() error {
 			return fmt.Errorf("%s.ch_mult has %d levels, want 1 to 8", cd.name, n)
 		case len(cd.c.ResBlocks) != n:
 			return fmt.Errorf("%s: %d num_res_blocks for %d levels of ch_mult", cd.name, len(cd.c.ResBlocks), n)
-		case cd.c.Ch < 1 || slices.ContainsFunc(cd.c.ChMult, func(m int) bool { return m < 1 }):
-			return fmt.Errorf("%s: ch %d and ch_mult %v must be positive", cd.name, cd.c.Ch, cd.c.ChMult)
+		case cd.c.Ch < 1 || cd.c.Ch > maxChannels || slices.ContainsFunc(cd.c.ChMult, func(m int) bool { return m < 1 || m > maxChannels/cd.c.Ch }):
+			return fmt.Errorf("%s: ch %d and ch_mult %v must be positive, their products at most %d", cd.name, cd.c.Ch, cd.c.ChMult, maxChannels)
 		case slices.ContainsFunc(cd.c.ResBlocks, func(b int) bool { return b < 1 }):
 			return fmt.Errorf("%s.num_res_blocks %v: every level needs a block", cd.name, cd.c.ResBlocks)
 		}

@@ -88,6 +88,7 @@ func TestOpenRefuses(t *testing.T) {
 		{"class", `{"_class_name": "VQModel"}`, nil, []string{"config.json", "VQModel"}},
 		{"groups", `{"_class_name": "MAGVITv2", "norm_num_groups": 48}`, nil, []string{"config.json", "encoder level 0", "norm_num_groups 48"}},
 		{"levels", `{"decoder": {"ch_mult": [1, 2]}}`, nil, []string{"config.json", "decoder: 5 num_res_blocks for 2 levels"}},
+		{"wide", `{"encoder": {"ch": 4611686018427387904, "ch_mult": [4, 4, 4, 4, 4]}}`, nil, []string{"products at most 65536"}},
 		{"bits", `{"encoder": {"z_channels": 12}}`, nil, []string{"decoder.z_channels 13 differs"}},
 		{"no weights", "", nil, []string{"none of pytorch_model.safetensors", "convert"}},
 	} {
@@ -122,4 +123,38 @@ func TestOfficialConfig(t *testing.T) {
 	if _, err := Open(folder(t, "", func(ts []safetensors.Tensor) []safetensors.Tensor { return ts }), 64); err != nil {
 		t.Errorf("a float32 copy without power_vals: %v", err)
 	}
+}
+
+// ReadConfig never panics, and a config it accepts passes its checks
+// and has a code grid it can index.
+func FuzzReadConfig(f *testing.F) {
+	for _, s := range []string{
+		`{"_class_name": "MAGVITv2", "_diffusers_version": "0.30.0"}`,
+		`{"encoder": {"ch": 8, "ch_mult": [1, 2], "num_res_blocks": [1, 1], "z_channels": 6}, "decoder": {"ch": 8, "ch_mult": [1, 2], "num_res_blocks": [1, 2], "z_channels": 6}, "norm_num_groups": 4}`,
+		`{"encoder": {"ch": -1}}`,
+		`{"norm_num_groups": 0}`,
+	} {
+		f.Add([]byte(s))
+	}
+	raw, err := os.ReadFile(filepath.Join(tiny, "config.json"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(raw)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "config.json"), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c, err := ReadConfig(dir)
+		if err != nil {
+			return
+		}
+		if err := c.check(); err != nil {
+			t.Fatalf("accepted a config that fails its checks: %v", err)
+		}
+		if c.Scale() < 1 || c.Codes() < 2 || c.Codes() > 1<<30 {
+			t.Fatalf("scale %d, %d codes", c.Scale(), c.Codes())
+		}
+	})
 }
