@@ -11,6 +11,7 @@ import (
 
 	"parascope/engine/conv"
 	"parascope/engine/safetensors"
+	"parascope/engine/sample"
 	"parascope/engine/vq"
 	"parascope/engine/world"
 )
@@ -320,3 +321,5 @@ func TestMakeAtlas(t *testing.T) {
 		}
 	}
 }
+
+var _ sample.ImageTokenizer = (*Model)(nil)
