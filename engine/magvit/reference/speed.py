@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """Decoding one 512×512 picture (32×32 codes) with MAGVIT-v2 at the official
 widths and random weights: PyTorch (2 threads) and Parascope's
-BenchmarkDecode512, taken in turns so that both see the same load, then the
-medians and the ratio PyTorch time / Parascope time (above 1: Parascope is
-faster).
+BenchmarkDecode512, taken in turns so that both see the same load, each
+after one untimed decode, then the medians and the ratio PyTorch time /
+Parascope time (above 1: Parascope is faster).
 
     /usr/bin/python3 engine/magvit/reference/speed.py [--rounds N]
 
@@ -55,6 +55,7 @@ def main():
         subprocess.run(["go", "test", "-c", "-o", binary, "./engine/magvit"], check=True)
         py, go = [], []
         with torch.no_grad():
+            model.decoder(z)  # warm up, as the Go benchmark does before timing
             for r in range(args.rounds):
                 t = time.perf_counter()
                 model.decoder(z)
