@@ -155,7 +155,7 @@ func weightsPath(dir string) (string, error) {
 			return "", err
 		}
 	}
-	return "", fmt.Errorf("%s holds none of %s (a pytorch_model.bin must be converted first: see reference/convert.py)", dir, strings.Join(WeightsFiles, ", "))
+	return "", fmt.Errorf("%s holds none of %s (a pytorch_model.bin is converted by engine/magvit/reference/convert.py)", dir, strings.Join(WeightsFiles, ", "))
 }
 
 // load builds the network from dir's weights, naming the file and tensor
