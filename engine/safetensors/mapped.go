@@ -26,7 +26,7 @@ type Mapped struct {
 // View is one tensor of a Mapped file: its raw little-endian bytes.
 type View struct {
 	Name  string
-	Dtype string // F32, F16 or BF16
+	Dtype string // F32, F16, BF16 or I64
 	Shape []int
 	Bytes []byte // read-only: writing to it faults
 }
@@ -114,6 +114,18 @@ func (v View) F32() ([]float32, error) {
 	out := make([]float32, len(v.Bytes)/4)
 	for i := range out {
 		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(v.Bytes[4*i:]))
+	}
+	return out, nil
+}
+
+// Int64 returns a copy of an I64 tensor's values.
+func (v View) Int64() ([]int64, error) {
+	if v.Dtype != I64 {
+		return nil, fmt.Errorf("safetensors: tensor %q is %s, not I64", v.Name, v.Dtype)
+	}
+	out := make([]int64, len(v.Bytes)/8)
+	for i := range out {
+		out[i] = int64(binary.LittleEndian.Uint64(v.Bytes[8*i:]))
 	}
 	return out, nil
 }

@@ -243,3 +243,28 @@ func BenchmarkReadBF16(b *testing.B) {
 		}
 	}
 }
+
+// An I64 tensor (PyTorch's integer buffers) is a view to read as int64;
+// widening it to float32, or reading the file whole, is refused by name.
+func TestOpenInt64(t *testing.T) {
+	var data []byte
+	for _, v := range []int64{4096, -3, 1} {
+		data = binary.LittleEndian.AppendUint64(data, uint64(v))
+	}
+	path := writeBytes(t, build(`{"p":{"dtype":"I64","shape":[3],"data_offsets":[0,24]}}`, data))
+	m, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	p, _ := m.Get("p")
+	if got, err := p.Int64(); err != nil || !slices.Equal(got, []int64{4096, -3, 1}) {
+		t.Errorf("Int64 = %v (%v)", got, err)
+	}
+	_, err = p.Float32()
+	wantErr(t, err, `"p"`, "integer")
+	_, err = p.F32()
+	wantErr(t, err, `"p"`, "not F32")
+	_, err = Read(path)
+	wantErr(t, err, `"p"`, "integer")
+}

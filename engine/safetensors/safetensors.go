@@ -36,6 +36,9 @@ const (
 	F32  = "F32"
 	F16  = "F16"
 	BF16 = "BF16"
+	// I64 is read only through Mapped views (View.Int64): PyTorch saves
+	// integer buffers, such as MAGVIT-v2's LFQ bit weights, as int64.
+	I64 = "I64"
 )
 
 // MaxHeader is the largest header accepted, in bytes. Real headers are a
@@ -76,6 +79,8 @@ func dtypeSize(dtype string) (int, bool) {
 		return 4, true
 	case F16, BF16:
 		return 2, true
+	case I64:
+		return 8, true
 	}
 	return 0, false
 }
@@ -311,7 +316,7 @@ func checkLayout(entries []namedEntry, dataLen int64) error {
 	for _, e := range entries {
 		size, ok := dtypeSize(e.Dtype)
 		if !ok {
-			return fmt.Errorf("safetensors: tensor %q: unsupported dtype %q (want F32, F16 or BF16)", e.name, e.Dtype)
+			return fmt.Errorf("safetensors: tensor %q: unsupported dtype %q (want F32, F16, BF16 or I64)", e.name, e.Dtype)
 		}
 		if e.Shape == nil {
 			return fmt.Errorf("safetensors: tensor %q: missing shape", e.name)
@@ -369,6 +374,9 @@ func numElems(shape []int, limit int64) (int64, bool) {
 }
 
 func decodeTensor(name string, e entry, raw []byte) (Tensor, error) {
+	if e.Dtype == I64 {
+		return Tensor{}, fmt.Errorf("safetensors: tensor %q: %s is an integer dtype, not float", name, e.Dtype)
+	}
 	size, _ := dtypeSize(e.Dtype)
 	data := make([]float32, len(raw)/size)
 	for i := range data {
