@@ -1,13 +1,14 @@
 // Package conv holds the forward-only layers of convolutional image
-// networks — the VQ-GAN and MAGVIT-v2 image tokenizers — over one picture
-// at a time: 2-D convolution, group normalisation, SiLU, nearest 2×
+// networks — the VQ-GAN and MAGVIT-v2 image tokenizers — over a batch of
+// pictures: 2-D convolution, group normalisation, SiLU, nearest 2×
 // up-sampling, the ResNet block, single-head spatial self-attention and
 // the two quantisers (nearest codebook entry, and lookup-free sign bits).
 //
-// A Tensor is channels-last (H×W×C, row-major, batch 1): a pixel's
-// channels are contiguous, so a 1×1 convolution is one GEMM over the
-// pixels as they lie, a k×k one is a GEMM over an im2col copy built band
-// by band, and group statistics are per-channel sums. Weights arrive in
+// A Tensor is channels-last (N×H×W×C, row-major): a pixel's channels are
+// contiguous, so a 1×1 convolution is one GEMM over the pixels as they
+// lie, a stride-1 k×k one a GEMM per tap over a padded slab, a strided
+// one a GEMM over an im2col copy built band by band, and group statistics
+// are per-channel sums. Weights arrive in
 // PyTorch's layout and are rearranged once when a layer is made.
 //
 // Layers that make new activations take them from a Scratch, so that a
@@ -355,6 +356,14 @@ func (s *Scratch) Put(t Tensor) {
 	s.mu.Lock()
 	s.free = append(s.free, t.Data[:0])
 	s.mu.Unlock()
+}
+
+// Step returns layer's output for x and gives x back to s: a network's
+// layers chained without keeping each one's input.
+func (s *Scratch) Step(x Tensor, layer func(*Scratch, Tensor) Tensor) Tensor {
+	y := layer(s, x)
+	s.Put(x)
+	return y
 }
 
 // Release drops the buffers kept for reuse.

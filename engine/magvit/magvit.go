@@ -96,22 +96,15 @@ func (m *Model) K() int { return m.Config.Codes() }
 // Grid returns the side of the code grid: Size / Config.Scale().
 func (m *Model) Grid() int { return m.Size / m.Config.Scale() }
 
-// step runs one layer and gives its input back to s.
-func step(s *conv.Scratch, x conv.Tensor, layer func(*conv.Scratch, conv.Tensor) conv.Tensor) conv.Tensor {
-	y := layer(s, x)
-	s.Put(x)
-	return y
-}
-
 func (b *midBlock) forward(s *conv.Scratch, x conv.Tensor) conv.Tensor {
-	x = step(s, x, b.block1.Forward)
-	x = step(s, x, b.attn.Forward)
-	return step(s, x, b.block2.Forward)
+	x = s.Step(x, b.block1.Forward)
+	x = s.Step(x, b.attn.Forward)
+	return s.Step(x, b.block2.Forward)
 }
 
 func (l *level) forward(s *conv.Scratch, x conv.Tensor) conv.Tensor {
 	for _, r := range l.blocks {
-		x = step(s, x, r.Forward)
+		x = s.Step(x, r.Forward)
 	}
 	return x
 }
@@ -125,12 +118,12 @@ func (m *Model) latents(x conv.Tensor) conv.Tensor {
 		lv := &e.levels[i]
 		x = lv.forward(s, x)
 		if lv.resample != nil {
-			x = step(s, x, lv.resample.Forward)
+			x = s.Step(x, lv.resample.Forward)
 		}
 	}
 	x = e.mid.forward(s, x)
 	e.normOut.Forward(x, x, true)
-	return step(s, step(s, x, e.out.Forward), e.quant.Forward)
+	return s.Step(s.Step(x, e.out.Forward), e.quant.Forward)
 }
 
 // decode runs the decoder over grids of code vectors, one picture each,
@@ -138,18 +131,18 @@ func (m *Model) latents(x conv.Tensor) conv.Tensor {
 // caller's; a batch of one-cell grids is how atlas tiles are made.
 func (m *Model) decode(q conv.Tensor) conv.Tensor {
 	s, d := &m.scratch, &m.dec
-	x := step(s, d.quant.Forward(s, q), d.in.Forward)
+	x := s.Step(d.quant.Forward(s, q), d.in.Forward)
 	x = d.mid.forward(s, x)
 	for i := len(d.levels) - 1; i >= 0; i-- {
 		lv := &d.levels[i]
 		x = lv.forward(s, x)
 		if lv.resample != nil {
-			x = step(s, x, conv.Upsample2x)
-			x = step(s, x, lv.resample.Forward)
+			x = s.Step(x, conv.Upsample2x)
+			x = s.Step(x, lv.resample.Forward)
 		}
 	}
 	d.normOut.Forward(x, x, true)
-	return step(s, x, d.out.Forward)
+	return s.Step(x, d.out.Forward)
 }
 
 // indices quantises latents: one code per pixel, from the signs of its

@@ -52,18 +52,6 @@ func (m *Model) decodeCached(codes []int) (*image.RGBA, error) {
 	return &out, nil
 }
 
-// shown is the code a cell is drawn with and whether it is a guess; -1
-// for a masked cell without one.
-func shown(codes, guesses []int, i int) (int, bool) {
-	if codes[i] >= 0 {
-		return codes[i], false
-	}
-	if guesses != nil && guesses[i] >= 0 {
-		return guesses[i], true
-	}
-	return -1, false
-}
-
 // cell is the rectangle of grid position i.
 func (m *Model) cell(i int) image.Rectangle {
 	s, g := m.Config.Scale(), m.Grid()
@@ -76,7 +64,7 @@ func (m *Model) cell(i int) image.Rectangle {
 func (m *Model) Preview(codes, guesses []int) *image.RGBA {
 	need := make([]int, len(codes))
 	for i := range codes {
-		need[i], _ = shown(codes, guesses, i)
+		need[i], _ = vq.Shown(codes, guesses, i)
 	}
 	tiles := m.atlas.get(m, need)
 	img := image.NewRGBA(image.Rect(0, 0, m.Size, m.Size))
@@ -86,19 +74,11 @@ func (m *Model) Preview(codes, guesses []int) *image.RGBA {
 			continue
 		}
 		draw.Draw(img, m.cell(i), tiles[i], image.Point{}, draw.Src)
-		if _, guess := shown(codes, guesses, i); guess {
-			dim(img, m.cell(i))
+		if _, guess := vq.Shown(codes, guesses, i); guess {
+			vq.DimCell(img, m.cell(i))
 		}
 	}
 	return img
-}
-
-func dim(img *image.RGBA, r image.Rectangle) {
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			img.SetRGBA(x, y, vq.Dimmed(img.RGBAAt(x, y)))
-		}
-	}
 }
 
 // DecodePartial decodes a partial grid exactly: every cell goes through
@@ -118,18 +98,18 @@ func (m *Model) DecodePartial(codes, guesses []int) (*image.RGBA, error) {
 	}
 	in := make([]int, len(codes))
 	for i := range codes {
-		in[i], _ = shown(codes, guesses, i)
+		in[i], _ = vq.Shown(codes, guesses, i)
 	}
 	g := m.Grid()
 	v := m.decode(m.vectors(in, g, g))
 	img := Picture(v)
 	m.scratch.Put(v)
 	for i := range codes {
-		switch k, guess := shown(codes, guesses, i); {
+		switch k, guess := vq.Shown(codes, guesses, i); {
 		case k < 0:
 			draw.Draw(img, m.cell(i), image.NewUniform(world.MaskGrey), image.Point{}, draw.Src)
 		case guess:
-			dim(img, m.cell(i))
+			vq.DimCell(img, m.cell(i))
 		}
 	}
 	return img, nil

@@ -251,6 +251,28 @@ func Dimmed(c color.RGBA) color.RGBA {
 	return color.RGBA{mix(c.R, world.MaskGrey.R), mix(c.G, world.MaskGrey.G), mix(c.B, world.MaskGrey.B), 255}
 }
 
+// Shown is the code cell i of a partial grid is drawn with, and whether
+// it is a guess (dimmed by DimCell); -1 for a masked cell without one,
+// painted world.MaskGrey. The real image tokenizers' previews share it.
+func Shown(codes, guesses []int, i int) (int, bool) {
+	if codes[i] >= 0 {
+		return codes[i], false
+	}
+	if guesses != nil && guesses[i] >= 0 {
+		return guesses[i], true
+	}
+	return -1, false
+}
+
+// DimCell dims the pixels of r in img by Dimmed: a guessed cell.
+func DimCell(img *image.RGBA, r image.Rectangle) {
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			img.SetRGBA(x, y, Dimmed(img.RGBAAt(x, y)))
+		}
+	}
+}
+
 // PSNR returns the peak signal-to-noise ratio of b against a over the RGB
 // channels, in dB: +Inf when the pixels are identical, NaN when the sizes
 // differ or the images are empty.

@@ -55,25 +55,13 @@ func clone(img *image.RGBA) *image.RGBA {
 	return &out
 }
 
-// shown is the code a cell is drawn with and whether it is a guess; -1
-// for a masked cell without one.
-func shown(codes, guesses []int, i int) (int, bool) {
-	if codes[i] >= 0 {
-		return codes[i], false
-	}
-	if guesses != nil && guesses[i] >= 0 {
-		return guesses[i], true
-	}
-	return -1, false
-}
-
 // Preview draws a partial grid from the atlas: the tile of each shown
 // code, guesses dimmed, masked cells grey. Codes and guesses must be in
 // range (as DecodeMasked checks); tiles not yet made are made first.
 func (m *Model) Preview(codes, guesses []int) *image.RGBA {
 	var need []int
 	for i := range codes {
-		if k, _ := shown(codes, guesses, i); k >= 0 {
+		if k, _ := vq.Shown(codes, guesses, i); k >= 0 {
 			need = append(need, k)
 		}
 	}
@@ -82,25 +70,17 @@ func (m *Model) Preview(codes, guesses []int) *image.RGBA {
 	img := image.NewRGBA(image.Rect(0, 0, m.Size, m.Size))
 	for i := range codes {
 		cell := image.Rect(i%g*s, i/g*s, i%g*s+s, i/g*s+s)
-		k, guess := shown(codes, guesses, i)
+		k, guess := vq.Shown(codes, guesses, i)
 		if k < 0 {
 			draw.Draw(img, cell, image.NewUniform(world.MaskGrey), image.Point{}, draw.Src)
 			continue
 		}
 		draw.Draw(img, cell, m.atlas.tiles[k], image.Point{}, draw.Src)
 		if guess {
-			dim(img, cell)
+			vq.DimCell(img, cell)
 		}
 	}
 	return img
-}
-
-func dim(img *image.RGBA, r image.Rectangle) {
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			img.SetRGBA(x, y, vq.Dimmed(img.RGBAAt(x, y)))
-		}
-	}
 }
 
 // DecodePartial decodes a partial grid exactly: every cell goes through
@@ -122,7 +102,7 @@ func (m *Model) DecodePartial(codes, guesses []int) (*image.RGBA, error) {
 	q := m.codebook.Lookup(make([]int, g*g), g, g)
 	for i := range codes {
 		row := q.Data[i*d : (i+1)*d]
-		if k, _ := shown(codes, guesses, i); k >= 0 {
+		if k, _ := vq.Shown(codes, guesses, i); k >= 0 {
 			copy(row, m.codebook.E[k*d:(k+1)*d])
 		} else {
 			clear(row)
@@ -134,11 +114,11 @@ func (m *Model) DecodePartial(codes, guesses []int) (*image.RGBA, error) {
 	s := m.Config.Scale()
 	for i := range codes {
 		cell := image.Rect(i%g*s, i/g*s, i%g*s+s, i/g*s+s)
-		switch k, guess := shown(codes, guesses, i); {
+		switch k, guess := vq.Shown(codes, guesses, i); {
 		case k < 0:
 			draw.Draw(img, cell, image.NewUniform(world.MaskGrey), image.Point{}, draw.Src)
 		case guess:
-			dim(img, cell)
+			vq.DimCell(img, cell)
 		}
 	}
 	return img, nil

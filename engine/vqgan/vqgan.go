@@ -93,39 +93,32 @@ func (m *Model) K() int { return m.Config.Codes }
 // Grid returns the side of the code grid: Size / Config.Scale().
 func (m *Model) Grid() int { return m.Size / m.Config.Scale() }
 
-// step runs one layer and gives its input back to s.
-func step(s *conv.Scratch, x conv.Tensor, layer func(*conv.Scratch, conv.Tensor) conv.Tensor) conv.Tensor {
-	y := layer(s, x)
-	s.Put(x)
-	return y
-}
-
 func (m *midBlock) forward(s *conv.Scratch, x conv.Tensor) conv.Tensor {
-	x = step(s, x, m.res1.Forward)
+	x = s.Step(x, m.res1.Forward)
 	if m.attn != nil {
-		x = step(s, x, m.attn.Forward)
+		x = s.Step(x, m.attn.Forward)
 	}
-	return step(s, x, m.res2.Forward)
+	return s.Step(x, m.res2.Forward)
 }
 
 func (l *level) forward(s *conv.Scratch, x conv.Tensor, up bool) conv.Tensor {
 	for _, r := range l.resnets {
-		x = step(s, x, r.Forward)
+		x = s.Step(x, r.Forward)
 	}
 	switch {
 	case l.resample == nil:
 	case up:
-		x = step(s, x, conv.Upsample2x)
-		x = step(s, x, l.resample.Forward)
+		x = s.Step(x, conv.Upsample2x)
+		x = s.Step(x, l.resample.Forward)
 	default:
-		x = step(s, x, l.resample.Forward)
+		x = s.Step(x, l.resample.Forward)
 	}
 	return x
 }
 
 func (c *coder) head(s *conv.Scratch, x conv.Tensor) conv.Tensor {
 	c.normOut.Forward(x, x, true)
-	return step(s, x, c.out.Forward)
+	return s.Step(x, c.out.Forward)
 }
 
 // latents runs the encoder and quant_conv over a picture's values (which
@@ -137,7 +130,7 @@ func (m *Model) latents(x conv.Tensor) conv.Tensor {
 		x = m.enc.levels[i].forward(s, x, false)
 	}
 	x = m.enc.mid.forward(s, x)
-	return step(s, m.enc.head(s, x), m.quantConv.Forward)
+	return s.Step(m.enc.head(s, x), m.quantConv.Forward)
 }
 
 // decode runs post_quant_conv and the decoder over a grid of code
@@ -145,7 +138,7 @@ func (m *Model) latents(x conv.Tensor) conv.Tensor {
 // result are the caller's.
 func (m *Model) decode(q conv.Tensor) conv.Tensor {
 	s := &m.scratch
-	x := step(s, m.postQuantConv.Forward(s, q), m.dec.in.Forward)
+	x := s.Step(m.postQuantConv.Forward(s, q), m.dec.in.Forward)
 	x = m.dec.mid.forward(s, x)
 	for i := range m.dec.levels {
 		x = m.dec.levels[i].forward(s, x, true)
