@@ -32,7 +32,7 @@ var commands = []command{
 	{"sample", "[--config FILE] (--case DIR | --prompt TEXT | --instruction TEXT --input PNG) [flags]", "denoise one answer step by step and export it (trace, GIF, PNG, judge folder)", (*cli.Env).Sample},
 	{"bench", "[--model CKPT] [--mode parallel|sequential] [--cases N] [--seed S] [--config FILE] [--json] [--results FILE]", "run ParaBench-mini: sample held-out cases and judge them", (*cli.Env).Bench},
 	{"tokenize", "--tokenizer FILE [--decode] TEXT…", "encode TEXT with a Hugging Face tokenizer.json and print the ids as JSON, or with --decode print the text of ids", (*cli.Env).Tokenize},
-	{"vq", "encode --tokenizer DIR [--size 512] PNG | decode --tokenizer DIR [--size 512] --out PNG CODES…", "encode a picture into codes, or decode codes into a picture, with a real image tokenizer (the aMUSEd VQ-GAN of MMaDA-Parallel-A)", (*cli.Env).VQ},
+	{"vq", "encode --tokenizer DIR [--size 512] PNG | decode --tokenizer DIR [--size 512] --out PNG CODES…", "encode a picture into codes, or decode codes into a picture, with a real image tokenizer (the aMUSEd VQ-GAN of MMaDA-Parallel-A or the MAGVIT-v2 of MMaDA-Parallel-M, told by the folder's config.json)", (*cli.Env).VQ},
 	{"replay", "TRACE [--gif FILE] [--png FILE] [--strip FILE [--strip-steps LIST]] [--text FILE]", "replay a saved trajectory without a model, and export it", (*cli.Env).Replay},
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"image"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -9,14 +10,42 @@ import (
 	"strings"
 	"testing"
 
+	"parascope/engine/magvit"
 	"parascope/engine/safetensors"
 	"parascope/engine/vqgan"
 )
 
-// The tiny VQModel folder of engine/vqgan (aMUSEd's layout at small
-// widths, random weights): a PNG goes to codes and back.
+// The tiny folders of engine/vqgan (aMUSEd's VQModel layout) and
+// engine/magvit (MAGVITv2), small widths: a PNG goes to codes and back,
+// drawn as the package itself draws them.
 func TestVQRoundTrip(t *testing.T) {
-	dir, pic := filepath.Join("engine", "vqgan", "testdata", "tiny"), filepath.Join("engine", "vqgan", "testdata", "pic0.png")
+	for _, tc := range []struct {
+		pkg    string
+		decode func(dir string, codes []int) (*image.RGBA, error)
+	}{
+		{"vqgan", func(dir string, codes []int) (*image.RGBA, error) {
+			m, err := vqgan.Open(dir, 64)
+			if err != nil {
+				return nil, err
+			}
+			return m.Decode(codes)
+		}},
+		{"magvit", func(dir string, codes []int) (*image.RGBA, error) {
+			m, err := magvit.Open(dir, 64)
+			if err != nil {
+				return nil, err
+			}
+			return m.Decode(codes)
+		}},
+	} {
+		t.Run(tc.pkg, func(t *testing.T) {
+			testdata := filepath.Join("engine", tc.pkg, "testdata")
+			roundTrip(t, filepath.Join(testdata, "tiny"), filepath.Join(testdata, "pic0.png"), tc.decode)
+		})
+	}
+}
+
+func roundTrip(t *testing.T, dir, pic string, decode func(dir string, codes []int) (*image.RGBA, error)) {
 	out, err := capture(t, "vq", "encode", "--tokenizer", dir, "--size", "64", pic)
 	if err != nil {
 		t.Fatal(err)
@@ -29,11 +58,7 @@ func TestVQRoundTrip(t *testing.T) {
 	if _, err := capture(t, "vq", "decode", "--tokenizer", dir, "--size", "64", "--out", png1, strings.TrimSpace(out)); err != nil {
 		t.Fatal(err)
 	}
-	m, err := vqgan.Open(dir, 64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := m.Decode(codes)
+	want, err := decode(dir, codes)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +79,7 @@ func TestVQRoundTrip(t *testing.T) {
 			r1, g1, b1, _ := got.At(x, y).RGBA()
 			r2, g2, b2, _ := want.At(x, y).RGBA()
 			if r1 != r2 || g1 != g2 || b1 != b2 {
-				t.Fatalf("pixel (%d,%d) differs from vqgan's decode", x, y)
+				t.Fatalf("pixel (%d,%d) differs from the package's decode", x, y)
 			}
 		}
 	}
@@ -95,6 +120,9 @@ func TestVQBadInputs(t *testing.T) {
 	if err := safetensors.Write(filepath.Join("bad", vqgan.WeightsFile), f, safetensors.F32); err != nil {
 		t.Fatal(err)
 	}
+	// A folder whose config.json names neither kind.
+	os.Mkdir("other", 0o755)
+	os.WriteFile(filepath.Join("other", "config.json"), []byte(`{"_class_name": "AutoencoderKL"}`), 0o644)
 	sixteen := `[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15]`
 	const usage, failure = 2, 1
 	for _, tc := range []struct {
@@ -107,6 +135,8 @@ func TestVQBadInputs(t *testing.T) {
 		{[]string{"vq", "encode", pic}, usage, []string{"--tokenizer DIR is required"}},
 		{[]string{"vq", "encode", "--tokenizer", tiny}, usage, []string{"one PNG"}},
 		{[]string{"vq", "encode", "--tokenizer", "missing", pic}, failure, []string{"missing/config.json", "no such file"}},
+		{[]string{"vq", "encode", "--tokenizer", "other", pic}, failure, []string{"other/config.json", "_class_name", `"AutoencoderKL"`}},
+		{[]string{"vq", "decode", "--tokenizer", "other", "--out", "o.png", sixteen}, failure, []string{"other/config.json", "_class_name", `"AutoencoderKL"`}},
 		{[]string{"vq", "encode", "--tokenizer", tiny, "notpng.png"}, failure, []string{"notpng.png: not a PNG file"}},
 		{[]string{"vq", "encode", "--tokenizer", tiny, "cut.png"}, failure, []string{"cut.png: not a readable PNG"}},
 		{[]string{"vq", "encode", "--tokenizer", tiny, "/dev/zero"}, failure, []string{"/dev/zero: is not a regular file"}},

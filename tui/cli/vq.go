@@ -9,17 +9,21 @@ import (
 	"image/png"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
 	"parascope/engine/atomicfile"
 	"parascope/engine/infile"
+	"parascope/engine/magvit"
+	"parascope/engine/sample"
 	"parascope/engine/vqgan"
 )
 
 // VQ runs a real image tokenizer (the aMUSEd VQ-GAN of MMaDA-Parallel-A,
-// a diffusers VQModel folder): encode turns a PNG into its codes, decode
-// draws codes as a PNG.
+// a diffusers VQModel folder, or Show-o's MAGVIT-v2 of
+// MMaDA-Parallel-M): encode turns a PNG into its codes, decode draws
+// codes as a PNG.
 func (e *Env) VQ(args []string) error {
 	want := "encode or decode (parascope vq -h)"
 	if len(args) == 0 {
@@ -30,7 +34,9 @@ func (e *Env) VQ(args []string) error {
 		fmt.Printf("usage: %s\n\n", e.Usage)
 		fmt.Println("encode prints the picture's codes as a JSON array; decode reads codes (numbers, or the\n" +
 			"JSON array encode prints; -1 in the array for a masked cell, painted grey) and writes the\n" +
-			"picture. Both take --size (default 512, MMaDA-Parallel-A's); 'parascope vq JOB -h' lists the flags.")
+			"picture. --tokenizer is an aMUSEd VQ-GAN folder (config.json's _class_name \"VQModel\") or a\n" +
+			"MAGVIT-v2 one (\"MAGVITv2\"). Both jobs take --size (default 512, MMaDA-Parallel's);\n" +
+			"'parascope vq JOB -h' lists the flags.")
 		return nil
 	case "encode":
 		return helpOK(e.vqEncode(args[1:]))
@@ -42,7 +48,7 @@ func (e *Env) VQ(args []string) error {
 
 func vqFlags(name string) (*flag.FlagSet, *string, *int) {
 	fs := flag.NewFlagSet("vq "+name, flag.ContinueOnError)
-	dir := fs.String("tokenizer", "", "the VQModel folder (config.json and "+vqgan.WeightsFile+")")
+	dir := fs.String("tokenizer", "", "the tokenizer folder: a VQModel (aMUSEd VQ-GAN) or MAGVITv2 one, told by its config.json")
 	size := fs.Int("size", vqgan.DefaultSize, "the picture's side in pixels")
 	return fs, dir, size
 }
@@ -64,7 +70,7 @@ func (e *Env) vqEncode(args []string) error {
 	if err != nil {
 		return fmt.Errorf("vq encode: %w", err)
 	}
-	m, err := vqgan.Open(*dir, *size)
+	m, err := openTokenizer(*dir, *size)
 	if err != nil {
 		return fmt.Errorf("vq encode: %w", err)
 	}
@@ -98,7 +104,7 @@ func (e *Env) vqDecode(args []string) error {
 	if err := checkOutputs("vq decode", *out); err != nil {
 		return err
 	}
-	m, err := vqgan.Open(*dir, *size)
+	m, err := openTokenizer(*dir, *size)
 	if err != nil {
 		return fmt.Errorf("vq decode: %w", err)
 	}
@@ -117,6 +123,44 @@ func (e *Env) vqDecode(args []string) error {
 		return usagef("vq decode: %v", err)
 	}
 	return atomicfile.Write(*out, func(w io.Writer) error { return png.Encode(w, img) })
+}
+
+// tokenizer is what vq runs; the VQ-GAN and MAGVIT-v2 both are one.
+type tokenizer interface {
+	sample.ImageTokenizer
+	Decode(codes []int) (*image.RGBA, error)
+	DecodePartial(codes, guesses []int) (*image.RGBA, error)
+}
+
+// openTokenizer opens a tokenizer folder of the kind its config.json's
+// _class_name names.
+func openTokenizer(dir string, size int) (tokenizer, error) {
+	path := filepath.Join(dir, "config.json")
+	raw, err := infile.Read(path, 1<<20, "a tokenizer config")
+	if err != nil {
+		return nil, err
+	}
+	var c struct {
+		ClassName string `json:"_class_name"`
+	}
+	if err := infile.DecodeJSON(raw, &c, false); err != nil {
+		return nil, infile.In(path, err)
+	}
+	switch c.ClassName {
+	case "VQModel":
+		m, err := vqgan.Open(dir, size)
+		if err != nil {
+			return nil, err
+		}
+		return m, nil
+	case "MAGVITv2":
+		m, err := magvit.Open(dir, size)
+		if err != nil {
+			return nil, err
+		}
+		return m, nil
+	}
+	return nil, fmt.Errorf("%s: _class_name %q: want \"VQModel\" (the aMUSEd VQ-GAN) or \"MAGVITv2\" (MAGVIT-v2)", path, c.ClassName)
 }
 
 // parseCodes reads codes given as separate numbers or JSON arrays; -1
