@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"parascope/engine/imgtok"
 	"parascope/engine/vq"
 )
 
@@ -80,10 +81,10 @@ func BenchmarkDecode512(b *testing.B) {
 // widths, as a preview does for codes it has not drawn before.
 func BenchmarkTile(b *testing.B) {
 	m := official(b)
-	const batch = tileBatch
+	const batch = imgtok.TileBatch
 	var n int
 	for b.Loop() {
-		m.atlas.get(m, randomCodes(batch, m.K(), uint64(n)))
+		m.Tiles(randomCodes(batch, m.K(), uint64(n)))
 		n++
 	}
 	perTile := b.Elapsed().Seconds() / float64(b.N*batch)

@@ -15,9 +15,9 @@ package magvit
 import (
 	"fmt"
 	"image"
-	"sync"
 
 	"parascope/engine/conv"
+	"parascope/engine/imgtok"
 )
 
 // DefaultSize is the picture side MMaDA-Parallel-M encodes and decodes.
@@ -31,11 +31,10 @@ type Model struct {
 
 	enc, dec coder
 
-	atlas   atlas        // each code decoded alone, for previews
+	// Drawer draws grids with the model's post-processing (Picture):
+	// Decode, DecodeMasked, DecodePartial, Preview, Tile, MakeAtlas.
+	*imgtok.Drawer
 	scratch conv.Scratch // activations, kept between decodes
-
-	mu   sync.Mutex // guards last
-	last exact      // the last complete grid decoded, which views redraw often
 }
 
 // coder is the encoder or the decoder. The encoder runs in, its levels
@@ -63,11 +62,6 @@ type midBlock struct {
 	block2 *conv.ResNet
 }
 
-type exact struct {
-	codes []int
-	img   *image.RGBA
-}
-
 // Open reads a MAGVIT-v2 folder for pictures of size×size pixels.
 func Open(dir string, size int) (*Model, error) {
 	c, err := ReadConfig(dir)
@@ -87,7 +81,7 @@ func Open(dir string, size int) (*Model, error) {
 
 func (m *Model) setSize(size int) {
 	m.Size = size
-	m.atlas.tiles = make([]*image.RGBA, m.K())
+	m.Drawer = imgtok.NewDrawer("magvit", m)
 }
 
 // K returns the number of codes, 2^bits.
@@ -95,6 +89,9 @@ func (m *Model) K() int { return m.Config.Codes() }
 
 // Grid returns the side of the code grid: Size / Config.Scale().
 func (m *Model) Grid() int { return m.Size / m.Config.Scale() }
+
+// Scale returns the side of a code's cell in pixels: Config.Scale().
+func (m *Model) Scale() int { return m.Config.Scale() }
 
 func (b *midBlock) forward(s *conv.Scratch, x conv.Tensor) conv.Tensor {
 	x = s.Step(x, b.block1.Forward)
@@ -172,8 +169,8 @@ func (m *Model) vectors(codes []int, h, w int) conv.Tensor {
 // EncodeValues quantises a Size×Size×3 tensor of values in [−1, 1], as
 // the official pre-processing normalises pictures.
 func (m *Model) EncodeValues(x conv.Tensor) ([]int, error) {
-	if x.H != m.Size || x.W != m.Size || x.C != 3 {
-		return nil, fmt.Errorf("magvit: values are %d×%d×%d, want %d×%d×3", x.H, x.W, x.C, m.Size, m.Size)
+	if err := imgtok.CheckValues("magvit", x, m.Size); err != nil {
+		return nil, err
 	}
 	z := m.latents(x)
 	defer m.scratch.Put(z)
@@ -189,37 +186,21 @@ func (m *Model) Encode(img image.Image) ([]int, error) {
 // DecodeValues decodes a full grid of codes to the decoder's raw output,
 // Size×Size×3, before the post-processing.
 func (m *Model) DecodeValues(codes []int) (conv.Tensor, error) {
-	if err := m.check(codes, false); err != nil {
+	if err := imgtok.Check("magvit", m, codes, false); err != nil {
 		return conv.Tensor{}, err
 	}
 	g := m.Grid()
 	return m.decode(m.vectors(codes, g, g)), nil
 }
 
-// Decode draws the picture a full grid of codes stands for, exactly as
-// the official post-processing does (see Picture).
-func (m *Model) Decode(codes []int) (*image.RGBA, error) {
-	v, err := m.DecodeValues(codes)
-	if err != nil {
-		return nil, err
-	}
+// DecodeGrids decodes len(codes)/(h*w) grids of h×w codes to a picture
+// each, a negative code as the zero vector (halfway between every code's
+// ±1). A batch of one-cell grids is how atlas tiles are made.
+func (m *Model) DecodeGrids(codes []int, h, w int) []*image.RGBA {
+	v := m.decode(m.vectors(codes, h, w))
 	defer m.scratch.Put(v)
-	return Picture(v), nil
+	return imgtok.Pictures(v, Picture)
 }
 
 // Release drops the activation memory kept between decodes.
 func (m *Model) Release() { m.scratch.Release() }
-
-// check refuses a grid of the wrong length or with codes out of range;
-// masked allows negative codes.
-func (m *Model) check(codes []int, masked bool) error {
-	if n := m.Grid() * m.Grid(); len(codes) != n {
-		return fmt.Errorf("magvit: %d codes, want %d (a %d×%d grid for %d-pixel pictures)", len(codes), n, m.Grid(), m.Grid(), m.Size)
-	}
-	for i, k := range codes {
-		if k >= m.K() || (k < 0 && !masked) {
-			return fmt.Errorf("magvit: code %d at position %d outside 0..%d", k, i, m.K()-1)
-		}
-	}
-	return nil
-}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"parascope/engine/conv"
+	"parascope/engine/imgtok"
 	"parascope/engine/safetensors"
 	"parascope/engine/sample"
 	"parascope/engine/vq"
@@ -245,7 +246,7 @@ func TestDecodeMasked(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range partial {
-		c := m.cell(i)
+		c := imgtok.Cell(m, i)
 		switch {
 		case partial[i] >= 0:
 			if !samePixels(got.SubImage(c).(*image.RGBA), m.Tile(partial[i])) {
@@ -265,7 +266,7 @@ func TestDecodeMasked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if exactPartial.RGBAAt(m.cell(1).Min.X, m.cell(1).Min.Y) != world.MaskGrey {
+	if exactPartial.RGBAAt(imgtok.Cell(m, 1).Min.X, imgtok.Cell(m, 1).Min.Y) != world.MaskGrey {
 		t.Error("DecodePartial does not paint masked cells grey")
 	}
 	if _, err := m.DecodeMasked(codes[:3], nil); err == nil {
@@ -291,8 +292,9 @@ func samePixels(a, b *image.RGBA) bool {
 	return true
 }
 
-// MakeAtlas stops when its context is done, and otherwise makes every
-// tile, each its code decoded alone (checked on a model of 6 bits).
+// MakeAtlas stops when its context is done, and otherwise makes tiles
+// that are each their code decoded alone (checked on a model of 6 bits;
+// imgtok's tests check that every tile is made).
 func TestMakeAtlas(t *testing.T) {
 	c := Config{
 		Encoder: Coder{Ch: 8, ChMult: []int{1, 2}, ResBlocks: []int{1, 1}, ZChannels: 6},
@@ -312,11 +314,8 @@ func TestMakeAtlas(t *testing.T) {
 	if err := m.MakeAtlas(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	for k, tile := range m.atlas.tiles {
-		if tile == nil {
-			t.Fatalf("tile %d not made", k)
-		}
-		if k%7 == 0 && !samePixels(tile, Picture(m.decode(m.vectors([]int{k}, 1, 1)))) {
+	for k := 0; k < m.K(); k += 7 {
+		if !samePixels(m.Tile(k), Picture(m.decode(m.vectors([]int{k}, 1, 1)))) {
 			t.Errorf("tile %d differs from the code decoded alone", k)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	xdraw "golang.org/x/image/draw"
 
 	"parascope/engine/conv"
+	"parascope/engine/imgtok"
 )
 
 // Pixels brings a picture to size×size as MMaDA-Parallel-M's
@@ -34,31 +35,11 @@ func Pixels(img image.Image, size int) *image.RGBA {
 
 // Values turns an RGBA picture into the network's input as ToTensor and
 // Normalize(0.5, 0.5) do: each channel byte over 255, less 0.5, over 0.5.
-func Values(img *image.RGBA) conv.Tensor {
-	b := img.Bounds()
-	t := conv.New(b.Dy(), b.Dx(), 3)
-	for y := range b.Dy() {
-		for x := range b.Dx() {
-			o := img.PixOffset(b.Min.X+x, b.Min.Y+y)
-			for c := range 3 {
-				t.Data[(y*b.Dx()+x)*3+c] = (float32(img.Pix[o+c])/255 - 0.5) / 0.5
-			}
-		}
-	}
-	return t
-}
+func Values(img *image.RGBA) conv.Tensor { return imgtok.Values(img, 0.5, 0.5) }
 
 // Picture turns the decoder's output into pixels as the official
 // post-processing does: (x+1)/2 clamped to [0, 1], times 255 in float32,
 // then truncated to a byte (numpy's astype(uint8)), not rounded.
 func Picture(t conv.Tensor) *image.RGBA {
-	img := image.NewRGBA(image.Rect(0, 0, t.W, t.H))
-	for p := range t.H * t.W {
-		for c := range 3 {
-			v := min(max((t.Data[p*3+c]+1)/2, 0), 1) * 255
-			img.Pix[p*4+c] = uint8(v)
-		}
-		img.Pix[p*4+3] = 255
-	}
-	return img
+	return imgtok.Picture(t, -1, 1, func(v float32) uint8 { return uint8(v) })
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"parascope/engine/imgtok"
 	"parascope/engine/vq"
 	"parascope/engine/world"
 )
@@ -158,12 +159,12 @@ func BenchmarkTiles(b *testing.B) {
 	}
 	next := 0
 	for b.Loop() {
-		codes := make([]int, tileBatch)
+		codes := make([]int, imgtok.TileBatch)
 		for i := range codes {
 			codes[i] = next % m.K()
 			next++
 		}
-		m.atlas.fill(m, codes)
+		m.Tiles(codes)
 	}
 	b.ReportMetric(b.Elapsed().Seconds()*1e3/float64(next), "ms/tile")
 }

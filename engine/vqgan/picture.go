@@ -9,6 +9,7 @@ import (
 	xdraw "golang.org/x/image/draw"
 
 	"parascope/engine/conv"
+	"parascope/engine/imgtok"
 )
 
 // Pixels brings a picture to size×size as MMaDA-Parallel-A's
@@ -40,31 +41,11 @@ func Pixels(img image.Image, size int) *image.RGBA {
 // Values turns an RGBA picture into the network's input: each channel
 // byte divided by 255, as the pipelines' VaeImageProcessor with
 // do_normalize=False does.
-func Values(img *image.RGBA) conv.Tensor {
-	b := img.Bounds()
-	t := conv.New(b.Dy(), b.Dx(), 3)
-	for y := range b.Dy() {
-		for x := range b.Dx() {
-			o := img.PixOffset(b.Min.X+x, b.Min.Y+y)
-			for c := range 3 {
-				t.Data[(y*b.Dx()+x)*3+c] = float32(img.Pix[o+c]) / 255
-			}
-		}
-	}
-	return t
-}
+func Values(img *image.RGBA) conv.Tensor { return imgtok.Values(img, 0, 1) }
 
 // Picture turns the decoder's output into pixels as the official
 // post-processing does: clipped to [0, 1], times 255 in float32, rounded
 // half to even.
 func Picture(t conv.Tensor) *image.RGBA {
-	img := image.NewRGBA(image.Rect(0, 0, t.W, t.H))
-	for p := range t.H * t.W {
-		for c := range 3 {
-			v := min(max(t.Data[p*3+c], 0), 1) * 255
-			img.Pix[p*4+c] = uint8(math.RoundToEven(float64(v)))
-		}
-		img.Pix[p*4+3] = 255
-	}
-	return img
+	return imgtok.Picture(t, 0, 1, func(v float32) uint8 { return uint8(math.RoundToEven(float64(v))) })
 }

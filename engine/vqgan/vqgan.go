@@ -12,9 +12,9 @@ package vqgan
 import (
 	"fmt"
 	"image"
-	"sync"
 
 	"parascope/engine/conv"
+	"parascope/engine/imgtok"
 )
 
 // DefaultSize is the picture side MMaDA-Parallel-A encodes and decodes.
@@ -35,11 +35,10 @@ type Model struct {
 	quantConv, postQuantConv *conv.Conv2d
 	codebook                 *conv.Codebook
 
-	atlas   atlas        // each code decoded alone, for previews
+	// Drawer draws grids with the model's post-processing (Picture):
+	// Decode, DecodeMasked, DecodePartial, Preview, Tile, MakeAtlas.
+	*imgtok.Drawer
 	scratch conv.Scratch // activations, kept between decodes
-
-	mu   sync.Mutex // guards last
-	last exact      // the last complete grid decoded, which views redraw often
 }
 
 // coder is the encoder or the decoder: a convolution in, levels of
@@ -64,11 +63,6 @@ type midBlock struct {
 	res2 *conv.ResNet
 }
 
-type exact struct {
-	codes []int
-	img   *image.RGBA
-}
-
 // Open reads a VQModel folder for pictures of size×size pixels.
 func Open(dir string, size int) (*Model, error) {
 	c, err := ReadConfig(dir)
@@ -83,7 +77,7 @@ func Open(dir string, size int) (*Model, error) {
 		return nil, err
 	}
 	m.Size = size
-	m.atlas.tiles = make([]*image.RGBA, c.Codes)
+	m.Drawer = imgtok.NewDrawer("vqgan", m)
 	return m, nil
 }
 
@@ -92,6 +86,9 @@ func (m *Model) K() int { return m.Config.Codes }
 
 // Grid returns the side of the code grid: Size / Config.Scale().
 func (m *Model) Grid() int { return m.Size / m.Config.Scale() }
+
+// Scale returns the side of a code's cell in pixels: Config.Scale().
+func (m *Model) Scale() int { return m.Config.Scale() }
 
 func (m *midBlock) forward(s *conv.Scratch, x conv.Tensor) conv.Tensor {
 	x = s.Step(x, m.res1.Forward)
@@ -149,8 +146,8 @@ func (m *Model) decode(q conv.Tensor) conv.Tensor {
 // EncodeValues quantises a Size×Size×3 tensor of values in [0, 1] (the
 // official pipelines feed the VQ-GAN unnormalised values).
 func (m *Model) EncodeValues(x conv.Tensor) ([]int, error) {
-	if x.H != m.Size || x.W != m.Size || x.C != 3 {
-		return nil, fmt.Errorf("vqgan: values are %d×%d×%d, want %d×%d×3", x.H, x.W, x.C, m.Size, m.Size)
+	if err := imgtok.CheckValues("vqgan", x, m.Size); err != nil {
+		return nil, err
 	}
 	z := m.latents(x)
 	defer m.scratch.Put(z)
@@ -166,39 +163,35 @@ func (m *Model) Encode(img image.Image) ([]int, error) {
 // DecodeValues decodes a full grid of codes to the decoder's raw output,
 // Size×Size×3, before clipping.
 func (m *Model) DecodeValues(codes []int) (conv.Tensor, error) {
-	if err := m.check(codes, false); err != nil {
+	if err := imgtok.Check("vqgan", m, codes, false); err != nil {
 		return conv.Tensor{}, err
 	}
 	g := m.Grid()
-	return m.decode(m.codebook.Lookup(codes, g, g)), nil
+	return m.decode(m.vectors(codes, g, g)), nil
+}
+
+// vectors returns the codes' codebook vectors as h×w grids, as many as
+// the codes fill; a negative code is the zero vector.
+func (m *Model) vectors(codes []int, h, w int) conv.Tensor {
+	d := m.Config.EmbedDim
+	t := conv.NewBatch(len(codes)/(h*w), h, w, d)
+	for p, k := range codes {
+		if k >= 0 {
+			copy(t.Data[p*d:(p+1)*d], m.codebook.E[k*d:(k+1)*d])
+		}
+	}
+	return t
+}
+
+// DecodeGrids decodes len(codes)/(h*w) grids of h×w codes to a picture
+// each, a negative code as the zero vector: no code, the decoder's
+// neutral input. A batch of one-cell grids is how atlas tiles are made.
+func (m *Model) DecodeGrids(codes []int, h, w int) []*image.RGBA {
+	v := m.decode(m.vectors(codes, h, w))
+	defer m.scratch.Put(v)
+	return imgtok.Pictures(v, Picture)
 }
 
 // Release drops the activation memory kept between decodes (about
 // 1.3 GB after a 512×512 decode at aMUSEd's widths).
 func (m *Model) Release() { m.scratch.Release() }
-
-// Decode draws the picture a full grid of codes stands for, exactly as
-// the official pipeline: the decoder's output clipped to [0, 1], times
-// 255, rounded half to even.
-func (m *Model) Decode(codes []int) (*image.RGBA, error) {
-	v, err := m.DecodeValues(codes)
-	if err != nil {
-		return nil, err
-	}
-	defer m.scratch.Put(v)
-	return Picture(v), nil
-}
-
-// check refuses a grid of the wrong length or with codes out of range;
-// masked allows negative codes.
-func (m *Model) check(codes []int, masked bool) error {
-	if n := m.Grid() * m.Grid(); len(codes) != n {
-		return fmt.Errorf("vqgan: %d codes, want %d (a %d×%d grid for %d-pixel pictures)", len(codes), n, m.Grid(), m.Grid(), m.Size)
-	}
-	for i, k := range codes {
-		if k >= m.K() || (k < 0 && !masked) {
-			return fmt.Errorf("vqgan: code %d at position %d outside 0..%d", k, i, m.K()-1)
-		}
-	}
-	return nil
-}
