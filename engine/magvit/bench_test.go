@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"parascope/engine/imgtok"
+	"parascope/engine/imgtok/imgtoktest"
 	"parascope/engine/vq"
 )
 
@@ -100,7 +101,7 @@ func BenchmarkTile(b *testing.B) {
 // model's random weights).
 func BenchmarkPreview(b *testing.B) {
 	m := open(b, DefaultSize)
-	codes, err := m.Encode(readPNG(b, "pic512"))
+	codes, err := m.Encode(imgtoktest.ReadPNG(b, "pic512"))
 	if err != nil {
 		b.Fatal(err)
 	}

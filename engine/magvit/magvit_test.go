@@ -3,15 +3,13 @@ package magvit
 import (
 	"context"
 	"image"
-	"image/png"
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"parascope/engine/conv"
 	"parascope/engine/imgtok"
-	"parascope/engine/safetensors"
+	"parascope/engine/imgtok/imgtoktest"
 	"parascope/engine/sample"
 	"parascope/engine/vq"
 	"parascope/engine/world"
@@ -24,24 +22,6 @@ import (
 // (reference/magvit.py writes both).
 var tiny = filepath.Join("testdata", "tiny")
 
-func reference(t testing.TB) *safetensors.File {
-	t.Helper()
-	f, err := safetensors.Read(filepath.Join("testdata", "reference.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
-
-func get(t testing.TB, f *safetensors.File, name string) []float32 {
-	t.Helper()
-	v, ok := f.Get(name)
-	if !ok {
-		t.Fatalf("reference has no %q", name)
-	}
-	return v.Data
-}
-
 func open(t testing.TB, size int) *Model {
 	t.Helper()
 	m, err := Open(tiny, size)
@@ -51,60 +31,8 @@ func open(t testing.TB, size int) *Model {
 	return m
 }
 
-func ints(v []float32) []int {
-	out := make([]int, len(v))
-	for i, x := range v {
-		out[i] = int(x)
-	}
-	return out
-}
-
-func readPNG(t testing.TB, name string) image.Image {
-	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", name+".png"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return img
-}
-
-// closeTo fails when got and want differ by more than tol relative to
-// want's largest magnitude (at least 1), and logs the max difference.
-func closeTo(t *testing.T, what string, got, want []float32, tol float64) {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
-	}
-	maxDiff, scale := 0.0, 1.0
-	for i := range got {
-		d := math.Abs(float64(got[i]) - float64(want[i]))
-		if math.IsNaN(d) {
-			d = math.Inf(1)
-		}
-		maxDiff, scale = max(maxDiff, d), max(scale, math.Abs(float64(want[i])))
-	}
-	t.Logf("%-16s maxdiff %.3g (scale %.3g)", what, maxDiff, scale)
-	if maxDiff > tol*scale {
-		t.Errorf("%s: max difference %.3g exceeds %.3g", what, maxDiff, tol*scale)
-	}
-}
-
-// everyEighthRow keeps the rows the 512-pixel dump keeps.
-func everyEighthRow(x conv.Tensor) conv.Tensor {
-	var rows []float32
-	for y := 0; y < x.H; y += 8 {
-		rows = append(rows, x.Data[y*x.W*3:(y+1)*x.W*3]...)
-	}
-	return conv.Tensor{N: 1, H: x.H / 8, W: x.W, C: 3, Data: rows}
-}
-
 func TestMatchesPyTorch(t *testing.T) {
-	ref := reference(t)
+	ref := imgtoktest.Reference(t)
 	for _, tc := range []struct {
 		name string
 		size int
@@ -114,10 +42,10 @@ func TestMatchesPyTorch(t *testing.T) {
 				t.Skip("a 512×512 encode and decode")
 			}
 			m := open(t, tc.size)
-			img := readPNG(t, tc.name)
+			img := imgtoktest.ReadPNG(t, tc.name)
 			lat := m.latents(Values(Pixels(img, m.Size)))
-			wantLat := get(t, ref, tc.name+".latents")
-			closeTo(t, "latents", lat.Data, wantLat, 1e-4)
+			wantLat := imgtoktest.Get(t, ref, tc.name+".latents")
+			imgtoktest.CloseTo(t, "latents", lat.Data, wantLat, 1e-4)
 
 			// Codes: the same, except for a bit whose latent PyTorch has
 			// within 1e-6 of 0, where rounding may flip the sign.
@@ -125,7 +53,7 @@ func TestMatchesPyTorch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := ints(get(t, ref, tc.name+".codes"))
+			want := imgtoktest.Ints(imgtoktest.Get(t, ref, tc.name+".codes"))
 			bits, ties := m.Config.Bits(), 0
 			for i := range want {
 				for b := range bits {
@@ -150,27 +78,27 @@ func TestMatchesPyTorch(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tc.size == 512 { // the dump keeps every 8th row
-				dec = everyEighthRow(dec)
+				dec = imgtoktest.EveryEighthRow(dec)
 			}
-			closeTo(t, "decoded", dec.Data, get(t, ref, tc.name+".decoded"), 1e-4)
+			imgtoktest.CloseTo(t, "decoded", dec.Data, imgtoktest.Get(t, ref, tc.name+".decoded"), 1e-4)
 		})
 	}
 	t.Run("random codes", func(t *testing.T) {
 		m := open(t, 96)
-		dec, err := m.DecodeValues(ints(get(t, ref, "random.codes")))
+		dec, err := m.DecodeValues(imgtoktest.Ints(imgtoktest.Get(t, ref, "random.codes")))
 		if err != nil {
 			t.Fatal(err)
 		}
-		closeTo(t, "decoded", dec.Data, get(t, ref, "random.decoded"), 1e-4)
+		imgtoktest.CloseTo(t, "decoded", dec.Data, imgtoktest.Get(t, ref, "random.decoded"), 1e-4)
 	})
 	t.Run("masked cells as zero vectors", func(t *testing.T) {
 		m := open(t, 96)
-		codes := ints(get(t, ref, "random.codes"))
+		codes := imgtoktest.Ints(imgtoktest.Get(t, ref, "random.codes"))
 		for i := 0; i < len(codes); i += 3 {
 			codes[i] = -1
 		}
 		dec := m.decode(m.vectors(codes, 6, 6))
-		closeTo(t, "decoded", dec.Data, get(t, ref, "partial.decoded"), 1e-4)
+		imgtoktest.CloseTo(t, "decoded", dec.Data, imgtoktest.Get(t, ref, "partial.decoded"), 1e-4)
 	})
 }
 
@@ -219,7 +147,7 @@ func TestPicture(t *testing.T) {
 
 func TestDecodeMasked(t *testing.T) {
 	m := open(t, 64)
-	img := readPNG(t, "pic0")
+	img := imgtoktest.ReadPNG(t, "pic0")
 	codes, err := m.Encode(img)
 	if err != nil {
 		t.Fatal(err)

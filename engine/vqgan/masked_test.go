@@ -2,13 +2,12 @@ package vqgan
 
 import (
 	"image"
-	"image/png"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"parascope/engine/imgtok"
+	"parascope/engine/imgtok/imgtoktest"
 	"parascope/engine/vq"
 	"parascope/engine/world"
 )
@@ -100,15 +99,7 @@ func TestPreviewAgainstExact(t *testing.T) {
 		t.Skip("a 512×512 encode and decode")
 	}
 	m := open(t, 512)
-	f, err := os.Open(filepath.Join("testdata", "pic512.png"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := png.Decode(f)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := imgtoktest.ReadPNG(t, "pic512")
 	codes, err := m.Encode(img)
 	if err != nil {
 		t.Fatal(err)

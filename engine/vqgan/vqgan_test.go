@@ -1,14 +1,11 @@
 package vqgan
 
 import (
-	"image/png"
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
 
-	"parascope/engine/conv"
-	"parascope/engine/safetensors"
+	"parascope/engine/imgtok/imgtoktest"
 )
 
 // tiny is a VQModel folder in aMUSEd's layout (five levels, two ResNets a
@@ -17,24 +14,6 @@ import (
 // from it (reference/vqgan.py writes both).
 var tiny = filepath.Join("testdata", "tiny")
 
-func reference(t testing.TB) *safetensors.File {
-	t.Helper()
-	f, err := safetensors.Read(filepath.Join("testdata", "reference.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
-
-func get(t testing.TB, f *safetensors.File, name string) []float32 {
-	t.Helper()
-	v, ok := f.Get(name)
-	if !ok {
-		t.Fatalf("reference has no %q", name)
-	}
-	return v.Data
-}
-
 func open(t testing.TB, size int) *Model {
 	t.Helper()
 	m, err := Open(tiny, size)
@@ -42,35 +21,6 @@ func open(t testing.TB, size int) *Model {
 		t.Fatal(err)
 	}
 	return m
-}
-
-func ints(v []float32) []int {
-	out := make([]int, len(v))
-	for i, x := range v {
-		out[i] = int(x)
-	}
-	return out
-}
-
-// closeTo fails when got and want differ by more than tol relative to
-// want's largest magnitude (at least 1), and logs the max difference.
-func closeTo(t *testing.T, what string, got, want []float32, tol float64) {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
-	}
-	maxDiff, scale := 0.0, 1.0
-	for i := range got {
-		d := math.Abs(float64(got[i]) - float64(want[i]))
-		if math.IsNaN(d) {
-			d = math.Inf(1)
-		}
-		maxDiff, scale = max(maxDiff, d), max(scale, math.Abs(float64(want[i])))
-	}
-	t.Logf("%-20s maxdiff %.3g (scale %.3g)", what, maxDiff, scale)
-	if maxDiff > tol*scale {
-		t.Errorf("%s: max difference %.3g exceeds %.3g", what, maxDiff, tol*scale)
-	}
 }
 
 // sqDist is the squared distance from a latent vector to code k, in
@@ -85,7 +35,7 @@ func sqDist(m *Model, z []float32, k int) float64 {
 }
 
 func TestMatchesPyTorch(t *testing.T) {
-	ref := reference(t)
+	ref := imgtoktest.Reference(t)
 	for _, tc := range []struct {
 		name string
 		size int
@@ -95,18 +45,10 @@ func TestMatchesPyTorch(t *testing.T) {
 				t.Skip("a 512×512 encode and decode")
 			}
 			m := open(t, tc.size)
-			f, err := os.Open(filepath.Join("testdata", tc.name+".png"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			img, err := png.Decode(f)
-			f.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
+			img := imgtoktest.ReadPNG(t, tc.name)
 			lat := m.latents(Values(Pixels(img, m.Size)))
-			wantLat := get(t, ref, tc.name+".latents")
-			closeTo(t, "latents", lat.Data, wantLat, 1e-4)
+			wantLat := imgtoktest.Get(t, ref, tc.name+".latents")
+			imgtoktest.CloseTo(t, "latents", lat.Data, wantLat, 1e-4)
 
 			// Codes: the same, except where PyTorch's latent is as near
 			// (within rounding) to the code Go picked as to its own.
@@ -114,7 +56,7 @@ func TestMatchesPyTorch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := ints(get(t, ref, tc.name+".codes"))
+			want := imgtoktest.Ints(imgtoktest.Get(t, ref, tc.name+".codes"))
 			ties := 0
 			d := m.Config.EmbedDim
 			for i := range want {
@@ -138,23 +80,19 @@ func TestMatchesPyTorch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			wantDec := get(t, ref, tc.name+".decoded")
+			wantDec := imgtoktest.Get(t, ref, tc.name+".decoded")
 			if tc.size == 512 { // the dump keeps every 8th row
-				var rows []float32
-				for y := 0; y < dec.H; y += 8 {
-					rows = append(rows, dec.Data[y*dec.W*3:(y+1)*dec.W*3]...)
-				}
-				dec = conv.Tensor{H: dec.H / 8, W: dec.W, C: 3, Data: rows}
+				dec = imgtoktest.EveryEighthRow(dec)
 			}
-			closeTo(t, "decoded", dec.Data, wantDec, 1e-4)
+			imgtoktest.CloseTo(t, "decoded", dec.Data, wantDec, 1e-4)
 		})
 	}
 	t.Run("random codes", func(t *testing.T) {
 		m := open(t, 96)
-		dec, err := m.DecodeValues(ints(get(t, ref, "random.codes")))
+		dec, err := m.DecodeValues(imgtoktest.Ints(imgtoktest.Get(t, ref, "random.codes")))
 		if err != nil {
 			t.Fatal(err)
 		}
-		closeTo(t, "decoded", dec.Data, get(t, ref, "random.decoded"), 1e-4)
+		imgtoktest.CloseTo(t, "decoded", dec.Data, imgtoktest.Get(t, ref, "random.decoded"), 1e-4)
 	})
 }
