@@ -1,8 +1,9 @@
 // Package imgtok is what the project's convolutional image tokenizers
 // (engine/vqgan, engine/magvit) share around their networks: checking
 // grids of codes, drawing grids in progress (masked cells grey, guesses
-// dimmed, an atlas of codes decoded alone, the last complete grid kept)
-// and turning tensors into pictures and back. Each model keeps what
+// dimmed, an atlas of codes decoded alone, the last complete grid kept),
+// turning tensors into pictures and back, and reading layers out of a
+// weights file by their PyTorch names (Layers). Each model keeps what
 // differs: how codes become a latent, how its decoder runs, and its
 // pre- and post-processing constants.
 package imgtok

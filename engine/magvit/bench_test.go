@@ -15,7 +15,7 @@ import (
 // sizes reference/speed.py gives its model: norms' gains and shifts near 1
 // and 0, everything else uniform with the variance of PyTorch's default
 // initialisation.
-func randomWeights(seed uint64) source {
+func randomWeights(seed uint64) imgtok.Source {
 	r := rand.New(rand.NewPCG(seed, 1))
 	return func(name string, shape []int) ([]float32, error) {
 		n, fanIn := 1, 1

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"parascope/engine/conv"
+	"parascope/engine/imgtok"
 	"parascope/engine/safetensors"
 )
 
@@ -21,86 +22,33 @@ var WeightsFiles = []string{"pytorch_model.safetensors", "model.safetensors", "d
 // eps is the taming-style Normalize's: every GroupNorm of the network.
 const eps = 1e-6
 
-// source gives a weight by name, float32, in PyTorch's layout, or an
-// error saying why it cannot.
-type source func(name string, shape []int) ([]float32, error)
-
-// builder makes layers from a source by the official state-dict names and
-// remembers the first error.
-type builder struct {
-	src    source
-	groups int
-	err    error
-}
-
-func (b *builder) tensor(name string, shape ...int) []float32 {
-	if b.err != nil {
-		return nil
-	}
-	v, err := b.src(name, shape)
-	if err != nil {
-		b.err = err
-		return nil
-	}
-	return v
-}
-
-func (b *builder) conv(name string, out, in, k, stride int, pad conv.Pad) *conv.Conv2d {
-	w := b.tensor(name+".weight", out, in, k, k)
-	bias := b.tensor(name+".bias", out)
-	if b.err != nil {
-		return nil
-	}
-	return conv.NewConv2d(w, bias, out, in, k, k, stride, pad)
-}
-
-func (b *builder) conv3(name string, out, in int) *conv.Conv2d {
-	return b.conv(name, out, in, 3, 1, conv.Same(1))
-}
-
-func (b *builder) conv1(name string, out, in int) *conv.Conv2d {
-	return b.conv(name, out, in, 1, 1, conv.Pad{})
-}
-
-func (b *builder) norm(name string, c int) conv.GroupNorm {
-	g := b.tensor(name+".weight", c)
-	beta := b.tensor(name+".bias", c)
-	if b.err != nil {
-		return conv.GroupNorm{}
-	}
-	return conv.NewGroupNorm(b.groups, eps, g, beta)
-}
+// layers reads the official (taming-style) blocks, whose ResNet shortcut
+// is nin_shortcut.
+type layers struct{ imgtok.Layers }
 
 // resnet reads a ResnetBlock (no time embedding: temb_channels is 0).
-func (b *builder) resnet(name string, in, out int) *conv.ResNet {
-	r := &conv.ResNet{
-		Norm1: b.norm(name+".norm1", in), Conv1: b.conv3(name+".conv1", out, in),
-		Norm2: b.norm(name+".norm2", out), Conv2: b.conv3(name+".conv2", out, out),
-	}
-	if in != out {
-		r.Shortcut = b.conv1(name+".nin_shortcut", out, in)
-	}
-	return r
+func (b *layers) resnet(name string, in, out int) *conv.ResNet {
+	return b.ResNet(name, in, out, "nin_shortcut")
 }
 
 // mid reads block_1, attn_1 (an AttnBlock of 1×1 convolutions) and block_2.
-func (b *builder) mid(name string, c int) midBlock {
+func (b *layers) mid(name string, c int) midBlock {
 	a := name + ".attn_1"
 	return midBlock{
 		b.resnet(name+".block_1", c, c),
-		&conv.Attention{Norm: b.norm(a+".norm", c), Q: b.conv1(a+".q", c, c), K: b.conv1(a+".k", c, c),
-			V: b.conv1(a+".v", c, c), Proj: b.conv1(a+".proj_out", c, c)},
+		&conv.Attention{Norm: b.Norm(a+".norm", c), Q: b.Conv1(a+".q", c, c), K: b.Conv1(a+".k", c, c),
+			V: b.Conv1(a+".v", c, c), Proj: b.Conv1(a+".proj_out", c, c)},
 		b.resnet(name+".block_2", c, c),
 	}
 }
 
 // build makes the network of shape c from src.
-func build(c Config, src source) (*Model, error) {
-	b := &builder{src: src, groups: c.Groups}
+func build(c Config, src imgtok.Source) (*Model, error) {
+	b := &layers{imgtok.Layers{Src: src, Groups: c.Groups, Eps: eps}}
 	m := &Model{Config: c}
 	e, d, z := c.Encoder, c.Decoder, c.Bits()
 
-	m.enc.in = b.conv3("encoder.conv_in", e.Ch, 3)
+	m.enc.in = b.Conv3("encoder.conv_in", e.Ch, 3)
 	prev := e.Ch
 	for i := range e.ChMult {
 		var lv level
@@ -111,19 +59,19 @@ func build(c Config, src source) (*Model, error) {
 		if i < len(e.ChMult)-1 {
 			// Downsample: a row and a column of zeros below and right,
 			// then a stride-2 convolution.
-			lv.resample = b.conv(fmt.Sprintf("encoder.down.%d.downsample.conv", i), prev, prev, 3, 2, conv.Pad{Bottom: 1, Right: 1})
+			lv.resample = b.Conv(fmt.Sprintf("encoder.down.%d.downsample.conv", i), prev, prev, 3, 2, conv.Pad{Bottom: 1, Right: 1})
 		}
 		m.enc.levels = append(m.enc.levels, lv)
 	}
 	m.enc.mid = b.mid("encoder.mid", prev)
-	m.enc.normOut = b.norm("encoder.norm_out", prev)
-	m.enc.out = b.conv3("encoder.conv_out", z, prev)
-	m.enc.quant = b.conv1("encoder.quant_conv", z, z)
+	m.enc.normOut = b.Norm("encoder.norm_out", prev)
+	m.enc.out = b.Conv3("encoder.conv_out", z, prev)
+	m.enc.quant = b.Conv1("encoder.quant_conv", z, z)
 
 	last := len(d.ChMult) - 1
-	m.dec.quant = b.conv1("decoder.post_quant_conv", z, z)
+	m.dec.quant = b.Conv1("decoder.post_quant_conv", z, z)
 	prev = d.Channels(last)
-	m.dec.in = b.conv3("decoder.conv_in", prev, z)
+	m.dec.in = b.Conv3("decoder.conv_in", prev, z)
 	m.dec.mid = b.mid("decoder.mid", prev)
 	// up[i] works at level i; the decoder runs them coarsest first.
 	m.dec.levels = make([]level, len(d.ChMult))
@@ -134,13 +82,13 @@ func build(c Config, src source) (*Model, error) {
 			prev = d.Channels(i)
 		}
 		if i > 0 {
-			lv.resample = b.conv3(fmt.Sprintf("decoder.up.%d.upsample.conv", i), prev, prev)
+			lv.resample = b.Conv3(fmt.Sprintf("decoder.up.%d.upsample.conv", i), prev, prev)
 		}
 	}
-	m.dec.normOut = b.norm("decoder.norm_out", prev)
-	m.dec.out = b.conv3("decoder.conv_out", 3, prev)
-	if b.err != nil {
-		return nil, b.err
+	m.dec.normOut = b.Norm("decoder.norm_out", prev)
+	m.dec.out = b.Conv3("decoder.conv_out", 3, prev)
+	if b.Err != nil {
+		return nil, b.Err
 	}
 	return m, nil
 }
@@ -171,41 +119,15 @@ func load(dir string, c Config) (*Model, error) {
 	}
 	defer f.Close() // every layer holds a float32 copy
 	used := map[string]bool{}
-	m, err := build(c, func(name string, shape []int) ([]float32, error) {
-		v, ok := f.Get(name)
-		if !ok {
-			return nil, fmt.Errorf("%s: tensor %q: missing", path, name)
-		}
-		used[name] = true
-		if !slices.Equal(v.Shape, shape) {
-			return nil, fmt.Errorf("%s: tensor %q: shape %v, want %v", path, name, v.Shape, shape)
-		}
-		if v.Dtype == safetensors.I64 {
-			return nil, fmt.Errorf("%s: tensor %q: dtype %s, want F32, BF16 or F16", path, name, v.Dtype)
-		}
-		t, err := v.Float32()
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		return t.Data, nil
-	})
+	m, err := build(c, imgtok.FileSource(f, used))
 	if err != nil {
 		return nil, err
 	}
 	if err := checkLFQ(f, c.Bits(), used); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	var extra []string
-	for _, v := range f.Tensors {
-		if !used[v.Name] {
-			extra = append(extra, fmt.Sprintf("%q", v.Name))
-		}
-	}
-	if len(extra) > 0 {
-		if len(extra) > 3 {
-			extra = append(extra[:3], fmt.Sprintf("and %d more", len(extra)-3))
-		}
-		return nil, fmt.Errorf("%s: tensors the config has no place for: %s", path, strings.Join(extra, ", "))
+	if err := imgtok.Unused(f, used); err != nil {
+		return nil, err
 	}
 	return m, nil
 }
