@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"parascope/engine/bf16"
 	"parascope/engine/checkpoint"
 	"parascope/engine/hf"
 	"parascope/engine/infile"
@@ -131,28 +130,35 @@ func loadLLaDA(dir string, be nn.Backend) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := f.Config
-	if c.KVHeads != c.Heads {
-		f.Close()
-		return nil, fmt.Errorf("%s: n_kv_heads %d differs from n_heads %d: grouped-query attention is not supported", dir, c.KVHeads, c.Heads)
-	}
-	cfg := Config{Layers: c.Layers, DModel: c.DModel, Heads: c.Heads, MLP: c.MLP, Vocab: c.Embedding,
-		RopeTheta: c.RopeTheta, NormEps: c.NormEps, MaxLen: c.MaxLen}
-	if err := cfg.Validate(); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("%s: %w", dir, err)
-	}
-	var m *Model
-	if f.Dtype == safetensors.BF16 {
-		m, err = mapLLaDA(f, cfg, be)
-	} else {
-		m, err = copyLLaDA(f, cfg, be)
+	m, err := fromFolder(f, be)
+	if err != nil || !m.ReadOnly() { // a copy no longer needs the files
 		f.Close()
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
+	if m.ReadOnly() {
+		m.close = f.Close
+	}
 	return m, nil
+}
+
+// fromFolder makes the model of an opened folder: read-only over its
+// bfloat16 weights, or a trainable copy of others.
+func fromFolder(f *hf.Folder, be nn.Backend) (*Model, error) {
+	c := f.Config
+	if c.KVHeads != c.Heads {
+		return nil, fmt.Errorf("n_kv_heads %d differs from n_heads %d: grouped-query attention is not supported", c.KVHeads, c.Heads)
+	}
+	cfg := Config{Layers: c.Layers, DModel: c.DModel, Heads: c.Heads, MLP: c.MLP, Vocab: c.Embedding,
+		RopeTheta: c.RopeTheta, NormEps: c.NormEps, MaxLen: c.MaxLen}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if f.Dtype == safetensors.BF16 {
+		return mapWeights(f, cfg, be)
+	}
+	return copyLLaDA(f, cfg, be)
 }
 
 // lladaTensors maps each native weight name onto the folder's tensor.
@@ -199,12 +205,12 @@ func copyLLaDA(f *hf.Folder, cfg Config, be nn.Backend) (*Model, error) {
 	return m, m.SetTensors(byName)
 }
 
-// mapLLaDA makes a read-only model over the folder's bfloat16 weights; the
-// model closes the folder.
-func mapLLaDA(f *hf.Folder, cfg Config, be nn.Backend) (*Model, error) {
+// mapWeights makes a read-only model over the folder's bfloat16
+// matrices, handed to the backend as they lie in the mapped files, and
+// its gains, widened.
+func mapWeights(f *hf.Folder, cfg Config, be nn.Backend) (*Model, error) {
 	views, err := lladaTensors(f, cfg)
 	if err != nil {
-		f.Close()
 		return nil, err
 	}
 	weights := map[string]nn.Buf{}
@@ -215,30 +221,23 @@ func mapLLaDA(f *hf.Folder, cfg Config, be nn.Backend) (*Model, error) {
 			weights[p.Name] = w
 			continue
 		}
-		bits, err := v.Uint16()
-		if err != nil {
-			f.Close()
-			return nil, fmt.Errorf("%s: %w", v.File, err)
-		}
 		var w nn.Buf
 		if p.Decay {
+			bits, err := v.Uint16()
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", v.File, err)
+			}
 			w = be.WeightsBF16(bits)
 		} else {
 			// A gain is a vector the backend's norm reads as float32.
-			gain := make([]float32, len(bits))
-			for i, h := range bits {
-				gain[i] = bf16.ToF32(h)
+			gain, err := v.Float32()
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", v.File, err)
 			}
-			w = be.Alloc(len(gain))
-			be.Upload(w, gain)
+			w = be.Alloc(len(gain.Data))
+			be.Upload(w, gain.Data)
 		}
 		weights[p.Name], byTensor[v.Name] = w, w
 	}
-	m, err := NewReadOnly(cfg, be, weights)
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	m.close = f.Close
-	return m, nil
+	return NewReadOnly(cfg, be, weights)
 }
