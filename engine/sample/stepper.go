@@ -38,11 +38,14 @@ type Stepper struct {
 	prompt Prompt
 	cond   []int // the start: input part filled, output masked
 	uncond []int // the same under the unconditional instruction
-	frames []Frame
+	// uncondImage is the same without the input picture, nil when the
+	// template has no such branch.
+	uncondImage []int
+	frames      []Frame
 
 	// The output's layout: image positions first, then the reasoning.
 	imageLen, textLen int
-	imageAt, textAt   int // where each begins in the sequence
+	at                []int // each output index's place in the sequence
 
 	total    int         // steps in the whole run
 	imgStep  map[int]int // absolute step → index on the image's timeline
@@ -84,12 +87,15 @@ func New(m Model, t Template, cfg Config, p Prompt) (*Stepper, error) {
 	if err := cfg.ValidateFor(t); err != nil {
 		return nil, err
 	}
-	cond, uncond, err := t.Start(p.Task, p.Instruction, p.Input)
+	cond, uncond, uncondImage, err := t.Start(p.Task, p.Instruction, p.Input)
 	if err != nil {
 		return nil, err
 	}
-	s := &Stepper{model: m, tmpl: t, prompt: p, cond: cond, uncond: uncond, imageLen: t.ImageLen(), textLen: t.ReasoningLen()}
-	s.imageAt, s.textAt = t.OutputAt(p.Task)
+	s := &Stepper{model: m, tmpl: t, prompt: p, cond: cond, uncond: uncond, uncondImage: uncondImage,
+		imageLen: t.ImageLen(), textLen: t.ReasoningLen(), at: t.Positions(p.Task)}
+	if len(s.at) != s.imageLen+s.textLen {
+		return nil, fmt.Errorf("sample: the template places %d output positions, want %d", len(s.at), s.imageLen+s.textLen)
+	}
 	for _, id := range t.TextChoices() {
 		s.textIDs = append(s.textIDs, int32(id))
 	}
@@ -430,12 +436,7 @@ func (s *Stepper) rows(q *stepRequest, flat []float32) (cond, uncond [][]float32
 }
 
 // position maps an output index to its place in the sequence.
-func (s *Stepper) position(o int) int {
-	if o < s.imageLen {
-		return s.imageAt + o
-	}
-	return s.textAt + o - s.imageLen
-}
+func (s *Stepper) position(o int) int { return s.at[o] }
 
 func (s *Stepper) placeOutput(row []int32, out []int32) {
 	for o, id := range out {

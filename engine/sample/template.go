@@ -42,11 +42,15 @@ type Template interface {
 	ImageLen() int
 	ReasoningLen() int
 	// Start lays out a prompt with every output position masked, and its
-	// unconditional twin, the branch guidance steers away from.
-	Start(task world.Task, instruction string, input []int) (cond, uncond []int, err error)
-	// OutputAt is where a task's output image and reasoning begin in the
-	// sequence Start lays out.
-	OutputAt(task world.Task) (image, text int)
+	// unconditional twins, the branches guidance steers away from: uncond
+	// without the instruction, and uncondImage without the input picture
+	// (which image.cfg_img weighs; nil when the layout has none). All are
+	// of one length, with the output at the same positions.
+	Start(task world.Task, instruction string, input []int) (cond, uncond, uncondImage []int, err error)
+	// Positions is where each output index sits in the sequences Start
+	// lays out for task: the image's ImageLen positions, then the
+	// reasoning's ReasoningLen.
+	Positions(task world.Task) []int
 	// Hash identifies the vocabulary: a trace made with one must not be
 	// read with another.
 	Hash() string

@@ -28,15 +28,24 @@ const (
 	miniLen               = 21
 )
 
-func (miniTemplate) Size() int                      { return 45 }
-func (miniTemplate) MaskID() int                    { return miniMask }
-func (miniTemplate) IsEnd(id int) bool              { return id == miniEOS || id == miniPad }
-func (miniTemplate) ImageOffset() int               { return miniOffset }
-func (miniTemplate) Codes() int                     { return miniCodes }
-func (miniTemplate) ImageLen() int                  { return 6 }
-func (miniTemplate) ReasoningLen() int              { return 8 }
-func (miniTemplate) Hash() string                   { return "mini" }
-func (miniTemplate) OutputAt(world.Task) (int, int) { return miniImageAt, miniTextAt }
+func (miniTemplate) Size() int         { return 45 }
+func (miniTemplate) MaskID() int       { return miniMask }
+func (miniTemplate) IsEnd(id int) bool { return id == miniEOS || id == miniPad }
+func (miniTemplate) ImageOffset() int  { return miniOffset }
+func (miniTemplate) Codes() int        { return miniCodes }
+func (miniTemplate) ImageLen() int     { return 6 }
+func (miniTemplate) ReasoningLen() int { return 8 }
+func (miniTemplate) Hash() string      { return "mini" }
+func (miniTemplate) Positions(world.Task) []int {
+	var at []int
+	for o := range 6 {
+		at = append(at, miniImageAt+o)
+	}
+	for o := range 8 {
+		at = append(at, miniTextAt+o)
+	}
+	return at
+}
 
 func (miniTemplate) TextChoices() []int {
 	var ids []int
@@ -67,10 +76,10 @@ func (m miniTemplate) Name(id int) string {
 	return fmt.Sprintf("<%d>", id)
 }
 
-func (m miniTemplate) Start(_ world.Task, instruction string, _ []int) (cond, uncond []int, err error) {
+func (m miniTemplate) Start(_ world.Task, instruction string, _ []int) (cond, uncond, uncondImage []int, err error) {
 	words, err := m.Encode(instruction)
 	if err != nil || len(words) > 3 {
-		return nil, nil, fmt.Errorf("instruction %q: %v", instruction, err)
+		return nil, nil, nil, fmt.Errorf("instruction %q: %v", instruction, err)
 	}
 	cond = make([]int, miniLen)
 	cond[0], cond[4], cond[11], cond[12] = 1, 2, 3, 4
@@ -88,7 +97,7 @@ func (m miniTemplate) Start(_ world.Task, instruction string, _ []int) (cond, un
 	}
 	uncond = slices.Clone(cond)
 	uncond[1], uncond[2], uncond[3] = miniUncond, miniPad, miniPad
-	return cond, uncond, nil
+	return cond, uncond, nil, nil
 }
 
 // miniModel checks every input against the template's sequences and
@@ -139,7 +148,7 @@ func TestStepperOnAnotherTemplate(t *testing.T) {
 	cfg := Defaults()
 	cfg.Steps, cfg.Text.Block, cfg.Text.CFG = 8, 8, 1
 	p := Prompt{Task: world.ThinkGen, Instruction: "c a b"}
-	cond, uncond, err := tmpl.Start(p.Task, p.Instruction, nil)
+	cond, uncond, _, err := tmpl.Start(p.Task, p.Instruction, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -192,7 +192,7 @@ func checkHeader(h Header, templateFor func(Header) (Template, error)) (Template
 	case h.Case != nil && h.Case.Task != h.Task:
 		return nil, fmt.Errorf("case.task: %s, the trace's task is %s", h.Case.Task, h.Task)
 	}
-	if _, _, err := t.Start(h.Task, h.Prompt.Instruction, h.Prompt.Input); err != nil {
+	if _, _, _, err := t.Start(h.Task, h.Prompt.Instruction, h.Prompt.Input); err != nil {
 		return nil, fmt.Errorf("prompt: %w", err)
 	}
 	if h.Case != nil {

@@ -29,16 +29,24 @@ func (v *Vocab) ReasoningLen() int { return ReasoningLen }
 
 // Start lays out a prompt with every output position masked, and the same
 // under the unconditional instruction, for guidance.
-func (v *Vocab) Start(task world.Task, instruction string, input []int) (cond, uncond []int, err error) {
+// ShapeWorld has no branch without the input picture.
+func (v *Vocab) Start(task world.Task, instruction string, input []int) (cond, uncond, uncondImage []int, err error) {
 	seq, err := v.Masked(Parts{Task: task, Input: input, Instruction: instruction})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return seq.IDs, Unconditional(seq).IDs, nil
+	return seq.IDs, Unconditional(seq).IDs, nil, nil
 }
 
-// OutputAt is where a task's output image and reasoning begin.
-func (v *Vocab) OutputAt(task world.Task) (image, text int) {
+// Positions is where a task's output image and reasoning sit: two runs
+// of positions.
+func (v *Vocab) Positions(task world.Task) []int {
 	l := LayoutFor(task)
-	return l.OutputImage.Start, l.OutputText.Start
+	var at []int
+	for _, s := range []Span{l.OutputImage, l.OutputText} {
+		for p := s.Start; p < s.End; p++ {
+			at = append(at, p)
+		}
+	}
+	return at
 }
