@@ -98,6 +98,12 @@ func (s *Stepper) candidate(r *rand.Rand, o int, cond, uncond []float32, imgT in
 // top is the TopChoices most likely of the choices under p, most likely
 // first, ties to the lower index.
 func top(p []float64, choices []int32) []Choice {
+	return topBy(p, func(k int) int32 { return choices[k] })
+}
+
+// topBy is the TopChoices most likely of p, most likely first, ties to
+// the lower index, each named by id.
+func topBy(p []float64, id func(k int) int32) []Choice {
 	out := make([]Choice, 0, TopChoices+1)
 	for k, q := range p {
 		i := len(out)
@@ -105,7 +111,7 @@ func top(p []float64, choices []int32) []Choice {
 			i--
 		}
 		if i < TopChoices {
-			out = slices.Insert(out, i, Choice{choices[k], float32(q)})
+			out = slices.Insert(out, i, Choice{id(k), float32(q)})
 			out = out[:min(len(out), TopChoices)]
 		}
 	}

@@ -19,6 +19,13 @@ import (
 // Config holds every knob of the sampler. The zero value is not valid;
 // start from Defaults.
 type Config struct {
+	// Preset names the settings a config file starts from (Preset):
+	// "", official-a or official-m. Its keys go on top.
+	Preset string `toml:"preset" json:"-"`
+	// Rules is the loop each step follows: "" (Parascope's sampler) or
+	// official-a / official-m, the published MMaDA-Parallel generators
+	// reproduced step for step (official.go says what differs).
+	Rules string `toml:"rules" json:"rules,omitempty"`
 	Seed  uint64 `toml:"seed" json:"seed"`
 	Mode  string `toml:"mode" json:"mode"`   // parallel | sequential
 	Steps int    `toml:"steps" json:"steps"` // S: steps of the shared timeline (of the text, in sequential mode)
@@ -60,6 +67,15 @@ type Modality struct {
 	// CFG is the guidance weight w: logits (1+w)·cond − w·uncond, the
 	// unconditional branch having the instruction replaced by <|uncond|>.
 	CFG float64 `toml:"cfg" json:"cfg"`
+	// Guidance is CFG's direction: "" or "away", the formula above, or
+	// "toward", cond + w·(uncond − cond), which the official -M code
+	// applies to the text and which moves toward the unconditional
+	// branch. Both are available so the difference can be watched.
+	Guidance string `toml:"guidance" json:"guidance,omitempty"`
+	// CFGImage weighs a second unconditional branch, the input picture
+	// taken away (official-a's cfg_img): + w₂·(cond − uncond_image). Image
+	// only; the template must have that branch.
+	CFGImage float64 `toml:"cfg_img" json:"cfg_img,omitempty"`
 }
 
 // Defaults are the settings the examples start from. The text block is
@@ -71,6 +87,46 @@ func Defaults() Config {
 		Text:  Modality{Schedule: "linear", Block: 40, Remasking: LowConfidence, EndLast: true},
 		Image: Modality{Schedule: "cosine", Remasking: LowConfidence, Temperature: 0.5, RemaskTemperature: 4.5},
 	}
+}
+
+// Rules and the presets that set them.
+const (
+	OfficialA = "official-a"
+	OfficialM = "official-m"
+)
+
+// Guidance directions.
+const (
+	Away   = "away"
+	Toward = "toward"
+)
+
+// Preset returns the settings a preset starts from: "" is Defaults,
+// official-a and official-m the published generators' defaults
+// (generate_ti2ti as MMaDA-Parallel-A's inference.py calls it, and
+// MMaDA-Parallel-M's interleave_generate as its inference.py calls it).
+func Preset(name string) (Config, error) {
+	c := Defaults()
+	switch name {
+	case "":
+		return c, nil
+	case OfficialA:
+		// timesteps 64 image steps among text_steps 256; text_block_length
+		// 32 is accepted by the official code and never used, as here.
+		c.Steps = 256
+		c.Text = Modality{Schedule: "linear", Block: 32, Remasking: LowConfidence, Temperature: 0.7}
+		c.Image = Modality{Schedule: "cosine", ImageSteps: 64, Remasking: LowConfidence, Temperature: 1, RemaskTemperature: 1, CFG: 2.5, CFGImage: 4}
+	case OfficialM:
+		// text_steps 128, image_steps 30, text_cfg 2.5 toward the
+		// unconditional branch, image_cfg 4, text at temperature 0.
+		c.Steps = 128
+		c.Text = Modality{Schedule: "linear", Block: 0, Remasking: LowConfidence, CFG: 2.5, Guidance: Toward}
+		c.Image = Modality{Schedule: "cosine", ImageSteps: 30, Remasking: LowConfidence, Temperature: 1, RemaskTemperature: 1, CFG: 4}
+	default:
+		return c, tomlconf.KeyError{Key: "preset", Msg: fmt.Sprintf("%q is not one of official-a, official-m", name)}
+	}
+	c.Preset, c.Rules = name, name
+	return c, nil
 }
 
 // Modes.
@@ -91,7 +147,53 @@ var (
 	modes     = []string{Parallel, Sequential}
 	schedules = []string{"linear", "cosine", "exponential"}
 	rules     = []string{LowConfidence, Random, Margin, Entropy}
+	loops     = []string{"", OfficialA, OfficialM}
+	guidances = []string{"", Away, Toward}
 )
+
+// validateRules checks what each loop can do: the official generators
+// have one mode, one schedule per modality and fewer remasking rules, and
+// each guides what its code guides.
+func (c Config) validateRules(bad func(key, format string, args ...any)) {
+	if !slices.Contains(loops, c.Rules) {
+		bad("rules", "%q is not one of parascope (\"\"), official-a, official-m", c.Rules)
+		return
+	}
+	if c.Rules == "" {
+		if c.Image.CFGImage != 0 {
+			bad("image.cfg_img", "Parascope's rules have one unconditional branch; cfg_img needs rules = official-a")
+		}
+		return
+	}
+	why := func(key, what string) { bad(key, "%s: not in %s, which follows the published code", what, c.Rules) }
+	if c.Mode != Parallel {
+		why("mode", c.Mode)
+	}
+	if c.Text.Schedule != "linear" {
+		why("text.schedule", c.Text.Schedule)
+	}
+	if c.Image.Schedule != "cosine" {
+		why("image.schedule", c.Image.Schedule)
+	}
+	if c.Text.Remasking != LowConfidence && c.Text.Remasking != Random {
+		why("text.remasking", c.Text.Remasking)
+	}
+	if c.Image.Remasking != LowConfidence {
+		why("image.remasking", c.Image.Remasking+" (the picture remasks by log-probability and noise)")
+	}
+	if c.Text.EndLast {
+		why("text.end_last", "true (Parascope's rule)")
+	}
+	if c.Image.ImageSteps == 0 {
+		why("image.image_steps", "0 (every step)")
+	}
+	if c.Rules == OfficialA && c.Text.CFG != 0 {
+		why("text.cfg", fmt.Sprintf("%g (official-a guides only the picture)", c.Text.CFG))
+	}
+	if c.Rules == OfficialM && c.Image.CFGImage != 0 {
+		why("image.cfg_img", fmt.Sprintf("%g (official-m has one unconditional branch)", c.Image.CFGImage))
+	}
+}
 
 // Modes, Schedules and RemaskingRules are the values Validate accepts for
 // mode, a modality's schedule and its remasking rule, in the order a
@@ -163,23 +265,29 @@ func (c Config) validate(t Template) error {
 		if !(m.m.CFG >= 0 && m.m.CFG <= maxKnob) {
 			bad(m.name+".cfg", "%g, want 0 to %d", m.m.CFG, maxKnob)
 		}
+		if !(m.m.CFGImage >= 0 && m.m.CFGImage <= maxKnob) {
+			bad(m.name+".cfg_img", "%g, want 0 to %d", m.m.CFGImage, maxKnob)
+		}
+		oneOf(m.name+".guidance", m.m.Guidance, guidances)
 	}
 	n := 0
 	if t != nil {
 		n = t.ReasoningLen()
 	}
+	official := c.Rules == OfficialA || c.Rules == OfficialM
 	switch {
+	case c.Text.Block < 0:
+		bad("text.block", "%d, want 0 (one block) or more", c.Text.Block)
+	case official || c.Text.Block == 0: // the official generators have no blocks
 	case n == 0:
-		if c.Text.Block < 1 {
-			bad("text.block", "%d, want at least 1", c.Text.Block)
-		}
-	case c.Text.Block < 1 || c.Text.Block > n:
-		bad("text.block", "%d, want 1 to %d (the text span)", c.Text.Block, n)
+	case c.Text.Block > n:
+		bad("text.block", "%d, want 0 or 1 to %d (the text span)", c.Text.Block, n)
 	case n%c.Text.Block != 0:
 		bad("text.block", "%d does not divide the text span of %d", c.Text.Block, n)
 	case c.Steps >= 1 && c.Steps%(n/c.Text.Block) != 0: // bad steps are reported once, above
 		bad("text.block", "%d blocks do not divide steps = %d evenly", n/c.Text.Block, c.Steps)
 	}
+	c.validateRules(bad)
 	if c.Text.ImageSteps != 0 {
 		bad("text.image_steps", "applies to the image only")
 	}
@@ -188,6 +296,9 @@ func (c Config) validate(t Template) error {
 	}
 	if c.Image.Block != 0 {
 		bad("image.block", "applies to the text only")
+	}
+	if c.Text.CFGImage != 0 {
+		bad("text.cfg_img", "applies to the image only")
 	}
 	if c.Image.ImageSteps < 0 || (c.Steps >= 1 && c.Image.ImageSteps > c.Steps) {
 		bad("image.image_steps", "%d, want 0 (every step) to steps = %d", c.Image.ImageSteps, c.Steps)

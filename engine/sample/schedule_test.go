@@ -122,9 +122,9 @@ func TestConfigErrors(t *testing.T) {
 	if err := odd.Validate(); err != nil {
 		t.Fatalf("a block length needs the template to be checked: %v", err)
 	}
-	odd.Text.Block = 0
-	if err := odd.Validate(); err == nil || !strings.Contains(err.Error(), "text.block: 0, want at least 1") {
-		t.Fatalf("block 0: %v", err)
+	odd.Text.Block = -1
+	if err := odd.Validate(); err == nil || !strings.Contains(err.Error(), "text.block: -1, want 0 (one block) or more") {
+		t.Fatalf("block -1: %v", err)
 	}
 }
 

@@ -50,10 +50,13 @@ type Stepper struct {
 	total    int         // steps in the whole run
 	imgStep  map[int]int // absolute step → index on the image's timeline
 	imgSteps int         // length of the image's timeline
-	textIDs  []int32     // ids a reasoning position may take
-	imageIDs []int32     // ids an image position may take: the codes
-	plan     blockPlan
-	aligner  Aligner
+	// officialCounts is the text reveals of each step under the official
+	// rules, which plan them once for the whole run.
+	officialCounts []int
+	textIDs        []int32 // ids a reasoning position may take
+	imageIDs       []int32 // ids an image position may take: the codes
+	plan           blockPlan
+	aligner        Aligner
 }
 
 // SetAligner makes every following frame carry its alignment score; the
@@ -124,11 +127,17 @@ func (s *Stepper) configure(cfg Config) {
 	}
 	s.imgSteps = len(steps)
 	s.total = cfg.RunSteps()
+	if cfg.Rules != "" {
+		s.officialCounts = officialTextCounts(cfg.Rules, s.textLen, cfg.Steps)
+	}
 }
 
 // imageSteps lists the steps on which a run with cfg commits image
 // tokens: after the text in sequential mode, among its steps in parallel.
 func imageSteps(cfg Config) []int {
+	if cfg.Rules != "" {
+		return officialImageSteps(cfg.Steps, cfg.Image.ImageSteps)
+	}
 	if cfg.Mode != Sequential {
 		return imageStepList(cfg.Steps, cfg.Image.ImageSteps)
 	}
@@ -199,6 +208,9 @@ func (s *Stepper) Fork(k int, cfg Config) (*Stepper, error) {
 // Step runs the model once (twice batched with guidance) and commits the
 // tokens the schedules call for.
 func (s *Stepper) Step(ctx context.Context) (Frame, error) {
+	if s.cfg.Rules != "" {
+		return s.stepOfficial(ctx)
+	}
 	q, err := s.prepare(ctx)
 	if err != nil {
 		return Frame{}, err
@@ -218,6 +230,9 @@ func (s *Stepper) Step(ctx context.Context) (Frame, error) {
 func StepTogether(ctx context.Context, m Model, group []*Stepper) ([]Frame, error) {
 	if len(group) == 0 {
 		return nil, nil
+	}
+	if group[0].cfg.Rules != "" {
+		return nil, errors.New("sample: StepTogether runs Parascope's rules only")
 	}
 	seq := len(group[0].cond)
 	qs := make([]*stepRequest, len(group))
@@ -371,6 +386,9 @@ func (s *Stepper) textPlan(i int, tokens []int32) (int, int) {
 		return 0, 0
 	}
 	B := s.cfg.Text.Block
+	if B == 0 {
+		B = s.textLen
+	}
 	perBlock := s.cfg.Steps / (s.textLen / B)
 	b, j := i/perBlock, i%perBlock
 	limit := (b + 1) * B
