@@ -418,7 +418,7 @@ func TestExampleConfigsLoad(t *testing.T) {
 			}
 		default:
 			var c sample.Config
-			c, err = sample.LoadConfig(p, token.New(vq.Default().K()))
+			c, err = sample.LoadConfig(p, "", token.New(vq.Default().K()))
 			exists(p, c.Model, "model")
 			exists(p, c.Clip, "clip")
 			exists(p, c.Codebook, "codebook")

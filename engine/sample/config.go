@@ -326,16 +326,28 @@ func (c Config) InputFiles() map[string]string {
 	return files
 }
 
-// LoadConfig reads a TOML file over the defaults and checks it for t,
-// naming the line of each setting that cannot work.
-func LoadConfig(path string, t Template) (Config, error) {
-	c := Defaults()
+// LoadConfig reads a TOML file over a preset's settings and checks it for
+// t (nil leaves out the checks that need a template), naming the line of
+// each setting that cannot work. The preset is the one named, else the
+// file's own preset key, else none (Defaults).
+func LoadConfig(path, preset string, t Template) (Config, error) {
+	if preset == "" {
+		var err error
+		if preset, err = tomlconf.String(path, "preset"); err != nil {
+			return Defaults(), err
+		}
+	}
+	c, err := Preset(preset)
+	if err != nil {
+		return Defaults(), fmt.Errorf("%s: %w", path, err)
+	}
 	if err := tomlconf.Load(path, &c); err != nil {
 		return c, err
 	}
+	c.Preset = preset
 	data, err := tomlconf.Read(path)
 	if err != nil {
 		return c, err
 	}
-	return c, tomlconf.Locate(path, data, c.ValidateFor(t))
+	return c, tomlconf.Locate(path, data, c.validate(t))
 }

@@ -10,12 +10,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 
 	"parascope/engine/clip"
 	"parascope/engine/model"
 	"parascope/engine/nn"
 	"parascope/engine/sample"
 	"parascope/engine/token"
+	"parascope/engine/tomlconf"
 	"parascope/engine/vq"
 	"parascope/engine/world"
 )
@@ -38,15 +41,25 @@ type Session struct {
 // Embedded is the name a session gives the embedded default model.
 const Embedded = model.Embedded
 
-// LoadConfig returns the sampler's defaults, read over from path when it
-// is not empty. Flags go on top; Open validates the result.
-func LoadConfig(path string) (sample.Config, error) {
+// LoadConfig returns a preset's settings ("" for the defaults), read over
+// from path when it is not empty. Flags go on top; Open validates the
+// result.
+func LoadConfig(path, preset string) (sample.Config, error) {
 	if path == "" {
-		return sample.Defaults(), nil
+		return sample.Preset(preset)
 	}
 	// ShapeWorld's layout is the same whatever codebook the file names, so
-	// a vocabulary without codes checks the file's text block.
-	return sample.LoadConfig(path, token.New(0))
+	// a vocabulary without codes checks the file's text block; a real
+	// model's layout is checked when it opens.
+	c, err := sample.LoadConfig(path, preset, nil)
+	if err != nil || IsRealModel(c.Model) {
+		return c, err
+	}
+	data, err := tomlconf.Read(path)
+	if err != nil {
+		return c, err
+	}
+	return c, tomlconf.Locate(path, data, c.ValidateFor(token.New(0)))
 }
 
 // Open validates cfg and opens what it names on be.
@@ -145,4 +158,11 @@ func OpenBackend(name string, warn io.Writer) (nn.Backend, error) {
 		}
 	}
 	return nn.CPU{}, nil
+}
+
+// IsRealModel reports whether a model spec names a folder of one of the
+// published MMaDA-Parallel models rather than a ShapeWorld checkpoint.
+func IsRealModel(spec string) bool {
+	st, err := os.Stat(filepath.Join(spec, "config.json"))
+	return model.NamesFile(spec) && err == nil && st.Mode().IsRegular()
 }

@@ -139,6 +139,27 @@ func Read(path string) ([]byte, error) {
 	return infile.Read(path, MaxBytes, "a config")
 }
 
+// String reads one top-level string key of a file ("" when the file does
+// not set it) without checking the rest: a key that says where the
+// others start from. Syntax errors are left to Load.
+func String(path, key string) (string, error) {
+	data, err := Read(path)
+	if err != nil {
+		return "", err
+	}
+	var top map[string]any
+	if _, err := toml.Decode(string(data), &top); err != nil {
+		return "", nil
+	}
+	switch v := top[key].(type) {
+	case nil:
+		return "", nil
+	case string:
+		return v, nil
+	}
+	return "", fmt.Errorf("%s:%d: %s: want a string", path, keyLine(data, toml.Key{key}), key)
+}
+
 // Locate prefixes each KeyError with the file and the line that sets its
 // key, where the file sets it.
 func Locate(path string, data []byte, err error) error {

@@ -43,7 +43,7 @@ func (e *Env) Bench(args []string) error {
 	if err := checkOutputs("bench", *resultsPath); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(*cfgPath, *modelSpec)
+	cfg, err := loadConfig(*cfgPath, *modelSpec, "")
 	if err != nil {
 		return err
 	}

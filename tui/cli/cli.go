@@ -322,11 +322,15 @@ func isTerminal(f *os.File) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// loadConfig reads a sampler config (the defaults for path "") with model,
-// where given, in place of its own, and checks that the files it names
-// exist, naming the key of a missing one before any work.
-func loadConfig(path, model string) (sample.Config, error) {
-	cfg, err := session.LoadConfig(path)
+// loadConfig reads a sampler config over a preset (the preset's settings
+// for path "") with model, where given, in place of its own, and checks
+// that the files it names exist, naming the key of a missing one before
+// any work.
+func loadConfig(path, model, preset string) (sample.Config, error) {
+	if _, err := sample.Preset(preset); err != nil {
+		return sample.Config{}, UsageError{"--" + err.Error()}
+	}
+	cfg, err := session.LoadConfig(path, preset)
 	if err != nil {
 		return cfg, err
 	}

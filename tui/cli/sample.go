@@ -25,6 +25,7 @@ import (
 func (e *Env) Sample(args []string) error {
 	fs := flag.NewFlagSet("sample", flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "sampler config (TOML); defaults when empty")
+	modelSpec, preset := modelFlags(fs)
 	var src promptFlags
 	src.add(fs)
 	seed := fs.String("seed", "", "seed, overriding the config")
@@ -43,7 +44,7 @@ func (e *Env) Sample(args []string) error {
 	if len(pos) > 0 {
 		return usagef("sample: unexpected argument %q", pos[0])
 	}
-	cfg, err := loadConfig(*cfgPath, "")
+	cfg, err := loadConfig(*cfgPath, *modelSpec, *preset)
 	if err != nil {
 		return err
 	}

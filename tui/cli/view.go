@@ -19,6 +19,7 @@ import (
 func (e *Env) View(args []string) error {
 	fs := flag.NewFlagSet("parascope", flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "sampler config (TOML); defaults when empty")
+	modelSpec, preset := modelFlags(fs)
 	preview, colors, theme := lookFlags(fs)
 	var src promptFlags
 	src.add(fs)
@@ -45,7 +46,7 @@ func (e *Env) View(args []string) error {
 	if !isTerminal(os.Stdout) || !isTerminal(os.Stdin) {
 		return errors.New("the viewer needs a terminal; for headless work use 'parascope sample' (see 'parascope help')")
 	}
-	cfg, err := loadConfig(*cfgPath, "")
+	cfg, err := loadConfig(*cfgPath, *modelSpec, *preset)
 	if err != nil {
 		return err
 	}
@@ -83,6 +84,14 @@ func (e *Env) View(args []string) error {
 	return tui.Run(tui.Options{Engine: local.New(sess), Vocab: sess.Vocab, Codebook: sess.Codebook, Config: cfg,
 		Prompt: p, Case: truth, Input: input, Preview: *preview, Color: *colors, Theme: *theme, ExportDir: *exportDir,
 		CaseAt: caseAt, Demo: *demo})
+}
+
+// modelFlags are the model to sample with and the preset its settings
+// start from.
+func modelFlags(fs *flag.FlagSet) (modelSpec, preset *string) {
+	modelSpec = fs.String("model", "", "a ShapeWorld checkpoint, random:SEED, or a MMaDA-Parallel-A or -M folder (default: the config's, else the embedded model)")
+	preset = fs.String("preset", "", "settings to start from, under the config: official-a or official-m (the published generators, step for step)")
+	return modelSpec, preset
 }
 
 // lookFlags are the viewer's picture protocol, colours and theme.
