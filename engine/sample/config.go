@@ -28,6 +28,10 @@ type Config struct {
 	Rules string `toml:"rules" json:"rules,omitempty"`
 	Seed  uint64 `toml:"seed" json:"seed"`
 	Mode  string `toml:"mode" json:"mode"`   // parallel | sequential
+	// TextLength is the reasoning span's length (text_gen_length); 0 is
+	// the model's own (ShapeWorld's is fixed). The template is built
+	// with it.
+	TextLength int `toml:"text_length" json:"text_length,omitempty"`
 	Steps int    `toml:"steps" json:"steps"` // S: steps of the shared timeline (of the text, in sequential mode)
 	// Model is a checkpoint path; empty means the embedded default.
 	Model string `toml:"model" json:"model"`
@@ -212,6 +216,10 @@ func (c Config) Validate() error { return c.validate(nil) }
 // of a run must fit in memory.
 func (c Config) ValidateFor(t Template) error { return c.validate(t) }
 
+// maxTextLength bounds text_length: LLaDA's context is 4,096 tokens, the
+// picture and prompt included.
+const maxTextLength = 4096
+
 // maxKnob bounds the temperatures and guidance weights: far beyond any
 // useful setting, and low enough that scaled logits stay finite.
 const maxKnob = 100
@@ -251,6 +259,12 @@ func (c Config) validate(t Template) error {
 	oneOf("mode", c.Mode, modes)
 	if c.Steps < 1 {
 		bad("steps", "%d, want at least 1", c.Steps)
+	}
+	if c.TextLength < 0 || c.TextLength > maxTextLength {
+		bad("text_length", "%d, want 0 (the model's) to %d", c.TextLength, maxTextLength)
+	}
+	if t != nil && c.TextLength != 0 && c.TextLength != t.ReasoningLen() {
+		bad("text_length", "%d, but the model's layout has %d", c.TextLength, t.ReasoningLen())
 	}
 	for _, m := range []struct {
 		name string
