@@ -78,7 +78,7 @@ func FuzzLoadConfig(f *testing.F) {
 	f.Fuzz(func(t *testing.T, text string) {
 		path := filepath.Join(dir, "c.toml")
 		os.WriteFile(path, []byte(text), 0o644)
-		c, err := LoadConfig(path, v)
+		c, err := LoadConfig(path, "", v)
 		if err != nil {
 			if !strings.Contains(err.Error(), path) {
 				t.Fatalf("error without the file name: %v", err)
@@ -93,7 +93,7 @@ func FuzzLoadConfig(f *testing.F) {
 			t.Fatal(err)
 		}
 		os.WriteFile(path, []byte(b.String()), 0o644)
-		back, err := LoadConfig(path, v)
+		back, err := LoadConfig(path, "", v)
 		if err != nil || fmt.Sprint(back) != fmt.Sprint(c) {
 			t.Fatalf("written back, the config reads %+v, %v; want %+v\n%s", back, err, c, b.String())
 		}
