@@ -109,7 +109,7 @@ func Open(dir string, o Options) (*Folder, error) {
 	if cfg.Codebook != f.Images.K() {
 		return nil, fmt.Errorf("mmada: %s: codebook_size %d, but the image tokenizer has %d codes", cfgPath, cfg.Codebook, f.Images.K())
 	}
-	c := common{Size: cfg.Embedding, Mask: cfg.MaskID, Codes: cfg.Codebook, Grid: f.Images.Grid(), Text: o.TextLength,
+	c := Layout{Size: cfg.Embedding, Mask: cfg.MaskID, Codes: cfg.Codebook, Grid: f.Images.Grid(), Text: o.TextLength,
 		Ends: []int{cfg.EOSID, cfg.PadID}, Tokenizer: hex.EncodeToString(digest[:])}
 	if id, ok := f.Tokenizer.TokenID("<|eot_id|>"); ok {
 		c.Ends = append(c.Ends, id)
@@ -127,7 +127,7 @@ func Open(dir string, o Options) (*Folder, error) {
 
 // checkVocab checks the image codes and the mask against the config's
 // vocabulary, naming the key at fault.
-func (f *Folder) checkVocab(c common, offsetKey string) error {
+func (f *Folder) checkVocab(c Layout, offsetKey string) error {
 	path := filepath.Join(f.Dir, "config.json")
 	switch {
 	case c.Offset <= 0:
@@ -154,7 +154,7 @@ func (f *Folder) tokenIDs(names ...string) ([]int, error) {
 	return ids, nil
 }
 
-func (f *Folder) templateA(c common) (*Template, error) {
+func (f *Folder) templateA(c Layout) (*Template, error) {
 	c.Offset = f.Config.TextVocab
 	if c.Text == 0 {
 		c.Text = TextLengthA
@@ -165,7 +165,7 @@ func (f *Folder) templateA(c common) (*Template, error) {
 	if _, err := f.tokenIDs("<system>", "</system>", "<user>", "</user>", "<uncondition>", "</answer>"); err != nil {
 		return nil, err
 	}
-	l := LayoutA{common: c, Newline: newlineA, BOI: boiA, EOI: eoiA, BOA: boaA, End: f.Tokenizer.Encode("</answer>", false)}
+	l := LayoutA{Layout: c, Newline: newlineA, BOI: boiA, EOI: eoiA, BOA: boaA, End: f.Tokenizer.Encode("</answer>", false)}
 	l.Ends = append(l.Ends, eoaA)
 	for _, id := range []int{newlineA, boiA, eoiA, boaA, eoaA} {
 		if id >= c.Offset {
@@ -179,7 +179,7 @@ func (f *Folder) templateA(c common) (*Template, error) {
 	return NewA(l, prompts, f.Tokenizer)
 }
 
-func (f *Folder) templateM(c common) (*Template, error) {
+func (f *Folder) templateM(c Layout) (*Template, error) {
 	// Image codes follow the text tokenizer's ids (len(tokenizer)), which
 	// the config states as llm_vocab_size.
 	c.Offset = f.Config.TextVocab
@@ -200,7 +200,7 @@ func (f *Folder) templateM(c common) (*Template, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := LayoutM{common: c, SOI: ids[0], EOI: ids[1], Interleave: ids[2], BOS: ids[3], EOS: ids[4]}
+	l := LayoutM{Layout: c, SOI: ids[0], EOI: ids[1], Interleave: ids[2], BOS: ids[3], EOS: ids[4]}
 	l.Ends = append(l.Ends, l.EOS)
 	text := func(s string) ([]int, error) { return f.Tokenizer.Encode(s, true), nil }
 	return NewM(l, text, f.Tokenizer)

@@ -14,7 +14,7 @@ import (
 //
 // where a newline id closes each row of the grid.
 type LayoutA struct {
-	common
+	Layout
 	Newline, BOI, EOI int
 	BOA               int   // the answer's start
 	End               []int // "</answer>" tokenised without special tokens
@@ -34,7 +34,7 @@ func NewA(l LayoutA, prompts PromptsA, words Words) (*Template, error) {
 	if len(l.End) == 0 {
 		return nil, fmt.Errorf("mmada: -A layout: \"</answer>\" has no ids")
 	}
-	t, err := newTemplate("MMaDA-Parallel-A", l.common, l, words)
+	t, err := newTemplate("MMaDA-Parallel-A", l.Layout, l, words)
 	if err != nil {
 		return nil, err
 	}

@@ -15,7 +15,7 @@ import (
 // same length, and the picture's ids set to 0 (the official code zeroes
 // the token ids, not the codes). It has no image-unconditional branch.
 type LayoutM struct {
-	common
+	Layout
 	SOI, EOI, Interleave int
 	BOS, EOS             int
 }
@@ -31,7 +31,7 @@ func NewM(l LayoutM, text TextIDs, words Words) (*Template, error) {
 			return nil, fmt.Errorf("mmada: -M layout: id %d outside the vocabulary of %d", id, l.Size)
 		}
 	}
-	t, err := newTemplate("MMaDA-Parallel-M", l.common, l, words)
+	t, err := newTemplate("MMaDA-Parallel-M", l.Layout, l, words)
 	if err != nil {
 		return nil, err
 	}

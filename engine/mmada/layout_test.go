@@ -8,13 +8,16 @@ import (
 	"parascope/engine/world"
 )
 
-var _ sample.Vocabulary = (*Template)(nil)
+var (
+	_ sample.Vocabulary     = (*Template)(nil)
+	_ sample.ImageTokenizer = ImageTokenizer(nil)
+)
 
 // The spec's mini -A layout: V=640, MASK=600, NEWLINE=601, BOI=602,
 // EOI=603, BOA=604, EOA=605, O=400, K=192, grid 6, T=24, end [605].
 func miniA(t *testing.T, prompt, uncond []int) *Template {
 	t.Helper()
-	l := LayoutA{common: common{Size: 640, Mask: 600, Offset: 400, Codes: 192, Grid: 6, Text: 24, Ends: []int{605}},
+	l := LayoutA{Layout: Layout{Size: 640, Mask: 600, Offset: 400, Codes: 192, Grid: 6, Text: 24, Ends: []int{605}},
 		Newline: 601, BOI: 602, EOI: 603, BOA: 604, End: []int{605}}
 	tm, err := NewA(l, func(string) ([]int, []int, error) { return prompt, uncond, nil }, nil)
 	if err != nil {
@@ -27,7 +30,7 @@ func miniA(t *testing.T, prompt, uncond []int) *Template {
 // INTERLEAVE=382, BOS=1, EOS=2, K=192, grid 6, T=24.
 func miniM(t *testing.T, text map[string][]int) *Template {
 	t.Helper()
-	l := LayoutM{common: common{Size: 640, Mask: 600, Offset: 400, Codes: 192, Grid: 6, Text: 24, Ends: []int{2}},
+	l := LayoutM{Layout: Layout{Size: 640, Mask: 600, Offset: 400, Codes: 192, Grid: 6, Text: 24, Ends: []int{2}},
 		SOI: 380, EOI: 381, Interleave: 382, BOS: 1, EOS: 2}
 	tm, err := NewM(l, func(s string) ([]int, error) { return text[s], nil }, nil)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 // explicit ids, so that the real folders and a test's small layouts run
 // the same code.
 type Template struct {
+	name          string // the variant, for errors and Hash
 	size, mask    int
 	offset, codes int
 	grid, textLen int
@@ -22,11 +23,14 @@ type Template struct {
 	choices       []int
 	hash          string
 	words         Words // nil: ids are named by number
-	start         func(instruction string, input []int) (cond, uncond, uncondImage []int, err error)
-	outputAt      func(length int) []int
-	mu            sync.Mutex
-	lastLen       int // the length of the sequences Start laid out last
-	variantName   string
+
+	// The variant's layout: its sequences, and where the output sits in
+	// a sequence of a given length.
+	start    func(instruction string, input []int) (cond, uncond, uncondImage []int, err error)
+	outputAt func(length int) []int
+
+	mu      sync.Mutex
+	lastLen int // the length of the sequences Start laid out last
 }
 
 // Words is what a template asks of a text tokenizer; *hftok.Tokenizer
@@ -37,20 +41,21 @@ type Words interface {
 	TokenBytes(id int) ([]byte, bool)
 }
 
-// common are the ids and sizes every layout has.
-type common struct {
+// Layout is what every variant's layout has: the vocabulary's ids and
+// the output's sizes.
+type Layout struct {
 	Size   int // the vocabulary's width: a logit row
 	Mask   int
-	Offset int // the id of image code 0
-	Codes  int // K, the codebook's size
-	Grid   int // the side of the image's code grid
-	Text   int // T, the reasoning's length
-	Ends   []int
+	Offset int   // the id of image code 0
+	Codes  int   // K, the codebook's size
+	Grid   int   // the side of the image's code grid
+	Text   int   // T, the reasoning's length
+	Ends   []int // the ids IsEnd accepts: end, padding
 	// Tokenizer identifies the tokenizer file (a digest), for Hash.
 	Tokenizer string
 }
 
-func (c common) check() error {
+func (c Layout) check() error {
 	switch {
 	case c.Offset <= 0 || c.Codes <= 0 || c.Offset+c.Codes > c.Size:
 		return fmt.Errorf("image codes %d..%d outside the vocabulary of %d", c.Offset, c.Offset+c.Codes-1, c.Size)
@@ -62,12 +67,12 @@ func (c common) check() error {
 	return nil
 }
 
-func newTemplate(name string, c common, layout any, words Words) (*Template, error) {
+func newTemplate(name string, c Layout, layout any, words Words) (*Template, error) {
 	if err := c.check(); err != nil {
 		return nil, fmt.Errorf("mmada: %s layout: %w", name, err)
 	}
 	t := &Template{size: c.Size, mask: c.Mask, offset: c.Offset, codes: c.Codes, grid: c.Grid, textLen: c.Text,
-		ends: map[int]bool{}, words: words, variantName: name}
+		ends: map[int]bool{}, words: words, name: name}
 	for _, id := range c.Ends {
 		t.ends[id] = true
 	}
@@ -120,7 +125,7 @@ func (t *Template) Hash() string { return t.hash }
 // is refused.
 func (t *Template) Start(task world.Task, instruction string, input []int) (cond, uncond, uncondImage []int, err error) {
 	if task != world.ThinkEdit {
-		return nil, nil, nil, fmt.Errorf("mmada: %s edits a picture (task %v); it has no layout for generation without one", t.variantName, task)
+		return nil, nil, nil, fmt.Errorf("mmada: %s edits a picture (task %v); it has no layout for generation without one", t.name, task)
 	}
 	if len(input) != t.grid*t.grid {
 		return nil, nil, nil, fmt.Errorf("mmada: %d input codes, want %d (a %d×%d grid)", len(input), t.grid*t.grid, t.grid, t.grid)
@@ -132,7 +137,7 @@ func (t *Template) Start(task world.Task, instruction string, input []int) (cond
 	}
 	cond, uncond, uncondImage, err = t.start(instruction, input)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("mmada: %s: %w", t.variantName, err)
+		return nil, nil, nil, fmt.Errorf("mmada: %s: %w", t.name, err)
 	}
 	t.mu.Lock()
 	t.lastLen = len(cond)

@@ -10,7 +10,7 @@ import (
 // it.
 func (t *Template) Encode(text string) ([]int, error) {
 	if t.words == nil {
-		return nil, fmt.Errorf("mmada: %s layout has no tokenizer", t.variantName)
+		return nil, fmt.Errorf("mmada: %s layout has no tokenizer", t.name)
 	}
 	return t.words.Encode(text, false), nil
 }
