@@ -167,3 +167,21 @@ func (t *Tokenizer) VocabSize() int {
 	}
 	return n
 }
+
+// TokenBytes is what id stands for before decoding joins tokens into
+// text: for a tokenizer whose decoder is ByteLevel, the token's bytes
+// (possibly part of a character) or an added token's content. ok is
+// false for an unknown id or another decoder, where only Decode speaks.
+func (t *Tokenizer) TokenBytes(id int) (b []byte, ok bool) {
+	if _, byteLevel := t.decoder.(byteLevelDecoder); !byteLevel {
+		return nil, false
+	}
+	if a, ok := t.addedByID[id]; ok {
+		return []byte(a.Content), true
+	}
+	tok, ok := t.model.token(id)
+	if !ok {
+		return nil, false
+	}
+	return appendByteLevel(nil, tok), true
+}
