@@ -106,7 +106,7 @@ func TestFixtureSequences(t *testing.T) {
 		if !slices.Equal(cond, wc) || !slices.Equal(ut, wut) || !slices.Equal(ui, wui) {
 			t.Errorf("-A %q: sequences differ from the spec's", ins)
 		}
-		if got := a.Template.Positions(world.ThinkEdit); !slices.Equal(got, wpos) {
+		if got := a.Template.Positions(world.ThinkEdit, len(cond)); !slices.Equal(got, wpos) {
 			t.Errorf("-A %q: positions %v, want %v", ins, got, wpos)
 		}
 	}
@@ -124,7 +124,7 @@ func TestFixtureSequences(t *testing.T) {
 		if !slices.Equal(cond, wc) || !slices.Equal(un, wu) || ui != nil {
 			t.Errorf("-M %q: sequences differ from the spec's\n%v\n%v", reference[r].text, cond, wc)
 		}
-		if got := m.Template.Positions(world.ThinkEdit); !slices.Equal(got, wpos) {
+		if got := m.Template.Positions(world.ThinkEdit, len(cond)); !slices.Equal(got, wpos) {
 			t.Errorf("-M %q: positions %v, want %v", reference[r].text, got, wpos)
 		}
 	}

@@ -47,7 +47,7 @@ func TestSmoke(t *testing.T) {
 		for i, id := range cond {
 			ids[i] = int32(id)
 		}
-		at := f.Template.Positions(world.ThinkEdit)
+		at := f.Template.Positions(world.ThinkEdit, len(cond))
 		sel := []int32{int32(at[0]), int32(at[len(at)-1]), int32(len(cond) - 1)}
 		logits, err := m.Logits(ids, 1, len(ids), sel)
 		if err != nil {

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
-	"sync"
 
 	"parascope/engine/world"
 )
@@ -28,9 +27,6 @@ type Template struct {
 	// a sequence of a given length.
 	start    func(instruction string, input []int) (cond, uncond, uncondImage []int, err error)
 	outputAt func(length int) []int
-
-	mu      sync.Mutex
-	lastLen int // the length of the sequences Start laid out last
 }
 
 // Words is what a template asks of a text tokenizer; *hftok.Tokenizer
@@ -139,31 +135,14 @@ func (t *Template) Start(task world.Task, instruction string, input []int) (cond
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("mmada: %s: %w", t.name, err)
 	}
-	t.mu.Lock()
-	t.lastLen = len(cond)
-	t.mu.Unlock()
 	return cond, uncond, uncondImage, nil
 }
 
-// Positions is where the output sits in the sequences Start laid out
-// last: the image's positions in raster order, then the reasoning's.
+// Positions is where the output sits in sequences of length n laid out
+// by Start: the image's positions in raster order, then the reasoning's.
 // Both layouts keep the output at the end, after a prompt whose length
-// depends on the instruction, which sample.Template's Positions is not
-// given; so this answers for the last Start (OutputAt answers for any
-// length), and is nil before any.
-func (t *Template) Positions(world.Task) []int {
-	t.mu.Lock()
-	n := t.lastLen
-	t.mu.Unlock()
-	if n == 0 {
-		return nil
-	}
-	return t.OutputAt(n)
-}
-
-// OutputAt is where the output sits in a sequence of length n laid out
-// by Start: the image's grid² positions, then the reasoning's T.
-func (t *Template) OutputAt(n int) []int { return t.outputAt(n) }
+// depends on the instruction.
+func (t *Template) Positions(_ world.Task, n int) []int { return t.outputAt(n) }
 
 // offsetCodes returns codes shifted to their ids.
 func (t *Template) offsetCodes(codes []int) []int {

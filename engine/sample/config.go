@@ -27,12 +27,12 @@ type Config struct {
 	// reproduced step for step (official.go says what differs).
 	Rules string `toml:"rules" json:"rules,omitempty"`
 	Seed  uint64 `toml:"seed" json:"seed"`
-	Mode  string `toml:"mode" json:"mode"`   // parallel | sequential
+	Mode  string `toml:"mode" json:"mode"` // parallel | sequential
 	// TextLength is the reasoning span's length (text_gen_length); 0 is
 	// the model's own (ShapeWorld's is fixed). The template is built
 	// with it.
 	TextLength int `toml:"text_length" json:"text_length,omitempty"`
-	Steps int    `toml:"steps" json:"steps"` // S: steps of the shared timeline (of the text, in sequential mode)
+	Steps      int `toml:"steps" json:"steps"` // S: steps of the shared timeline (of the text, in sequential mode)
 	// Model is a checkpoint path; empty means the embedded default.
 	Model string `toml:"model" json:"model"`
 	// Codebook is the image tokenizer's codebook; empty means embedded.

@@ -64,7 +64,7 @@ func (d dumpTemplate) Codes() int        { return d.c.Layout["K"] }
 func (d dumpTemplate) ImageLen() int     { return len(d.c.Image) }
 func (d dumpTemplate) ReasoningLen() int { return len(d.c.Text) }
 func (d dumpTemplate) Hash() string      { return "official dump" }
-func (d dumpTemplate) Positions(world.Task) []int {
+func (d dumpTemplate) Positions(world.Task, int) []int {
 	return append(slices.Clone(d.c.Image), d.c.Text...)
 }
 

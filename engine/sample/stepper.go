@@ -95,7 +95,7 @@ func New(m Model, t Template, cfg Config, p Prompt) (*Stepper, error) {
 		return nil, err
 	}
 	s := &Stepper{model: m, tmpl: t, prompt: p, cond: cond, uncond: uncond, uncondImage: uncondImage,
-		imageLen: t.ImageLen(), textLen: t.ReasoningLen(), at: t.Positions(p.Task)}
+		imageLen: t.ImageLen(), textLen: t.ReasoningLen(), at: t.Positions(p.Task, len(cond))}
 	if len(s.at) != s.imageLen+s.textLen {
 		return nil, fmt.Errorf("sample: the template places %d output positions, want %d", len(s.at), s.imageLen+s.textLen)
 	}

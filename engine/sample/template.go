@@ -47,10 +47,10 @@ type Template interface {
 	// (which image.cfg_img weighs; nil when the layout has none). All are
 	// of one length, with the output at the same positions.
 	Start(task world.Task, instruction string, input []int) (cond, uncond, uncondImage []int, err error)
-	// Positions is where each output index sits in the sequences Start
-	// lays out for task: the image's ImageLen positions, then the
-	// reasoning's ReasoningLen.
-	Positions(task world.Task) []int
+	// Positions is where each output index sits in the sequences of
+	// length n that Start lays out for task: the image's ImageLen
+	// positions, then the reasoning's ReasoningLen.
+	Positions(task world.Task, n int) []int
 	// Hash identifies the vocabulary: a trace made with one must not be
 	// read with another.
 	Hash() string

@@ -36,7 +36,7 @@ func (miniTemplate) Codes() int        { return miniCodes }
 func (miniTemplate) ImageLen() int     { return 6 }
 func (miniTemplate) ReasoningLen() int { return 8 }
 func (miniTemplate) Hash() string      { return "mini" }
-func (miniTemplate) Positions(world.Task) []int {
+func (miniTemplate) Positions(world.Task, int) []int {
 	var at []int
 	for o := range 6 {
 		at = append(at, miniImageAt+o)

@@ -39,8 +39,8 @@ func (v *Vocab) Start(task world.Task, instruction string, input []int) (cond, u
 }
 
 // Positions is where a task's output image and reasoning sit: two runs
-// of positions.
-func (v *Vocab) Positions(task world.Task) []int {
+// of positions, whatever the instruction.
+func (v *Vocab) Positions(task world.Task, _ int) []int {
 	l := LayoutFor(task)
 	var at []int
 	for _, s := range []Span{l.OutputImage, l.OutputText} {
