@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 
 	"parascope/engine/clip"
+	"parascope/engine/mmada"
 	"parascope/engine/model"
 	"parascope/engine/nn"
 	"parascope/engine/sample"
@@ -25,11 +26,20 @@ import (
 
 // Session is an open model with its tokenizers and scorer.
 type Session struct {
-	Config   sample.Config
-	Backend  nn.Backend
+	Config  sample.Config
+	Backend nn.Backend
+	// Template and Images are the sequence layout and picture tokenizer
+	// that sampling and every view read: ShapeWorld's vocabulary and
+	// codebook, or a published model's.
+	Template sample.Vocabulary
+	Images   sample.ImageTokenizer
+	// ShapeWorld's tokenizers, which its cases, judge, bench and training
+	// read; nil on a published model.
 	Codebook *vq.Codebook
 	Vocab    *token.Vocab
-	Model    *model.Model
+	// Folder is a published model's folder, nil for ShapeWorld.
+	Folder *mmada.Folder
+	Model  *model.Model
 	// ModelName says which model this is, for headers and traces: the
 	// config's path or random:SEED, "embedded" for the default.
 	ModelName string
@@ -67,11 +77,17 @@ func Open(cfg sample.Config, be nn.Backend) (*Session, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if IsRealModel(cfg.Model) {
+		return openFolder(cfg, be)
+	}
+	if cfg.TextLength != 0 && cfg.TextLength != token.ReasoningLen {
+		return nil, fmt.Errorf("text_length: %d, but ShapeWorld's reasoning has %d positions", cfg.TextLength, token.ReasoningLen)
+	}
 	cb, vocab, err := Tokenizers(cfg.Codebook)
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{Config: cfg, Backend: be, Codebook: cb, Vocab: vocab, ModelName: cfg.Model}
+	s := &Session{Config: cfg, Backend: be, Template: vocab, Images: cb, Codebook: cb, Vocab: vocab, ModelName: cfg.Model}
 	if s.ModelName == "" {
 		s.ModelName = Embedded
 	}
@@ -111,20 +127,61 @@ func Tokenizers(codebook string) (*vq.Codebook, *token.Vocab, error) {
 	return cb, token.New(cb.K()), nil
 }
 
+// openFolder opens a published model: its folder's tokenizers and
+// layout, and its backbone. Its pictures are not ShapeWorld's, so the
+// ShapeWorld scorer does not apply.
+func openFolder(cfg sample.Config, be nn.Backend) (*Session, error) {
+	if cfg.Codebook != "" {
+		return nil, fmt.Errorf("codebook: %s names a ShapeWorld codebook; %s brings its own image tokenizer", cfg.Codebook, cfg.Model)
+	}
+	if cfg.Clip != "" && cfg.Clip != "none" {
+		return nil, fmt.Errorf("clip: %s scores ShapeWorld pictures, not %s's", cfg.Clip, cfg.Model)
+	}
+	f, err := OpenLayout(cfg)
+	if err != nil {
+		return nil, err
+	}
+	m, err := model.Load(cfg.Model, be)
+	if err != nil {
+		return nil, err
+	}
+	if m.Vocab != f.Template.Size() {
+		m.Close()
+		return nil, fmt.Errorf("%s: the backbone has %d rows of logits, the layout %d ids", cfg.Model, m.Vocab, f.Template.Size())
+	}
+	return &Session{Config: cfg, Backend: be, Template: f.Template, Images: f.Images, Folder: f, Model: m, ModelName: cfg.Model}, nil
+}
+
+// OpenLayout opens what a published model's config names apart from its
+// weights: enough to read and draw its traces.
+func OpenLayout(cfg sample.Config) (*mmada.Folder, error) {
+	return mmada.Open(cfg.Model, mmada.Options{TextLength: cfg.TextLength})
+}
+
+// ErrShapeWorldOnly is what a published model's session answers where
+// only ShapeWorld applies: its cases, judge, bench and training.
+var ErrShapeWorldOnly = errors.New("this works on ShapeWorld models only")
+
 // OpenModel opens another model for this session's tokenizers: a
 // checkpoint, random:SEED, or "" for the embedded default.
 func (s *Session) OpenModel(spec string) (*model.Model, error) {
+	if s.Folder != nil {
+		return nil, fmt.Errorf("%s: %w; open another published model with --model", spec, ErrShapeWorldOnly)
+	}
 	return model.Open(spec, s.Backend, s.Vocab.Size())
 }
 
 // PromptOf is a case's prompt, its input picture encoded.
 func (s *Session) PromptOf(c world.Case) (sample.Prompt, error) {
+	if s.Folder != nil {
+		return sample.Prompt{}, fmt.Errorf("a ShapeWorld case: %w; give --instruction and --input", ErrShapeWorldOnly)
+	}
 	return sample.PromptOf(c, s.Codebook)
 }
 
 // NewStepper starts a trajectory of this session's model with its scorer.
 func (s *Session) NewStepper(cfg sample.Config, p sample.Prompt) (*sample.Stepper, error) {
-	st, err := sample.New(s.Model, s.Vocab, cfg, p)
+	st, err := sample.New(s.Model, s.Template, cfg, p)
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"parascope/engine/atomicfile"
 	"parascope/engine/bench"
 	"parascope/engine/sample"
+	"parascope/engine/session"
 )
 
 // Bench runs ParaBench-mini: it samples held-out cases and judges them.
@@ -52,6 +53,9 @@ func (e *Env) Bench(args []string) error {
 	}
 	if err := cfg.Validate(); err != nil {
 		return UsageError{"bench: " + err.Error()}
+	}
+	if session.IsRealModel(cfg.Model) {
+		return fmt.Errorf("bench: ParaBench-mini's cases are ShapeWorld's: %w", session.ErrShapeWorldOnly)
 	}
 	sess, err := e.open(cfg)
 	if err != nil {

@@ -8,8 +8,6 @@ import (
 	"parascope/engine/infile"
 	"parascope/engine/sample"
 	"parascope/engine/session"
-	"parascope/engine/token"
-	"parascope/engine/vq"
 	"parascope/engine/world"
 	"parascope/tui"
 	"parascope/viz/export"
@@ -52,13 +50,22 @@ func (e *Env) Replay(args []string) error {
 	defer f.Close()
 	// The codebook the header names sizes the vocabulary the frames are
 	// checked against.
-	var cb *vq.Codebook
-	var vocab *token.Vocab
+	var cb sample.ImageTokenizer
+	var vocab sample.Vocabulary
 	h, frames, err := sample.ReadTraceFor(f, pos[0], func(h sample.Header) (sample.Template, error) {
-		var err error
-		if cb, vocab, err = session.Tokenizers(h.Config.Codebook); err != nil {
+		if session.IsRealModel(h.Config.Model) { // a published model's layout, without its weights
+			folder, err := session.OpenLayout(h.Config)
+			if err != nil {
+				return nil, fmt.Errorf("config.model: %w", err)
+			}
+			cb, vocab = folder.Images, folder.Template
+			return vocab, nil
+		}
+		c, v, err := session.Tokenizers(h.Config.Codebook)
+		if err != nil {
 			return nil, fmt.Errorf("config.codebook: %w", err)
 		}
+		cb, vocab = c, v
 		return vocab, nil
 	})
 	if err != nil {

@@ -85,7 +85,7 @@ func (e *Env) Sample(args []string) error {
 			return err
 		}
 	}
-	if err := src.load(); err != nil {
+	if err := src.load(session.IsRealModel(cfg.Model)); err != nil {
 		return fmt.Errorf("sample: %w", err)
 	}
 	sess, err := e.open(cfg)
@@ -107,7 +107,7 @@ func (e *Env) Sample(args []string) error {
 	}
 	ctx, stop := untilInterrupt()
 	defer stop()
-	vocab := sess.Vocab
+	vocab := sess.Template
 	live := isTerminal(os.Stdout)
 	began := time.Now()
 	var stepErr error
@@ -132,7 +132,7 @@ func (e *Env) Sample(args []string) error {
 		fmt.Println()
 	}
 	elapsed := time.Since(began)
-	t := export.Trajectory{Header: sample.NewHeader(st, sess.ModelName, truth), Frames: st.History(), Vocab: vocab, Codebook: sess.Codebook}
+	t := export.Trajectory{Header: sample.NewHeader(st, sess.ModelName, truth), Frames: st.History(), Vocab: vocab, Codebook: sess.Images}
 	last := t.Frames[len(t.Frames)-1]
 	t.Header.Stopped = !st.Done()
 	// What there is gets written even when the run was stopped.
@@ -171,7 +171,7 @@ func (f *promptFlags) add(fs *flag.FlagSet) {
 	fs.StringVar(&f.caseDir, "case", "", "a case folder written by 'parascope world'")
 	fs.StringVar(&f.text, "prompt", "", "a thinkgen prompt, e.g. \"draw a big red circle at the top left\"")
 	fs.StringVar(&f.instruction, "instruction", "", "a thinkedit instruction (with --input)")
-	fs.StringVar(&f.input, "input", "", "the input picture of an edit (48×48 PNG)")
+	fs.StringVar(&f.input, "input", "", "the input picture of an edit (PNG: 48×48 for ShapeWorld, any size for a published model)")
 }
 
 func (f promptFlags) given() bool { return f.caseDir != "" || f.text != "" || f.instruction != "" }
@@ -244,13 +244,19 @@ func (f promptFlags) check() error {
 }
 
 // load reads and checks the case folder or input picture the flags name,
-// so that a bad file is reported before a model opens or the viewer starts.
-func (f *promptFlags) load() error {
+// so that a bad file is reported before a model opens or the viewer
+// starts. A published model's input is any picture; ShapeWorld's is a
+// canvas.
+func (f *promptFlags) load(published bool) error {
 	var err error
 	switch {
 	case f.caseDir != "":
 		if f.loaded, err = casedir.Read(f.caseDir); err != nil {
 			return fmt.Errorf("--case: %w", err)
+		}
+	case f.input != "" && published:
+		if f.picture, err = readPicture(f.input); err != nil {
+			return fmt.Errorf("--input: %w", err)
 		}
 	case f.input != "":
 		if f.picture, err = casedir.ReadPNG(f.input); err != nil {
@@ -271,7 +277,7 @@ func (f *promptFlags) prompt(sess *session.Session) (sample.Prompt, *world.Case,
 	case f.text != "":
 		return sample.Prompt{Task: world.ThinkGen, Instruction: f.text}, nil, nil
 	}
-	codes, err := sess.Codebook.Encode(f.picture)
+	codes, err := sess.Images.Encode(f.picture)
 	return sample.Prompt{Task: world.ThinkEdit, Instruction: f.instruction, Input: codes}, nil, err
 }
 

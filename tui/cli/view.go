@@ -35,20 +35,20 @@ func (e *Env) View(args []string) error {
 	if err := checkPreview(*preview); err != nil {
 		return err
 	}
+	cfg, err := loadConfig(*cfgPath, *modelSpec, *preset)
+	if err != nil {
+		return err
+	}
 	if src.given() {
 		if err := src.check(); err != nil {
 			return err
 		}
-		if err := src.load(); err != nil {
+		if err := src.load(session.IsRealModel(cfg.Model)); err != nil {
 			return err
 		}
 	}
 	if !isTerminal(os.Stdout) || !isTerminal(os.Stdin) {
 		return errors.New("the viewer needs a terminal; for headless work use 'parascope sample' (see 'parascope help')")
-	}
-	cfg, err := loadConfig(*cfgPath, *modelSpec, *preset)
-	if err != nil {
-		return err
 	}
 	be, err := e.Backend()
 	if err != nil {
@@ -81,7 +81,7 @@ func (e *Env) View(args []string) error {
 	if truth != nil {
 		input = &truth.Input
 	}
-	return tui.Run(tui.Options{Engine: local.New(sess), Vocab: sess.Vocab, Codebook: sess.Codebook, Config: cfg,
+	return tui.Run(tui.Options{Engine: local.New(sess), Vocab: sess.Template, Codebook: sess.Images, Config: cfg,
 		Prompt: p, Case: truth, Input: input, Preview: *preview, Color: *colors, Theme: *theme, ExportDir: *exportDir,
 		CaseAt: caseAt, Demo: *demo})
 }

@@ -6,6 +6,7 @@ package local
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"time"
@@ -89,9 +90,9 @@ func (e *Engine) Switch(path string) error {
 func (e *Engine) Export(t tui.Trajectory, dir string) ([]string, error) {
 	last := t.Frames[len(t.Frames)-1]
 	steps := max(t.Steps, last.Step)
-	h := sample.HeaderFor(t.Config, e.sess.Vocab, t.Prompt, steps, t.Model, t.Truth)
+	h := sample.HeaderFor(t.Config, e.sess.Template, t.Prompt, steps, t.Model, t.Truth)
 	h.Stopped = last.Step < steps // exported before its end: replay knows the rest is missing
-	return export.Trajectory{Header: h, Frames: t.Frames, Vocab: e.sess.Vocab, Codebook: e.sess.Codebook}.Snapshot(dir, e.now())
+	return export.Trajectory{Header: h, Frames: t.Frames, Vocab: e.sess.Template, Codebook: e.sess.Images}.Snapshot(dir, e.now())
 }
 
 // spec is what the current model was opened from, for a job's init:
@@ -114,6 +115,9 @@ func (e *Engine) runDir(job string) string {
 // TrainSFT runs train.QuickSFT from the current model into
 // runs/viewer-sft-TIME.
 func (e *Engine) TrainSFT(ctx context.Context, kinds []string, steps int, progress func(tui.JobProgress)) (string, error) {
+	if e.sess.Folder != nil {
+		return "", fmt.Errorf("fine-tuning: %w", session.ErrShapeWorldOnly)
+	}
 	out := e.runDir("sft")
 	run, err := train.NewSFT(train.QuickSFT(e.spec(), kinds, steps), e.sess.Backend, e.sess.Codebook, out)
 	if err != nil {
@@ -128,6 +132,9 @@ func (e *Engine) TrainSFT(ctx context.Context, kinds []string, steps int, progre
 // TrainParaRL runs train.QuickParaRL from the current model, rewarded by
 // the session's scorer, into runs/viewer-pararl-TIME.
 func (e *Engine) TrainParaRL(ctx context.Context, batches int, progress func(tui.JobProgress)) (string, error) {
+	if e.sess.Folder != nil {
+		return "", fmt.Errorf("ParaRL: %w", session.ErrShapeWorldOnly)
+	}
 	out := e.runDir("pararl")
 	be, cb := e.sess.Backend, e.sess.Codebook
 	cfg := train.QuickParaRL(e.spec(), e.sess.Config.Clip, batches)
