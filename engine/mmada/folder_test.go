@@ -38,7 +38,7 @@ var reference = []struct {
 	{fixtureA, "</answer>", false, []int{126355}},
 }
 
-func open(t *testing.T, dir string) *Folder {
+func open(t testing.TB, dir string) *Folder {
 	t.Helper()
 	f, err := Open(dir, Options{})
 	if err != nil {

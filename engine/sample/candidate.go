@@ -103,11 +103,11 @@ func top(p []float64, choices []int32) []Choice {
 
 // topBy is the TopChoices most likely of p, most likely first, ties to
 // the lower index, each named by id.
-func topBy(p []float64, id func(k int) int32) []Choice {
+func topBy[T float32 | float64](p []T, id func(k int) int32) []Choice {
 	out := make([]Choice, 0, TopChoices+1)
 	for k, q := range p {
 		i := len(out)
-		for i > 0 && float64(out[i-1].P) < q {
+		for i > 0 && float64(out[i-1].P) < float64(q) {
 			i--
 		}
 		if i < TopChoices {
@@ -146,7 +146,7 @@ func softmax(l []float64, temperature float64) []float64 {
 }
 
 // argmax returns the first index of the largest value.
-func argmax(x []float64) int {
+func argmax[T float32 | float64](x []T) int {
 	best := 0
 	for k, v := range x {
 		if v > x[best] {

@@ -28,15 +28,15 @@ var bf16Max = float64(bf16.ToF32(0x7f7f))
 
 // softmax16 is a bfloat16 softmax: exponentials and their sum in float32,
 // each probability rounded to bfloat16.
-func softmax16(x []float64) []float64 {
-	m := math.Inf(-1)
+func softmax16(x []float32) []float64 {
+	m := float32(math.Inf(-1))
 	for _, v := range x {
-		m = math.Max(m, v)
+		m = max(m, v)
 	}
 	e := make([]float64, len(x))
 	sum := 0.0
 	for k, v := range x {
-		e[k] = f32(math.Exp(f32(v - m)))
+		e[k] = f32(math.Exp(float64(v - m)))
 		sum += e[k]
 	}
 	sum = f32(sum)
@@ -93,11 +93,20 @@ func cosineMasked(i, S int) float64 {
 // drawn in sequence, so that every draw is fixed whatever the order of
 // the loops that ask for them (and a reference port can ask for the same).
 func draw(seed uint64, step, stream, index int) float64 {
-	z := splitmix(seed)
-	z = splitmix(z + uint64(step))
-	z = splitmix(z + uint64(stream))
-	z = splitmix(z + uint64(index))
-	return float64(z>>11) * 0x1p-53
+	return draws(seed, step, stream).at(index)
+}
+
+// stream is the draws of one (seed, step, use): the hash of its prefix
+// made once.
+type stream uint64
+
+func draws(seed uint64, step, use int) stream {
+	return stream(splitmix(splitmix(splitmix(seed)+uint64(step)) + uint64(use)))
+}
+
+// at is the stream's uniform at index.
+func (s stream) at(index int) float64 {
+	return float64(splitmix(uint64(s)+uint64(index))>>11) * 0x1p-53
 }
 
 // Streams of draws, one per use.

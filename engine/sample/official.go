@@ -8,7 +8,9 @@ import (
 	"slices"
 	"time"
 
+	"parascope/engine/bf16"
 	"parascope/engine/model"
+	"parascope/engine/parallel"
 )
 
 // The official rules reproduce, step for step, the two published
@@ -96,7 +98,7 @@ type RangeModel interface {
 // sequence of the batch, one row per asked text position (the whole
 // vocabulary) and one per asked image position (the codes).
 type officialRows struct {
-	text, image [][][]float64
+	text, image [][][]float32
 }
 
 // officialLogits runs the model on the bases with the output out placed,
@@ -135,25 +137,21 @@ func (s *Stepper) officialLogits(bases [][]int, out []int32, text, image []int) 
 	if want := len(textSel)*textW + len(imageSel)*imageW; len(flat) != want {
 		return officialRows{}, fmt.Errorf("sample: the model returned %d logits, want %d", len(flat), want)
 	}
-	widen := func(x []float32) []float64 {
-		w := make([]float64, len(x))
-		for k, v := range x {
-			w[k] = r16(float64(v)) // the official model computes in bfloat16
-		}
-		return w
-	}
+	// The official model computes in bfloat16; every bfloat16 is a float32.
+	w := flat
+	parallel.For(len(w), 1<<16, func(lo, hi int) { bf16.Round(w[lo:hi]) })
 	var r officialRows
 	for range bases {
-		var t [][]float64
+		var t [][]float32
 		for range text {
-			t, flat = append(t, widen(flat[:textW])), flat[textW:]
+			t, w = append(t, w[:textW:textW]), w[textW:]
 		}
 		r.text = append(r.text, t)
 	}
 	for range bases {
-		var im [][]float64
+		var im [][]float32
 		for range image {
-			im, flat = append(im, widen(flat[imageLo:imageLo+K])), flat[imageW:]
+			im, w = append(im, w[imageLo:imageLo+K:imageLo+K]), w[imageW:]
 		}
 		r.image = append(r.image, im)
 	}
@@ -229,51 +227,33 @@ func (s *Stepper) officialText(f *Frame, i int, text []int, rows officialRows) {
 		return
 	}
 	m := s.cfg.Text
-	V := s.tmpl.Size()
-	type pick struct {
-		o     int
-		token int32
-		conf  float64
-		prob  float64
+	picks := make([]textPick, len(text))
+	noise := draws(s.cfg.Seed, i, streamTextNoise)
+	var gumbel *[256]float64
+	if s.cfg.Rules == OfficialA && m.Temperature != 0 {
+		gumbel = gumbel16(m.Temperature)
 	}
-	picks := make([]pick, len(text))
-	for j, o := range text {
-		l := rows.text[0][j]
-		if len(rows.text) > 1 {
-			l = guide16(l, rows.text[1][j], m.CFG, m.Guidance)
-		}
-		t := o - s.imageLen
-		p := softmax64(l)
-		x0 := argmax(l)
-		switch {
-		case m.Temperature == 0:
-		case s.cfg.Rules == OfficialA: // Gumbel noise in bfloat16, added
-			z := make([]float64, V)
-			for v := range z {
-				u := uniform16(draw(s.cfg.Seed, i, streamTextNoise, t*V+v))
-				g := -log16(r16(-log16(r16(u+f32(textNoiseEps))) + f32(textNoiseEps)))
-				z[v] = r16(l[v] + r16(f32(m.Temperature)*g))
+	parallel.For(len(text), 4, func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			l := rows.text[0][j]
+			if len(rows.text) > 1 {
+				l = guide16(l, rows.text[1][j], m.CFG, m.Guidance)
 			}
-			x0 = argmax(z)
-		default: // exp(l)/(−log u)^τ in float64
-			z := make([]float64, V)
-			for v := range z {
-				u := draw(s.cfg.Seed, i, streamTextNoise, t*V+v)
-				z[v] = math.Exp(l[v]) / math.Pow(-math.Log(u), m.Temperature)
+			o := text[j]
+			t := o - s.imageLen
+			picks[j] = s.textPick(l, noise, t*len(l), gumbel)
+			picks[j].o = o
+			if m.Remasking == Random {
+				picks[j].conf = draw(s.cfg.Seed, i, streamTextRandom, t)
 			}
-			x0 = argmax(z)
 		}
-		conf := p[x0]
-		if m.Remasking == Random {
-			conf = draw(s.cfg.Seed, i, streamTextRandom, t)
-		}
-		picks[j] = pick{o, int32(x0), conf, p[x0]}
-		f.Guess[o] = int32(argmax(p))
-		f.Top[o] = topIDs(p, 0)
-	}
+	})
 	n := s.officialCounts[i]
 	f.Text.Target += n
-	slices.SortStableFunc(picks, func(a, b pick) int {
+	for _, c := range picks {
+		f.Guess[c.o], f.Top[c.o] = c.guess, c.top
+	}
+	slices.SortStableFunc(picks, func(a, b textPick) int {
 		switch {
 		case a.conf > b.conf:
 			return -1
@@ -292,15 +272,75 @@ func (s *Stepper) officialText(f *Frame, i int, text []int, rows officialRows) {
 	}
 }
 
+// textPick is a text position's proposal under the official rules.
+type textPick struct {
+	o            int
+	token, guess int32
+	conf, prob   float64
+	top          []Choice
+}
+
+// textPick proposes a token for a text position with guided logits l:
+// argmax, or a draw with the stream's noise from index base on (-A's
+// bfloat16 Gumbel noise through its table, else -M's float64 form). Its
+// confidence is the float64 probability of the token.
+func (s *Stepper) textPick(l []float32, noise stream, base int, gumbel *[256]float64) textPick {
+	tau := s.cfg.Text.Temperature
+	best := argmax(l)
+	x0 := best
+	switch {
+	case tau == 0:
+	case gumbel != nil:
+		top := math.Inf(-1)
+		for v, x := range l {
+			u := uniform16(noise.at(base + v))
+			if z := r16(float64(x) + gumbel[int(u*256)]); z > top {
+				top, x0 = z, v
+			}
+		}
+	default:
+		top := math.Inf(-1)
+		for v, x := range l {
+			if z := math.Exp(float64(x)) / math.Pow(-math.Log(noise.at(base+v)), tau); z > top {
+				top, x0 = z, v
+			}
+		}
+	}
+	// The probabilities need only their sum: the order of l is theirs.
+	mx, sum := float64(l[best]), 0.0
+	for _, x := range l {
+		sum += math.Exp(float64(x) - mx)
+	}
+	p := func(v int) float64 { return math.Exp(float64(l[v])-mx) / sum }
+	var top []Choice
+	for _, c := range topBy(l, func(k int) int32 { return int32(k) }) {
+		top = append(top, Choice{c.ID, float32(p(int(c.ID)))})
+	}
+	return textPick{token: int32(x0), guess: int32(best), conf: p(x0), prob: p(x0), top: top}
+}
+
+// gumbel16 is -A's text noise τ·g in bfloat16 for each of the 256
+// bfloat16 uniforms u: g = −log(−log(u + 1e-10) + 1e-10).
+func gumbel16(tau float64) *[256]float64 {
+	var t [256]float64
+	for k := range t {
+		u := float64(k) / 256
+		g := -log16(r16(-log16(r16(u+f32(textNoiseEps))) + f32(textNoiseEps)))
+		t[k] = r16(f32(tau) * g)
+	}
+	return &t
+}
+
 // guide16 applies guidance of weight w to a row in bfloat16 arithmetic:
 // toward the unconditional row u, or away from it.
-func guide16(c, u []float64, w float64, direction string) []float64 {
-	out := make([]float64, len(c))
+func guide16(c, u []float32, w float64, direction string) []float32 {
+	out := make([]float32, len(c))
 	for k := range c {
+		ck, uk := float64(c[k]), float64(u[k])
 		if direction == Toward {
-			out[k] = r16(c[k] + r16(f32(w)*r16(u[k]-c[k])))
+			out[k] = float32(r16(ck + r16(f32(w)*r16(uk-ck))))
 		} else {
-			out[k] = r16(r16(f32(1+w)*c[k]) - r16(f32(w)*u[k]))
+			out[k] = float32(r16(r16(f32(1+w)*ck) - r16(f32(w)*uk)))
 		}
 	}
 	return out
@@ -343,23 +383,26 @@ func (s *Stepper) officialImage(f *Frame, i int, rows officialRows) error {
 	for o := range N {
 		sampled[o], sel[o] = int(f.Tokens[o])-O, bf16Max
 	}
-	for j, o := range unknown {
-		l := il[j]
-		if m.Temperature != 0 && m.Temperature != 1 {
-			l = slices.Clone(l)
-			for k := range l {
-				l[k] = r16(l[k] / f32(m.Temperature))
+	pick := draws(s.cfg.Seed, i, streamImageSample)
+	parallel.For(len(unknown), 16, func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			o, l := unknown[j], il[j]
+			if m.Temperature != 0 && m.Temperature != 1 {
+				l = slices.Clone(l)
+				for k := range l {
+					l[k] = float32(r16(float64(l[k]) / f32(m.Temperature)))
+				}
 			}
+			p := softmax16(l)
+			k := argmax(p)
+			if m.Temperature != 0 {
+				k = multinomial(p, pick.at(o))
+			}
+			sampled[o], sel[o], probs[o] = k, p[k], p[k]
+			f.Guess[o] = int32(O + argmax(p))
+			f.Top[o] = topIDs(p, O)
 		}
-		p := softmax16(l)
-		k := argmax(p)
-		if m.Temperature != 0 {
-			k = multinomial(p, draw(s.cfg.Seed, i, streamImageSample, o))
-		}
-		sampled[o], sel[o], probs[o] = k, p[k], p[k]
-		f.Guess[o] = int32(O + argmax(p))
-		f.Top[o] = topIDs(p, O)
-	}
+	})
 	r := float64(i+1) / float64(s.cfg.Steps)
 	maskLen := int(math.Floor(f32(float64(N) * cosineMasked(i, s.cfg.Steps))))
 	maskLen = max(1, min(len(unknown)-1, maskLen))
@@ -424,28 +467,25 @@ func (s *Stepper) officialImage(f *Frame, i int, rows officialRows) error {
 // guideTerms is official-a's image guidance in bfloat16: cond, then
 // w·(cond − uncond_text), then w₂·(cond − uncond_image), each term left
 // out at weight 0 (toward flips both differences).
-func guideTerms(c, ut, ui []float64, m Modality) []float64 {
+func guideTerms(c, ut, ui []float32, m Modality) []float32 {
 	out := slices.Clone(c)
 	for _, term := range []struct {
 		w float64
-		u []float64
+		u []float32
 	}{{m.CFG, ut}, {m.CFGImage, ui}} {
 		if term.w == 0 {
 			continue
 		}
 		for k := range out {
-			d := r16(c[k] - term.u[k])
+			d := r16(float64(c[k]) - float64(term.u[k]))
 			if m.Guidance == Toward {
 				d = -d
 			}
-			out[k] = r16(out[k] + r16(f32(term.w)*d))
+			out[k] = float32(r16(float64(out[k]) + r16(f32(term.w)*d)))
 		}
 	}
 	return out
 }
-
-// softmax64 is a float64 softmax, summed in order.
-func softmax64(l []float64) []float64 { return softmax(l, 1) }
 
 // topIDs is the TopChoices most likely ids of a row of probabilities
 // over ids offset, offset+1, ….

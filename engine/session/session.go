@@ -52,9 +52,10 @@ type Session struct {
 const Embedded = model.Embedded
 
 // LoadConfig returns a preset's settings ("" for the defaults), read over
-// from path when it is not empty. Flags go on top; Open validates the
-// result.
-func LoadConfig(path, preset string) (sample.Config, error) {
+// from path when it is not empty; model, when given, is the model the
+// file will be used with in place of its own. Flags go on top; Open
+// validates the result.
+func LoadConfig(path, preset, model string) (sample.Config, error) {
 	if path == "" {
 		return sample.Preset(preset)
 	}
@@ -62,7 +63,7 @@ func LoadConfig(path, preset string) (sample.Config, error) {
 	// a vocabulary without codes checks the file's text block; a real
 	// model's layout is checked when it opens.
 	c, err := sample.LoadConfig(path, preset, nil)
-	if err != nil || IsRealModel(c.Model) {
+	if err != nil || IsRealModel(c.Model) || IsRealModel(model) {
 		return c, err
 	}
 	data, err := tomlconf.Read(path)

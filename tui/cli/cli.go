@@ -330,7 +330,7 @@ func loadConfig(path, model, preset string) (sample.Config, error) {
 	if _, err := sample.Preset(preset); err != nil {
 		return sample.Config{}, UsageError{"--" + err.Error()}
 	}
-	cfg, err := session.LoadConfig(path, preset)
+	cfg, err := session.LoadConfig(path, preset, model)
 	if err != nil {
 		return cfg, err
 	}
