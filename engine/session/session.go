@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"parascope/engine/clip"
 	"parascope/engine/mmada"
@@ -57,13 +58,22 @@ const Embedded = model.Embedded
 // validates the result.
 func LoadConfig(path, preset, model string) (sample.Config, error) {
 	if path == "" {
-		return sample.Preset(preset)
+		c, err := sample.Preset(preset)
+		if IsRealModel(model) {
+			c.Text.Block = oneBlock(c.Text.Block, false)
+		}
+		return c, err
 	}
 	// ShapeWorld's layout is the same whatever codebook the file names, so
 	// a vocabulary without codes checks the file's text block; a real
 	// model's layout is checked when it opens.
 	c, err := sample.LoadConfig(path, preset, nil)
-	if err != nil || IsRealModel(c.Model) || IsRealModel(model) {
+	if err == nil && (IsRealModel(c.Model) || IsRealModel(model)) {
+		keys, _ := tomlconf.LoadKeys(path, &sample.Config{})
+		c.Text.Block = oneBlock(c.Text.Block, slices.Contains(keys, "text.block"))
+		return c, nil
+	}
+	if err != nil {
 		return c, err
 	}
 	data, err := tomlconf.Read(path)
@@ -216,6 +226,16 @@ func OpenBackend(name string, warn io.Writer) (nn.Backend, error) {
 		}
 	}
 	return nn.CPU{}, nil
+}
+
+// oneBlock is the text block a published model starts from: one block
+// over its whole reasoning (0) where ShapeWorld's default of one block
+// over its 40 positions would otherwise apply, and what the file set.
+func oneBlock(block int, set bool) int {
+	if set || block != sample.Defaults().Text.Block {
+		return block
+	}
+	return 0
 }
 
 // IsRealModel reports whether a model spec names a folder of one of the
