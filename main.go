@@ -29,7 +29,7 @@ var commands = []command{
 	{"judge", "DIR [--json]", "score the case folder DIR, or the case folders in it, with the exact judge (ParaBench-mini metrics)", (*cli.Env).Judge},
 	{"train", "sft|clip|pararl --config FILE [--resume CKPT] [--out DIR] | reward --clip CKPT | promote MODEL | vq [flags]", "fit the model (SFT, then ParaRL) or the CLIP scorer, make a trained model the embedded default, or learn the image tokenizer's codebook", (*cli.Env).Train},
 	{"version", "", "print the version", (*cli.Env).Version},
-	{"sample", "[--config FILE] (--case DIR | --prompt TEXT | --instruction TEXT --input PNG) [flags]", "denoise one answer step by step and export it (trace, GIF, PNG, judge folder)", (*cli.Env).Sample},
+	{"sample", "[--config FILE] [--model M] [--preset official-a|official-m] (--case DIR | --prompt TEXT | --instruction TEXT --input PNG) [flags]", "denoise one answer step by step and export it (trace, GIF, PNG, judge folder)", (*cli.Env).Sample},
 	{"bench", "[--model CKPT] [--mode parallel|sequential] [--cases N] [--seed S] [--config FILE] [--json] [--results FILE]", "run ParaBench-mini: sample held-out cases and judge them", (*cli.Env).Bench},
 	{"tokenize", "--tokenizer FILE [--decode] TEXT…", "encode TEXT with a Hugging Face tokenizer.json and print the ids as JSON, or with --decode print the text of ids", (*cli.Env).Tokenize},
 	{"vq", "encode --tokenizer DIR [--size 512] PNG | decode --tokenizer DIR [--size 512] --out PNG CODES…", "encode a picture into codes, or decode codes into a picture, with a real image tokenizer (the aMUSEd VQ-GAN of MMaDA-Parallel-A or the MAGVIT-v2 of MMaDA-Parallel-M, told by the folder's config.json)", (*cli.Env).VQ},
@@ -100,7 +100,7 @@ func run(args []string) (err error) {
 	return cli.UsageError{Msg: fmt.Sprintf("unknown command %q", args[0])}
 }
 
-const viewerUsage = "parascope [--config FILE] [--preview auto|sixel|kitty|blocks] [--color auto|truecolor|256|16|none] [--theme auto|dark|light|contrast] [--case DIR | --prompt TEXT | --instruction TEXT --input PNG] [--export DIR] [--demo]"
+const viewerUsage = "parascope [--config FILE] [--model M] [--preset official-a|official-m] [--preview auto|sixel|kitty|blocks] [--color auto|truecolor|256|16|none] [--theme auto|dark|light|contrast] [--case DIR | --prompt TEXT | --instruction TEXT --input PNG] [--export DIR] [--demo]"
 
 func usage(w io.Writer) {
 	fmt.Fprintf(w, "usage: parascope [--backend auto|cpu|cuda] [COMMAND] [ARGS]\n\n")
