@@ -26,6 +26,7 @@ type Policy struct {
 	Choices     []int32 // vocabulary ids the position may take; shared, read only
 	Temperature float64 // τ; 0 takes the most likely choice
 	CFG         float64 // the guidance weight w
+	Toward      bool    // guidance toward the unconditional branch (Guidance "toward")
 }
 
 // Logits gathers a position's logits over the choices, guided: (1+w)·cond
@@ -33,7 +34,7 @@ type Policy struct {
 func (p Policy) Logits(cond, uncond []float32) []float64 {
 	l := make([]float64, len(p.Choices))
 	for k, id := range p.Choices {
-		l[k] = guide(cond[id], uncond, int(id), p.CFG)
+		l[k] = guide(cond[id], uncond, int(id), p.CFG, p.Toward)
 	}
 	return l
 }
@@ -119,10 +120,14 @@ func topBy[T float32 | float64](p []T, id func(k int) int32) []Choice {
 }
 
 // guide applies classifier-free guidance to one logit: (1+w)·c − w·u,
-// which moves away from the unconditional prediction for w > 0.
-func guide(c float32, uncond []float32, id int, w float64) float64 {
-	if w == 0 || uncond == nil {
+// which moves away from the unconditional prediction for w > 0, or
+// toward it, c + w·(u − c).
+func guide(c float32, uncond []float32, id int, w float64, toward bool) float64 {
+	switch {
+	case w == 0 || uncond == nil:
 		return float64(c)
+	case toward:
+		return float64(c) + w*(float64(uncond[id])-float64(c))
 	}
 	return (1+w)*float64(c) - w*float64(uncond[id])
 }

@@ -27,9 +27,9 @@ func (s *Stepper) Position(o int) int { return s.position(o) }
 // over image codes for the picture, the reasoning's words for the text.
 func (s *Stepper) Policy(o int) Policy {
 	if o < s.imageLen {
-		return Policy{Choices: s.imageIDs, Temperature: s.cfg.Image.Temperature, CFG: s.cfg.Image.CFG}
+		return Policy{Choices: s.imageIDs, Temperature: s.cfg.Image.Temperature, CFG: s.cfg.Image.CFG, Toward: s.cfg.Image.Guidance == Toward}
 	}
-	return Policy{Choices: s.textIDs, Temperature: s.cfg.Text.Temperature, CFG: s.cfg.Text.CFG}
+	return Policy{Choices: s.textIDs, Temperature: s.cfg.Text.Temperature, CFG: s.cfg.Text.CFG, Toward: s.cfg.Text.Guidance == Toward}
 }
 
 // PromptOf is a case's prompt: its instruction, and for an edit the input
