@@ -26,6 +26,7 @@ import (
 	"parascope/engine/judge"
 	"parascope/engine/safetensors"
 	"parascope/engine/sample"
+	"parascope/engine/session"
 	"parascope/engine/token"
 	"parascope/engine/train"
 	"parascope/engine/vq"
@@ -418,7 +419,7 @@ func TestExampleConfigsLoad(t *testing.T) {
 			}
 		default:
 			var c sample.Config
-			c, err = sample.LoadConfig(p, "", token.New(vq.Default().K()))
+			c, err = session.LoadConfig(p, "", "")
 			exists(p, c.Model, "model")
 			exists(p, c.Clip, "clip")
 			exists(p, c.Codebook, "codebook")
