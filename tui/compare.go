@@ -104,7 +104,7 @@ func (a *app) compareUpdate(msg compareMsg) {
 func (a *app) compareLayout() (half int, left, right termimg.Cells) {
 	half = (a.width - 3) / 2
 	top := 4
-	cols, rows := a.fit(half, a.bottom()-top-reasoningLines(half))
+	cols, rows := a.fit(half, a.bottom()-top-a.reasoningLines(half))
 	left = termimg.Cells{Left: 1, Top: top, Cols: cols, Rows: rows}
 	right = termimg.Cells{Left: half + 3, Top: top, Cols: cols, Rows: rows}
 	return half, left, right
@@ -121,7 +121,12 @@ func (a *app) compareView(lines []string) {
 		}
 		out := []string{labelStyle.Render(label)}
 		out = append(out, a.pictureRows(a.picture(f), at)...)
-		out = append(out, wrap(strings.Fields(f.MaskedText(a.o.Vocab, "···")), half)...)
+		if _, ok := f.TextPieces(a.o.Vocab); ok {
+			text, _ := a.reasoning(f, half)
+			out = append(out, text...)
+		} else {
+			out = append(out, wrap(strings.Fields(f.MaskedText(a.o.Vocab, "···")), half)...)
+		}
 		return out
 	}
 	left, right := col(a.frames, a.cfg.Mode, leftPic), col(a.cmp.frames, otherMode(a.cfg.Mode), rightPic)

@@ -15,7 +15,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"parascope/engine/sample"
-	"parascope/engine/token"
 	"parascope/engine/world"
 	"parascope/viz"
 	"parascope/viz/termimg"
@@ -53,7 +52,7 @@ func (a *app) layout() layout {
 		// panel opens over the text on a narrow screen.
 		// Rows for the input's label and a blank, the reasoning's label
 		// and legend, and a verdict with its blank.
-		room := l.textRows - 2 - 2 - reasoningLines(l.textWidth) - 2
+		room := l.textRows - 2 - 2 - a.reasoningLines(l.textWidth) - 2
 		cols := min(l.textWidth, l.imgCols/2, a.width-panelWidth()-1-l.textLeft)
 		cols, rows := a.fit(cols, min(room, l.imgRows/2))
 		if a.raw() || rows >= 8 { // half-blocks under 16 pixels tall are too coarse
@@ -74,11 +73,18 @@ func (l layout) picture() termimg.Cells {
 func (a *app) bottom() int { return a.height - 3 - len(a.plots(layout{})) }
 
 // reasoningLines is about how many lines the reasoning takes wrapped at
-// width: its words are six letters or fewer, seven columns with their
-// space.
-func reasoningLines(width int) int {
-	perLine := max((width+1)/7, 1)
-	return (token.ReasoningLen + perLine - 1) / perLine
+// width: ShapeWorld's words are six letters or fewer, seven columns with
+// their space; a published model's pieces average about four.
+func (a *app) reasoningLines(width int) int {
+	v := a.o.Vocab
+	cols := 7
+	if _, pieced := v.(interface {
+		Pieces(ids []int, masked func(int) bool) []string
+	}); pieced {
+		cols = 4
+	}
+	perLine := max((width+1)/cols, 1)
+	return (v.ReasoningLen() + perLine - 1) / perLine
 }
 
 func (a *app) View() tea.View {
@@ -315,6 +321,9 @@ type wordSpan struct{ pos, line, col, width int }
 // words coloured by age (or probability), this step's words highlighted,
 // the inspected word reversed; spans say where each position went.
 func (a *app) reasoning(f sample.Frame, width int) ([]string, []wordSpan) {
+	if pieces, ok := f.TextPieces(a.o.Vocab); ok {
+		return a.pieceText(f, pieces, width)
+	}
 	var out []string
 	var spans []wordSpan
 	var line []string
@@ -325,21 +334,9 @@ func (a *app) reasoning(f sample.Frame, width int) ([]string, []wordSpan) {
 			break // the text ends here; what follows is padding
 		}
 		o := v.ImageLen() + i
-		word, st := "···", maskStyle
+		word, st := "···", a.wordStyle(f, o)
 		if int(id) != v.MaskID() {
 			word = v.Name(int(id))
-			at := int(f.RevealedAt[o])
-			switch {
-			case at == f.Step:
-				st = newStyle
-			case a.byConfidence:
-				st = lipgloss.NewStyle().Foreground(confidenceColour(committedProbability(f, o)))
-			default:
-				st = lipgloss.NewStyle().Foreground(ageColour(float64(f.Step-at) / float64(max(a.total, 1))))
-			}
-		}
-		if a.inspecting && o == a.inspected {
-			st = st.Reverse(true)
 		}
 		n := len([]rune(word))
 		if col+n > width && len(line) > 0 {
@@ -351,6 +348,108 @@ func (a *app) reasoning(f sample.Frame, width int) ([]string, []wordSpan) {
 	}
 	if len(line) > 0 {
 		out = append(out, strings.Join(line, " "))
+	}
+	return out, spans
+}
+
+// wordStyle is how reasoning position o is drawn: dim while masked,
+// coloured by age (or probability) once revealed, highlighted at the step
+// that revealed it, reversed while inspected.
+func (a *app) wordStyle(f sample.Frame, o int) lipgloss.Style {
+	st := maskStyle
+	if int(f.Tokens[o]) != a.o.Vocab.MaskID() {
+		at := int(f.RevealedAt[o])
+		switch {
+		case at == f.Step:
+			st = newStyle
+		case a.byConfidence:
+			st = lipgloss.NewStyle().Foreground(confidenceColour(committedProbability(f, o)))
+		default:
+			st = lipgloss.NewStyle().Foreground(ageColour(float64(f.Step-at) / float64(max(a.total, 1))))
+		}
+	}
+	if a.inspecting && o == a.inspected {
+		st = st.Reverse(true)
+	}
+	return st
+}
+
+// pieceText wraps a published model's reasoning to width: its pieces
+// joined as the text reads, each revealed in place, a masked position a
+// dim "·"; lines break at a space where one is, else between characters,
+// and at the text's own line breaks.
+func (a *app) pieceText(f sample.Frame, pieces []string, width int) ([]string, []wordSpan) {
+	type cell struct {
+		r   rune
+		pos int // the output position it shows
+	}
+	var lines [][]cell
+	var line []cell
+	col := 0
+	breakLine := func() { lines, line, col = append(lines, line), nil, 0 }
+	start := a.o.Vocab.ImageLen()
+	for i, p := range pieces {
+		o := start + i
+		if int(f.Tokens[o]) == a.o.Vocab.MaskID() {
+			p = "·"
+		}
+		for _, r := range p {
+			if r == '\n' {
+				breakLine()
+				continue
+			}
+			w := max(ansi.StringWidth(string(r)), 1)
+			if col+w > width && len(line) > 0 {
+				if r == ' ' {
+					breakLine() // the space the line breaks at
+					continue
+				}
+				// Carry the word begun on this line to the next.
+				k := len(line) - 1
+				for k > 0 && line[k].r != ' ' {
+					k--
+				}
+				rest := []cell{}
+				if k > 0 {
+					rest = append(rest, line[k+1:]...)
+					line = line[:k+1]
+				}
+				breakLine()
+				line = rest
+				for _, c := range rest {
+					col += max(ansi.StringWidth(string(c.r)), 1)
+				}
+			}
+			line = append(line, cell{r, o})
+			col += w
+		}
+	}
+	if len(line) > 0 {
+		lines = append(lines, line)
+	}
+	var out []string
+	var spans []wordSpan
+	seen := map[int]bool{}
+	for y, cells := range lines {
+		var b strings.Builder
+		x := 0
+		for i := 0; i < len(cells); {
+			j := i
+			var run strings.Builder
+			for j < len(cells) && cells[j].pos == cells[i].pos {
+				run.WriteRune(cells[j].r)
+				j++
+			}
+			w := ansi.StringWidth(run.String())
+			if o := cells[i].pos; !seen[o] {
+				seen[o] = true
+				spans = append(spans, wordSpan{o, y, x, w})
+			}
+			b.WriteString(a.wordStyle(f, cells[i].pos).Render(run.String()))
+			x += w
+			i = j
+		}
+		out = append(out, b.String())
 	}
 	return out, spans
 }
