@@ -27,6 +27,9 @@ type Options struct {
 	Prompt    sample.Prompt
 	Case      *world.Case    // the prompt's ground truth, when it is a case's
 	Input     *world.Scene   // the input picture of an edit, for display
+	// InputPicture is a published model's input picture (the --input
+	// PNG), shown where ShapeWorld's Input is; nil for ShapeWorld.
+	InputPicture image.Image
 	Frames    []sample.Frame // a saved trajectory to replay
 	Steps     int            // the replayed run's length
 	Preview   string         // auto, or a protocol of termimg.Names

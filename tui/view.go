@@ -46,7 +46,7 @@ func (a *app) layout() layout {
 	l.textLeft = l.imgLeft + l.imgCols + 3
 	l.textWidth = max(a.width-l.textLeft-l.panelWidth-1, 10)
 	// The inspector and the answer need the room more than the input.
-	if a.input != nil && a.prompt.Task == world.ThinkEdit && !a.inspecting && !a.showTruth {
+	if a.inputPicture() != nil && a.prompt.Task == world.ThinkEdit && !a.inspecting && !a.showTruth {
 		// Under its label, at most half the picture, leaving the
 		// reasoning below it the rows it needs, and left of where the
 		// panel opens over the text on a narrow screen.
@@ -306,11 +306,23 @@ func (a *app) textHead(f sample.Frame, l layout) []string {
 	var out []string
 	if l.input.Rows > 0 {
 		out = append(out, labelStyle.Render("input"))
-		out = append(out, a.pictureRows(world.Render(*a.input), l.input)...)
+		out = append(out, a.pictureRows(a.inputPicture(), l.input)...)
 		out = append(out, "")
 	}
 	return append(out, labelStyle.Render(fmt.Sprintf("reasoning  %d/%d revealed", f.Text.Actual, f.Text.Total)),
 		ansi.Truncate(a.wordLegend(f), l.textWidth, "…"))
+}
+
+// inputPicture is the input picture of an edit: a published model's
+// input, or ShapeWorld's scene drawn; nil when there is none.
+func (a *app) inputPicture() image.Image {
+	switch {
+	case a.o.InputPicture != nil:
+		return a.o.InputPicture
+	case a.input != nil:
+		return world.Render(*a.input)
+	}
+	return nil
 }
 
 // wordSpan is where reasoning position pos was drawn: line, column and
@@ -376,8 +388,8 @@ func (a *app) wordStyle(f sample.Frame, o int) lipgloss.Style {
 
 // pieceText wraps a published model's reasoning to width: its pieces
 // joined as the text reads, each revealed in place, a masked position a
-// dim "·"; lines break at a space where one is, else between characters,
-// and at the text's own line breaks.
+// dim "·"; lines break at a space where one is, else between pieces, else
+// between characters, and at the text's own line breaks.
 func (a *app) pieceText(f sample.Frame, pieces []string, width int) ([]string, []wordSpan) {
 	type cell struct {
 		r   rune
@@ -404,13 +416,18 @@ func (a *app) pieceText(f sample.Frame, pieces []string, width int) ([]string, [
 					breakLine() // the space the line breaks at
 					continue
 				}
-				// Carry the word begun on this line to the next.
+				// Carry the word begun on this line to the next, or else
+				// the piece begun (a mark is never split).
 				k := len(line) - 1
 				for k > 0 && line[k].r != ' ' {
 					k--
 				}
+				if k == 0 {
+					for k = len(line) - 1; k >= 0 && line[k].pos == o; k-- {
+					}
+				}
 				rest := []cell{}
-				if k > 0 {
+				if k >= 0 {
 					rest = append(rest, line[k+1:]...)
 					line = line[:k+1]
 				}
