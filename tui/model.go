@@ -25,16 +25,16 @@ type Options struct {
 	Codebook  sample.ImageTokenizer
 	Config    sample.Config
 	Prompt    sample.Prompt
-	Case      *world.Case    // the prompt's ground truth, when it is a case's
-	Input     *world.Scene   // the input picture of an edit, for display
+	Case      *world.Case  // the prompt's ground truth, when it is a case's
+	Input     *world.Scene // the input picture of an edit, for display
 	// InputPicture is a published model's input picture (the --input
 	// PNG), shown where ShapeWorld's Input is; nil for ShapeWorld.
 	InputPicture image.Image
-	Frames    []sample.Frame // a saved trajectory to replay
-	Steps     int            // the replayed run's length
-	Preview   string         // auto, or a protocol of termimg.Names
-	Color     string         // auto, truecolor, 256, 16 or none
-	Theme     string         // auto, dark, light or contrast (themeNames)
+	Frames       []sample.Frame // a saved trajectory to replay
+	Steps        int            // the replayed run's length
+	Preview      string         // auto, or a protocol of termimg.Names
+	Color        string         // auto, truecolor, 256, 16 or none
+	Theme        string         // auto, dark, light or contrast (themeNames)
 	// CaseAt gives the i-th case of a stream the user can page through
 	// (next / previous case); nil when the prompt is the only one.
 	CaseAt func(i int) world.Case
