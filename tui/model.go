@@ -76,12 +76,13 @@ type app struct {
 	speed   time.Duration
 
 	byConfidence, guesses bool
-	showTruth             bool // the case's answer is shown beside the run
-	inspecting            bool // the inspector is open
-	inspected             int  // on this output position
-	quitAsked             bool // q was pressed once with a job running
-	quitting              bool // and again: quit when the job has stopped
-	panel                 bool // the knob panel has the focus
+	showTruth             bool   // the case's answer is shown beside the run
+	inspecting            bool   // the inspector is open
+	inspected             int    // on this output position
+	quitAsked             bool   // q was pressed once with a job running
+	quitting              bool   // and again: quit when the job has stopped
+	panel                 bool   // the knob panel has the focus
+	knobs                 []knob // the panel's, for the template's text span
 	knob                  int
 	editing               bool
 	typingKnob            bool // the edit field holds the panel's knob, not the prompt
@@ -117,6 +118,8 @@ func newApp(o Options) (*app, error) {
 	a := &app{o: o, cfg: o.Config, prompt: o.Prompt, truth: o.Case, input: o.Input, autoplay: o.Demo && o.CaseAt != nil, hold: 4 * time.Second, width: 80, height: 24, speed: 300 * time.Millisecond, preview: termimg.Blocks, form: jobForm{steps: 300},
 		keys: newKeyMap(), help: newHelp(), cell: defaultCell, cellSize: ttyCellSize}
 	defer a.keys.sync(a)
+	_, published := o.Vocab.(pieceVocabulary)
+	a.knobs = knobList(o.Vocab.ReasoningLen(), published)
 	a.useTheme()
 	if p := previewProtocol(o.Preview); p != nil {
 		a.preview = p

@@ -78,9 +78,7 @@ func (a *app) bottom() int { return a.height - 3 - len(a.plots(layout{})) }
 func (a *app) reasoningLines(width int) int {
 	v := a.o.Vocab
 	cols := 7
-	if _, pieced := v.(interface {
-		Pieces(ids []int, masked func(int) bool) []string
-	}); pieced {
+	if _, pieced := v.(pieceVocabulary); pieced {
 		cols = 4
 	}
 	perLine := max((width+1)/cols, 1)
@@ -110,7 +108,7 @@ func (a *app) render() string {
 		task = "instruction"
 	}
 	if a.typingKnob {
-		task = knobs[a.knob].name
+		task = a.knobs[a.knob].name
 	}
 	if a.editing {
 		lines[1] = focusStyle.Render(" " + task + ": " + string(a.edit) + "█")
@@ -199,8 +197,11 @@ func (a *app) header(f sample.Frame) string {
 		state += " · talk mode"
 	}
 	guesses := ""
+	if c.Rules != "" {
+		guesses = " │ rules " + c.Rules
+	}
 	if a.guesses {
-		guesses = " │ guesses shown"
+		guesses += " │ guesses shown"
 	}
 	return fmt.Sprintf(" step %s %s │ %s │ %s │ %s │ text %s B=%d │ image %s │ seed %d%s │ parascope",
 		steps, state, shortModel(a.model), a.prompt.Task, c.Mode, c.Text.Schedule, c.Text.Block, c.Image.Schedule, c.Seed, guesses)
@@ -311,6 +312,12 @@ func (a *app) textHead(f sample.Frame, l layout) []string {
 	}
 	return append(out, labelStyle.Render(fmt.Sprintf("reasoning  %d/%d revealed", f.Text.Actual, f.Text.Total)),
 		ansi.Truncate(a.wordLegend(f), l.textWidth, "…"))
+}
+
+// pieceVocabulary is a published model's vocabulary of byte-level
+// pieces (mmada.Template), whose text sample.Frame.TextPieces reads.
+type pieceVocabulary interface {
+	Pieces(ids []int, masked func(int) bool) []string
 }
 
 // inputPicture is the input picture of an edit: a published model's
@@ -668,25 +675,41 @@ func (a *app) drawPanel(lines []string, l layout) {
 		}
 	}
 	differs := false
-	for _, k := range knobs {
+	for _, k := range a.knobs {
 		differs = differs || k.show(a.cfg) != k.show(a.runCfg)
 	}
 	if differs && !a.panel {
 		title = "knobs (" + k.Panel.Help().Key + "); * not the shown run's"
 	}
 	put(l.imgTop, labelStyle.Render(truncate(title, w)))
-	for i, k := range knobs {
+	for i, k := range a.knobs {
 		name, _ := knobColumns()
 		s := fmt.Sprintf("%-*s %s", name, k.name, k.show(a.cfg))
 		if k.show(a.cfg) != k.show(a.runCfg) {
 			s += "*" // the panel's value, not the one the shown run has
 		}
-		if a.panel && i == a.knob {
+		switch {
+		case a.panel && i == a.knob:
 			s = focusStyle.Render("▸" + truncate(s, w-1))
-		} else {
+		case unused(k.name, a.cfg):
+			s = " " + maskStyle.Render(truncate(s, w-1))
+		default:
 			s = " " + truncate(s, w-1)
 		}
 		put(l.imgTop+1+i, s)
+	}
+	// Under the official rules, which knobs their code does not read.
+	var idle []string
+	for _, k := range a.knobs {
+		if unused(k.name, a.cfg) {
+			idle = append(idle, k.name)
+		}
+	}
+	if len(idle) > 0 && a.cfg.Rules != "" {
+		note := fmt.Sprintf("unused by %s: %s", a.cfg.Rules, strings.Join(idle, ", "))
+		for j, line := range wrap(strings.Fields(note), w-1) {
+			put(l.imgTop+2+len(a.knobs)+j, " "+maskStyle.Render(line))
+		}
 	}
 }
 
