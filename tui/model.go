@@ -93,6 +93,8 @@ type app struct {
 
 	cmp *comparison // the other run, while comparing
 
+	exact exactPicture // the last exact decode of a partial picture
+
 	branches []branch // the fork tree of the shown run
 	branch   int      // the shown branch
 	job      *job

@@ -89,6 +89,8 @@ func (a *app) update(msg tea.Msg) tea.Cmd {
 		}
 	case jobMsg:
 		return a.jobUpdate(msg)
+	case exactMsg:
+		return a.exactDone(msg)
 	case compareMsg:
 		a.compareUpdate(msg)
 		cmds := []tea.Cmd{a.refreshImage()}
@@ -217,6 +219,8 @@ func (a *app) key(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		a.showTruth = !a.showTruth
 		a.setStatus("the case's answer %s", map[bool]string{true: "is shown under the reasoning", false: "is hidden"}[a.showTruth])
+	case key.Matches(msg, k.Decode):
+		return a.decodeExact()
 	case key.Matches(msg, k.Colour):
 		a.byConfidence = !a.byConfidence
 		a.setStatus("words coloured by %s", map[bool]string{true: "the model's probability when committed", false: "age"}[a.byConfidence])

@@ -244,6 +244,10 @@ func fitKeys(h help.Model, keys []key.Binding, width int) string {
 
 // picture is the shown frame's image.
 func (a *app) picture(f sample.Frame) image.Image {
+	if img := a.exactFor(f); img != nil {
+		a.outline(img)
+		return img
+	}
 	img, err := viz.Picture(f, a.o.Vocab, a.o.Codebook, a.guesses)
 	if err != nil {
 		return image.NewRGBA(image.Rect(0, 0, world.Canvas, world.Canvas))
@@ -309,6 +313,14 @@ func (a *app) textHead(f sample.Frame, l layout) []string {
 		out = append(out, labelStyle.Render("input"))
 		out = append(out, a.pictureRows(a.inputPicture(), l.input)...)
 		out = append(out, "")
+	}
+	if a.canDecodeExactly() {
+		kind := a.pictureKind(f)
+		line := labelStyle.Render("picture") + "  " + kind
+		if kind == "preview" {
+			line += " · " + a.keys.Decode.Help().Key + " decodes it exactly"
+		}
+		out = append(out, ansi.Truncate(line, l.textWidth, "…"), "")
 	}
 	return append(out, labelStyle.Render(fmt.Sprintf("reasoning  %d/%d revealed", f.Text.Actual, f.Text.Total)),
 		ansi.Truncate(a.wordLegend(f), l.textWidth, "…"))
