@@ -13,6 +13,9 @@ type keyMap struct {
 	focus  focus
 	replay bool // a replay: the keys that need a model leave the footer
 	demo   bool // talk mode: the footer shows the show's keys
+	// compareRules: c compares the official rules with Parascope's, not
+	// the modes.
+	compareRules bool
 
 	// The trajectory.
 	Step, Run, Faster, Slower   key.Binding
@@ -135,6 +138,8 @@ func (k *keyMap) sync(a *app) {
 	// The panel's enter types a value.
 	k.Run.SetEnabled(k.focus == focusView)
 	k.replay, k.demo = a.replaying(), a.o.Demo
+	// Under the official rules, c compares with Parascope's.
+	k.compareRules = a.cfg.Rules != ""
 	// enter sets a typed knob, or runs an edited prompt.
 	k.EditRun.SetHelp("enter", map[bool]string{true: "set it", false: "run it"}[a.typingKnob])
 	// A replay can be watched and scrubbed, not run, forked, edited or
@@ -212,7 +217,7 @@ func (k keyMap) FullHelp() [][]key.Binding {
 			long(k.Truth, "show the case's answer (its reasoning and picture)"),
 			long(k.Inspect, "inspect a word or patch: its reveal, probability and candidates"),
 			join("[ ]", "the previous / next word or patch (or click one)", k.PickPrev, k.PickNext),
-			long(k.Compare, "compare with the other mode, side by side"),
+			long(k.Compare, map[bool]string{false: "compare with the other mode, side by side", true: "compare with Parascope's rules (other rules), side by side"}[k.compareRules]),
 		},
 		{
 			long(k.Fork, "fork at the shown step with the panel's knobs (kept as a branch)"),

@@ -160,9 +160,7 @@ func (a *app) start(cfg sample.Config, p sample.Prompt, truth *world.Case, compa
 	return a.starting(func() startedMsg {
 		msg := startedMsg{cfg: cfg, prompt: p, truth: truth, model: engine.Model()}
 		if msg.main, msg.err = engine.Start(cfg, p); msg.err == nil && compare {
-			other := cfg
-			other.Mode = otherMode(cfg.Mode)
-			msg.other, msg.err = engine.Start(other, p)
+			msg.other, msg.err = engine.Start(compared(cfg), p)
 		}
 		return msg
 	})
