@@ -208,10 +208,14 @@ func (a *app) header(f sample.Frame) string {
 }
 
 // shortModel names a model for the header: a run's model by its run's
-// folder, which says what it is, rather than the whole path.
+// folder, which says what it is, rather than the whole path; a published
+// model by its folder's name.
 func shortModel(m string) string {
 	if filepath.Base(m) == "model.safetensors" {
 		return filepath.Base(filepath.Dir(m))
+	}
+	if strings.ContainsRune(m, filepath.Separator) {
+		return filepath.Base(m) // a published model's folder, by its name
 	}
 	return m
 }
