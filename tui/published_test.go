@@ -155,3 +155,63 @@ func TestPiecesRevealInPlace(t *testing.T) {
 }
 
 func must(lines []string, _ []wordSpan) []string { return lines }
+
+// d decodes the shown step's partial picture exactly, off the UI
+// goroutine; the panel says preview until then and exact after; the key
+// is in the footer and in help. ShapeWorld's codebook has no such decode,
+// so there the key is absent.
+func TestExactDecodeOnDemand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("samples a fixture")
+	}
+	a := publishedApp(t, "../engine/mmada/testdata/parallel-a", sample.OfficialA, "../engine/vqgan/testdata/pic512.png", 120, 40)
+	press(a, "space", "space", "space")
+	f := a.shownFrame()
+	if f.Image.Actual == 0 || f.Image.Actual == f.Image.Total {
+		t.Fatalf("want a partial picture at step %d: %d/%d", f.Step, f.Image.Actual, f.Image.Total)
+	}
+	if s := screen(a); !strings.Contains(s, "picture  preview · d: exact") || !strings.Contains(s, "d exact picture") {
+		t.Fatalf("before d:\n%s", s)
+	}
+	_, cmd := a.Update(tea.KeyPressMsg{Code: 'd', Text: "d"})
+	if cmd == nil {
+		t.Fatal("d started no decode")
+	}
+	drain(a, cmd)
+	if s := screen(a); !strings.Contains(s, "picture  exact") || !strings.Contains(s, "decoded exactly") {
+		t.Fatalf("after d:\n%s", s)
+	}
+	press(a, "left") // another step: a preview again
+	if s := screen(a); !strings.Contains(s, "picture  preview") {
+		t.Fatalf("a step back:\n%s", s)
+	}
+	press(a, "?")
+	if s := screen(a); !strings.Contains(s, "decode the shown step's partial picture exactly") {
+		t.Fatalf("help has no d:\n%s", s)
+	}
+
+	w := testApp(t, 120, 40)
+	if s := screen(w); strings.Contains(s, "exact picture") || strings.Contains(s, "picture  preview") {
+		t.Fatalf("ShapeWorld shows the exact decode:\n%s", s)
+	}
+}
+
+// Under the official rules, compare runs the same settings under
+// Parascope's beside them; under Parascope's, the other mode.
+func TestCompareOtherRules(t *testing.T) {
+	m, _ := sample.Preset(sample.OfficialM)
+	c := compared(m)
+	if c.Rules != "" || c.Text.Guidance != "" || c.Image.Guidance != "" || c.Text.Block != 0 || c.Image.CFGImage != 0 || c.Mode != m.Mode {
+		t.Errorf("official-m compared with %+v", c)
+	}
+	if err := c.Validate(); err != nil {
+		t.Errorf("the other side does not validate: %v", err)
+	}
+	if side(m, true) != "official-m rules" || side(c, true) != "parascope rules" {
+		t.Errorf("sides %q, %q", side(m, true), side(c, true))
+	}
+	d := sample.Defaults()
+	if compared(d).Mode == d.Mode || compared(d).Rules != "" {
+		t.Errorf("Parascope's rules compared with %+v", compared(d))
+	}
+}

@@ -145,7 +145,7 @@ func drain(a *app, cmd tea.Cmd) {
 	for cmd != nil {
 		msg := cmd()
 		switch msg := msg.(type) {
-		case stepMsg, startedMsg, jobMsg, compareMsg, exportedMsg, openedMsg:
+		case stepMsg, startedMsg, jobMsg, compareMsg, exportedMsg, openedMsg, exactMsg:
 			_, cmd = a.Update(msg)
 		case tea.BatchMsg:
 			for _, c := range msg {

@@ -322,7 +322,7 @@ func (a *app) textHead(f sample.Frame, l layout) []string {
 		kind := a.pictureKind(f)
 		line := labelStyle.Render("picture") + "  " + kind
 		if kind == "preview" {
-			line += " · " + a.keys.Decode.Help().Key + " decodes it exactly"
+			line += " · " + a.keys.Decode.Help().Key + ": exact"
 		}
 		out = append(out, ansi.Truncate(line, l.textWidth, "…"), "")
 	}
