@@ -215,3 +215,33 @@ func TestCompareOtherRules(t *testing.T) {
 		t.Errorf("Parascope's rules compared with %+v", compared(d))
 	}
 }
+
+// A published model's screen fits every size, with the panel's values
+// whole and the help overlay's keys all shown.
+func TestPublishedNothingCutOff(t *testing.T) {
+	if testing.Short() {
+		t.Skip("samples a fixture")
+	}
+	a := publishedApp(t, "../engine/mmada/testdata/parallel-m", sample.OfficialM, "../engine/magvit/testdata/pic512.png", 120, 40)
+	press(a, "space", "space")
+	for _, size := range [][2]int{{80, 24}, {110, 30}, {120, 40}, {200, 60}} {
+		a.Update(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+		s := screen(a)
+		lines := strings.Split(s, "\n")
+		if len(lines) != size[1] {
+			t.Fatalf("%v: %d lines", size, len(lines))
+		}
+		for i, l := range lines {
+			if w := ansi.StringWidth(l); w > size[0] {
+				t.Fatalf("%v: line %d is %d wide", size, i, w)
+			}
+		}
+		if size[0] >= 110 {
+			for _, want := range []string{"official-m", "low_confidence", "toward", "unused by official-m"} {
+				if !strings.Contains(s, want) {
+					t.Errorf("%v: no %q on the panel:\n%s", size, want, s)
+				}
+			}
+		}
+	}
+}
