@@ -86,11 +86,11 @@ func (a *app) branchName(i int) string {
 	if b.parent < 0 {
 		return "the first run (0)"
 	}
-	return fmt.Sprintf("fork %d, from %d at step %d (%s)", i, b.parent, b.at, knobDiff(a.branches[b.parent].cfg, b.cfg))
+	return fmt.Sprintf("fork %d, from %d at step %d (%s)", i, b.parent, b.at, knobDiff(a.knobs, a.branches[b.parent].cfg, b.cfg))
 }
 
 // knobDiff lists the knobs whose values differ between two settings.
-func knobDiff(from, to sample.Config) string {
+func knobDiff(knobs []knob, from, to sample.Config) string {
 	var out []string
 	for _, k := range knobs {
 		if k.show(from) != k.show(to) {

@@ -12,7 +12,8 @@ import (
 )
 
 // comparison is a second trajectory run beside the first: the same
-// prompt and seed in the other mode, stepped together.
+// prompt and seed in the other mode, or under the other rules (compared),
+// stepped together.
 type comparison struct {
 	stepper Stepper
 	frames  []sample.Frame
@@ -23,6 +24,30 @@ type compareMsg struct {
 	run  int
 	a, b *sample.Frame
 	err  error
+}
+
+// compared is the settings the comparison runs beside cfg: under the
+// official rules, the same settings under Parascope's (guidance away,
+// the text one global block, no second unconditional branch); under
+// Parascope's, the other mode.
+func compared(cfg sample.Config) sample.Config {
+	if cfg.Rules == "" {
+		cfg.Mode = otherMode(cfg.Mode)
+		return cfg
+	}
+	cfg.Rules, cfg.Preset = "", ""
+	cfg.Text.Guidance, cfg.Image.Guidance = "", ""
+	cfg.Text.Block, cfg.Image.CFGImage = 0, 0
+	return cfg
+}
+
+// side names one side of a comparison: its mode, or its rules when the
+// comparison is of rules.
+func side(cfg sample.Config, rules bool) string {
+	if !rules {
+		return cfg.Mode
+	}
+	return rulesNames[cfg.Rules] + " rules"
 }
 
 func otherMode(m string) string {
@@ -44,8 +69,8 @@ func (a *app) toggleCompare() tea.Cmd {
 		a.setStatus("a replay has no model to compare with")
 		return nil
 	}
-	other := otherMode(a.cfg.Mode)
-	a.setStatus("comparing %s (left) with %s (right) on seed %d; c closes", a.cfg.Mode, other, a.cfg.Seed)
+	rules := a.cfg.Rules != ""
+	a.setStatus("comparing %s (left) with %s (right) on seed %d; c closes", side(a.cfg, rules), side(compared(a.cfg), rules), a.cfg.Seed)
 	// The clear wipes a sixel or kitty picture the columns do not cover.
 	return tea.Batch(a.start(a.cfg, a.prompt, a.truth, true), tea.ClearScreen)
 }
@@ -104,7 +129,7 @@ func (a *app) compareUpdate(msg compareMsg) {
 func (a *app) compareLayout() (half int, left, right termimg.Cells) {
 	half = (a.width - 3) / 2
 	top := 4
-	cols, rows := a.fit(half, a.bottom()-top-reasoningLines(half))
+	cols, rows := a.fit(half, a.bottom()-top-a.reasoningLines(half))
 	left = termimg.Cells{Left: 1, Top: top, Cols: cols, Rows: rows}
 	right = termimg.Cells{Left: half + 3, Top: top, Cols: cols, Rows: rows}
 	return half, left, right
@@ -121,10 +146,16 @@ func (a *app) compareView(lines []string) {
 		}
 		out := []string{labelStyle.Render(label)}
 		out = append(out, a.pictureRows(a.picture(f), at)...)
-		out = append(out, wrap(strings.Fields(f.MaskedText(a.o.Vocab, "···")), half)...)
+		if _, ok := f.TextPieces(a.o.Vocab); ok {
+			text, _ := a.reasoning(f, half)
+			out = append(out, text...)
+		} else {
+			out = append(out, wrap(strings.Fields(f.MaskedText(a.o.Vocab, "···")), half)...)
+		}
 		return out
 	}
-	left, right := col(a.frames, a.cfg.Mode, leftPic), col(a.cmp.frames, otherMode(a.cfg.Mode), rightPic)
+	rules := a.runCfg.Rules != ""
+	left, right := col(a.frames, side(a.runCfg, rules), leftPic), col(a.cmp.frames, side(compared(a.runCfg), rules), rightPic)
 	for i := 0; 3+i < a.height-3; i++ {
 		l, r := "", ""
 		if i < len(left) {

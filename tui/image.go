@@ -117,7 +117,7 @@ func (a *app) screenPictures() []termimg.Picture {
 	l := a.layout()
 	add(a.picture(a.frames[min(a.shown, len(a.frames)-1)]), l.picture())
 	if l.input.Rows > 0 {
-		add(world.Render(*a.input), l.input)
+		add(a.inputPicture(), l.input)
 	}
 	return pics
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"math"
 	"slices"
 	"strings"
 
@@ -51,7 +52,7 @@ func (a *app) inspectStep(dir int) tea.Cmd {
 func (a *app) inspectAt(x, y int) (int, bool) {
 	l := a.layout()
 	f := a.shownFrame()
-	perRow := world.Canvas / world.PatchPx
+	perRow := a.gridSide()
 	if px, py := x-l.imgLeft, y-l.imgTop; px >= 0 && px < l.imgCols && py >= 0 && py < l.imgRows {
 		return py*perRow/l.imgRows*perRow + px*perRow/l.imgCols, true
 	}
@@ -132,13 +133,24 @@ func (a *app) outline(img *image.RGBA) {
 	if !a.inspecting || a.inspected >= a.o.Vocab.ImageLen() {
 		return
 	}
-	perRow := world.Canvas / world.PatchPx
-	x0, y0 := a.inspected%perRow*world.PatchPx, a.inspected/perRow*world.PatchPx
+	perRow := a.gridSide()
+	px := img.Bounds().Dx() / perRow // a patch's pixels: ShapeWorld's world.PatchPx
+	x0, y0 := a.inspected%perRow*px, a.inspected/perRow*px
 	mark := color.RGBA{255, 255, 255, 255}
-	for d := range world.PatchPx {
+	for d := range px {
 		img.SetRGBA(x0+d, y0, mark)
-		img.SetRGBA(x0+d, y0+world.PatchPx-1, mark)
+		img.SetRGBA(x0+d, y0+px-1, mark)
 		img.SetRGBA(x0, y0+d, mark)
-		img.SetRGBA(x0+world.PatchPx-1, y0+d, mark)
+		img.SetRGBA(x0+px-1, y0+d, mark)
 	}
+}
+
+// gridSide is the picture's patches a row: its grid is square.
+func (a *app) gridSide() int {
+	n := a.o.Vocab.ImageLen()
+	side := int(math.Sqrt(float64(n)))
+	for side*side < n {
+		side++
+	}
+	return max(side, 1)
 }

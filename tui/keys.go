@@ -13,11 +13,15 @@ type keyMap struct {
 	focus  focus
 	replay bool // a replay: the keys that need a model leave the footer
 	demo   bool // talk mode: the footer shows the show's keys
+	// compareRules: c compares the official rules with Parascope's, not
+	// the modes.
+	compareRules bool
 
 	// The trajectory.
 	Step, Run, Faster, Slower   key.Binding
 	Back, Forward, First, Last  key.Binding
 	Guesses, Colour, Truth      key.Binding
+	Decode                      key.Binding
 	Inspect, PickPrev, PickNext key.Binding
 	Panel, Rerun, Fork          key.Binding
 	NextBranch, PrevBranch      key.Binding
@@ -63,6 +67,7 @@ func newKeyMap() keyMap {
 		Guesses:    b("g", "guesses", "g"),
 		Colour:     b("v", "colour", "v"),
 		Truth:      b("t", "answer", "t"),
+		Decode:     b("d", "exact picture", "d"),
 		Inspect:    b("i", "inspect", "i"),
 		PickPrev:   b("[", "previous", "["),
 		PickNext:   b("]", "next", "]"),
@@ -117,12 +122,14 @@ func (k *keyMap) sync(a *app) {
 	}
 	view := k.focus == focusView || k.focus == focusPanel
 	for _, b := range []*key.Binding{&k.Step, &k.Run, &k.Faster, &k.Slower, &k.Back, &k.Forward, &k.First, &k.Last,
-		&k.Guesses, &k.Colour, &k.Truth, &k.Inspect, &k.PickPrev, &k.PickNext, &k.Panel, &k.Rerun, &k.Fork, &k.NextBranch, &k.PrevBranch, &k.NextCase, &k.PrevCase, &k.Seed, &k.Mode, &k.Edit, &k.Export, &k.Compare,
+		&k.Guesses, &k.Colour, &k.Truth, &k.Decode, &k.Inspect, &k.PickPrev, &k.PickNext, &k.Panel, &k.Rerun, &k.Fork, &k.NextBranch, &k.PrevBranch, &k.NextCase, &k.PrevCase, &k.Seed, &k.Mode, &k.Edit, &k.Export, &k.Compare,
 		&k.SFT, &k.ParaRL, &k.Switch, &k.Help, &k.Quit} {
 		b.SetEnabled(view)
 	}
 	k.NextCase.SetEnabled(view && a.o.CaseAt != nil && !a.replaying())
 	k.PrevCase.SetEnabled(view && a.o.CaseAt != nil && !a.replaying())
+	// Only an image tokenizer that can decode a partial grid exactly.
+	k.Decode.SetEnabled(view && a.canDecodeExactly())
 	k.PickPrev.SetEnabled(view && a.inspecting)
 	k.PickNext.SetEnabled(view && a.inspecting)
 	// The panel takes ← and → to change its knob.
@@ -131,6 +138,8 @@ func (k *keyMap) sync(a *app) {
 	// The panel's enter types a value.
 	k.Run.SetEnabled(k.focus == focusView)
 	k.replay, k.demo = a.replaying(), a.o.Demo
+	// Under the official rules, c compares with Parascope's.
+	k.compareRules = a.cfg.Rules != ""
 	// enter sets a typed knob, or runs an edited prompt.
 	k.EditRun.SetHelp("enter", map[bool]string{true: "set it", false: "run it"}[a.typingKnob])
 	// A replay can be watched and scrubbed, not run, forked, edited or
@@ -170,12 +179,12 @@ func (k keyMap) ShortHelp() []key.Binding {
 	}
 	switch {
 	case k.replay:
-		return []key.Binding{k.Step, k.scrub(), k.First, k.Last, k.Guesses, k.Colour, k.Inspect, k.Truth, k.Help, k.Quit}
+		return []key.Binding{k.Step, k.scrub(), k.First, k.Last, k.Guesses, k.Colour, k.Decode, k.Inspect, k.Truth, k.Help, k.Quit}
 	case k.demo:
 		return []key.Binding{k.Run, join("+/-", "pace", k.Faster, k.Slower), join("pgdn/pgup", "case", k.NextCase, k.PrevCase),
 			k.scrub(), k.Truth, k.Help, k.Quit}
 	}
-	return []key.Binding{k.pick(), k.change(), k.KnobType, k.Step, k.Run, k.scrub(), k.Guesses, k.Colour, k.Fork, k.Seed, k.Mode,
+	return []key.Binding{k.pick(), k.change(), k.KnobType, k.Step, k.Run, k.scrub(), k.Guesses, k.Colour, k.Decode, k.Fork, k.Seed, k.Mode,
 		k.Edit, k.Export, k.Panel, k.Help, k.Quit}
 }
 
@@ -204,10 +213,11 @@ func (k keyMap) FullHelp() [][]key.Binding {
 		{
 			long(k.Guesses, "show the model's guesses in masked patches"),
 			long(k.Colour, "colour words by their probability instead of age"),
+			long(k.Decode, "decode the shown step's partial picture exactly (a preview until then)"),
 			long(k.Truth, "show the case's answer (its reasoning and picture)"),
 			long(k.Inspect, "inspect a word or patch: its reveal, probability and candidates"),
 			join("[ ]", "the previous / next word or patch (or click one)", k.PickPrev, k.PickNext),
-			long(k.Compare, "compare with the other mode, side by side"),
+			long(k.Compare, map[bool]string{false: "compare with the other mode, side by side", true: "compare with Parascope's rules (other rules), side by side"}[k.compareRules]),
 		},
 		{
 			long(k.Fork, "fork at the shown step with the panel's knobs (kept as a branch)"),

@@ -25,13 +25,16 @@ type Options struct {
 	Codebook  sample.ImageTokenizer
 	Config    sample.Config
 	Prompt    sample.Prompt
-	Case      *world.Case    // the prompt's ground truth, when it is a case's
-	Input     *world.Scene   // the input picture of an edit, for display
-	Frames    []sample.Frame // a saved trajectory to replay
-	Steps     int            // the replayed run's length
-	Preview   string         // auto, or a protocol of termimg.Names
-	Color     string         // auto, truecolor, 256, 16 or none
-	Theme     string         // auto, dark, light or contrast (themeNames)
+	Case      *world.Case  // the prompt's ground truth, when it is a case's
+	Input     *world.Scene // the input picture of an edit, for display
+	// InputPicture is a published model's input picture (the --input
+	// PNG), shown where ShapeWorld's Input is; nil for ShapeWorld.
+	InputPicture image.Image
+	Frames       []sample.Frame // a saved trajectory to replay
+	Steps        int            // the replayed run's length
+	Preview      string         // auto, or a protocol of termimg.Names
+	Color        string         // auto, truecolor, 256, 16 or none
+	Theme        string         // auto, dark, light or contrast (themeNames)
 	// CaseAt gives the i-th case of a stream the user can page through
 	// (next / previous case); nil when the prompt is the only one.
 	CaseAt func(i int) world.Case
@@ -73,12 +76,13 @@ type app struct {
 	speed   time.Duration
 
 	byConfidence, guesses bool
-	showTruth             bool // the case's answer is shown beside the run
-	inspecting            bool // the inspector is open
-	inspected             int  // on this output position
-	quitAsked             bool // q was pressed once with a job running
-	quitting              bool // and again: quit when the job has stopped
-	panel                 bool // the knob panel has the focus
+	showTruth             bool   // the case's answer is shown beside the run
+	inspecting            bool   // the inspector is open
+	inspected             int    // on this output position
+	quitAsked             bool   // q was pressed once with a job running
+	quitting              bool   // and again: quit when the job has stopped
+	panel                 bool   // the knob panel has the focus
+	knobs                 []knob // the panel's, for the template's text span
 	knob                  int
 	editing               bool
 	typingKnob            bool // the edit field holds the panel's knob, not the prompt
@@ -88,6 +92,8 @@ type app struct {
 	help help.Model // the footer, and the ? overlay while ShowAll
 
 	cmp *comparison // the other run, while comparing
+
+	exact exactPicture // the last exact decode of a partial picture
 
 	branches []branch // the fork tree of the shown run
 	branch   int      // the shown branch
@@ -114,6 +120,8 @@ func newApp(o Options) (*app, error) {
 	a := &app{o: o, cfg: o.Config, prompt: o.Prompt, truth: o.Case, input: o.Input, autoplay: o.Demo && o.CaseAt != nil, hold: 4 * time.Second, width: 80, height: 24, speed: 300 * time.Millisecond, preview: termimg.Blocks, form: jobForm{steps: 300},
 		keys: newKeyMap(), help: newHelp(), cell: defaultCell, cellSize: ttyCellSize}
 	defer a.keys.sync(a)
+	_, published := o.Vocab.(pieceVocabulary)
+	a.knobs = knobList(o.Vocab.ReasoningLen(), published)
 	a.useTheme()
 	if p := previewProtocol(o.Preview); p != nil {
 		a.preview = p
@@ -152,9 +160,7 @@ func (a *app) start(cfg sample.Config, p sample.Prompt, truth *world.Case, compa
 	return a.starting(func() startedMsg {
 		msg := startedMsg{cfg: cfg, prompt: p, truth: truth, model: engine.Model()}
 		if msg.main, msg.err = engine.Start(cfg, p); msg.err == nil && compare {
-			other := cfg
-			other.Mode = otherMode(cfg.Mode)
-			msg.other, msg.err = engine.Start(other, p)
+			msg.other, msg.err = engine.Start(compared(cfg), p)
 		}
 		return msg
 	})

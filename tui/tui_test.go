@@ -145,7 +145,7 @@ func drain(a *app, cmd tea.Cmd) {
 	for cmd != nil {
 		msg := cmd()
 		switch msg := msg.(type) {
-		case stepMsg, startedMsg, jobMsg, compareMsg, exportedMsg, openedMsg:
+		case stepMsg, startedMsg, jobMsg, compareMsg, exportedMsg, openedMsg, exactMsg:
 			_, cmd = a.Update(msg)
 		case tea.BatchMsg:
 			for _, c := range msg {
@@ -432,7 +432,7 @@ func TestAlignmentPlot(t *testing.T) {
 // and what it shows follows.
 func TestKnobsMoveAndReturn(t *testing.T) {
 	start := sample.Defaults()
-	for _, k := range knobs {
+	for _, k := range knobList(token.ReasoningLen, true) {
 		moved := false
 		for _, dir := range []int{1, -1} {
 			c := start
@@ -821,7 +821,7 @@ func TestInspector(t *testing.T) {
 func TestForkTreeAndTypedKnobs(t *testing.T) {
 	a := testApp(t, 160, 50)
 	press(a, "space", "space", "space", "tab")
-	for a.knob != slices.IndexFunc(knobs, func(k knob) bool { return k.name == "text temperature" }) {
+	for a.knob != slices.IndexFunc(a.knobs, func(k knob) bool { return k.name == "text temperature" }) {
 		press(a, "down")
 	}
 	press(a, "right")
@@ -872,7 +872,7 @@ func TestForkTreeAndTypedKnobs(t *testing.T) {
 // Every knob takes what it shows, typed back.
 func TestKnobsTakeWhatTheyShow(t *testing.T) {
 	c := sample.Defaults()
-	for _, k := range knobs {
+	for _, k := range knobList(token.ReasoningLen, true) {
 		before := c
 		if err := k.set(&c, k.show(c)); err != nil || !reflect.DeepEqual(c, before) {
 			t.Errorf("%s: %q typed back: %v", k.name, k.show(before), err)

@@ -89,6 +89,8 @@ func (a *app) update(msg tea.Msg) tea.Cmd {
 		}
 	case jobMsg:
 		return a.jobUpdate(msg)
+	case exactMsg:
+		return a.exactDone(msg)
 	case compareMsg:
 		a.compareUpdate(msg)
 		cmds := []tea.Cmd{a.refreshImage()}
@@ -143,15 +145,15 @@ func (a *app) key(msg tea.KeyPressMsg) tea.Cmd {
 	case k.focus == focusPanel && msg.String() == "esc":
 		a.panel = false
 	case key.Matches(msg, k.KnobType):
-		a.editing, a.typingKnob, a.edit = true, true, []rune(knobs[a.knob].show(a.cfg))
+		a.editing, a.typingKnob, a.edit = true, true, []rune(a.knobs[a.knob].show(a.cfg))
 	case key.Matches(msg, k.KnobUp):
-		a.knob = (a.knob + len(knobs) - 1) % len(knobs)
+		a.knob = (a.knob + len(a.knobs) - 1) % len(a.knobs)
 	case key.Matches(msg, k.KnobDown):
-		a.knob = (a.knob + 1) % len(knobs)
+		a.knob = (a.knob + 1) % len(a.knobs)
 	case key.Matches(msg, k.KnobLess):
-		knobs[a.knob].change(&a.cfg, -1)
+		a.knobs[a.knob].change(&a.cfg, -1)
 	case key.Matches(msg, k.KnobMore):
-		knobs[a.knob].change(&a.cfg, +1)
+		a.knobs[a.knob].change(&a.cfg, +1)
 	case key.Matches(msg, k.Quit):
 		return a.quit()
 	case key.Matches(msg, k.Help):
@@ -217,6 +219,8 @@ func (a *app) key(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		a.showTruth = !a.showTruth
 		a.setStatus("the case's answer %s", map[bool]string{true: "is shown under the reasoning", false: "is hidden"}[a.showTruth])
+	case key.Matches(msg, k.Decode):
+		return a.decodeExact()
 	case key.Matches(msg, k.Colour):
 		a.byConfidence = !a.byConfidence
 		a.setStatus("words coloured by %s", map[bool]string{true: "the model's probability when committed", false: "age"}[a.byConfidence])
@@ -383,7 +387,7 @@ func (a *app) editKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.EditCancel):
 		a.editing, a.typingKnob = false, false
 	case key.Matches(msg, k.EditRun) && a.typingKnob:
-		kn := knobs[a.knob]
+		kn := a.knobs[a.knob]
 		if err := kn.set(&a.cfg, strings.TrimSpace(string(a.edit))); err != nil {
 			a.fail(err) // the field stays open, to mend the value
 			return nil

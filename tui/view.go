@@ -15,7 +15,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"parascope/engine/sample"
-	"parascope/engine/token"
 	"parascope/engine/world"
 	"parascope/viz"
 	"parascope/viz/termimg"
@@ -47,13 +46,13 @@ func (a *app) layout() layout {
 	l.textLeft = l.imgLeft + l.imgCols + 3
 	l.textWidth = max(a.width-l.textLeft-l.panelWidth-1, 10)
 	// The inspector and the answer need the room more than the input.
-	if a.input != nil && a.prompt.Task == world.ThinkEdit && !a.inspecting && !a.showTruth {
+	if a.inputPicture() != nil && a.prompt.Task == world.ThinkEdit && !a.inspecting && !a.showTruth {
 		// Under its label, at most half the picture, leaving the
 		// reasoning below it the rows it needs, and left of where the
 		// panel opens over the text on a narrow screen.
 		// Rows for the input's label and a blank, the reasoning's label
 		// and legend, and a verdict with its blank.
-		room := l.textRows - 2 - 2 - reasoningLines(l.textWidth) - 2
+		room := l.textRows - 2 - 2 - a.reasoningLines(l.textWidth) - 2
 		cols := min(l.textWidth, l.imgCols/2, a.width-panelWidth()-1-l.textLeft)
 		cols, rows := a.fit(cols, min(room, l.imgRows/2))
 		if a.raw() || rows >= 8 { // half-blocks under 16 pixels tall are too coarse
@@ -74,11 +73,16 @@ func (l layout) picture() termimg.Cells {
 func (a *app) bottom() int { return a.height - 3 - len(a.plots(layout{})) }
 
 // reasoningLines is about how many lines the reasoning takes wrapped at
-// width: its words are six letters or fewer, seven columns with their
-// space.
-func reasoningLines(width int) int {
-	perLine := max((width+1)/7, 1)
-	return (token.ReasoningLen + perLine - 1) / perLine
+// width: ShapeWorld's words are six letters or fewer, seven columns with
+// their space; a published model's pieces average about four.
+func (a *app) reasoningLines(width int) int {
+	v := a.o.Vocab
+	cols := 7
+	if _, pieced := v.(pieceVocabulary); pieced {
+		cols = 4
+	}
+	perLine := max((width+1)/cols, 1)
+	return (v.ReasoningLen() + perLine - 1) / perLine
 }
 
 func (a *app) View() tea.View {
@@ -104,7 +108,7 @@ func (a *app) render() string {
 		task = "instruction"
 	}
 	if a.typingKnob {
-		task = knobs[a.knob].name
+		task = a.knobs[a.knob].name
 	}
 	if a.editing {
 		lines[1] = focusStyle.Render(" " + task + ": " + string(a.edit) + "█")
@@ -193,18 +197,25 @@ func (a *app) header(f sample.Frame) string {
 		state += " · talk mode"
 	}
 	guesses := ""
+	if c.Rules != "" {
+		guesses = " │ rules " + c.Rules
+	}
 	if a.guesses {
-		guesses = " │ guesses shown"
+		guesses += " │ guesses shown"
 	}
 	return fmt.Sprintf(" step %s %s │ %s │ %s │ %s │ text %s B=%d │ image %s │ seed %d%s │ parascope",
 		steps, state, shortModel(a.model), a.prompt.Task, c.Mode, c.Text.Schedule, c.Text.Block, c.Image.Schedule, c.Seed, guesses)
 }
 
 // shortModel names a model for the header: a run's model by its run's
-// folder, which says what it is, rather than the whole path.
+// folder, which says what it is, rather than the whole path; a published
+// model by its folder's name.
 func shortModel(m string) string {
 	if filepath.Base(m) == "model.safetensors" {
 		return filepath.Base(filepath.Dir(m))
+	}
+	if strings.ContainsRune(m, filepath.Separator) {
+		return filepath.Base(m) // a published model's folder, by its name
 	}
 	return m
 }
@@ -237,6 +248,10 @@ func fitKeys(h help.Model, keys []key.Binding, width int) string {
 
 // picture is the shown frame's image.
 func (a *app) picture(f sample.Frame) image.Image {
+	if img := a.exactFor(f); img != nil {
+		a.outline(img)
+		return img
+	}
 	img, err := viz.Picture(f, a.o.Vocab, a.o.Codebook, a.guesses)
 	if err != nil {
 		return image.NewRGBA(image.Rect(0, 0, world.Canvas, world.Canvas))
@@ -300,11 +315,37 @@ func (a *app) textHead(f sample.Frame, l layout) []string {
 	var out []string
 	if l.input.Rows > 0 {
 		out = append(out, labelStyle.Render("input"))
-		out = append(out, a.pictureRows(world.Render(*a.input), l.input)...)
+		out = append(out, a.pictureRows(a.inputPicture(), l.input)...)
 		out = append(out, "")
+	}
+	if a.canDecodeExactly() {
+		kind := a.pictureKind(f)
+		line := labelStyle.Render("picture") + "  " + kind
+		if kind == "preview" {
+			line += " · " + a.keys.Decode.Help().Key + ": exact"
+		}
+		out = append(out, ansi.Truncate(line, l.textWidth, "…"), "")
 	}
 	return append(out, labelStyle.Render(fmt.Sprintf("reasoning  %d/%d revealed", f.Text.Actual, f.Text.Total)),
 		ansi.Truncate(a.wordLegend(f), l.textWidth, "…"))
+}
+
+// pieceVocabulary is a published model's vocabulary of byte-level
+// pieces (mmada.Template), whose text sample.Frame.TextPieces reads.
+type pieceVocabulary interface {
+	Pieces(ids []int, masked func(int) bool) []string
+}
+
+// inputPicture is the input picture of an edit: a published model's
+// input, or ShapeWorld's scene drawn; nil when there is none.
+func (a *app) inputPicture() image.Image {
+	switch {
+	case a.o.InputPicture != nil:
+		return a.o.InputPicture
+	case a.input != nil:
+		return world.Render(*a.input)
+	}
+	return nil
 }
 
 // wordSpan is where reasoning position pos was drawn: line, column and
@@ -315,6 +356,9 @@ type wordSpan struct{ pos, line, col, width int }
 // words coloured by age (or probability), this step's words highlighted,
 // the inspected word reversed; spans say where each position went.
 func (a *app) reasoning(f sample.Frame, width int) ([]string, []wordSpan) {
+	if pieces, ok := f.TextPieces(a.o.Vocab); ok {
+		return a.pieceText(f, pieces, width)
+	}
 	var out []string
 	var spans []wordSpan
 	var line []string
@@ -325,21 +369,9 @@ func (a *app) reasoning(f sample.Frame, width int) ([]string, []wordSpan) {
 			break // the text ends here; what follows is padding
 		}
 		o := v.ImageLen() + i
-		word, st := "···", maskStyle
+		word, st := "···", a.wordStyle(f, o)
 		if int(id) != v.MaskID() {
 			word = v.Name(int(id))
-			at := int(f.RevealedAt[o])
-			switch {
-			case at == f.Step:
-				st = newStyle
-			case a.byConfidence:
-				st = lipgloss.NewStyle().Foreground(confidenceColour(committedProbability(f, o)))
-			default:
-				st = lipgloss.NewStyle().Foreground(ageColour(float64(f.Step-at) / float64(max(a.total, 1))))
-			}
-		}
-		if a.inspecting && o == a.inspected {
-			st = st.Reverse(true)
 		}
 		n := len([]rune(word))
 		if col+n > width && len(line) > 0 {
@@ -351,6 +383,113 @@ func (a *app) reasoning(f sample.Frame, width int) ([]string, []wordSpan) {
 	}
 	if len(line) > 0 {
 		out = append(out, strings.Join(line, " "))
+	}
+	return out, spans
+}
+
+// wordStyle is how reasoning position o is drawn: dim while masked,
+// coloured by age (or probability) once revealed, highlighted at the step
+// that revealed it, reversed while inspected.
+func (a *app) wordStyle(f sample.Frame, o int) lipgloss.Style {
+	st := maskStyle
+	if int(f.Tokens[o]) != a.o.Vocab.MaskID() {
+		at := int(f.RevealedAt[o])
+		switch {
+		case at == f.Step:
+			st = newStyle
+		case a.byConfidence:
+			st = lipgloss.NewStyle().Foreground(confidenceColour(committedProbability(f, o)))
+		default:
+			st = lipgloss.NewStyle().Foreground(ageColour(float64(f.Step-at) / float64(max(a.total, 1))))
+		}
+	}
+	if a.inspecting && o == a.inspected {
+		st = st.Reverse(true)
+	}
+	return st
+}
+
+// pieceText wraps a published model's reasoning to width: its pieces
+// joined as the text reads, each revealed in place, a masked position a
+// dim "·"; lines break at a space where one is, else between pieces, else
+// between characters, and at the text's own line breaks.
+func (a *app) pieceText(f sample.Frame, pieces []string, width int) ([]string, []wordSpan) {
+	type cell struct {
+		r   rune
+		pos int // the output position it shows
+	}
+	var lines [][]cell
+	var line []cell
+	col := 0
+	breakLine := func() { lines, line, col = append(lines, line), nil, 0 }
+	start := a.o.Vocab.ImageLen()
+	for i, p := range pieces {
+		o := start + i
+		if int(f.Tokens[o]) == a.o.Vocab.MaskID() {
+			p = "·"
+		}
+		for _, r := range p {
+			if r == '\n' {
+				breakLine()
+				continue
+			}
+			w := max(ansi.StringWidth(string(r)), 1)
+			if col+w > width && len(line) > 0 {
+				if r == ' ' {
+					breakLine() // the space the line breaks at
+					continue
+				}
+				// Carry the word begun on this line to the next, or else
+				// the piece begun (a mark is never split).
+				k := len(line) - 1
+				for k > 0 && line[k].r != ' ' {
+					k--
+				}
+				if k == 0 {
+					for k = len(line) - 1; k >= 0 && line[k].pos == o; k-- {
+					}
+				}
+				rest := []cell{}
+				if k >= 0 {
+					rest = append(rest, line[k+1:]...)
+					line = line[:k+1]
+				}
+				breakLine()
+				line = rest
+				for _, c := range rest {
+					col += max(ansi.StringWidth(string(c.r)), 1)
+				}
+			}
+			line = append(line, cell{r, o})
+			col += w
+		}
+	}
+	if len(line) > 0 {
+		lines = append(lines, line)
+	}
+	var out []string
+	var spans []wordSpan
+	seen := map[int]bool{}
+	for y, cells := range lines {
+		var b strings.Builder
+		x := 0
+		for i := 0; i < len(cells); {
+			j := i
+			var run strings.Builder
+			for j < len(cells) && cells[j].pos == cells[i].pos {
+				run.WriteRune(cells[j].r)
+				j++
+			}
+			w := ansi.StringWidth(run.String())
+			if o := cells[i].pos; !seen[o] {
+				seen[o] = true
+				spans = append(spans, wordSpan{o, y, x, w})
+			}
+			b.WriteString(a.wordStyle(f, cells[i].pos).Render(run.String()))
+			x += w
+			i = j
+		}
+		out = append(out, b.String())
 	}
 	return out, spans
 }
@@ -552,25 +691,41 @@ func (a *app) drawPanel(lines []string, l layout) {
 		}
 	}
 	differs := false
-	for _, k := range knobs {
+	for _, k := range a.knobs {
 		differs = differs || k.show(a.cfg) != k.show(a.runCfg)
 	}
 	if differs && !a.panel {
 		title = "knobs (" + k.Panel.Help().Key + "); * not the shown run's"
 	}
 	put(l.imgTop, labelStyle.Render(truncate(title, w)))
-	for i, k := range knobs {
+	for i, k := range a.knobs {
 		name, _ := knobColumns()
 		s := fmt.Sprintf("%-*s %s", name, k.name, k.show(a.cfg))
 		if k.show(a.cfg) != k.show(a.runCfg) {
 			s += "*" // the panel's value, not the one the shown run has
 		}
-		if a.panel && i == a.knob {
+		switch {
+		case a.panel && i == a.knob:
 			s = focusStyle.Render("▸" + truncate(s, w-1))
-		} else {
+		case unused(k.name, a.cfg):
+			s = " " + maskStyle.Render(truncate(s, w-1))
+		default:
 			s = " " + truncate(s, w-1)
 		}
 		put(l.imgTop+1+i, s)
+	}
+	// Under the official rules, which knobs their code does not read.
+	var idle []string
+	for _, k := range a.knobs {
+		if unused(k.name, a.cfg) {
+			idle = append(idle, k.name)
+		}
+	}
+	if len(idle) > 0 && a.cfg.Rules != "" {
+		note := fmt.Sprintf("unused by %s: %s", a.cfg.Rules, strings.Join(idle, ", "))
+		for j, line := range wrap(strings.Fields(note), w-1) {
+			put(l.imgTop+2+len(a.knobs)+j, " "+maskStyle.Render(line))
+		}
 	}
 }
 

@@ -64,6 +64,22 @@ type word struct {
 func reasoning(f sample.Frame, v sample.Vocabulary) []word {
 	var out []word
 	n, mask := v.ImageLen(), int32(v.MaskID())
+	if pieces, ok := f.TextPieces(v); ok {
+		// A published model's pieces, joined as the text reads: a masked
+		// position one "_", a line break a space.
+		for i, p := range pieces {
+			pos := n + i
+			switch {
+			case f.Tokens[pos] == mask:
+				out = append(out, word{"_", world.MaskGrey})
+			case pos < len(f.RevealedAt) && int(f.RevealedAt[pos]) == f.Step:
+				out = append(out, word{strings.ReplaceAll(p, "\n", " "), inkNew})
+			default:
+				out = append(out, word{strings.ReplaceAll(p, "\n", " "), inkLight})
+			}
+		}
+		return out
+	}
 	for i, id := range f.Tokens[min(n, len(f.Tokens)):] {
 		pos := n + i
 		switch {
@@ -82,18 +98,22 @@ func reasoning(f sample.Frame, v sample.Vocabulary) []word {
 
 // wrapWords fills lines of at most cols characters greedily, words
 // separated by one space. A word longer than cols gets a line of its own.
-func wrapWords(words []string, cols int) [][]string {
+func wrapWords(words []string, cols int) [][]string { return wrapJoined(words, cols, 1) }
+
+// wrapJoined is wrapWords with words sep spaces apart: 0 for a published
+// model's pieces, which carry their own spaces.
+func wrapJoined(words []string, cols, sep int) [][]string {
 	var lines [][]string
 	var line []string
 	width := 0
 	for _, w := range words {
 		n := utf8.RuneCountInString(w)
-		if len(line) > 0 && width+1+n > cols {
+		if len(line) > 0 && width+sep+n > cols {
 			lines = append(lines, line)
 			line, width = nil, 0
 		}
 		if len(line) > 0 {
-			width++
+			width += sep
 		}
 		line = append(line, w)
 		width += n
@@ -128,13 +148,17 @@ func Animation(frames []sample.Frame, v sample.Vocabulary, cb sample.ImageTokeni
 	texts := make([][]word, len(frames))
 	lines := make([][][]string, len(frames))
 	maxLines := 0
+	sep := 1 // words apart; a published model's pieces carry their spaces
+	if _, pieced := frames[0].TextPieces(v); pieced {
+		sep = 0
+	}
 	for i, f := range frames {
 		texts[i] = reasoning(f, v)
 		plain := make([]string, len(texts[i]))
 		for j, w := range texts[i] {
 			plain[j] = w.text
 		}
-		lines[i] = wrapWords(plain, textCols)
+		lines[i] = wrapJoined(plain, textCols, sep)
 		maxLines = max(maxLines, len(lines[i]))
 	}
 	var caption [][]string
@@ -175,7 +199,7 @@ func Animation(frames []sample.Frame, v sample.Vocabulary, cb sample.ImageTokeni
 			col := 0
 			for _, w := range line {
 				drawText(img, textX+col*glyphW, textTop+l*lineH, w, texts[i][k].ink)
-				col += utf8.RuneCountInString(w) + 1
+				col += utf8.RuneCountInString(w) + sep
 				k++
 			}
 		}

@@ -393,3 +393,12 @@ func TestStripCaption(t *testing.T) {
 		t.Fatal("no caption drawn")
 	}
 }
+
+// A published model's pieces carry their own spaces: wrapped with none
+// added between them.
+func TestWrapJoinedPieces(t *testing.T) {
+	got := wrapJoined([]string{"the", " sky", " turns"}, 8, 0)
+	if len(got) != 2 || strings.Join(got[0], "") != "the sky" || strings.Join(got[1], "") != " turns" {
+		t.Errorf("got %q", got)
+	}
+}

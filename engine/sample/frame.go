@@ -103,12 +103,23 @@ func (f Frame) Words(v Vocabulary) []string {
 	return out
 }
 
-// Reasoning is the text as it stands: the words before the end token.
-func (f Frame) Reasoning(v Vocabulary) string { return strings.Join(f.Words(v), " ") }
+// Reasoning is the text as it stands: the words before the end token,
+// or for a vocabulary of pieces the pieces as the text reads, a masked
+// position as "·".
+func (f Frame) Reasoning(v Vocabulary) string {
+	if pieces, ok := f.TextPieces(v); ok {
+		return joinPieces(f, v, pieces, "·", false)
+	}
+	return strings.Join(f.Words(v), " ")
+}
 
 // MaskedText is the reasoning as it stands, each masked position shown as
-// placeholder.
+// placeholder; on one line, a vocabulary of pieces' line breaks shown as
+// spaces.
 func (f Frame) MaskedText(v Vocabulary, placeholder string) string {
+	if pieces, ok := f.TextPieces(v); ok {
+		return joinPieces(f, v, pieces, placeholder, true)
+	}
 	words := f.Words(v)
 	for i, w := range words {
 		if w == v.Name(v.MaskID()) {
@@ -116,6 +127,91 @@ func (f Frame) MaskedText(v Vocabulary, placeholder string) string {
 		}
 	}
 	return strings.Join(words, " ")
+}
+
+// pieceVocabulary is a vocabulary of byte-level pieces (a published
+// model's BPE): its text reads as the pieces joined, with no spaces added,
+// each position showing what its token completes (mmada.Template).
+type pieceVocabulary interface {
+	Pieces(ids []int, masked func(i int) bool) []string
+}
+
+// TextPieces is, for a vocabulary of pieces, what each reasoning position
+// up to the end token shows: the text its token completes ("" while
+// masked, and for the first bytes of a character a later position
+// completes), a special token or image code as a short mark such as
+// ‹eot_id› or ‹img›. ok is false for a vocabulary of whole words
+// (ShapeWorld's), which Words shows.
+func (f Frame) TextPieces(v Vocabulary) (pieces []string, ok bool) {
+	pv, ok := v.(pieceVocabulary)
+	if !ok {
+		return nil, false
+	}
+	var ids []int
+	for _, id := range f.TextTokens(v) {
+		if v.IsEnd(int(id)) {
+			break
+		}
+		ids = append(ids, int(id))
+	}
+	mask := v.MaskID()
+	pieces = pv.Pieces(ids, func(i int) bool { return ids[i] == mask })
+	for i, id := range ids {
+		pieces[i] = pieceMark(v, id, pieces[i])
+	}
+	return pieces, true
+}
+
+// pieceMark is what a revealed position shows: its piece, or a short mark
+// for what is not text (an image code or special token the official rules
+// may pick, an id the tokenizer has no text for).
+func pieceMark(v Vocabulary, id int, piece string) string {
+	switch {
+	case id == v.MaskID():
+		return ""
+	case isImage(v, id):
+		return "‹img›"
+	case strings.HasPrefix(piece, "<|") && strings.HasSuffix(piece, "|>"):
+		return mark(piece)
+	case piece == "":
+		if name := v.Name(id); !strings.HasPrefix(name, "<0x") {
+			return mark(name) // no text at all; a character's first bytes show nothing
+		}
+		return ""
+	}
+	return strings.NewReplacer("\t", " ", "\r", "").Replace(piece)
+}
+
+// mark shortens a token's name to a mark: <|eot_id|> is ‹eot_id›, an id
+// the tokenizer has no text for (<id 17042>, which random weights pick)
+// ‹?›; the inspector names it in full.
+func mark(name string) string {
+	if strings.HasPrefix(name, "<id ") {
+		return "‹?›"
+	}
+	s := strings.TrimSuffix(strings.TrimPrefix(name, "<|"), "|>")
+	s = strings.TrimSuffix(strings.TrimPrefix(s, "<"), ">")
+	if r := []rune(s); len(r) > 10 {
+		s = string(r[:9]) + "…"
+	}
+	return "‹" + s + "›"
+}
+
+// joinPieces joins a vocabulary of pieces' text, each masked position as
+// placeholder; oneLine turns line breaks into spaces.
+func joinPieces(f Frame, v Vocabulary, pieces []string, placeholder string, oneLine bool) string {
+	var b strings.Builder
+	text, mask := f.TextTokens(v), int32(v.MaskID())
+	for i, p := range pieces {
+		if text[i] == mask {
+			p = placeholder
+		}
+		b.WriteString(p)
+	}
+	if oneLine {
+		return strings.ReplaceAll(b.String(), "\n", " ")
+	}
+	return b.String()
 }
 
 // Picture is the output image as it stands: revealed patches decoded,

@@ -88,7 +88,7 @@ func (e *Env) Replay(args []string) error {
 			Case:   h.Case, Input: input, Frames: frames, Steps: h.Steps, Preview: *preview, Color: *colors, Theme: *theme})
 	}
 	for _, fr := range frames {
-		fmt.Printf("step %2d/%d  image %2d/%d  %s\n", fr.Step, h.Steps, fr.Image.Actual, fr.Image.Total, fr.MaskedText(vocab, "___"))
+		fmt.Printf("step %2d/%d  image %2d/%d  %s\n", fr.Step, h.Steps, fr.Image.Actual, fr.Image.Total, maskedLine(fr, vocab))
 	}
 	if err := t.Write(files); err != nil {
 		return fmt.Errorf("replay: %w", err)

@@ -121,7 +121,7 @@ func (e *Env) Sample(args []string) error {
 		if f.Alignment != nil {
 			align = fmt.Sprintf("  align %+.3f", *f.Alignment)
 		}
-		line := fmt.Sprintf("step %2d/%d  image %2d/%d%s  %s", f.Step, st.Steps(), f.Image.Actual, f.Image.Total, align, f.MaskedText(vocab, "___"))
+		line := fmt.Sprintf("step %2d/%d  image %2d/%d%s  %s", f.Step, st.Steps(), f.Image.Actual, f.Image.Total, align, maskedLine(f, vocab))
 		if live {
 			fmt.Printf("\r\x1b[K%s", truncate(line, 120))
 		} else {
@@ -279,6 +279,15 @@ func (f *promptFlags) prompt(sess *session.Session) (sample.Prompt, *world.Case,
 	}
 	codes, err := sess.Images.Encode(f.picture)
 	return sample.Prompt{Task: world.ThinkEdit, Instruction: f.instruction, Input: codes}, nil, err
+}
+
+// maskedLine is a frame's text on one line for the progress lines: a
+// masked word "___", a masked piece of a published model's text "_".
+func maskedLine(f sample.Frame, v sample.Vocabulary) string {
+	if _, pieced := f.TextPieces(v); pieced {
+		return f.MaskedText(v, "_")
+	}
+	return f.MaskedText(v, "___")
 }
 
 // maxStripSteps bounds --strip-steps: the strip is one row of pictures,

@@ -82,7 +82,7 @@ func (e *Env) View(args []string) error {
 		input = &truth.Input
 	}
 	return tui.Run(tui.Options{Engine: local.New(sess), Vocab: sess.Template, Codebook: sess.Images, Config: cfg,
-		Prompt: p, Case: truth, Input: input, Preview: *preview, Color: *colors, Theme: *theme, ExportDir: *exportDir,
+		Prompt: p, Case: truth, Input: input, InputPicture: src.picture, Preview: *preview, Color: *colors, Theme: *theme, ExportDir: *exportDir,
 		CaseAt: caseAt, Demo: *demo})
 }
 
