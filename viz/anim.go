@@ -178,16 +178,18 @@ func Animation(frames []sample.Frame, v sample.Vocabulary, cb sample.ImageTokeni
 		if err != nil {
 			return nil, fmt.Errorf("viz: animation: %w", err)
 		}
-		// Map the 48×48 picture to palette indices once, then scale the
-		// indices: exact colours, and far fewer palette searches.
+		// Map the picture to palette indices once, then scale the indices
+		// to the frame's side (up for ShapeWorld's 48×48, down for a
+		// published model's 512×512): far fewer palette searches.
 		small := image.NewPaletted(pic.Bounds(), gifPalette)
-		draw.Draw(small, small.Bounds(), pic, image.Point{}, draw.Src)
+		draw.Draw(small, small.Bounds(), pic, pic.Bounds().Min, draw.Src)
+		pw, ph := pic.Bounds().Dx(), pic.Bounds().Dy()
 
 		img := image.NewPaletted(bounds, gifPalette)
 		draw.Draw(img, bounds, image.NewUniform(paper), image.Point{}, draw.Src)
 		for y := range side {
 			for x := range side {
-				img.SetColorIndex(margin+x, margin+y, small.ColorIndexAt(x/scale, y/scale))
+				img.SetColorIndex(margin+x, margin+y, small.ColorIndexAt(x*pw/side, y*ph/side))
 			}
 		}
 		drawText(img, textX, margin, fmt.Sprintf("step %d/%d", f.Step, last), inkHeader)
