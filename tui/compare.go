@@ -35,9 +35,8 @@ func compared(cfg sample.Config) sample.Config {
 		cfg.Mode = otherMode(cfg.Mode)
 		return cfg
 	}
-	cfg.Rules, cfg.Preset = "", ""
+	cfg = cfg.UnderRules("")
 	cfg.Text.Guidance, cfg.Image.Guidance = "", ""
-	cfg.Text.Block, cfg.Image.CFGImage = 0, 0
 	return cfg
 }
 

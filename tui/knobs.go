@@ -94,12 +94,12 @@ func rulesKnob() knob {
 		show: func(c sample.Config) string { return rulesNames[c.Rules] },
 		change: func(c *sample.Config, d int) {
 			i := slices.Index(options, c.Rules)
-			c.Rules = options[(i+d+len(options))%len(options)]
+			*c = c.UnderRules(options[(i+d+len(options))%len(options)])
 		},
 		set: func(c *sample.Config, text string) error {
 			for _, o := range options {
 				if rulesNames[o] == text {
-					c.Rules = o
+					*c = c.UnderRules(o)
 					return nil
 				}
 			}

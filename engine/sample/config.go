@@ -155,6 +155,33 @@ var (
 	guidances = []string{"", Away, Toward}
 )
 
+// UnderRules is c with rules r, and each setting r cannot run set to the
+// nearest it can: what a viewer's rules switch does.
+func (c Config) UnderRules(r string) Config {
+	if c.Rules != "" && r == "" {
+		c.Text.Block = 0 // the official code's one global block
+	}
+	c.Rules, c.Preset = r, ""
+	if r != OfficialA {
+		c.Image.CFGImage = 0
+	}
+	if r == "" {
+		return c
+	}
+	c.Mode, c.Text.Schedule, c.Image.Schedule = Parallel, "linear", "cosine"
+	if c.Text.Remasking != Random {
+		c.Text.Remasking = LowConfidence
+	}
+	c.Image.Remasking, c.Text.EndLast = LowConfidence, false
+	if c.Image.ImageSteps == 0 {
+		c.Image.ImageSteps = c.Steps
+	}
+	if r == OfficialA {
+		c.Text.CFG = 0
+	}
+	return c
+}
+
 // validateRules checks what each loop can do: the official generators
 // have one mode, one schedule per modality and fewer remasking rules, and
 // each guides what its code guides.

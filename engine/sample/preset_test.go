@@ -105,3 +105,22 @@ func TestGuidanceDirections(t *testing.T) {
 		t.Errorf("toward in bfloat16: %g", got[0])
 	}
 }
+
+// Switching rules keeps what the new rules can run and sets the rest to
+// what they can.
+func TestUnderRulesIsAlwaysValid(t *testing.T) {
+	a, _ := Preset(OfficialA)
+	m, _ := Preset(OfficialM)
+	sw := Defaults()
+	sw.Text.Remasking, sw.Mode = Entropy, Sequential
+	for _, c := range []Config{a, m, sw} {
+		for _, r := range []string{"", OfficialA, OfficialM} {
+			if err := c.UnderRules(r).Validate(); err != nil {
+				t.Errorf("%q under %q: %v", c.Rules, r, err)
+			}
+		}
+	}
+	if got := m.UnderRules(""); got.Text.Guidance != Toward || got.Text.CFG != 2.5 || got.Text.Block != 0 {
+		t.Errorf("official-m under Parascope's rules: %+v", got)
+	}
+}
