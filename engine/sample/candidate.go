@@ -27,6 +27,9 @@ type Policy struct {
 	Temperature float64 // τ; 0 takes the most likely choice
 	CFG         float64 // the guidance weight w
 	Toward      bool    // guidance toward the unconditional branch (Guidance "toward")
+	// Lo is the id of a logit row's first entry: 0 for a row over the
+	// whole vocabulary, more for a row over a range of it.
+	Lo int
 }
 
 // Logits gathers a position's logits over the choices, guided: (1+w)·cond
@@ -34,7 +37,7 @@ type Policy struct {
 func (p Policy) Logits(cond, uncond []float32) []float64 {
 	l := make([]float64, len(p.Choices))
 	for k, id := range p.Choices {
-		l[k] = guide(cond[id], uncond, int(id), p.CFG, p.Toward)
+		l[k] = guide(cond[int(id)-p.Lo], uncond, int(id)-p.Lo, p.CFG, p.Toward)
 	}
 	return l
 }
@@ -47,12 +50,13 @@ func (p Policy) Probs(l []float64) []float64 { return softmax(l, p.Temperature) 
 // the unconditional logits under guidance). Image positions on the
 // image's timeline step imgT get MaskGIT's annealed Gumbel noise on their
 // confidence.
-func (s *Stepper) candidate(r *rand.Rand, o int, cond, uncond []float32, imgT int) candidate {
+func (s *Stepper) candidate(r *rand.Rand, o int, cond, uncond []float32, imgT, lo int) candidate {
 	m, image := s.cfg.Text, o < s.imageLen
 	if image {
 		m = s.cfg.Image
 	}
 	pol := s.Policy(o)
+	pol.Lo = lo
 	l := pol.Logits(cond, uncond)
 	p := softmax(l, 1)
 	best := argmax(l)

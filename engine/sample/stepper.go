@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"parascope/engine/model"
 	"parascope/engine/world"
 )
 
@@ -54,6 +55,7 @@ type Stepper struct {
 	// rules, which plan them once for the whole run.
 	officialCounts []int
 	textIDs        []int32 // ids a reasoning position may take
+	textHi         int     // one past the largest of them
 	imageIDs       []int32 // ids an image position may take: the codes
 	plan           blockPlan
 	aligner        Aligner
@@ -101,6 +103,7 @@ func New(m Model, t Template, cfg Config, p Prompt) (*Stepper, error) {
 	}
 	for _, id := range t.TextChoices() {
 		s.textIDs = append(s.textIDs, int32(id))
+		s.textHi = max(s.textHi, id+1)
 	}
 	for id := t.ImageOffset(); id < t.ImageOffset()+t.Codes(); id++ {
 		s.imageIDs = append(s.imageIDs, int32(id))
@@ -216,10 +219,17 @@ func (s *Stepper) Step(ctx context.Context) (Frame, error) {
 		return Frame{}, err
 	}
 	var flat []float32
-	if len(q.sel) > 0 {
-		if flat, err = s.model.Logits(q.ids, q.batch, len(s.cond), q.sel); err != nil {
-			return Frame{}, fmt.Errorf("sample: step %d: %w", q.f.Step, err)
-		}
+	if rm, ok := s.model.(RangeModel); ok && len(q.sel) > 0 {
+		// A large vocabulary's head is mostly ids a position cannot take.
+		q.ranged = true
+		image, text := s.splitSel(q)
+		O := s.tmpl.ImageOffset()
+		flat, err = rm.LogitsSpans(q.ids, q.batch, len(s.cond), []model.Span{{Sel: image, Lo: O, Hi: O + s.tmpl.Codes()}, {Sel: text, Hi: s.textHi}})
+	} else if len(q.sel) > 0 {
+		flat, err = s.model.Logits(q.ids, q.batch, len(s.cond), q.sel)
+	}
+	if err != nil {
+		return Frame{}, fmt.Errorf("sample: step %d: %w", q.f.Step, err)
 	}
 	return s.commit(q, flat)
 }
@@ -281,6 +291,10 @@ type stepRequest struct {
 	ids    []int32
 	batch  int
 	sel    []int32
+	// ranged: the logits hold each image row over the codes only and
+	// each text row over the ids below textHi (RangeModel), image rows
+	// first; else every row is the whole vocabulary.
+	ranged bool
 }
 
 // prepare starts the next step: the frame to fill and the model input.
@@ -329,7 +343,11 @@ func (s *Stepper) commit(q *stepRequest, flat []float32) (Frame, error) {
 		if uncond != nil {
 			u = uncond[j]
 		}
-		c := s.candidate(r, o, cond[j], u, imgT)
+		lo := 0
+		if q.ranged && o < s.imageLen {
+			lo = s.tmpl.ImageOffset()
+		}
+		c := s.candidate(r, o, cond[j], u, imgT, lo)
 		f.Guess[o], f.Top[o] = c.guess, c.top
 		if (o >= s.imageLen && nText > 0 && o-s.imageLen < textLimit) || (o < s.imageLen && imgActive) {
 			candidates = append(candidates, c)
@@ -439,18 +457,52 @@ func (s *Stepper) rows(q *stepRequest, flat []float32) (cond, uncond [][]float32
 		return nil, nil, nil
 	}
 	v := s.tmpl.Size()
-	if len(flat) != len(q.sel)*v {
-		return nil, nil, fmt.Errorf("sample: the model returned %d logits for %d positions of %d", len(flat), len(q.sel), v)
-	}
 	rows := make([][]float32, len(q.sel))
-	for j := range rows {
-		rows[j] = flat[j*v : (j+1)*v]
+	if q.ranged {
+		image, text := s.splitSel(q)
+		K := s.tmpl.Codes()
+		if want := len(image)*K + len(text)*s.textHi; len(flat) != want {
+			return nil, nil, fmt.Errorf("sample: the model returned %d logits, want %d", len(flat), want)
+		}
+		im, tx := flat[:len(image)*K], flat[len(image)*K:]
+		for j := range rows {
+			if s.isImageRow(q, j) {
+				rows[j], im = im[:K:K], im[K:]
+			} else {
+				rows[j], tx = tx[:s.textHi:s.textHi], tx[s.textHi:]
+			}
+		}
+	} else {
+		if len(flat) != len(q.sel)*v {
+			return nil, nil, fmt.Errorf("sample: the model returned %d logits for %d positions of %d", len(flat), len(q.sel), v)
+		}
+		for j := range rows {
+			rows[j] = flat[j*v : (j+1)*v]
+		}
 	}
 	cond = rows[:len(q.masked)]
 	if s.guided() {
 		uncond = rows[len(q.masked):]
 	}
 	return cond, uncond, nil
+}
+
+// isImageRow reports whether selected row j of q is an image position's.
+func (s *Stepper) isImageRow(q *stepRequest, j int) bool {
+	return q.masked[j%len(q.masked)] < s.imageLen
+}
+
+// splitSel splits q's selected positions into image and text ones, each
+// in q's order.
+func (s *Stepper) splitSel(q *stepRequest) (image, text []int32) {
+	for j, p := range q.sel {
+		if s.isImageRow(q, j) {
+			image = append(image, p)
+		} else {
+			text = append(text, p)
+		}
+	}
+	return image, text
 }
 
 // position maps an output index to its place in the sequence.
