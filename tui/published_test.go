@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"fmt"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -93,18 +92,7 @@ func TestPublishedGoldenScreens(t *testing.T) {
 					t.Fatalf("line %d is %d wide", i, w)
 				}
 			}
-			path := filepath.Join("testdata", fmt.Sprintf("%s-120x40.golden", fx.name))
-			if updating() {
-				os.WriteFile(path, []byte(got), 0o644)
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -update to write it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("%s differs:\n%s", path, got)
-			}
+			golden(t, fx.name+"-120x40.golden", got)
 		})
 	}
 }

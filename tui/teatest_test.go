@@ -2,8 +2,6 @@ package tui
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -34,18 +32,7 @@ func TestProgramGolden(t *testing.T) {
 	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
 	final := tm.FinalModel(t).(*app)
 	got := screen(final)
-	path := filepath.Join("testdata", "program-120x40.golden")
-	if updating() {
-		os.WriteFile(path, []byte(got), 0o644)
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to write it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs:\n%s", path, got)
-	}
+	golden(t, "program-120x40.golden", got)
 	if strings.Contains(got, "\x1b[") {
 		t.Fatal("escape codes in an ASCII screen")
 	}

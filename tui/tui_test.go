@@ -242,18 +242,25 @@ func TestGoldenScreens(t *testing.T) {
 				t.Fatalf("%v: line %d is %d wide", size, i, w)
 			}
 		}
-		path := filepath.Join("testdata", fmt.Sprintf("screen-%dx%d.golden", size[0], size[1]))
-		if updating() {
-			os.WriteFile(path, []byte(got), 0o644)
-			continue
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run with -update to write it)", err)
-		}
-		if got != string(want) {
-			t.Errorf("%s differs:\n%s", path, got)
-		}
+		golden(t, fmt.Sprintf("screen-%dx%d.golden", size[0], size[1]), got)
+	}
+}
+
+// golden compares a screen with testdata/name, or writes it there under
+// -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if updating() {
+		os.WriteFile(path, []byte(got), 0o644)
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to write it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs:\n%s", path, got)
 	}
 }
 
