@@ -646,6 +646,9 @@ func (a *app) alignmentLine(name string, frames []sample.Frame, w int) string {
 	label := labelStyle.Render(fmt.Sprintf("%-15s", name))
 	shown := frames[min(a.shown, len(frames)-1)]
 	if shown.Alignment == nil {
+		if _, published := a.o.Vocab.(pieceVocabulary); published {
+			return label + " (none: the CLIP scorer is ShapeWorld's)"
+		}
 		return label + " (no CLIP scorer: set clip in the config, or embed one)"
 	}
 	lo, hi := math.Inf(1), math.Inf(-1)

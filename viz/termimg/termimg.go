@@ -19,6 +19,8 @@ import (
 	"slices"
 
 	"parascope/viz"
+
+	xdraw "golang.org/x/image/draw"
 )
 
 // Answers is what the terminal said to the start-up queries so far.
@@ -81,7 +83,8 @@ func Place(p Raw, cell image.Point, pics []Picture, clear []int) []byte {
 		body = append(body, p.Clear(s)...)
 	}
 	for slot, pic := range pics {
-		payload := p.Encode(pic.Img, Scale(pic.Img.Bounds().Size(), pic.At, cell), slot)
+		img := Shrink(pic.Img, image.Pt(pic.At.Cols*cell.X, pic.At.Rows*cell.Y))
+		payload := p.Encode(img, Scale(img.Bounds().Size(), pic.At, cell), slot)
 		if len(payload) == 0 {
 			continue
 		}
@@ -93,6 +96,20 @@ func Place(p Raw, cell image.Point, pics []Picture, clear []int) []byte {
 	}
 	out := append([]byte("\x1b[?2026h\x1b7"), body...)
 	return append(out, "\x1b8\x1b[?2026l"...)
+}
+
+// Shrink returns img scaled down, keeping its shape, to fit box pixels
+// when it is larger (a published model's 512×512 picture in a few
+// cells), else img itself.
+func Shrink(img image.Image, box image.Point) image.Image {
+	b := img.Bounds()
+	if (b.Dx() <= box.X && b.Dy() <= box.Y) || box.X <= 0 || box.Y <= 0 {
+		return img
+	}
+	f := min(float64(box.X)/float64(b.Dx()), float64(box.Y)/float64(b.Dy()))
+	out := image.NewRGBA(image.Rect(0, 0, max(1, int(float64(b.Dx())*f)), max(1, int(float64(b.Dy())*f))))
+	xdraw.ApproxBiLinear.Scale(out, out.Bounds(), img, b, xdraw.Src, nil)
+	return out
 }
 
 // Scale is the largest whole factor (at least 1) by which a picture of

@@ -86,12 +86,12 @@ func TestPlace(t *testing.T) {
 	}{
 		{Cells{Left: 2, Top: 4, Cols: 48, Rows: 24}, 6}, // 288×312 pixels
 		{Cells{Left: 0, Top: 0, Cols: 50, Rows: 40}, 6}, // the width decides
-		{Cells{Left: 1, Top: 1, Cols: 4, Rows: 2}, 1},   // too small: never below 1
+		{Cells{Left: 1, Top: 1, Cols: 4, Rows: 2}, 1},   // too small: shrunk into 24×26 pixels
 	} {
 		for _, p := range []Raw{Sixel, Kitty} {
 			got := Place(p, image.Pt(6, 13), []Picture{{img, c.at}}, nil)
 			head := "\x1b[?2026h\x1b7\x1b[" + strconv.Itoa(c.at.Top+1) + ";" + strconv.Itoa(c.at.Left+1) + "H"
-			want := append([]byte(head), p.Encode(img, c.scale, 0)...)
+			want := append([]byte(head), p.Encode(Shrink(img, image.Pt(c.at.Cols*6, c.at.Rows*13)), c.scale, 0)...)
 			want = append(want, "\x1b8\x1b[?2026l"...)
 			if !bytes.Equal(got, want) {
 				t.Errorf("%s in %+v: %q…, want scale %d: %q…", p.Name(), c.at, got[:min(40, len(got))], c.scale, want[:40])
@@ -238,4 +238,17 @@ func TestRegisterFake(t *testing.T) {
 		}
 	}()
 	Register(fake{}, 1)
+}
+
+// A picture larger than its cells is drawn shrunk into them, keeping its
+// shape; a smaller one is left as it is (Place scales it up).
+func TestShrinkFitsTheBox(t *testing.T) {
+	big := image.NewRGBA(image.Rect(0, 0, 512, 256))
+	if got := Shrink(big, image.Pt(100, 100)).Bounds().Size(); got != image.Pt(100, 50) {
+		t.Errorf("512×256 into 100×100: %v", got)
+	}
+	small := image.NewRGBA(image.Rect(0, 0, 48, 48))
+	if Shrink(small, image.Pt(100, 100)) != image.Image(small) {
+		t.Error("a 48×48 picture was resampled")
+	}
 }
