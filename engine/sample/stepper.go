@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"time"
 
@@ -214,29 +215,14 @@ func (s *Stepper) Step(ctx context.Context) (Frame, error) {
 	if s.cfg.Rules != "" {
 		return s.stepOfficial(ctx)
 	}
-	q, err := s.prepare(ctx)
-	if err != nil {
-		return Frame{}, err
-	}
-	var flat []float32
-	if rm, ok := s.model.(RangeModel); ok && len(q.sel) > 0 {
-		// A large vocabulary's head is mostly ids a position cannot take.
-		q.ranged = true
-		image, text := s.splitSel(q)
-		O := s.tmpl.ImageOffset()
-		flat, err = rm.LogitsSpans(q.ids, q.batch, len(s.cond), []model.Span{{Sel: image, Lo: O, Hi: O + s.tmpl.Codes()}, {Sel: text, Hi: s.textHi}})
-	} else if len(q.sel) > 0 {
-		flat, err = s.model.Logits(q.ids, q.batch, len(s.cond), q.sel)
-	}
-	if err != nil {
-		return Frame{}, fmt.Errorf("sample: step %d: %w", q.f.Step, err)
-	}
-	return s.commit(q, flat)
+	frames, errs := stepGroup(ctx, s.model, []*Stepper{s})
+	return frames[0], errs[0]
 }
 
 // StepTogether takes one step of every stepper with a single model call,
 // for groups of trajectories of one task (rollouts): their sequences are
-// stacked into one batch.
+// stacked into one batch. It returns the first stepper's error, if any;
+// the others have stepped as StepEach says.
 func StepTogether(ctx context.Context, m Model, group []*Stepper) ([]Frame, error) {
 	if len(group) == 0 {
 		return nil, nil
@@ -244,43 +230,163 @@ func StepTogether(ctx context.Context, m Model, group []*Stepper) ([]Frame, erro
 	if group[0].cfg.Rules != "" {
 		return nil, errors.New("sample: StepTogether runs Parascope's rules only")
 	}
+	for _, s := range group {
+		if len(s.cond) != len(group[0].cond) || s.textHi != group[0].textHi {
+			return nil, errors.New("sample: StepTogether needs steppers of one task")
+		}
+	}
+	frames, errs := stepGroup(ctx, m, group)
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return frames, nil
+}
+
+// StepEach is StepTogether over the steppers' own model, with each
+// stepper's frame or error: one that cannot step (cancelled, complete)
+// is left out of the batch and the others step without it. The steppers
+// must all be able to step with the first (CanStepWith).
+func StepEach(ctx context.Context, group []*Stepper) ([]Frame, []error) {
+	if len(group) == 0 {
+		return nil, nil
+	}
+	for _, s := range group {
+		if !s.CanStepWith(group[0]) {
+			errs := make([]error, len(group))
+			for i := range errs {
+				errs[i] = errors.New("sample: StepEach needs steppers of one task, model and template under Parascope's rules")
+			}
+			return make([]Frame, len(group)), errs
+		}
+	}
+	return stepGroup(ctx, group[0].model, group)
+}
+
+// CanStepWith reports whether s and o can take a step in one model call:
+// both under Parascope's rules, over one model and template, with
+// sequences of one length.
+func (s *Stepper) CanStepWith(o *Stepper) bool {
+	if s.cfg.Rules != "" || o.cfg.Rules != "" || len(s.cond) != len(o.cond) || s.textHi != o.textHi {
+		return false
+	}
+	// Models and templates are compared as values only where their
+	// types allow it; == on others would panic.
+	same := func(a, b any) bool {
+		ta, tb := reflect.TypeOf(a), reflect.TypeOf(b)
+		return ta == tb && ta != nil && ta.Comparable() && a == b
+	}
+	return same(s.model, o.model) && (same(s.tmpl, o.tmpl) || s.tmpl.Hash() == o.tmpl.Hash())
+}
+
+// stepGroup steps every stepper of a group that can step with one call
+// of m, asking a RangeModel for the ids each row may take only, as Step
+// does for one stepper: a stepper steps alike alone or in a group.
+func stepGroup(ctx context.Context, m Model, group []*Stepper) ([]Frame, []error) {
+	frames, errs := make([]Frame, len(group)), make([]error, len(group))
 	seq := len(group[0].cond)
 	qs := make([]*stepRequest, len(group))
 	var ids, sel []int32
+	var image, text [][]int32 // per stepper, flat positions in the batch
 	batch := 0
+	rm, ranged := m.(RangeModel)
 	for i, s := range group {
-		if len(s.cond) != seq {
-			return nil, errors.New("sample: StepTogether needs steppers of one task")
-		}
 		q, err := s.prepare(ctx)
 		if err != nil {
-			return nil, err
+			errs[i] = err
+			continue
 		}
 		qs[i] = q
 		ids = append(ids, q.ids...)
-		for _, p := range q.sel {
-			sel = append(sel, p+int32(batch*seq))
+		shift := func(ps []int32) []int32 {
+			out := make([]int32, len(ps))
+			for j, p := range ps {
+				out[j] = p + int32(batch*seq)
+			}
+			return out
+		}
+		sel = append(sel, shift(q.sel)...)
+		if ranged {
+			q.ranged = true
+			im, tx := s.splitSel(q)
+			image, text = append(image, shift(im)), append(text, shift(tx))
 		}
 		batch += q.batch
 	}
-	var flat []float32
+	var rows [][]float32 // per stepper, its logits in the order commit reads them
 	if len(sel) > 0 {
+		var flat []float32
 		var err error
-		if flat, err = m.Logits(ids, batch, seq, sel); err != nil {
-			return nil, fmt.Errorf("sample: step %d of a group: %w", qs[0].f.Step, err)
+		if ranged {
+			O, K := group[0].tmpl.ImageOffset(), group[0].tmpl.Codes()
+			flat, err = rm.LogitsSpans(ids, batch, seq, []model.Span{{Sel: slices.Concat(image...), Lo: O, Hi: O + K}, {Sel: slices.Concat(text...), Hi: group[0].textHi}})
+			if err == nil {
+				rows, err = splitRanged(flat, image, text, K, group[0].textHi)
+			}
+		} else if flat, err = m.Logits(ids, batch, seq, sel); err == nil {
+			v := group[0].tmpl.Size()
+			if want := len(sel) * v; len(flat) != want {
+				err = fmt.Errorf("the model returned %d logits, want %d", len(flat), want)
+			}
+			for _, q := range qs {
+				if q != nil {
+					n := len(q.sel) * v
+					rows, flat = append(rows, flat[:n]), flat[n:]
+				}
+			}
 		}
-	}
-	frames := make([]Frame, len(group))
-	v := group[0].tmpl.Size()
-	for i, s := range group {
-		n := len(qs[i].sel) * v
-		f, err := s.commit(qs[i], flat[:n])
 		if err != nil {
-			return nil, err
+			for i, q := range qs {
+				if q != nil {
+					errs[i] = fmt.Errorf("sample: step %d: %w", q.f.Step, err)
+				}
+			}
+			return frames, errs
 		}
-		flat, frames[i] = flat[n:], f
 	}
-	return frames, nil
+	k := 0
+	for i, s := range group {
+		if qs[i] == nil {
+			continue
+		}
+		var flat []float32
+		if rows != nil {
+			flat = rows[k]
+		}
+		k++
+		frames[i], errs[i] = s.commit(qs[i], flat)
+	}
+	return frames, errs
+}
+
+// splitRanged cuts a ranged call's logits (every image row of the batch,
+// then every text row) into each stepper's: its image rows, then its text
+// rows.
+func splitRanged(flat []float32, image, text [][]int32, K, textHi int) ([][]float32, error) {
+	nImage := 0
+	for _, im := range image {
+		nImage += len(im)
+	}
+	nText := 0
+	for _, tx := range text {
+		nText += len(tx)
+	}
+	if want := nImage*K + nText*textHi; len(flat) != want {
+		return nil, fmt.Errorf("the model returned %d logits, want %d", len(flat), want)
+	}
+	im, tx := flat[:nImage*K], flat[nImage*K:]
+	rows := make([][]float32, len(image))
+	for i := range image {
+		a, b := len(image[i])*K, len(text[i])*textHi
+		if len(image) == 1 {
+			rows[i] = flat // one stepper: its logits as they came
+			break
+		}
+		rows[i] = slices.Concat(im[:a], tx[:b])
+		im, tx = im[a:], tx[b:]
+	}
+	return rows, nil
 }
 
 // stepRequest is a step between asking the model and committing tokens.
