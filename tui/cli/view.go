@@ -81,7 +81,9 @@ func (e *Env) View(args []string) error {
 	if truth != nil {
 		input = &truth.Input
 	}
-	return tui.Run(tui.Options{Engine: local.New(sess), Vocab: sess.Template, Codebook: sess.Images, Config: cfg,
+	engine := local.New(sess)
+	defer engine.Close()
+	return tui.Run(tui.Options{Engine: engine, Vocab: sess.Template, Codebook: sess.Images, Config: cfg,
 		Prompt: p, Case: truth, Input: input, InputPicture: src.picture, Preview: *preview, Color: *colors, Theme: *theme, ExportDir: *exportDir,
 		CaseAt: caseAt, Demo: *demo})
 }

@@ -18,17 +18,31 @@ import (
 	"parascope/viz/export"
 )
 
-// Engine drives a session for the viewer. The model is used by one call
-// at a time: a step, a start and a switch never overlap.
+// Engine drives a session for the viewers that share it. The model is
+// used by one call at a time: a step, a start and a switch never
+// overlap; the steps of several viewers that arrive together share one
+// call (batch.go). Close ends its goroutine.
 type Engine struct {
-	mu   sync.Mutex
-	sess *session.Session
+	mu    sync.Mutex
+	sess  *session.Session
+	batch *batcher
 	// now names the runs a job writes into (runs/viewer-sft-TIME).
 	now func() time.Time
 }
 
 // New returns the engine over an open session, which it owns from now on.
-func New(s *session.Session) *Engine { return &Engine{sess: s, now: time.Now} }
+func New(s *session.Session) *Engine {
+	e := &Engine{sess: s, now: time.Now}
+	e.batch = newBatcher(&e.mu)
+	return e
+}
+
+// Close stops the engine's stepping; a step asked after it fails with
+// ErrClosed. Jobs and exports are not affected.
+func (e *Engine) Close() error {
+	e.batch.close()
+	return nil
+}
 
 // Model names the model new runs sample with.
 func (e *Engine) Model() string {
@@ -48,29 +62,28 @@ func (e *Engine) Start(cfg sample.Config, p sample.Prompt) (tui.Stepper, error) 
 	if err != nil {
 		return nil, err
 	}
-	return stepper{tui.Local(st), &e.mu}, nil
+	return stepper{st, e.batch}, nil
 }
 
-// stepper holds the engine's lock while it steps, so runs side by side
-// (a comparison, or a run left behind by a restart) share the model
-// safely.
+// stepper steps through the engine's batcher, so runs side by side (a
+// comparison, a run left behind by a restart, other viewers' runs)
+// share the model safely and, where they can, its calls.
 type stepper struct {
-	tui.Stepper
-	mu *sync.Mutex
+	st    *sample.Stepper
+	batch *batcher
 }
 
-func (s stepper) Step(ctx context.Context) (sample.Frame, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.Stepper.Step(ctx)
-}
+func (s stepper) Step(ctx context.Context) (sample.Frame, error) { return s.batch.step(ctx, s.st) }
+func (s stepper) History() []sample.Frame                        { return s.st.History() }
+func (s stepper) Steps() int                                     { return s.st.Steps() }
+func (s stepper) Done() bool                                     { return s.st.Done() }
 
 func (s stepper) Fork(k int, cfg sample.Config) (tui.Stepper, error) {
-	f, err := s.Stepper.Fork(k, cfg)
+	f, err := s.st.Fork(k, cfg)
 	if err != nil {
 		return nil, err
 	}
-	return stepper{f, s.mu}, nil
+	return stepper{f, s.batch}, nil
 }
 
 // Switch opens the checkpoint at path; later runs sample with it, and

@@ -24,6 +24,7 @@ func open(t *testing.T) (*Engine, sample.Config) {
 		t.Fatal(err)
 	}
 	e := New(s)
+	t.Cleanup(func() { e.Close() })
 	e.now = func() time.Time { return time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC) }
 	return e, cfg
 }

@@ -1,0 +1,178 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"parascope/engine/sample"
+)
+
+// batchWindow is how long the batcher waits, after a step arrives, for
+// other viewers' steps to join it in one model call. Steps that queued
+// while the model was busy join the next call too. A few milliseconds
+// against a model call of tens: the latency a viewer pays for sharing.
+const batchWindow = 3 * time.Millisecond
+
+// ErrClosed is a step asked of an engine that has been closed.
+var ErrClosed = errors.New("local: the engine is closed")
+
+// stepCall is one viewer's step waiting for the model.
+type stepCall struct {
+	ctx   context.Context
+	st    *sample.Stepper
+	reply chan stepReply // buffered: the batcher never waits on a viewer
+}
+
+type stepReply struct {
+	f   sample.Frame
+	err error
+}
+
+// batcher runs the steps of every trajectory of an engine: one goroutine
+// takes the steps that arrive within batchWindow and steps those that
+// can share a model call (sample.CanStepWith) with one, the others one by
+// one. The goroutine starts with the first step and ends with Close.
+type batcher struct {
+	mu    *sync.Mutex // the engine's: held while the model runs
+	start sync.Once
+	stop  sync.Once
+	calls chan *stepCall // unbuffered: a step waits here while the model is busy
+	quit  chan struct{}
+	done  chan struct{}
+	// modelCalls and steps count the model calls made and the steps they
+	// took: steps/calls is how much the viewers shared.
+	modelCalls, steps atomic.Int64
+}
+
+func newBatcher(mu *sync.Mutex) *batcher {
+	return &batcher{mu: mu, calls: make(chan *stepCall), quit: make(chan struct{}), done: make(chan struct{})}
+}
+
+// step takes one step of st with the other steps waiting. It returns
+// once the batcher is done with st, so that a trajectory is still
+// touched by one goroutine at a time: at once when ctx ends while the
+// step waits, else after the model call it is in, whose frame is then
+// dropped (st's history keeps it; st belongs to the viewer that left).
+func (b *batcher) step(ctx context.Context, st *sample.Stepper) (sample.Frame, error) {
+	b.start.Do(func() { go b.loop() })
+	c := &stepCall{ctx: ctx, st: st, reply: make(chan stepReply, 1)}
+	select {
+	case b.calls <- c:
+	case <-ctx.Done():
+		return sample.Frame{}, ctx.Err()
+	case <-b.quit:
+		return sample.Frame{}, ErrClosed
+	}
+	r := <-c.reply
+	return r.f, r.err
+}
+
+// close ends the goroutine and waits for it; steps still waiting are
+// answered with ErrClosed.
+func (b *batcher) close() {
+	b.start.Do(func() { close(b.done) }) // never started: nothing to wait for
+	b.stop.Do(func() { close(b.quit) })
+	<-b.done
+}
+
+func (b *batcher) loop() {
+	defer close(b.done)
+	for {
+		var batch []*stepCall
+		select {
+		case c := <-b.calls:
+			batch = append(batch, c)
+		case <-b.quit:
+			return
+		}
+		window := time.NewTimer(batchWindow)
+	collect:
+		for {
+			select {
+			case c := <-b.calls:
+				batch = append(batch, c)
+			case <-window.C:
+				break collect
+			case <-b.quit:
+				window.Stop()
+				for _, c := range batch {
+					c.reply <- stepReply{err: ErrClosed}
+				}
+				return
+			}
+		}
+		b.run(batch)
+	}
+}
+
+// run steps a batch: the steps of trajectories that can share a model
+// call in one, the rest one by one, each viewer answered as soon as its
+// own call is over.
+func (b *batcher) run(batch []*stepCall) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, group := range groups(batch) {
+		live := group[:0]
+		for _, c := range group {
+			if err := c.ctx.Err(); err != nil {
+				c.reply <- stepReply{err: err} // the viewer left: not worth a row of the batch
+				continue
+			}
+			live = append(live, c)
+		}
+		if len(live) > 0 {
+			b.modelCalls.Add(1)
+			b.steps.Add(int64(len(live)))
+		}
+		switch len(live) {
+		case 0:
+		case 1:
+			c := live[0]
+			f, err := c.st.Step(c.ctx)
+			answer(c, f, err)
+		default:
+			steppers := make([]*sample.Stepper, len(live))
+			for i, c := range live {
+				steppers[i] = c.st
+			}
+			// Not any one viewer's context: one leaving must not fail
+			// the others.
+			frames, errs := sample.StepEach(context.Background(), steppers)
+			for i, c := range live {
+				answer(c, frames[i], errs[i])
+			}
+		}
+	}
+}
+
+func answer(c *stepCall, f sample.Frame, err error) {
+	if ctxErr := c.ctx.Err(); ctxErr != nil {
+		f, err = sample.Frame{}, ctxErr
+	}
+	c.reply <- stepReply{f, err}
+}
+
+// groups splits a batch into the steps that can share a model call, in
+// the order they arrived. A trajectory asked to step twice at once (not
+// what a viewer does) takes its second step in a later group.
+func groups(batch []*stepCall) [][]*stepCall {
+	var out [][]*stepCall
+	in := map[*sample.Stepper]int{} // the last group that holds each trajectory
+next:
+	for _, c := range batch {
+		last, seen := in[c.st]
+		for g, group := range out {
+			if (!seen || g > last) && c.st.CanStepWith(group[0].st) {
+				out[g] = append(group, c)
+				in[c.st] = g
+				continue next
+			}
+		}
+		out = append(out, []*stepCall{c})
+		in[c.st] = len(out) - 1
+	}
+	return out
+}
