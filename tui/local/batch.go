@@ -11,9 +11,11 @@ import (
 )
 
 // batchWindow is how long the batcher waits, after a step arrives, for
-// other viewers' steps to join it in one model call. Steps that queued
-// while the model was busy join the next call too. A few milliseconds
-// against a model call of tens: the latency a viewer pays for sharing.
+// the other viewers of the last model call to send theirs, so that they
+// share the next call too; steps that queued while the model was busy
+// join it at once. A few milliseconds against a model call of tens: the
+// latency a viewer pays for sharing, and only while a viewer it waits
+// for is slow to come back.
 const batchWindow = 3 * time.Millisecond
 
 // ErrClosed is a step asked of an engine that has been closed.
@@ -32,7 +34,7 @@ type stepReply struct {
 }
 
 // batcher runs the steps of every trajectory of an engine: one goroutine
-// takes the steps that arrive within batchWindow and steps those that
+// takes the steps that arrive together (batchWindow) and steps those that
 // can share a model call (sample.CanStepWith) with one, the others one by
 // one. The goroutine starts with the first step and ends with Close.
 type batcher struct {
@@ -80,6 +82,10 @@ func (b *batcher) close() {
 
 func (b *batcher) loop() {
 	defer close(b.done)
+	// The viewers of the last two batches are those likely to come back:
+	// two, so that viewers that fell out of step (one served while the
+	// other waited) meet again.
+	var last, before []*stepCall
 	for {
 		var batch []*stepCall
 		select {
@@ -88,24 +94,52 @@ func (b *batcher) loop() {
 		case <-b.quit:
 			return
 		}
-		window := time.NewTimer(batchWindow)
-	collect:
+		// The steps that queued while the model was busy, then the window
+		// for the rest of the last batch's viewers; a lone viewer never
+		// waits for it.
+	queued:
 		for {
 			select {
 			case c := <-b.calls:
 				batch = append(batch, c)
-			case <-window.C:
-				break collect
-			case <-b.quit:
-				window.Stop()
-				for _, c := range batch {
-					c.reply <- stepReply{err: ErrClosed}
-				}
-				return
+			default:
+				break queued
 			}
 		}
+		expect := trajectories(last, before)
+		if len(batch) < expect {
+			window := time.NewTimer(batchWindow)
+		collect:
+			for len(batch) < expect {
+				select {
+				case c := <-b.calls:
+					batch = append(batch, c)
+				case <-window.C:
+					break collect
+				case <-b.quit:
+					window.Stop()
+					for _, c := range batch {
+						c.reply <- stepReply{err: ErrClosed}
+					}
+					return
+				}
+			}
+			window.Stop()
+		}
+		last, before = batch, last
 		b.run(batch)
 	}
+}
+
+// trajectories counts the trajectories that the batches step.
+func trajectories(batches ...[]*stepCall) int {
+	seen := map[*sample.Stepper]bool{}
+	for _, batch := range batches {
+		for _, c := range batch {
+			seen[c.st] = true
+		}
+	}
+	return len(seen)
 }
 
 // run steps a batch: the steps of trajectories that can share a model
