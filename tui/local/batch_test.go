@@ -217,3 +217,34 @@ func TestClose(t *testing.T) {
 	idle, _ := open(t)
 	idle.Close()
 }
+
+// A batch splits into the steps that can share a call: one task and
+// model under Parascope's rules together, in the order they came; a run
+// under the official rules, another task, and a second step of one
+// trajectory each in a group of its own.
+func TestGroups(t *testing.T) {
+	e, cfg := open(t)
+	edit := viewers(t, e, cfg, 4) // two edits, a generation, an official run
+	var sts []*sample.Stepper
+	for _, v := range append(edit, edit[0]) {
+		st, err := e.sess.NewStepper(v.cfg, v.p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sts = append(sts, st)
+	}
+	call := func(st *sample.Stepper) *stepCall { return &stepCall{ctx: context.Background(), st: st} }
+	batch := []*stepCall{call(sts[0]), call(sts[2]), call(sts[1]), call(sts[3]), call(sts[0]), call(sts[4])}
+	var got [][]*sample.Stepper
+	for _, g := range groups(batch) {
+		var row []*sample.Stepper
+		for _, c := range g {
+			row = append(row, c.st)
+		}
+		got = append(got, row)
+	}
+	want := [][]*sample.Stepper{{sts[0], sts[1], sts[4]}, {sts[2]}, {sts[3]}, {sts[0]}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("groups %v, want %v", got, want)
+	}
+}

@@ -17,7 +17,9 @@ import (
 // each viewer its own edit case and seed), b.N steps each. It reports
 // the steps of all viewers per second, the latency of one step as a
 // viewer sees it (median and 95th percentile over every viewer's steps)
-// and the steps per model call.
+// the steps per model call, the cores busy (CPU time over wall time:
+// how much of the machine the model leaves idle) and the CPU time a step
+// costs (what sharing a call saves, whatever else the machine runs).
 func BenchmarkSharedEngine(b *testing.B) {
 	for _, n := range []int{1, 2, 4, 8} {
 		b.Run(fmt.Sprintf("sessions=%d", n), func(b *testing.B) {
@@ -54,6 +56,7 @@ func BenchmarkSharedEngine(b *testing.B) {
 			wg.Wait()
 			calls0, steps0 := e.batch.modelCalls.Load(), e.batch.steps.Load()
 			lats := make([][]time.Duration, n)
+			cpu0 := cpuTime()
 			b.ResetTimer()
 			for i := range runs {
 				wg.Go(func() {
@@ -71,12 +74,15 @@ func BenchmarkSharedEngine(b *testing.B) {
 			}
 			wg.Wait()
 			b.StopTimer()
+			cpu := cpuTime() - cpu0
 			all := slices.Concat(lats...)
 			slices.Sort(all)
 			ms := func(q float64) float64 { return all[int(q*float64(len(all)-1))].Seconds() * 1000 }
 			b.ReportMetric(float64(len(all))/b.Elapsed().Seconds(), "steps/s")
 			b.ReportMetric(ms(0.5), "ms/step-p50")
 			b.ReportMetric(ms(0.95), "ms/step-p95")
+			b.ReportMetric(cpu.Seconds()/b.Elapsed().Seconds(), "cores")
+			b.ReportMetric(cpu.Seconds()*1000/float64(len(all)), "cpu-ms/step")
 			b.ReportMetric(float64(e.batch.steps.Load()-steps0)/float64(e.batch.modelCalls.Load()-calls0), "steps/call")
 		})
 	}
