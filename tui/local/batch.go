@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -161,25 +162,38 @@ func (b *batcher) run(batch []*stepCall) {
 			b.modelCalls.Add(1)
 			b.steps.Add(int64(len(live)))
 		}
-		switch len(live) {
-		case 0:
-		case 1:
-			c := live[0]
-			f, err := c.st.Step(c.ctx)
-			answer(c, f, err)
-		default:
-			steppers := make([]*sample.Stepper, len(live))
-			for i, c := range live {
-				steppers[i] = c.st
-			}
-			// Not any one viewer's context: one leaving must not fail
-			// the others.
-			frames, errs := sample.StepEach(context.Background(), steppers)
-			for i, c := range live {
-				answer(c, frames[i], errs[i])
-			}
+		frames, errs := stepLive(live)
+		for i, c := range live {
+			answer(c, frames[i], errs[i])
 		}
 	}
+}
+
+// stepLive steps a group: one alone with its viewer's context, several
+// in one call. A panic in the model or the sampler fails the group's
+// steps, not the engine: the viewers waiting are answered all the same.
+func stepLive(live []*stepCall) (frames []sample.Frame, errs []error) {
+	defer func() {
+		if r := recover(); r != nil {
+			frames, errs = make([]sample.Frame, len(live)), make([]error, len(live))
+			for i := range errs {
+				errs[i] = fmt.Errorf("local: step: %v", r)
+			}
+		}
+	}()
+	switch len(live) {
+	case 0:
+		return nil, nil
+	case 1:
+		f, err := live[0].st.Step(live[0].ctx)
+		return []sample.Frame{f}, []error{err}
+	}
+	steppers := make([]*sample.Stepper, len(live))
+	for i, c := range live {
+		steppers[i] = c.st
+	}
+	// Not any one viewer's context: one leaving must not fail the others.
+	return sample.StepEach(context.Background(), steppers)
 }
 
 func answer(c *stepCall, f sample.Frame, err error) {

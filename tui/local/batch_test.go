@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -246,5 +247,35 @@ func TestGroups(t *testing.T) {
 	want := [][]*sample.Stepper{{sts[0], sts[1], sts[4]}, {sts[2]}, {sts[3]}, {sts[0]}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("groups %v, want %v", got, want)
+	}
+}
+
+// panicking is a model that fails as a bug would.
+type panicking struct{}
+
+func (panicking) Logits([]int32, int, int, []int32) ([]float32, error) { panic("out of range") }
+
+// A step that panics fails its viewers' steps, not the engine: they are
+// answered, and the engine steps on.
+func TestAPanicFailsOnlyItsSteps(t *testing.T) {
+	e, cfg := open(t)
+	p := sample.Prompt{Task: world.ThinkGen, Instruction: "draw a big red circle at the top left"}
+	var calls []*stepCall
+	for range 2 {
+		st, err := sample.New(panicking{}, e.sess.Template, cfg, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		calls = append(calls, &stepCall{ctx: context.Background(), st: st, reply: make(chan stepReply, 1)})
+	}
+	e.batch.run(calls)
+	for _, c := range calls {
+		if r := <-c.reply; r.err == nil || !strings.Contains(r.err.Error(), "out of range") {
+			t.Fatalf("a panicking step: %v", r.err)
+		}
+	}
+	run, _ := e.Start(cfg, p)
+	if _, err := run.Step(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 }
