@@ -96,7 +96,7 @@ func (b *batcher) loop() {
 			return
 		}
 		// The steps that queued while the model was busy, then the window
-		// for the rest of the last batch's viewers; a lone viewer never
+		// for the rest of the last batches' viewers; a lone viewer never
 		// waits for it.
 	queued:
 		for {
