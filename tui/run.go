@@ -10,6 +10,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
+	uv "github.com/charmbracelet/ultraviolet"
 )
 
 // Terminal is where a viewer runs. The zero value is this process's own
@@ -57,6 +58,7 @@ func NewProgram(o Options, t Terminal) (*tea.Program, error) {
 		return nil, fmt.Errorf("theme %q: want %s", o.Theme, strings.Join(themeNames, ", "))
 	}
 	var opts []tea.ProgramOption
+	var idle *io.PipeWriter // the end of the program's own input, when remote
 	switch o.Color {
 	case "", "auto": // what the terminal and NO_COLOR say
 		if t.remote() {
@@ -84,7 +86,14 @@ func NewProgram(o Options, t Terminal) (*tea.Program, error) {
 		// The window size in pixels is the remote terminal's to say
 		// (CSI 16 t), not this process's tty's.
 		a.cellSize = func() (image.Point, bool) { return image.Point{}, false }
-		opts = append(opts, tea.WithInput(t.In), tea.WithOutput(t.Out), tea.WithEnvironment(t.Env),
+		// Bubble Tea's own input reader can block for good sending a key
+		// that arrives as the program ends; with many programs in one
+		// process that is a goroutine lost per session. So the remote
+		// input is read here (forwardInput) and the program's own reader
+		// gets a pipe that only ever ends.
+		var in *io.PipeReader
+		in, idle = io.Pipe()
+		opts = append(opts, tea.WithInput(in), tea.WithOutput(t.Out), tea.WithEnvironment(t.Env),
 			// The process's signals are the server's, not this viewer's.
 			tea.WithoutSignalHandler(),
 			// A remote session has no job control to suspend into.
@@ -101,5 +110,35 @@ func NewProgram(o Options, t Terminal) (*tea.Program, error) {
 	if t.Context != nil {
 		opts = append(opts, tea.WithContext(t.Context))
 	}
-	return tea.NewProgram(a, opts...), nil
+	p := tea.NewProgram(a, opts...)
+	if t.remote() {
+		go func() {
+			forwardInput(t.Context, t.In, t.getenv("TERM"), p)
+			idle.Close()
+		}()
+	}
+	return p, nil
+}
+
+// forwardInput reads a remote terminal's input as events and sends them
+// to p until ctx is done and the input has ended; once p has ended, the
+// events are read and dropped, so the reader never waits on it.
+func forwardInput(ctx context.Context, in io.Reader, term string, p *tea.Program) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	events := make(chan uv.Event)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = uv.NewTerminalReader(in, term).StreamEvents(ctx, events)
+	}()
+	for {
+		select {
+		case ev := <-events:
+			p.Send(ev) // returns at once when p has ended
+		case <-done:
+			return
+		}
+	}
 }

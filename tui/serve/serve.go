@@ -68,6 +68,8 @@ type session struct {
 	start  time.Time
 	steps  atomic.Int64
 	last   atomic.Int64 // the last input, in unix nanoseconds
+	// ctx ends with the session (its connection may stay open).
+	ctx context.Context
 
 	mu      sync.Mutex
 	program *tea.Program
@@ -233,10 +235,13 @@ func (s *Server) gate(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
 		se := &session{key: Fingerprint(sess.PublicKey()), remote: sess.RemoteAddr().String(), start: time.Now()}
 		se.last.Store(time.Now().UnixNano())
-		outcome := "quit"
+		outcome, admitted := "quit", false
 		defer func() {
 			fmt.Fprintf(s.cfg.Log, "parascope serve: %s %s %s %d steps (%s)\n",
 				se.key, se.remote, time.Since(se.start).Round(time.Millisecond), se.steps.Load(), outcome)
+			if admitted {
+				s.release(se) // after the log line, which Shutdown waits for
+			}
 		}()
 		refuse := func(why string) {
 			outcome = "refused: " + why
@@ -258,9 +263,10 @@ func (s *Server) gate(next ssh.Handler) ssh.Handler {
 			refuse(why)
 			return
 		}
-		defer s.release(se)
+		admitted = true
 		ctx, cancel := context.WithCancel(sess.Context())
 		defer cancel()
+		se.ctx = ctx
 		if s.cfg.Idle > 0 {
 			go s.watchIdle(ctx, se)
 		}
@@ -334,7 +340,7 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 	o.ExportDir = dir
 	env := append(sess.Environ(), "TERM="+pty.Term)
 	p, err := tui.NewProgram(o, tui.Terminal{In: activity{sess, se}, Out: sess, Env: env,
-		Width: pty.Window.Width, Height: pty.Window.Height, Context: sess.Context()})
+		Width: pty.Window.Width, Height: pty.Window.Height, Context: se.ctx})
 	if err != nil {
 		se.stop("the viewer did not start: " + err.Error())
 		return nil

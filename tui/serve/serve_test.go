@@ -439,3 +439,49 @@ func TestShutdownTellsSessions(t *testing.T) {
 		t.Fatalf("%v %q", err, tail(v.out.String()))
 	}
 }
+
+// The viewer's x key over SSH writes into the key's own folder.
+func TestExportGoesToTheKeysFolder(t *testing.T) {
+	f := start(t, nil)
+	v := f.open()
+	v.waitFor("step 0/8", false)
+	io.WriteString(v.in, " x")
+	v.waitFor("exported", true)
+	io.WriteString(v.in, "q")
+	v.wait()
+	dir := filepath.Join(f.export, Folder(f.client.PublicKey()))
+	got, err := filepath.Glob(filepath.Join(f.export, "*", "trajectory-*.jsonl"))
+	if err != nil || len(got) != 1 || filepath.Dir(got[0]) != dir {
+		t.Fatalf("exports %q, want one in %s", got, dir)
+	}
+}
+
+// A key's folder name is its fingerprint with nothing a path could take
+// apart.
+func TestFolderName(t *testing.T) {
+	for range 20 {
+		k := newSigner(t).PublicKey()
+		name := Folder(k)
+		if !strings.HasPrefix(name, "SHA256_") || strings.ContainsAny(name, `/\:+=. `) || filepath.Base(name) != name {
+			t.Fatalf("%q for %s", name, Fingerprint(k))
+		}
+	}
+}
+
+// An authorized_keys file with no key in it is refused; comments and
+// blank lines are skipped.
+func TestAuthorizedKeysFile(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty")
+	os.WriteFile(empty, []byte("# nobody\n\n"), 0o600)
+	if _, err := AuthorizedKeys(empty); err == nil || !strings.Contains(err.Error(), "no public key") {
+		t.Fatalf("empty file: %v", err)
+	}
+	a, b := newSigner(t).PublicKey(), newSigner(t).PublicKey()
+	two := filepath.Join(dir, "two")
+	os.WriteFile(two, append(append([]byte("# team\n"), gossh.MarshalAuthorizedKey(a)...), gossh.MarshalAuthorizedKey(b)...), 0o600)
+	keys, err := AuthorizedKeys(two)
+	if err != nil || len(keys) != 2 || !bytes.Equal(keys[1].Marshal(), b.Marshal()) {
+		t.Fatalf("%d keys, %v", len(keys), err)
+	}
+}
