@@ -382,7 +382,7 @@ func TestSessionEngine(t *testing.T) {
 // mid-run, the others quit, and after shutdown nothing is left running.
 func TestConcurrentSessionsLeaveNothingBehind(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
-	f := start(t, func(c *Config) { c.MaxPerKey = 4 })
+	f := start(t, func(c *Config) { c.MaxPerKey = 5 })
 	var vs []*viewerSession
 	for range 4 {
 		vs = append(vs, f.open())
@@ -484,4 +484,43 @@ func TestAuthorizedKeysFile(t *testing.T) {
 	if err != nil || len(keys) != 2 || !bytes.Equal(keys[1].Marshal(), b.Marshal()) {
 		t.Fatalf("%d keys, %v", len(keys), err)
 	}
+}
+
+// --max-sessions bounds the sessions of every key together.
+func TestMaxSessions(t *testing.T) {
+	other := newSigner(t)
+	f := start(t, func(c *Config) { c.MaxSessions, c.Keys = 1, append(c.Keys, other.PublicKey()) })
+	a := f.open()
+	a.waitFor("step 0/8", false)
+	f.client = other
+	b := f.open()
+	if err := b.wait(); err == nil || !strings.Contains(b.out.String(), "the server is full (1 sessions)") {
+		t.Fatalf("second session: %v %q", err, b.out.String())
+	}
+	io.WriteString(a.in, "q")
+	if err := a.wait(); err != nil {
+		t.Fatal(err)
+	}
+	// Room again, once the server has counted the first one out (just
+	// after it told the client).
+	for range 50 {
+		c := f.open()
+		for !strings.Contains(c.out.String(), "step 0/8") {
+			select {
+			case <-c.done: // refused: still full
+				c.client.Close()
+				c = nil
+			case <-time.After(20 * time.Millisecond):
+				continue
+			}
+			break
+		}
+		if c == nil {
+			continue
+		}
+		io.WriteString(c.in, "q")
+		c.wait()
+		return
+	}
+	t.Fatal("the server stayed full")
 }
