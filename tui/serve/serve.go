@@ -56,6 +56,10 @@ type Server struct {
 	mu       sync.Mutex
 	closing  bool
 	sessions map[*session]struct{}
+	// viewers are the admitted sessions by their SSH session, for the
+	// program handler (the connection's context is shared by all of its
+	// sessions, so it cannot carry one).
+	viewers  map[ssh.Session]*session
 	perKey   map[string]int
 	failures map[string][]time.Time // failed logins by remote host
 	wg       sync.WaitGroup         // the sessions' handlers
@@ -114,7 +118,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.AuthWindow <= 0 {
 		cfg.AuthWindow = 10 * time.Minute
 	}
-	s := &Server{cfg: cfg, sessions: map[*session]struct{}{}, perKey: map[string]int{}, failures: map[string][]time.Time{}}
+	s := &Server{cfg: cfg, sessions: map[*session]struct{}{}, viewers: map[ssh.Session]*session{}, perKey: map[string]int{}, failures: map[string][]time.Time{}}
 	srv, err := wish.NewServer(
 		// Before anything else, or wish writes a key of its own.
 		func(srv *ssh.Server) error { srv.AddHostKey(cfg.HostKey); return nil },
@@ -227,8 +231,6 @@ func hostOf(a net.Addr) string {
 	return a.String()
 }
 
-type sessionKey struct{}
-
 // gate lets only the viewer on a pty through, within the limits, and
 // logs the session when it ends.
 func (s *Server) gate(next ssh.Handler) ssh.Handler {
@@ -270,8 +272,13 @@ func (s *Server) gate(next ssh.Handler) ssh.Handler {
 		if s.cfg.Idle > 0 {
 			go s.watchIdle(ctx, se)
 		}
-		sess.Context().SetValue(sessionKey{}, se)
+		s.mu.Lock()
+		s.viewers[sess] = se
+		s.mu.Unlock()
 		next(sess)
+		s.mu.Lock()
+		delete(s.viewers, sess)
+		s.mu.Unlock()
 		if why := se.why(); why != "" {
 			outcome = why
 			wish.Fatalln(sess, "\r\nparascope: "+why)
@@ -329,7 +336,9 @@ func (s *Server) watchIdle(ctx context.Context, se *session) {
 // program makes the session's viewer: the shared engine seen through
 // this session's limits, on the session's terminal.
 func (s *Server) program(sess ssh.Session) *tea.Program {
-	se, _ := sess.Context().Value(sessionKey{}).(*session)
+	s.mu.Lock()
+	se := s.viewers[sess]
+	s.mu.Unlock()
 	pty, _, ok := sess.Pty()
 	if se == nil || !ok {
 		return nil

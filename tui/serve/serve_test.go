@@ -524,3 +524,42 @@ func TestMaxSessions(t *testing.T) {
 	}
 	t.Fatal("the server stayed full")
 }
+
+// Two viewers on one connection (ssh's multiplexing) are two sessions,
+// each with its own viewer.
+func TestTwoViewersOnOneConnection(t *testing.T) {
+	f := start(t, nil)
+	v := f.open()
+	s2, err := v.client.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &viewerSession{t: t, client: v.client, sess: s2, out: &syncBuffer{}, done: make(chan error, 1)}
+	s2.Stdout, s2.Stderr = w.out, w.out
+	if w.in, err = s2.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s2.RequestPty("xterm", 30, 100, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s2.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { w.done <- s2.Wait() }()
+	v.waitFor("step 0/8", false)
+	w.waitFor("step 0/8", false)
+	io.WriteString(w.in, "  ")
+	w.waitFor("step 2/8", true)
+	io.WriteString(w.in, "q")
+	if err := <-w.done; err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(v.in, "q")
+	if err := v.wait(); err != nil {
+		t.Fatal(err)
+	}
+	f.shutdown()
+	if n := strings.Count(f.log.String(), "(quit)"); n != 2 {
+		t.Fatalf("log %q", f.log.String())
+	}
+}
