@@ -110,6 +110,7 @@ type app struct {
 	imageGen int
 	cell     image.Point                // the size of a cell in pixels
 	cellSize func() (image.Point, bool) // reads it from the terminal, when it says
+	tmux     bool                       // the terminal is a tmux pane
 	slots    int                        // the raw picture slots used so far
 	termBg   color.Color                // the terminal's background, once it says
 	status   string
@@ -118,7 +119,7 @@ type app struct {
 
 func newApp(o Options) (*app, error) {
 	a := &app{o: o, cfg: o.Config, prompt: o.Prompt, truth: o.Case, input: o.Input, autoplay: o.Demo && o.CaseAt != nil, hold: 4 * time.Second, width: 80, height: 24, speed: 300 * time.Millisecond, preview: termimg.Blocks, form: jobForm{steps: 300},
-		keys: newKeyMap(), help: newHelp(), cell: defaultCell, cellSize: ttyCellSize}
+		keys: newKeyMap(), help: newHelp(), cell: defaultCell, cellSize: ttyCellSize, tmux: os.Getenv("TMUX") != ""}
 	defer a.keys.sync(a)
 	_, published := o.Vocab.(pieceVocabulary)
 	a.knobs = knobList(o.Vocab.ReasoningLen(), published)
@@ -272,7 +273,7 @@ func (a *app) Init() tea.Cmd {
 	if previewProtocol(a.o.Preview) == nil {
 		// Ask what the terminal can draw; the answers arrive as messages
 		// and switch the preview.
-		cmds = append(cmds, tea.Raw(string(startupQueries(os.Getenv("TMUX") != ""))))
+		cmds = append(cmds, tea.Raw(string(startupQueries(a.tmux))))
 	}
 	return tea.Batch(cmds...)
 }
@@ -295,7 +296,9 @@ func (a *app) useTheme() {
 		name = "contrast" // what reads on a projector
 	}
 	a.theme = pickTheme(name, !a.light, a.profile)
+	styleMu.Lock()
 	a.theme.use()
+	styleMu.Unlock()
 }
 
 func (a *app) setStatus(format string, args ...any) {

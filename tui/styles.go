@@ -6,6 +6,7 @@ package tui
 
 import (
 	"image/color"
+	"sync"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/lipgloss/v2"
@@ -15,9 +16,12 @@ import (
 )
 
 // Styles live here, in one place: the current theme's, which useTheme
-// sets. They are package variables, one viewer a process, so that every
-// part of the view names them directly.
+// sets. They are package variables, so that every part of the view names
+// them directly; a process serving several viewers (parascope serve)
+// sets each one's theme and draws it under styleMu.
 var (
+	styleMu sync.Mutex
+
 	headerStyle, labelStyle, maskStyle, newStyle, focusStyle, statusStyle, errorStyle, footerStyle lipgloss.Style
 
 	// ageColour colours a revealed word by how long ago it appeared: 0 is

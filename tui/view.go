@@ -86,7 +86,13 @@ func (a *app) reasoningLines(width int) int {
 }
 
 func (a *app) View() tea.View {
-	v := tea.NewView(a.render())
+	// The styles are the process's; another viewer (served over SSH) may
+	// have set its own since this one last drew.
+	styleMu.Lock()
+	a.theme.use()
+	text := a.render()
+	styleMu.Unlock()
+	v := tea.NewView(text)
 	v.AltScreen = true
 	if a.inspecting {
 		// Clicks pick what to inspect; only then, so that otherwise the

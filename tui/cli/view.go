@@ -58,34 +58,47 @@ func (e *Env) View(args []string) error {
 	if err != nil {
 		return err
 	}
+	o, err := viewerOptions(sess, cfg, &src, *demo)
+	if err != nil {
+		return err
+	}
+	engine := local.New(sess)
+	defer engine.Close()
+	o.Engine, o.Preview, o.Color, o.Theme, o.ExportDir = engine, *preview, *colors, *theme, *exportDir
+	return tui.Run(o)
+}
+
+// viewerOptions are what the viewer shows of an open session: the
+// prompt src gives, or with none ShapeWorld's cases paged through with
+// pgdn / pgup (edits, or in talk mode generations too). The caller adds
+// the engine and the look.
+func viewerOptions(sess *session.Session, cfg sample.Config, src *promptFlags, demo bool) (tui.Options, error) {
 	var p sample.Prompt
 	var truth *world.Case
 	var caseAt func(int) world.Case
-	if !src.given() {
-		// ShapeWorld's cases, paged through with pgdn / pgup: edits, or in
-		// talk mode generations too.
+	var err error
+	if src == nil || !src.given() {
 		mix := world.MixEdit
-		if *demo {
+		if demo {
 			mix = world.MixBoth
 		}
 		caseAt = func(i int) world.Case { return world.Generate(cfg.Seed, i, mix) }
 		c := caseAt(0)
 		truth = &c
 		if p, err = sess.PromptOf(c); err != nil {
-			return err
+			return tui.Options{}, err
 		}
 	} else if p, truth, err = src.prompt(sess); err != nil {
-		return err
+		return tui.Options{}, err
 	}
-	var input *world.Scene
+	o := tui.Options{Vocab: sess.Template, Codebook: sess.Images, Config: cfg, Prompt: p, Case: truth, CaseAt: caseAt, Demo: demo}
 	if truth != nil {
-		input = &truth.Input
+		o.Input = &truth.Input
 	}
-	engine := local.New(sess)
-	defer engine.Close()
-	return tui.Run(tui.Options{Engine: engine, Vocab: sess.Template, Codebook: sess.Images, Config: cfg,
-		Prompt: p, Case: truth, Input: input, InputPicture: src.picture, Preview: *preview, Color: *colors, Theme: *theme, ExportDir: *exportDir,
-		CaseAt: caseAt, Demo: *demo})
+	if src != nil {
+		o.InputPicture = src.picture
+	}
+	return o, nil
 }
 
 // modelFlags are the model to sample with and the preset its settings
