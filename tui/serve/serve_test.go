@@ -87,6 +87,7 @@ type fixture struct {
 	log    *syncBuffer
 	export string
 	done   chan error
+	engine *local.Engine // the sessions' shared engine, closed at shutdown
 }
 
 // start serves the viewer on an ephemeral port of 127.0.0.1.
@@ -98,7 +99,9 @@ func start(t *testing.T, edit func(*Config)) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{t: t, client: newSigner(t), log: &syncBuffer{}, export: filepath.Join(dir, "exports"), done: make(chan error, 1)}
-	cfg := Config{Viewer: viewer(t), HostKey: host, Keys: []gossh.PublicKey{f.client.PublicKey()}, ExportDir: f.export, Log: f.log}
+	o := viewer(t)
+	f.engine = o.Engine.(*local.Engine)
+	cfg := Config{Viewer: o, HostKey: host, Keys: []gossh.PublicKey{f.client.PublicKey()}, ExportDir: f.export, Log: f.log}
 	if edit != nil {
 		edit(&cfg)
 	}
@@ -128,6 +131,7 @@ func (f *fixture) shutdown() {
 	if err := <-f.done; err != nil {
 		f.t.Errorf("serve: %v", err)
 	}
+	f.engine.Close()
 	f.srv = nil
 }
 
