@@ -3,6 +3,7 @@ package sample
 import (
 	"fmt"
 	"image"
+	"reflect"
 	"strings"
 )
 
@@ -245,4 +246,11 @@ func (f Frame) picture(t Template, img ImageTokenizer, guesses bool) (*image.RGB
 		return nil, fmt.Errorf("step %d: %w", f.Step, err)
 	}
 	return pic, nil
+}
+
+// SameStep reports whether f and g record the same step of a trajectory:
+// equal in everything but their wall time.
+func (f Frame) SameStep(g Frame) bool {
+	f.Nanos, g.Nanos = 0, 0
+	return reflect.DeepEqual(f, g)
 }
