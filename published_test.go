@@ -82,6 +82,7 @@ func TestPublishedModelsRefuseShapeWorldWork(t *testing.T) {
 		want string
 	}{
 		{[]string{"bench", "--model", model, "--cases", "1"}, "ShapeWorld models only"},
+		{[]string{"sample", "--model", "no-such-folder", "--instruction", "x", "--input", "engine/vqgan/testdata/pic512.png"}, "--model: stat no-such-folder"},
 		{[]string{"sample", "--model", model, "--prompt", "draw a red circle"}, "edits a picture"},
 		{[]string{"sample", "--model", model, "--preset", "official-b", "--prompt", "x"}, `"official-b" is not one of official-a, official-m`},
 		{[]string{"sample", "--model", model, "--case", folders[0]}, "ShapeWorld"},

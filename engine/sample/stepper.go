@@ -330,7 +330,7 @@ func stepGroup(ctx context.Context, m Model, group []*Stepper) ([]Frame, []error
 				err = fmt.Errorf("the model returned %d logits, want %d", len(flat), want)
 			}
 			for _, q := range qs {
-				if q != nil {
+				if q != nil && err == nil {
 					n := len(q.sel) * v
 					rows, flat = append(rows, flat[:n]), flat[n:]
 				}

@@ -139,3 +139,22 @@ func TestCanStepWith(t *testing.T) {
 		t.Fatal("the official rules step together")
 	}
 }
+
+// shortRows drops a model's last logit: a model that answers wrongly.
+type shortRows struct{ m Model }
+
+func (w shortRows) Logits(ids []int32, batch, seq int, sel []int32) ([]float32, error) {
+	l, err := w.m.Logits(ids, batch, seq, sel)
+	return l[:len(l)-1], err
+}
+
+// A group whose model returns too few logits gets an error for every
+// stepper, not a panic.
+func TestStepTogetherRefusesShortLogits(t *testing.T) {
+	group := togetherFixture(t, func(m Model) Model { return shortRows{m} })()
+	if _, err := StepTogether(context.Background(), group[0].model, group); err == nil {
+		t.Fatal("no error")
+	} else {
+		t.Log(err)
+	}
+}

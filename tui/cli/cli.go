@@ -20,6 +20,7 @@ import (
 	"syscall"
 
 	"parascope/engine/atomicfile"
+	pmodel "parascope/engine/model"
 	"parascope/engine/nn"
 	"parascope/engine/sample"
 	"parascope/engine/session"
@@ -344,6 +345,11 @@ func loadConfig(path, model, preset string) (sample.Config, error) {
 		}
 	}
 	if model != "" {
+		// Said before any input is read, which a published model reads
+		// differently from ShapeWorld's.
+		if _, err := os.Stat(model); pmodel.NamesFile(model) && err != nil {
+			return cfg, fmt.Errorf("--model: %w", err)
+		}
 		cfg.Model = model
 	}
 	return cfg, nil
