@@ -20,6 +20,11 @@ type comparison struct {
 	judged  judged
 }
 
+// done reports whether the compared run is over, from its frames.
+func (c *comparison) done() bool {
+	return sample.Finished(c.frames[len(c.frames)-1], c.stepper.Steps())
+}
+
 type compareMsg struct {
 	run  int
 	a, b *sample.Frame
@@ -76,7 +81,7 @@ func (a *app) toggleCompare() tea.Cmd {
 
 // compareStepCmd steps both runs off the UI goroutine.
 func (a *app) compareStepCmd() tea.Cmd {
-	if a.busy || (a.stepper.Done() && a.cmp.stepper.Done()) {
+	if a.busy || (a.mainDone() && a.cmp.done()) {
 		return nil
 	}
 	a.busy = true

@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/color"
 	"os"
+	"slices"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -199,11 +200,13 @@ func (a *app) started(msg startedMsg) tea.Cmd {
 	if msg.truth != nil {
 		a.input = &msg.truth.Input // an edited prompt keeps its input
 	}
-	a.stepper, a.frames, a.total, a.shown = msg.main, msg.main.History(), msg.main.Steps(), msg.shown
+	// Copies: the stepper appends to its history as it steps, the viewer
+	// to its own.
+	a.stepper, a.frames, a.total, a.shown = msg.main, slices.Clone(msg.main.History()), msg.main.Steps(), msg.shown
 	a.judged = judged{}
 	a.cmp = nil
 	if msg.other != nil {
-		a.cmp = &comparison{stepper: msg.other, frames: msg.other.History()}
+		a.cmp = &comparison{stepper: msg.other, frames: slices.Clone(msg.other.History())}
 	}
 	if msg.fork {
 		a.grow(msg.shown)
@@ -225,8 +228,12 @@ func (a *app) started(msg startedMsg) tea.Cmd {
 func (a *app) replaying() bool { return a.o.Engine == nil }
 
 func (a *app) done() bool {
-	return a.replaying() || a.stepper == nil || a.stepper.Done() && (a.cmp == nil || a.cmp.stepper.Done())
+	return a.replaying() || a.stepper == nil || a.mainDone() && (a.cmp == nil || a.cmp.done())
 }
+
+// mainDone reports whether the main run is over, from the frames the
+// viewer holds: the stepper itself may be stepping on another goroutine.
+func (a *app) mainDone() bool { return sample.Finished(a.frames[len(a.frames)-1], a.total) }
 
 // historyLen is the number of frames one can scrub through.
 func (a *app) historyLen() int {

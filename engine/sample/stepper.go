@@ -163,9 +163,9 @@ func (c Config) RunSteps() int {
 	return max(c.Steps, steps[len(steps)-1]+1)
 }
 
-// finished reports whether a run of total steps ends at frame last: at
+// Finished reports whether a run of total steps ends at frame last: at
 // its last step, or earlier once every position is revealed.
-func finished(last Frame, total int) bool {
+func Finished(last Frame, total int) bool {
 	return last.Step >= total || (last.Text.Actual == last.Text.Total && last.Image.Actual == last.Image.Total)
 }
 
@@ -186,7 +186,7 @@ func (s *Stepper) Last() Frame { return s.frames[len(s.frames)-1] }
 
 // Done reports whether the run is over.
 func (s *Stepper) Done() bool {
-	return finished(s.Last(), s.total)
+	return Finished(s.Last(), s.total)
 }
 
 // Fork returns a stepper that shares this one's first k steps and goes on

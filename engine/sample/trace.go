@@ -135,7 +135,7 @@ func ReadTraceFor(r io.Reader, name string, templateFor func(Header) (Template, 
 	if len(frames) == 0 {
 		return h, nil, fmt.Errorf("%s: a header and no frames", name)
 	}
-	if last := frames[len(frames)-1]; !h.Stopped && !finished(last, h.Steps) {
+	if last := frames[len(frames)-1]; !h.Stopped && !Finished(last, h.Steps) {
 		return h, nil, fmt.Errorf("%s:%d: ends at step %d of the header's %d with positions still masked, and the header does not say the run was stopped: the last frames are missing", name, line, last.Step, h.Steps)
 	}
 	return h, frames, nil

@@ -21,7 +21,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/ssh"
 	"charm.land/wish/v2"
-	bm "charm.land/wish/v2/bubbletea"
 	gossh "golang.org/x/crypto/ssh"
 
 	"parascope/tui"
@@ -56,10 +55,6 @@ type Server struct {
 	mu       sync.Mutex
 	closing  bool
 	sessions map[*session]struct{}
-	// viewers are the admitted sessions by their SSH session, for the
-	// program handler (the connection's context is shared by all of its
-	// sessions, so it cannot carry one).
-	viewers  map[ssh.Session]*session
 	perKey   map[string]int
 	failures map[string][]time.Time // failed logins by remote host
 	wg       sync.WaitGroup         // the sessions' handlers
@@ -118,12 +113,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.AuthWindow <= 0 {
 		cfg.AuthWindow = 10 * time.Minute
 	}
-	s := &Server{cfg: cfg, sessions: map[*session]struct{}{}, viewers: map[ssh.Session]*session{}, perKey: map[string]int{}, failures: map[string][]time.Time{}}
+	s := &Server{cfg: cfg, sessions: map[*session]struct{}{}, perKey: map[string]int{}, failures: map[string][]time.Time{}}
 	srv, err := wish.NewServer(
 		// Before anything else, or wish writes a key of its own.
 		func(srv *ssh.Server) error { srv.AddHostKey(cfg.HostKey); return nil },
 		ssh.PublicKeyAuth(s.authorized),
-		wish.WithMiddleware(bm.MiddlewareWithProgramHandler(s.program), s.gate),
+		wish.WithMiddleware(s.gate),
 	)
 	if err != nil {
 		return nil, err
@@ -188,17 +183,28 @@ func (s *Server) authorized(ctx ssh.Context, key ssh.PublicKey) bool {
 			return true
 		}
 	}
-	host := hostOf(ctx.RemoteAddr())
-	s.mu.Lock()
-	s.failures[host] = append(s.recentFailures(host), time.Now())
-	s.mu.Unlock()
+	s.failed(hostOf(ctx.RemoteAddr()), time.Now())
 	return false
 }
 
+// failed notes a failed login from host. The table keeps the last
+// MaxAuthFailures of each address within AuthWindow, and forgets the
+// others' old ones as it goes: its size follows the recent failures,
+// however many addresses tried long ago.
+func (s *Server) failed(host string, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for h := range s.failures {
+		s.recentFailures(h, now)
+	}
+	f := append(s.failures[host], now)
+	s.failures[host] = f[max(len(f)-s.cfg.MaxAuthFailures, 0):]
+}
+
 // recentFailures are host's failed logins within the window; s.mu is held.
-func (s *Server) recentFailures(host string) []time.Time {
+func (s *Server) recentFailures(host string, now time.Time) []time.Time {
 	f := s.failures[host]
-	cut := time.Now().Add(-s.cfg.AuthWindow)
+	cut := now.Add(-s.cfg.AuthWindow)
 	for len(f) > 0 && f[0].Before(cut) {
 		f = f[1:]
 	}
@@ -215,7 +221,7 @@ func (s *Server) recentFailures(host string) []time.Time {
 func (s *Server) admitConn(_ ssh.Context, c net.Conn) net.Conn {
 	host := hostOf(c.RemoteAddr())
 	s.mu.Lock()
-	n := len(s.recentFailures(host))
+	n := len(s.recentFailures(host, time.Now()))
 	s.mu.Unlock()
 	if n >= s.cfg.MaxAuthFailures {
 		fmt.Fprintf(s.cfg.Log, "parascope serve: %s dropped: %d failed logins in %v\n", c.RemoteAddr(), n, s.cfg.AuthWindow)
@@ -272,16 +278,18 @@ func (s *Server) gate(next ssh.Handler) ssh.Handler {
 		if s.cfg.Idle > 0 {
 			go s.watchIdle(ctx, se)
 		}
-		s.mu.Lock()
-		s.viewers[sess] = se
-		s.mu.Unlock()
-		next(sess)
-		s.mu.Lock()
-		delete(s.viewers, sess)
-		s.mu.Unlock()
-		if why := se.why(); why != "" {
+		err := s.view(sess, se)
+		switch why := se.why(); {
+		case why != "":
 			outcome = why
 			wish.Fatalln(sess, "\r\nparascope: "+why)
+			return
+		case sess.Context().Err() != nil:
+			outcome = "disconnected"
+			return
+		case err != nil:
+			outcome = "failed: " + err.Error()
+			wish.Fatalln(sess, "\r\nparascope: "+err.Error())
 			return
 		}
 		_ = sess.Exit(0)
@@ -333,16 +341,11 @@ func (s *Server) watchIdle(ctx context.Context, se *session) {
 	}
 }
 
-// program makes the session's viewer: the shared engine seen through
-// this session's limits, on the session's terminal.
-func (s *Server) program(sess ssh.Session) *tea.Program {
-	s.mu.Lock()
-	se := s.viewers[sess]
-	s.mu.Unlock()
-	pty, _, ok := sess.Pty()
-	if se == nil || !ok {
-		return nil
-	}
+// view runs the session's viewer, the shared engine seen through this
+// session's limits, on the session's terminal, until the user quits, the
+// server stops it or the client goes.
+func (s *Server) view(sess ssh.Session, se *session) error {
+	pty, windows, _ := sess.Pty()
 	o := s.cfg.Viewer
 	dir := filepath.Join(s.cfg.ExportDir, Folder(sess.PublicKey()))
 	o.Engine = sessionEngine{Engine: o.Engine, allowJobs: s.cfg.AllowJobs, exportDir: dir, steps: &se.steps}
@@ -351,16 +354,30 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 	p, err := tui.NewProgram(o, tui.Terminal{In: activity{sess, se}, Out: sess, Env: env,
 		Width: pty.Window.Width, Height: pty.Window.Height, Context: se.ctx})
 	if err != nil {
-		se.stop("the viewer did not start: " + err.Error())
-		return nil
+		return fmt.Errorf("the viewer did not start: %w", err)
 	}
 	se.mu.Lock()
-	defer se.mu.Unlock()
-	if se.reason != "" { // stopped while it was starting
+	stopped := se.reason != "" // stopped while it was starting
+	se.program = p
+	se.mu.Unlock()
+	if stopped {
 		return nil
 	}
-	se.program = p
-	return p
+	go func() {
+		for {
+			select {
+			case <-se.ctx.Done():
+				return
+			case w := <-windows:
+				p.Send(tea.WindowSizeMsg{Width: w.Width, Height: w.Height})
+			}
+		}
+	}()
+	_, err = p.Run()
+	if errors.Is(err, tea.ErrProgramKilled) { // the session's context ended it: said by the caller
+		err = nil
+	}
+	return err
 }
 
 // activity notes when the session last sent input.

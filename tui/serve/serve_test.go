@@ -6,7 +6,9 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"io"
+	mathrand "math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -270,6 +272,33 @@ func TestFailedLoginsBlockTheAddress(t *testing.T) {
 	}
 }
 
+// The failure table holds each address's last few failures within the
+// window, and forgets the addresses whose failures are all older.
+func TestFailedLoginsAreForgotten(t *testing.T) {
+	s, err := New(Config{Viewer: tui.Options{Engine: local.New(nil)}, HostKey: newSigner(t), Keys: []gossh.PublicKey{newSigner(t).PublicKey()},
+		MaxAuthFailures: 3, AuthWindow: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	for i := range 100 {
+		s.failed(fmt.Sprintf("10.0.0.%d", i), t0)
+	}
+	for range 10 {
+		s.failed("10.0.1.1", t0)
+	}
+	if n := len(s.failures); n != 101 {
+		t.Fatalf("%d addresses noted, want 101", n)
+	}
+	if n := len(s.failures["10.0.1.1"]); n != 3 {
+		t.Fatalf("%d failures kept of one address, want the last 3", n)
+	}
+	s.failed("10.0.2.1", t0.Add(2*time.Minute))
+	if n := len(s.failures); n != 1 {
+		t.Fatalf("%d addresses noted after the window, want the newest one only", n)
+	}
+}
+
 // A command, a session without a pty, and a session asking for the agent
 // are told why and closed; forwarding is refused.
 func TestOnlyTheViewer(t *testing.T) {
@@ -382,22 +411,35 @@ func TestSessionEngine(t *testing.T) {
 	}
 }
 
-// Sessions side by side step the shared model; some clients vanish
-// mid-run, the others quit, and after shutdown nothing is left running.
+// Eight viewers step at once; some of them, drawn by a seeded draw, drop
+// their connection at a random moment mid-run without a goodbye. The
+// others finish their steps and quit, a newcomer is still served, every
+// session leaves one log line saying how it ended, and the server leaves
+// no goroutine behind.
 func TestConcurrentSessionsLeaveNothingBehind(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
-	f := start(t, func(c *Config) { c.MaxPerKey = 5 })
-	var vs []*viewerSession
-	for range 4 {
-		vs = append(vs, f.open())
+	f := start(t, func(c *Config) { c.MaxPerKey = 9 })
+	r := mathrand.New(mathrand.NewPCG(21, 1))
+	vs, drop := make([]*viewerSession, 8), make([]bool, 8)
+	dropped := 0
+	for i := range vs {
+		vs[i] = f.open()
+		drop[i] = i == 0 || i != 1 && r.IntN(2) == 0 // one of each at least
+		if drop[i] {
+			dropped++
+		}
 	}
-	for _, v := range vs {
+	var gone sync.WaitGroup
+	for i, v := range vs {
 		v.waitFor("step 0/8", false)
 		io.WriteString(v.in, "    ") // steps queue while one is in flight
+		if drop[i] {
+			after := time.Duration(r.IntN(40)) * time.Millisecond
+			gone.Go(func() { time.Sleep(after); v.client.Close() })
+		}
 	}
 	for i, v := range vs {
-		if i%2 == 0 {
-			v.client.Close() // gone mid-run, no goodbye
+		if drop[i] {
 			continue
 		}
 		v.waitFor("step 4/8", true)
@@ -406,12 +448,22 @@ func TestConcurrentSessionsLeaveNothingBehind(t *testing.T) {
 			t.Fatalf("session %d: %v", i, err)
 		}
 	}
-	// The server is still up for a newcomer.
+	gone.Wait()
 	v := f.open()
 	v.waitFor("step 0/8", false)
 	io.WriteString(v.in, "q")
 	v.wait()
 	f.shutdown()
+	log := f.log.String()
+	if n := strings.Count(log, "\n"); n != len(vs)+1 {
+		t.Errorf("%d log lines for %d sessions:\n%s", n, len(vs)+1, log)
+	}
+	if n := strings.Count(log, "(disconnected)"); n != dropped {
+		t.Errorf("%d sessions logged as disconnected, %d dropped:\n%s", n, dropped, log)
+	}
+	if n := strings.Count(log, "(quit)"); n != len(vs)+1-dropped {
+		t.Errorf("%d sessions logged as quit, want %d:\n%s", n, len(vs)+1-dropped, log)
+	}
 	goleak.VerifyNone(t, ignore)
 }
 
