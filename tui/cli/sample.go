@@ -232,7 +232,7 @@ func (f promptFlags) check() error {
 		}
 	}
 	if given != 1 || (f.instruction != "") != (f.input != "") {
-		return UsageError{"sample: give one of --case DIR, --prompt TEXT, or --instruction TEXT with --input PNG"}
+		return UsageError{"give one of --case DIR, --prompt TEXT, or --instruction TEXT with --input PNG"}
 	}
 	// Only spaces would be sampled as an empty prompt.
 	for flag, s := range map[string]string{"--prompt": f.text, "--instruction": f.instruction} {

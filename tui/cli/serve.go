@@ -25,6 +25,9 @@ func (e *Env) Serve(args []string) error {
 	hostKey := fs.String("host-key", defaultHostKey(), "the server's ed25519 host key, made (mode 0600) on the first start")
 	cfgPath := fs.String("config", "", "sampler config (TOML); defaults when empty")
 	modelSpec, preset := modelFlags(fs)
+	var src promptFlags
+	src.add(fs)
+	demo := fs.Bool("demo", false, "talk mode in every session: a contrast theme, a larger picture, and ShapeWorld cases played one after another")
 	allowJobs := fs.Bool("allow-jobs", false, "let sessions train (s, ParaRL) and switch the shared model")
 	maxSessions := fs.Int("max-sessions", 8, "sessions open at once, in all (0: no bound)")
 	maxPerKey := fs.Int("max-per-key", 2, "sessions open at once per key (0: no bound)")
@@ -40,15 +43,23 @@ func (e *Env) Serve(args []string) error {
 	if *maxSessions < 0 || *maxPerKey < 0 || *idle < 0 {
 		return usagef("--max-sessions, --max-per-key and --idle must not be negative")
 	}
+	cfg, err := loadConfig(*cfgPath, *modelSpec, *preset)
+	if err != nil {
+		return err
+	}
+	if src.given() {
+		if err := src.check(); err != nil {
+			return err
+		}
+		if err := src.load(session.IsRealModel(cfg.Model)); err != nil {
+			return err
+		}
+	}
 	keys, err := serve.AuthorizedKeys(*authorized)
 	if err != nil {
 		return err
 	}
 	host, err := serve.HostKey(*hostKey)
-	if err != nil {
-		return err
-	}
-	cfg, err := loadConfig(*cfgPath, *modelSpec, *preset)
 	if err != nil {
 		return err
 	}
@@ -60,7 +71,7 @@ func (e *Env) Serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	o, err := viewerOptions(sess, cfg, nil, false)
+	o, err := viewerOptions(sess, cfg, &src, *demo)
 	if err != nil {
 		return err
 	}
@@ -76,9 +87,10 @@ func (e *Env) Serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "parascope serve: %s for %d key(s) on %s (host key %s)\n", sess.ModelName, len(keys), l.Addr(), serve.Fingerprint(host.PublicKey()))
+	// Signals are caught from the moment the server says it listens.
 	ctx, stop := untilInterrupt()
 	defer stop()
+	fmt.Fprintf(os.Stderr, "parascope serve: %s for %d key(s) on %s (host key %s)\n", sess.ModelName, len(keys), l.Addr(), serve.Fingerprint(host.PublicKey()))
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
 	select {
