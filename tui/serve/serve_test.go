@@ -50,7 +50,7 @@ func viewer(t *testing.T) tui.Options {
 		Prompt: p, Case: &c, Input: &c.Input, CaseAt: caseAt}
 }
 
-func newSigner(t *testing.T) gossh.Signer {
+func newSigner(t testing.TB) gossh.Signer {
 	t.Helper()
 	_, k, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
