@@ -97,7 +97,8 @@ func TestServeStopsOnSIGTERM(t *testing.T) {
 	s.Stdout, s.Stderr = out, out
 	in, _ := s.StdinPipe()
 	defer in.Close()
-	if err := s.RequestPty("xterm-256color", 40, 120, nil); err == nil {
+	err = s.RequestPty("xterm-256color", 40, 120, nil)
+	if err == nil {
 		err = s.Shell()
 	}
 	if err != nil {
