@@ -5,9 +5,9 @@ import (
 	"strings"
 
 	"parascope/engine/judge"
+	"parascope/engine/partial"
 	"parascope/engine/sample"
 	"parascope/engine/world"
-	"parascope/viz"
 )
 
 // judged is the partial judge's scores of a run's frames so far, filled
@@ -24,28 +24,10 @@ func (j *judged) upTo(frames []sample.Frame, truth world.Case, v sample.Vocabula
 	return j.scores[:len(frames)]
 }
 
-// judgeFrame is the exact judge on what frame f has committed
-// (judge.Partial).
+// judgeFrame is the exact judge on what frame f has committed, or nil
+// where it cannot be judged.
 func judgeFrame(f sample.Frame, truth world.Case, v sample.Vocabulary, cb sample.ImageTokenizer) *judge.Scores {
-	var words []string
-	var revealed []bool
-	mask := int32(v.MaskID())
-	for _, id := range f.TextTokens(v) {
-		if id != mask && v.IsEnd(int(id)) {
-			break
-		}
-		words = append(words, v.Name(int(id)))
-		revealed = append(revealed, id != mask)
-	}
-	img, err := viz.Picture(f, v, cb, false)
-	if err != nil {
-		return nil
-	}
-	patches := make([]bool, v.ImageLen())
-	for i := range patches {
-		patches[i] = f.RevealedAt[i] != -1
-	}
-	s, err := judge.Partial(truth, words, revealed, img, patches)
+	s, err := partial.Judge(truth, f, v, cb)
 	if err != nil {
 		return nil
 	}

@@ -162,7 +162,7 @@ func (c *CLIP) batch(k int) ([]clip.Pair, [][]int32, error) {
 		}
 		img, text := image.Image(world.Render(cs.Target)), cs.Reasoning
 		if r.Float64() < c.cfg.Partial {
-			img, text = partial(r, world.Render(cs.Target), text)
+			img, text = maskPartly(r, world.Render(cs.Target), text)
 		} else if r.Float64() < c.cfg.HardNegatives {
 			if changed, ok := clip.ChangeOneFact(cs, r); ok {
 				ids, err := clip.TextIDs(changed, c.vocab)
@@ -181,9 +181,9 @@ func (c *CLIP) batch(k int) ([]clip.Pair, [][]int32, error) {
 	return pairs, negatives, nil
 }
 
-// partial hides a random share of the patches (mask grey, as the sampler
+// maskPartly hides a random share of the patches (mask grey, as the sampler
 // shows them) and of the words, as at an intermediate step.
-func partial(r *rand.Rand, img *image.RGBA, text string) (image.Image, string) {
+func maskPartly(r *rand.Rand, img *image.RGBA, text string) (image.Image, string) {
 	t := r.Float64()
 	grey := image.NewUniform(world.MaskGrey)
 	for py := range world.Canvas / world.PatchPx {

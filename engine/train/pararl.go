@@ -53,11 +53,16 @@ type ParaRLConfig struct {
 	// RewardSteps is s, the steps scored per trajectory, chosen uniformly
 	// without replacement, once per prompt; OutputOnly scores the final
 	// step alone.
-	RewardSteps int     `toml:"reward_steps" json:"reward_steps"`
-	OutputOnly  bool    `toml:"output_only" json:"output_only"`
-	ClipEps     float64 `toml:"clip_eps" json:"clip_eps"` // PPO's ε
-	KL          float64 `toml:"kl" json:"kl"`             // β
-	Epochs      int     `toml:"epochs" json:"epochs"`     // optimiser steps per batch
+	RewardSteps int  `toml:"reward_steps" json:"reward_steps"`
+	OutputOnly  bool `toml:"output_only" json:"output_only"`
+	// Reward is what scores a step: "clip", the learned scorer of
+	// sampler.clip (the paper's premise), or "judge", the exact judge's
+	// output alignment of what the step has committed — the oracle control,
+	// which says what the optimisation can do with a perfect reward.
+	Reward  string  `toml:"reward" json:"reward"`
+	ClipEps float64 `toml:"clip_eps" json:"clip_eps"` // PPO's ε
+	KL      float64 `toml:"kl" json:"kl"`             // β
+	Epochs  int     `toml:"epochs" json:"epochs"`     // optimiser steps per batch
 	Tasks
 	Optim
 	CheckpointEvery int `toml:"checkpoint_every" json:"checkpoint_every"`
@@ -75,7 +80,7 @@ func DefaultParaRL() ParaRLConfig {
 	// 20 steps, half the viewer's, because sampling is half of the cost.
 	sc.Steps, sc.Text.Temperature, sc.Image.Temperature = 20, 0.7, 1
 	return ParaRLConfig{
-		Seed: 1, Steps: 100, Prompts: 2, Group: 8, RewardSteps: 3, ClipEps: 0.2, KL: 0.04, Epochs: 2,
+		Seed: 1, Steps: 100, Prompts: 2, Group: 8, RewardSteps: 3, Reward: RewardCLIP, ClipEps: 0.2, KL: 0.04, Epochs: 2,
 		Tasks:           Tasks{GenEvery: 3},
 		Optim:           Optim{LR: 1e-4, MinLR: 1e-5, Warmup: 5, WeightDecay: 0, Beta1: 0.9, Beta2: 0.95, Clip: 1},
 		CheckpointEvery: 10,
@@ -133,8 +138,14 @@ func (c ParaRLConfig) Validate() error {
 			bad("sampler."+m.name+".cfg", "%g: the likelihood ParaRL trains is the unguided policy's, so rollouts need cfg = 0", m.m.CFG)
 		}
 	}
-	if c.Sampler.Clip == "none" {
-		bad("sampler.clip", `"none": ParaRL's reward is a CLIP scorer's score; name a scorer's checkpoint, or "" for the embedded one`)
+	switch c.Reward {
+	case RewardCLIP:
+		if c.Sampler.Clip == "none" {
+			bad("sampler.clip", `"none": the reward "clip" is a CLIP scorer's score; name a scorer's checkpoint, or "" for the embedded one`)
+		}
+	case RewardJudge:
+	default:
+		bad("reward", "%q, want %q or %q", c.Reward, RewardCLIP, RewardJudge)
 	}
 	return errors.Join(errs...)
 }
@@ -155,9 +166,15 @@ func LoadParaRL(path string) (ParaRLConfig, error) {
 	return c, tomlconf.Load(path, &c)
 }
 
-// Rewarder scores a step of a trajectory in [0, 1].
+// The rewards a run may use.
+const (
+	RewardCLIP  = "clip"
+	RewardJudge = "judge"
+)
+
+// Rewarder scores a step of a trajectory of case c in [0, 1].
 type Rewarder interface {
-	Reward(f sample.Frame) (float64, error)
+	Reward(c world.Case, f sample.Frame) (float64, error)
 }
 
 // RLProgress is reported after every batch.
@@ -406,8 +423,10 @@ func (r *ParaRL) rollouts(ctx context.Context, p *RLProgress) ([]*trajectory, er
 	task := r.cfg.task(r.step)
 	var trajs []*trajectory
 	var group []*sample.Stepper
+	cases := make([]world.Case, r.cfg.Prompts)
 	for g := range r.cfg.Prompts {
 		c := trainingCase(r.cfg.Seed, r.step*r.cfg.Prompts+g, task, r.kinds)
+		cases[g] = c
 		p, err := sample.PromptOf(c, r.cb)
 		if err != nil {
 			return nil, err
@@ -439,7 +458,7 @@ func (r *ParaRL) rollouts(ctx context.Context, p *RLProgress) ([]*trajectory, er
 		t.steps = chooseSteps(rnd, t.st.Steps(), r.cfg.RewardSteps, r.cfg.OutputOnly)
 		hist := t.st.History()
 		for _, s := range t.steps {
-			v, err := r.reward.Reward(hist[s])
+			v, err := r.reward.Reward(cases[g], hist[s])
 			if err != nil {
 				return nil, err
 			}
@@ -447,7 +466,7 @@ func (r *ParaRL) rollouts(ctx context.Context, p *RLProgress) ([]*trajectory, er
 		}
 		t.reward, _ = meanStd(t.rewards)
 		var err error
-		if t.final, err = r.reward.Reward(t.st.Last()); err != nil {
+		if t.final, err = r.reward.Reward(cases[g], t.st.Last()); err != nil {
 			return nil, err
 		}
 	}

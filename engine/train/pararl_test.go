@@ -13,9 +13,11 @@ import (
 
 	"parascope/engine/model"
 	"parascope/engine/nn"
+	"parascope/engine/partial"
 	"parascope/engine/sample"
 	"parascope/engine/token"
 	"parascope/engine/vq"
+	"parascope/engine/world"
 )
 
 func TestChooseSteps(t *testing.T) {
@@ -140,7 +142,7 @@ func TestKLIsZeroAtTheStart(t *testing.T) {
 // among the first few codes: a known reward the policy can learn.
 type codeShare struct{ vocab *token.Vocab }
 
-func (c codeShare) Reward(f sample.Frame) (float64, error) {
+func (c codeShare) Reward(_ world.Case, f sample.Frame) (float64, error) {
 	hit, seen := 0, 0
 	for _, id := range f.Tokens[:token.ImageTokens] {
 		if id == token.Mask {
@@ -198,7 +200,7 @@ func meanReward(t *testing.T, r *ParaRL, n int) float64 {
 				t.Fatal(err)
 			}
 		}
-		v, _ := r.reward.Reward(st.Last())
+		v, _ := r.reward.Reward(world.Case{}, st.Last())
 		total += v
 	}
 	return total / float64(n)
@@ -439,4 +441,46 @@ func TestLikelihoodIsTheSamplersPolicy(t *testing.T) {
 		worst = math.Max(worst, math.Abs(o-e)/math.Sqrt(e+1))
 	}
 	t.Logf("%d tokens; largest deviation %.2f standard deviations", len(terms), worst)
+}
+
+// The oracle's reward is the judge's output alignment of what a frame has
+// committed: 1 for the case's own answer, less with its picture masked
+// (then nothing is drawn), and less again with a wrong reasoning.
+func TestJudgeRewardIsTheJudgesOutputAlignment(t *testing.T) {
+	cb := vq.Default()
+	vocab := token.New(cb.K())
+	c := world.GenerateKind(3, 0, world.Recolour)
+	seq, err := vocab.BuildCase(cb, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := seq.Layout
+	out := append(slices.Clone(seq.IDs[l.OutputImage.Start:l.OutputImage.End]), seq.IDs[l.OutputText.Start:l.OutputText.End]...)
+	frame := func(masked func(i int) bool) sample.Frame {
+		f := sample.Frame{Tokens: make([]int32, len(out)), RevealedAt: make([]int16, len(out))}
+		for i, id := range out {
+			f.Tokens[i], f.RevealedAt[i] = int32(id), 1
+			if masked(i) {
+				f.Tokens[i], f.RevealedAt[i] = token.Mask, -1
+			}
+		}
+		return f
+	}
+	r := JudgeReward{Vocab: vocab, Codebook: cb}
+	reward := func(f sample.Frame) float64 {
+		v, err := r.Reward(c, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	whole := reward(frame(func(int) bool { return false }))
+	noPicture := reward(frame(func(i int) bool { return i < vocab.ImageLen() }))
+	if whole != 1 || !(noPicture < whole) {
+		t.Fatalf("reward of the answer %g, with its picture masked %g", whole, noPicture)
+	}
+	s, err := partial.Judge(c, frame(func(int) bool { return false }), vocab, cb)
+	if err != nil || s.OutputAlignment != 100 {
+		t.Fatalf("judge.Frame of the answer: %+v %v", s, err)
+	}
 }

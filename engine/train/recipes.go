@@ -9,9 +9,12 @@ import (
 	"parascope/engine/clip"
 	"parascope/engine/model"
 	"parascope/engine/nn"
+	"parascope/engine/partial"
 	"parascope/engine/safetensors"
+	"parascope/engine/sample"
 	"parascope/engine/token"
 	"parascope/engine/vq"
+	"parascope/engine/world"
 )
 
 // QuickSFT is the viewer's fine-tuning recipe: a short, gentle run of the
@@ -40,20 +43,46 @@ func QuickParaRL(init, scorer string, batches int) ParaRLConfig {
 func OpenDeps(be nn.Backend, cb *vq.Codebook) RLDeps {
 	vocab := token.New(cb.K())
 	return func(cfg ParaRLConfig) (*model.Model, Rewarder, error) {
-		scorer, err := clip.Open(cfg.Sampler.Clip, be)
-		if err != nil {
-			return nil, nil, fmt.Errorf("the reward's scorer (sampler.clip): %w", err)
-		}
-		norm, err := clip.NormaliserFor(cfg.Sampler.Clip)
-		if err != nil {
-			return nil, nil, err
+		var reward Rewarder = JudgeReward{Vocab: vocab, Codebook: cb}
+		if cfg.Reward != RewardJudge {
+			scorer, err := clip.Open(cfg.Sampler.Clip, be)
+			if err != nil {
+				return nil, nil, fmt.Errorf("the reward's scorer (sampler.clip): %w", err)
+			}
+			norm, err := clip.NormaliserFor(cfg.Sampler.Clip)
+			if err != nil {
+				return nil, nil, err
+			}
+			reward = scorerReward{clip.Reward{Scorer: clip.Scorer{Model: scorer, Vocab: vocab, Codebook: cb}, Norm: norm}}
 		}
 		ref, err := model.Open(cfg.Sampler.Model, be, vocab.Size())
 		if err != nil {
 			return nil, nil, fmt.Errorf("the starting policy (sampler.model): %w", err)
 		}
-		return ref, clip.Reward{Scorer: clip.Scorer{Model: scorer, Vocab: vocab, Codebook: cb}, Norm: norm}, nil
+		return ref, reward, nil
 	}
+}
+
+// scorerReward is a CLIP scorer's normalised score: it sees the frame
+// alone, never the case's answer.
+type scorerReward struct{ clip clip.Reward }
+
+func (r scorerReward) Reward(_ world.Case, f sample.Frame) (float64, error) { return r.clip.Reward(f) }
+
+// JudgeReward is the oracle: the exact judge's output alignment of what
+// a step has committed against the case's ground truth (judge.Frame), in
+// [0, 1].
+type JudgeReward struct {
+	Vocab    sample.Vocabulary
+	Codebook sample.ImageTokenizer
+}
+
+func (r JudgeReward) Reward(c world.Case, f sample.Frame) (float64, error) {
+	s, err := partial.Judge(c, f, r.Vocab, r.Codebook)
+	if err != nil {
+		return 0, err
+	}
+	return s.OutputAlignment / 100, nil
 }
 
 // Provenance is how a checkpoint was made: its file name and metadata and,
