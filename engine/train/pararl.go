@@ -1,15 +1,20 @@
 package train
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"slices"
 	"time"
 
+	"parascope/engine/atomicfile"
+	"parascope/engine/bench"
 	"parascope/engine/checkpoint"
 	"parascope/engine/memory"
 	"parascope/engine/model"
@@ -59,13 +64,25 @@ type ParaRLConfig struct {
 	// sampler.clip (the paper's premise), or "judge", the exact judge's
 	// output alignment of what the step has committed — the oracle control,
 	// which says what the optimisation can do with a perfect reward.
-	Reward  string  `toml:"reward" json:"reward"`
-	ClipEps float64 `toml:"clip_eps" json:"clip_eps"` // PPO's ε
-	KL      float64 `toml:"kl" json:"kl"`             // β
-	Epochs  int     `toml:"epochs" json:"epochs"`     // optimiser steps per batch
+	Reward string `toml:"reward" json:"reward"`
+	// Informative keeps only groups whose rewards differ: a group whose
+	// rollouts all score alike has zero advantages and teaches nothing, so
+	// it is dropped and another prompt drawn in its place (DAPO's dynamic
+	// sampling), up to Draws prompts a batch in all.
+	Informative bool    `toml:"informative" json:"informative,omitempty"`
+	Draws       int     `toml:"draws" json:"draws,omitempty"`
+	ClipEps     float64 `toml:"clip_eps" json:"clip_eps"` // PPO's ε
+	KL          float64 `toml:"kl" json:"kl"`             // β
+	Epochs      int     `toml:"epochs" json:"epochs"`     // optimiser steps per batch
 	Tasks
 	Optim
 	CheckpointEvery int `toml:"checkpoint_every" json:"checkpoint_every"`
+	// EvalEvery batches (0: never) the policy samples EvalCases held-out
+	// cases of bench.Suite(EvalSeed) with the viewer's defaults, and the
+	// judge's mean output alignment is reported.
+	EvalEvery int    `toml:"eval_every" json:"eval_every,omitempty"`
+	EvalCases int    `toml:"eval_cases" json:"eval_cases,omitempty"`
+	EvalSeed  uint64 `toml:"eval_seed" json:"eval_seed,omitempty"`
 	// Sampler makes the rollouts. Its model is the starting policy and the
 	// KL reference; its clip is the reward's scorer, with the reward
 	// normaliser (reward.json) beside it.
@@ -80,11 +97,12 @@ func DefaultParaRL() ParaRLConfig {
 	// 20 steps, half the viewer's, because sampling is half of the cost.
 	sc.Steps, sc.Text.Temperature, sc.Image.Temperature = 20, 0.7, 1
 	return ParaRLConfig{
-		Seed: 1, Steps: 100, Prompts: 2, Group: 8, RewardSteps: 3, Reward: RewardCLIP, ClipEps: 0.2, KL: 0.04, Epochs: 2,
+		Seed: 1, Steps: 100, Prompts: 2, Group: 8, RewardSteps: 3, Reward: RewardCLIP, Draws: 8, ClipEps: 0.2, KL: 0.04, Epochs: 2,
 		Tasks:           Tasks{GenEvery: 3},
 		Optim:           Optim{LR: 1e-4, MinLR: 1e-5, Warmup: 5, WeightDecay: 0, Beta1: 0.9, Beta2: 0.95, Clip: 1},
 		CheckpointEvery: 10,
-		Sampler:         sc,
+		EvalCases:       100, EvalSeed: 777,
+		Sampler: sc,
 	}
 }
 
@@ -99,6 +117,15 @@ func (c ParaRLConfig) Validate() error {
 		if v < 1 {
 			bad(key, "%d, want at least 1", v)
 		}
+	}
+	if c.Informative && c.Draws < c.Prompts {
+		bad("draws", "%d, fewer than the %d prompts a batch needs", c.Draws, c.Prompts)
+	}
+	if c.EvalEvery < 0 {
+		bad("eval_every", "%d, want 0 (never) or more", c.EvalEvery)
+	}
+	if c.EvalEvery > 0 && c.EvalCases < 1 {
+		bad("eval_cases", "%d, want at least 1", c.EvalCases)
 	}
 	if c.Group < 2 {
 		bad("group", "%d: an advantage needs a group of at least 2", c.Group)
@@ -179,11 +206,18 @@ type Rewarder interface {
 
 // RLProgress is reported after every batch.
 type RLProgress struct {
-	Step, Steps        int
-	Reward, RewardStd  float64 // over the batch's trajectories
-	FinalReward        float64 // the reward of the final outputs alone: alignment without the judge
-	KL                 float64 // mean per decoded token, before the batch's updates
-	ClipFrac           float64 // tokens whose ratio the clip held, in the last epoch
+	Step, Steps       int
+	Reward, RewardStd float64 // over the batch's trajectories
+	FinalReward       float64 // the reward of the final outputs alone
+	// Informative is the share of the batch's prompts drawn whose
+	// rollouts' rewards differed (with informative, only those train).
+	Informative float64
+	// HeldOut is the judge's mean output alignment (0–100) of the policy on
+	// the held-out cases, after the batches that evaluate (eval_every);
+	// nil after the others.
+	HeldOut            *float64 `json:",omitempty"`
+	KL                 float64  // mean per decoded token, before the batch's updates
+	ClipFrac           float64  // tokens whose ratio the clip held, in the last epoch
 	GradNorm, LR       float64
 	TrajectoriesPerSec float64
 	ETA                time.Duration
@@ -305,19 +339,83 @@ func (r *ParaRL) Step() int { return r.step }
 // Run trains until the configured number of batches, checkpointing every
 // checkpoint_every batches, at the end, and when ctx is cancelled.
 func (r *ParaRL) Run(ctx context.Context, progress func(RLProgress)) error {
+	log, err := r.openLog()
+	if err != nil {
+		return err
+	}
+	defer log.Close()
+	enc := json.NewEncoder(log)
+	if r.step == 0 && r.cfg.EvalEvery > 0 { // the starting policy, for the curve's first point
+		p := RLProgress{Steps: r.cfg.Steps}
+		if p.HeldOut, err = r.evaluate(ctx); err != nil {
+			return err
+		}
+		if err := enc.Encode(p); err != nil {
+			return err
+		}
+		if progress != nil {
+			progress(p)
+		}
+	}
 	return runSteps(ctx, &r.step, r.cfg.Steps, r.cfg.CheckpointEvery, &r.elapsed, r.Checkpoint, func() (func(stepTiming), error) {
 		p, err := r.batch(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("pararl batch %d: %w", r.step+1, err)
 		}
+		p.Step, p.Steps = r.step+1, r.cfg.Steps
+		if r.cfg.EvalEvery > 0 && p.Step%r.cfg.EvalEvery == 0 {
+			if p.HeldOut, err = r.evaluate(ctx); err != nil {
+				return nil, fmt.Errorf("pararl batch %d: held-out check: %w", p.Step, err)
+			}
+		}
+		if err := enc.Encode(p); err != nil {
+			return nil, fmt.Errorf("pararl batch %d: %w", p.Step, err)
+		}
 		return func(t stepTiming) {
-			p.Step, p.Steps, p.ETA, p.Checkpoint = r.step, r.cfg.Steps, t.eta, t.checkpoint
+			p.ETA, p.Checkpoint = t.eta, t.checkpoint
 			p.TrajectoriesPerSec = float64(t.done*r.cfg.Prompts*r.cfg.Group) / t.elapsed.Seconds()
 			if progress != nil {
 				progress(p)
 			}
 		}, nil
 	})
+}
+
+// LogFile is the run's progress, one JSON object (RLProgress) a batch,
+// in its output folder: what a plot of its curves reads.
+const LogFile = "progress.jsonl"
+
+// openLog opens the run's log for appending, first dropping the lines of
+// batches after r.step: a resumed run redoes them.
+func (r *ParaRL) openLog() (*os.File, error) {
+	path := filepath.Join(r.out, LogFile)
+	old, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	var keep []byte
+	for line := range bytes.Lines(old) {
+		var p struct{ Step int }
+		if json.Unmarshal(line, &p) == nil && p.Step <= r.step && bytes.HasSuffix(line, []byte("\n")) {
+			keep = append(keep, line...)
+		}
+	}
+	if err := atomicfile.WriteFile(path, keep); err != nil {
+		return nil, err
+	}
+	return os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+}
+
+// evaluate samples the held-out cases with the viewer's defaults and
+// returns the judge's mean output alignment.
+func (r *ParaRL) evaluate(ctx context.Context) (*float64, error) {
+	cfg := sample.Defaults()
+	cfg.Clip = "none"
+	rep, _, err := bench.Run(ctx, r.m, nil, r.vocab, r.cb, cfg, bench.Suite(r.cfg.EvalSeed, r.cfg.EvalCases), nil)
+	if err != nil {
+		return nil, err
+	}
+	return &rep.OutputAlignment, nil
 }
 
 // Checkpoint writes the run's state and the policy's weights, each
@@ -348,17 +446,21 @@ type trajectory struct {
 // of updates.
 func (r *ParaRL) batch(ctx context.Context) (RLProgress, error) {
 	var p RLProgress
-	trajs, err := r.rollouts(ctx, &p)
+	trajs, drawn, err := r.rollouts(ctx, &p)
 	if err != nil {
 		return p, err
 	}
 	began := time.Now()
-	var all []float64
-	final := 0.0
-	for _, t := range trajs {
-		final += t.final / float64(len(trajs))
+	defer func() { p.Update = time.Since(began) }()
+	// The rewards of every rollout drawn, informative or not: what the
+	// policy earns, not what it trains on.
+	rewards, finals := make([]float64, len(drawn)), make([]float64, len(drawn))
+	for i, t := range drawn {
+		rewards[i], finals[i] = t.reward, t.final
 	}
-	for g := range r.cfg.Prompts {
+	p.Reward, p.RewardStd = meanStd(rewards)
+	p.FinalReward, _ = meanStd(finals)
+	for g := range len(trajs) / r.cfg.Group {
 		group := trajs[g*r.cfg.Group : (g+1)*r.cfg.Group]
 		rewards := make([]float64, len(group))
 		for i, t := range group {
@@ -367,10 +469,10 @@ func (r *ParaRL) batch(ctx context.Context) (RLProgress, error) {
 		for i, a := range advantages(rewards) {
 			group[i].advantage = a
 		}
-		all = append(all, rewards...)
 	}
-	p.Reward, p.RewardStd = meanStd(all)
-	p.FinalReward = final
+	if len(trajs) == 0 {
+		return p, nil // no prompt of the batch could teach: no update
+	}
 
 	terms, ids, sel, seq := lossInputs(trajs)
 	if len(terms) == 0 {
@@ -412,53 +514,96 @@ func (r *ParaRL) batch(ctx context.Context) (RLProgress, error) {
 		r.m.Step(h)
 		p.ClipFrac = stats.clipFrac
 	}
-	p.Update = time.Since(began)
 	return p, nil
 }
 
-// rollouts samples G trajectories for each of the batch's prompts, all
-// stepped together, and scores each at its chosen steps, timing both in p.
-func (r *ParaRL) rollouts(ctx context.Context, p *RLProgress) ([]*trajectory, error) {
+// rollouts samples G trajectories for each of the batch's prompts and
+// scores each at its chosen steps, timing both in p. With informative, a
+// prompt whose rollouts all score alike is dropped and more are drawn, a
+// round at a time, until the batch has its prompts or draws prompts have
+// been tried; p.Informative is the share of those drawn that differed.
+func (r *ParaRL) rollouts(ctx context.Context, p *RLProgress) (kept, all []*trajectory, err error) {
+	G := r.cfg.Group
+	drawn, informative := 0, 0
+	for {
+		need := r.cfg.Prompts - len(kept)/G
+		if r.cfg.Informative {
+			need = min(need, r.cfg.Draws-drawn)
+		}
+		if need <= 0 || !r.cfg.Informative && drawn > 0 {
+			break
+		}
+		trajs, err := r.sampleGroups(ctx, drawn, need, p)
+		if err != nil {
+			return nil, nil, err
+		}
+		all = append(all, trajs...)
+		drawn += need
+		for g := range need {
+			group := trajs[g*G : (g+1)*G]
+			differ := slices.ContainsFunc(group, func(t *trajectory) bool { return t.reward != group[0].reward })
+			if differ {
+				informative++
+			}
+			if differ || !r.cfg.Informative {
+				kept = append(kept, group...)
+			}
+		}
+	}
+	p.Informative = float64(informative) / float64(drawn)
+	return kept, all, nil
+}
+
+// sampleGroups samples G trajectories for each of n prompts, the
+// batch's prompts from the first'th on, all stepped together (one model
+// call a step), and scores each at its chosen steps.
+func (r *ParaRL) sampleGroups(ctx context.Context, first, n int, p *RLProgress) ([]*trajectory, error) {
 	began := time.Now()
 	task := r.cfg.task(r.step)
+	// The prompts of a batch are the stream's from r.step·stride on.
+	stride := r.cfg.Prompts
+	if r.cfg.Informative {
+		stride = r.cfg.Draws
+	}
 	var trajs []*trajectory
-	var group []*sample.Stepper
-	cases := make([]world.Case, r.cfg.Prompts)
-	for g := range r.cfg.Prompts {
-		c := trainingCase(r.cfg.Seed, r.step*r.cfg.Prompts+g, task, r.kinds)
-		cases[g] = c
-		p, err := sample.PromptOf(c, r.cb)
+	var steppers []*sample.Stepper
+	cases := make([]world.Case, n)
+	for k := range n {
+		d := first + k
+		cases[k] = trainingCase(r.cfg.Seed, r.step*stride+d, task, r.kinds)
+		pr, err := sample.PromptOf(cases[k], r.cb)
 		if err != nil {
 			return nil, err
 		}
 		for i := range r.cfg.Group {
 			sc := r.cfg.Sampler
-			sc.Seed = rolloutSeed(r.cfg.Seed, r.step, g*r.cfg.Group+i)
-			st, err := sample.New(r.m, r.vocab, sc, p)
+			sc.Seed = rolloutSeed(r.cfg.Seed, r.step, d*r.cfg.Group+i)
+			st, err := sample.New(r.m, r.vocab, sc, pr)
 			if err != nil {
 				return nil, err
 			}
-			group = append(group, st)
+			steppers = append(steppers, st)
 			trajs = append(trajs, &trajectory{st: st})
 		}
 	}
-	for !group[0].Done() {
-		if _, err := sample.StepTogether(ctx, r.m, group); err != nil {
+	for !steppers[0].Done() {
+		if _, err := sample.StepTogether(ctx, r.m, steppers); err != nil {
 			return nil, err
 		}
 	}
-	p.Sampling, began = time.Since(began), time.Now()
-	defer func() { p.Scoring = time.Since(began) }()
+	p.Sampling += time.Since(began)
+	began = time.Now()
+	defer func() { p.Scoring += time.Since(began) }()
 	for i, t := range trajs {
 		// One draw of steps per group: a partial output's score rises with
 		// its step, so rollouts scored at different steps would be ranked
 		// by when they were scored, not by how well they agree.
-		g := i / r.cfg.Group
-		rnd := rand.New(rand.NewPCG(rolloutSeed(r.cfg.Seed, r.step, g), 0x5eed))
+		k := i / r.cfg.Group
+		rnd := rand.New(rand.NewPCG(rolloutSeed(r.cfg.Seed, r.step, first+k), 0x5eed))
 		t.steps = chooseSteps(rnd, t.st.Steps(), r.cfg.RewardSteps, r.cfg.OutputOnly)
 		hist := t.st.History()
 		for _, s := range t.steps {
-			v, err := r.reward.Reward(cases[g], hist[s])
+			v, err := r.reward.Reward(cases[k], hist[s])
 			if err != nil {
 				return nil, err
 			}
@@ -466,7 +611,7 @@ func (r *ParaRL) rollouts(ctx context.Context, p *RLProgress) ([]*trajectory, er
 		}
 		t.reward, _ = meanStd(t.rewards)
 		var err error
-		if t.final, err = r.reward.Reward(cases[g], t.st.Last()); err != nil {
+		if t.final, err = r.reward.Reward(cases[k], t.st.Last()); err != nil {
 			return nil, err
 		}
 	}

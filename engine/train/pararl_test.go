@@ -2,6 +2,8 @@ package train
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -246,7 +248,8 @@ func TestParaRLResumesExactly(t *testing.T) {
 	cfg.Steps, cfg.CheckpointEvery = 3, 1
 	start := m.Weights()
 	reward := codeShare{token.New(cb.K())}
-	through, _ := NewParaRL(cfg, m, ref, reward, cb, t.TempDir())
+	throughDir := t.TempDir()
+	through, _ := NewParaRL(cfg, m, ref, reward, cb, throughDir)
 	if err := through.Run(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
@@ -261,6 +264,11 @@ func TestParaRLResumesExactly(t *testing.T) {
 			cancel()
 		}
 	})
+	// A batch done after the last checkpoint is redone on resume: its
+	// line in the log goes.
+	log, _ := os.OpenFile(filepath.Join(dir, LogFile), os.O_WRONLY|os.O_APPEND, 0)
+	log.WriteString(`{"Step":3,"Reward":-1}` + "\n")
+	log.Close()
 	resumed, err := ResumeParaRL(dir+"/"+CheckpointFile, nn.CPU{}, cb, dir, func(ParaRLConfig) (*model.Model, Rewarder, error) {
 		return ref, reward, nil
 	})
@@ -276,6 +284,27 @@ func TestParaRLResumesExactly(t *testing.T) {
 	if !slices.Equal(resumed.Model().Weights(), through.Model().Weights()) {
 		t.Fatal("the resumed run's weights differ from the uninterrupted run's")
 	}
+	if a, b := readLog(t, throughDir), readLog(t, dir); !slices.Equal(a, b) || len(a) != 3 {
+		t.Fatalf("logs of the run and of the resumed run:\n%v\n%v", a, b)
+	}
+}
+
+// readLog is a run's log, each batch's step, reward and KL.
+func readLog(t *testing.T, dir string) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, LogFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for line := range strings.Lines(string(b)) {
+		var p RLProgress
+		if err := json.Unmarshal([]byte(line), &p); err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		out = append(out, fmt.Sprint(p.Step, p.Reward, p.KL))
+	}
+	return out
 }
 
 // BenchmarkParaRLBatch times whole batches (2 prompts × G = 8 rollouts of
@@ -320,7 +349,7 @@ func TestGroupSharesScoredSteps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	trajs, err := r.rollouts(context.Background(), &RLProgress{})
+	trajs, _, err := r.rollouts(context.Background(), &RLProgress{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,6 +365,60 @@ func TestGroupSharesScoredSteps(t *testing.T) {
 	}
 	if slices.EqualFunc(drawn[1:], drawn[:len(drawn)-1], slices.Equal) {
 		t.Errorf("every group drew the steps %v", drawn[0])
+	}
+}
+
+// halfConstant rewards the prompts with an instruction of even length
+// alike, whatever their rollouts do, and the others by codeShare.
+type halfConstant struct{ codeShare }
+
+func (h halfConstant) Reward(c world.Case, f sample.Frame) (float64, error) {
+	if len(c.Instruction)%2 == 0 {
+		return 0.5, nil
+	}
+	return h.codeShare.Reward(c, f)
+}
+
+// With informative, groups whose rollouts all score alike are dropped
+// and more prompts drawn, up to draws; the share of informative ones is
+// reported over all drawn, and without it every group trains.
+func TestInformativeGroupsOnly(t *testing.T) {
+	cfg, m, ref, cb := tinyRL(t)
+	cfg.Prompts, cfg.Group, cfg.Draws, cfg.Informative = 2, 4, 6, true
+	r, err := NewParaRL(cfg, m, ref, halfConstant{codeShare{token.New(cb.K())}}, cb, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p RLProgress
+	kept, all, err := r.rollouts(context.Background(), &p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	informative := 0
+	for g := range len(all) / cfg.Group {
+		group := all[g*cfg.Group : (g+1)*cfg.Group]
+		if slices.ContainsFunc(group, func(t *trajectory) bool { return t.reward != group[0].reward }) {
+			informative++
+		} else if slices.Contains(kept, group[0]) {
+			t.Errorf("group %d scores alike and was kept", g)
+		}
+	}
+	drawn := len(all) / cfg.Group
+	if informative == 0 || informative == drawn {
+		t.Fatalf("%d of %d groups informative: the test needs both kinds", informative, drawn)
+	}
+	if len(kept) != min(informative, cfg.Prompts)*cfg.Group || drawn > cfg.Draws || (informative < cfg.Prompts) != (drawn == cfg.Draws) {
+		t.Errorf("kept %d rollouts of %d groups drawn, %d informative", len(kept), drawn, informative)
+	}
+	if want := float64(informative) / float64(drawn); p.Informative != want {
+		t.Errorf("informative share %g, want %g", p.Informative, want)
+	}
+
+	cfg.Informative = false
+	r, _ = NewParaRL(cfg, m, ref, halfConstant{codeShare{token.New(cb.K())}}, cb, t.TempDir())
+	kept, all, err = r.rollouts(context.Background(), &p)
+	if err != nil || len(kept) != cfg.Prompts*cfg.Group || len(all) != len(kept) {
+		t.Fatalf("without informative: kept %d of %d, %v", len(kept), len(all), err)
 	}
 }
 

@@ -297,6 +297,14 @@ func (pp progressPrinter) print(step int, checkpoint, line string) {
 	}
 }
 
+// note prints a line that stays, whatever the progress line does.
+func (pp progressPrinter) note(line string) {
+	if pp.live {
+		fmt.Print("\n")
+	}
+	fmt.Println(line)
+}
+
 func (pp progressPrinter) done() {
 	if pp.live {
 		fmt.Println()

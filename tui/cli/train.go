@@ -114,9 +114,16 @@ func (e *Env) trainParaRL(args []string) error {
 	var split train.TimeSplit
 	err = run.Run(ctx, func(p train.RLProgress) {
 		split.Add(p.TimeSplit)
-		pp.print(p.Step, p.Checkpoint, fmt.Sprintf("%s batch %d/%d  reward %.3f ± %.3f  final %.3f  KL %.4f  clipped %.2f  |g| %.2f  %.2f traj/s  ETA %s",
-			bar(p.Step, p.Steps, 20), p.Step, p.Steps, p.Reward, p.RewardStd, p.FinalReward, p.KL, p.ClipFrac, p.GradNorm,
+		if p.Step == 0 { // the starting policy's held-out check, before any batch
+			pp.note(fmt.Sprintf("  before batch 1: held-out output alignment %.1f", *p.HeldOut))
+			return
+		}
+		pp.print(p.Step, p.Checkpoint, fmt.Sprintf("%s batch %d/%d  reward %.3f ± %.3f  final %.3f  informative %.2f  KL %.4f  clipped %.2f  |g| %.2f  %.2f traj/s  ETA %s",
+			bar(p.Step, p.Steps, 20), p.Step, p.Steps, p.Reward, p.RewardStd, p.FinalReward, p.Informative, p.KL, p.ClipFrac, p.GradNorm,
 			p.TrajectoriesPerSec, p.ETA.Round(time.Second)))
+		if p.HeldOut != nil {
+			pp.note(fmt.Sprintf("  after batch %d: held-out output alignment %.1f", p.Step, *p.HeldOut))
+		}
 	})
 	pp.done()
 	if sampling, scoring, update, ok := split.Percent(); ok {
