@@ -60,6 +60,10 @@ type ParaRLConfig struct {
 	// step alone.
 	RewardSteps int  `toml:"reward_steps" json:"reward_steps"`
 	OutputOnly  bool `toml:"output_only" json:"output_only"`
+	// Credit is which tokens a trajectory's advantage trains: "scored",
+	// those decoded at its scored steps (the paper's sparse objective), or
+	// "all", those of every step — every choice the trajectory made.
+	Credit string `toml:"credit" json:"credit,omitempty"`
 	// Reward is what scores a step: "clip", the learned scorer of
 	// sampler.clip (the paper's premise), or "judge", the exact judge's
 	// output alignment of what the step has committed — the oracle control,
@@ -97,7 +101,7 @@ func DefaultParaRL() ParaRLConfig {
 	// 20 steps, half the viewer's, because sampling is half of the cost.
 	sc.Steps, sc.Text.Temperature, sc.Image.Temperature = 20, 0.7, 1
 	return ParaRLConfig{
-		Seed: 1, Steps: 100, Prompts: 2, Group: 8, RewardSteps: 3, Reward: RewardCLIP, Draws: 8, ClipEps: 0.2, KL: 0.04, Epochs: 2,
+		Seed: 1, Steps: 100, Prompts: 2, Group: 8, RewardSteps: 3, Reward: RewardCLIP, Credit: CreditScored, Draws: 8, ClipEps: 0.2, KL: 0.04, Epochs: 2,
 		Tasks:           Tasks{GenEvery: 3},
 		Optim:           Optim{LR: 1e-4, MinLR: 1e-5, Warmup: 5, WeightDecay: 0, Beta1: 0.9, Beta2: 0.95, Clip: 1},
 		CheckpointEvery: 10,
@@ -165,6 +169,9 @@ func (c ParaRLConfig) Validate() error {
 			bad("sampler."+m.name+".cfg", "%g: the likelihood ParaRL trains is the unguided policy's, so rollouts need cfg = 0", m.m.CFG)
 		}
 	}
+	if c.Credit != CreditScored && c.Credit != CreditAll {
+		bad("credit", "%q, want %q or %q", c.Credit, CreditScored, CreditAll)
+	}
 	switch c.Reward {
 	case RewardCLIP:
 		if c.Sampler.Clip == "none" {
@@ -192,6 +199,12 @@ func LoadParaRL(path string) (ParaRLConfig, error) {
 	c := DefaultParaRL()
 	return c, tomlconf.Load(path, &c)
 }
+
+// The tokens a trajectory's advantage may credit.
+const (
+	CreditScored = "scored"
+	CreditAll    = "all"
+)
 
 // The rewards a run may use.
 const (
@@ -257,6 +270,7 @@ type ParaRL struct {
 	step    int // batches done
 	out     string
 	elapsed time.Duration
+	chunk   int // sequences a forward of the update holds (trainChunk)
 }
 
 // NewParaRL starts a run of policy m against reference ref (a frozen copy
@@ -275,14 +289,17 @@ func NewParaRL(cfg ParaRLConfig, m, ref *model.Model, reward Rewarder, cb *vq.Co
 	if cfg.OutputOnly {
 		scored = 1
 	}
-	seqs := memory.Mul(cfg.Prompts, cfg.Group, scored)
+	if cfg.Credit == CreditAll {
+		scored = cfg.Sampler.RunSteps()
+	}
+	seqs := min(memory.Mul(cfg.Prompts, cfg.Group, scored), trainChunk)
 	if err := memory.Check(m.TrainingBytes(seqs, m.MaxLen), fmt.Sprintf("training on %d sequences a batch", seqs)); err != nil {
 		return nil, fmt.Errorf("prompts %d × group %d × %d scored steps: %w", cfg.Prompts, cfg.Group, scored, err)
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return nil, err
 	}
-	return &ParaRL{cfg: cfg, m: m, ref: ref, reward: reward, vocab: token.New(cb.K()), cb: cb, kinds: kinds, out: out}, nil
+	return &ParaRL{cfg: cfg, m: m, ref: ref, reward: reward, vocab: token.New(cb.K()), cb: cb, kinds: kinds, out: out, chunk: trainChunk}, nil
 }
 
 // RLDeps opens what a run needs besides its policy, from its config: the
@@ -474,7 +491,7 @@ func (r *ParaRL) batch(ctx context.Context) (RLProgress, error) {
 		return p, nil // no prompt of the batch could teach: no update
 	}
 
-	terms, ids, sel, seq := lossInputs(trajs)
+	terms, ids, sel, seq := lossInputs(trajs, r.cfg.Credit == CreditAll)
 	if len(terms) == 0 {
 		return p, errors.New("no decoded tokens at the scored steps")
 	}
@@ -489,32 +506,62 @@ func (r *ParaRL) batch(ctx context.Context) (RLProgress, error) {
 		t.ref, _ = logProb(ref[t.row*v:(t.row+1)*v], t)
 	}
 	for e := range r.cfg.Epochs {
-		host, err := r.logits(r.m, ids, n, seq, sel)
-		if err != nil {
-			return p, err
-		}
-		if e == 0 { // the rollout policy: the weights before this batch's updates
-			for i := range terms {
-				t := &terms[i]
-				t.old, _ = logProb(host[t.row*v:(t.row+1)*v], t)
-				d := t.ref - t.old
-				p.KL += (math.Exp(d) - d - 1) / float64(len(terms))
+		// A chunk of sequences at a time holds activations for its
+		// backward; the gradients add up over the chunks.
+		r.m.ZeroGrad()
+		clipped := 0.0
+		for a := 0; a < n; a += r.chunk {
+			b := min(a+r.chunk, n)
+			// Every selected row is one term, in the order of the
+			// sequences: the chunk's are a run of both.
+			r0, r1 := rowsIn(sel, seq, a), rowsIn(sel, seq, b)
+			part := slices.Clone(terms[r0:r1])
+			rows := make([]int32, r1-r0)
+			for i := range part {
+				part[i].row -= r0
+				rows[i] = sel[r0+i] - int32(a*seq)
+			}
+			host, err := r.logits(r.m, ids[a*seq:b*seq], b-a, seq, rows)
+			if err != nil {
+				return p, err
+			}
+			if e == 0 { // the rollout policy: the weights before this batch's updates
+				for i := range part {
+					t := &part[i]
+					t.old, _ = logProb(host[t.row*v:(t.row+1)*v], t)
+					terms[r0+i].old = t.old
+					d := t.ref - t.old
+					p.KL += (math.Exp(d) - d - 1) / float64(len(terms))
+				}
+			}
+			_, grad, stats := grpoObjective(part, host, v, r.cfg.ClipEps, r.cfg.KL)
+			clipped += stats.clipFrac * float64(len(part))
+			be := r.m.Backend()
+			dl := be.Alloc(len(grad))
+			be.Upload(dl, grad)
+			if err := r.m.Backward(dl); err != nil {
+				return p, err
 			}
 		}
-		_, grad, stats := grpoObjective(terms, host, v, r.cfg.ClipEps, r.cfg.KL)
-		be := r.m.Backend()
-		dl := be.Alloc(len(grad))
-		be.Upload(dl, grad)
-		r.m.ZeroGrad()
-		r.m.Backward(dl)
+		p.ClipFrac = clipped / float64(len(terms))
 		p.GradNorm = r.m.ClipGradients(r.cfg.Clip)
 		k := r.step*r.cfg.Epochs + e
 		h := r.cfg.adamW(k, r.cfg.Steps*r.cfg.Epochs)
 		p.LR = float64(h.LR)
 		r.m.Step(h)
-		p.ClipFrac = stats.clipFrac
 	}
 	return p, nil
+}
+
+// trainChunk is how many sequences one forward of the update holds
+// activations for.
+const trainChunk = 32
+
+// rowsIn counts the selected rows (flat positions, in order) that lie in
+// the first k sequences of seq tokens.
+func rowsIn(sel []int32, seq, k int) int {
+	i, _ := slices.BinarySearch(sel, int32(k*seq))
+	return i
 }
 
 // rollouts samples G trajectories for each of the batch's prompts and
@@ -680,12 +727,19 @@ type term struct {
 
 // lossInputs builds one model input per (trajectory, scored step): the
 // state just before the step, with the positions it decoded selected.
-func lossInputs(trajs []*trajectory) (terms []term, ids, sel []int32, seq int) {
+func lossInputs(trajs []*trajectory, everyStep bool) (terms []term, ids, sel []int32, seq int) {
 	n := 0
 	for _, t := range trajs {
 		hist := t.st.History()
 		seq = t.st.SeqLen()
-		for _, s := range t.steps {
+		steps := t.steps
+		if everyStep {
+			steps = make([]int, len(hist)-1)
+			for i := range steps {
+				steps[i] = i + 1
+			}
+		}
+		for _, s := range steps {
 			before, after := hist[s-1], hist[s]
 			var decoded []int
 			for o, at := range after.RevealedAt {
@@ -697,7 +751,7 @@ func lossInputs(trajs []*trajectory) (terms []term, ids, sel []int32, seq int) {
 				continue
 			}
 			ids = append(ids, t.st.Input(before.Tokens)...)
-			w := 1 / (float64(len(trajs)) * float64(len(t.steps)) * float64(len(decoded)))
+			w := 1 / (float64(len(trajs)) * float64(len(steps)) * float64(len(decoded)))
 			for _, o := range decoded {
 				terms = append(terms, term{row: len(sel), policy: t.st.Policy(o), target: after.Tokens[o],
 					advantage: t.advantage, weight: w})

@@ -422,6 +422,46 @@ func TestInformativeGroupsOnly(t *testing.T) {
 	}
 }
 
+// An update over chunks of sequences is the update over all at once, and
+// credit = "all" trains the tokens of every step.
+func TestUpdateInChunks(t *testing.T) {
+	cfg, m, ref, cb := tinyRL(t)
+	cfg.Prompts, cfg.Group, cfg.Sampler.Steps, cfg.Credit, cfg.Epochs = 2, 4, 8, CreditAll, 1
+	start := m.Weights()
+	reward := codeShare{token.New(cb.K())}
+	var grads [][]float32
+	for _, chunk := range []int{1000, 5} {
+		m.SetWeights(start)
+		r, err := NewParaRL(cfg, m, ref, reward, cb, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.chunk = chunk
+		trajs, _, err := r.rollouts(context.Background(), &RLProgress{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, _, seq := lossInputs(trajs, true); seq == 0 {
+			t.Fatal("no inputs")
+		}
+		if _, ids, _, seq := lossInputs(trajs, true); len(ids)/seq != cfg.Prompts*cfg.Group*cfg.Sampler.RunSteps() {
+			t.Fatalf("%d sequences, want one a step of every rollout", len(ids)/seq)
+		}
+		if _, err := r.batch(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		grads = append(grads, m.Gradients()) // Adam's first step is their signs: compare the gradients
+	}
+	worst, scale := 0.0, 0.0
+	for i := range grads[0] {
+		worst = max(worst, math.Abs(float64(grads[0][i]-grads[1][i])))
+		scale = max(scale, math.Abs(float64(grads[0][i])))
+	}
+	if worst > 1e-5*scale || scale == 0 {
+		t.Fatalf("chunked gradient differs by %g at scale %g", worst, scale)
+	}
+}
+
 func TestTimeSplit(t *testing.T) {
 	var s TimeSplit
 	if _, _, _, ok := s.Percent(); ok {
@@ -500,7 +540,7 @@ func TestLikelihoodIsTheSamplersPolicy(t *testing.T) {
 	if _, err := sample.StepTogether(context.Background(), m, group); err != nil {
 		t.Fatal(err)
 	}
-	terms, _, _, _ := lossInputs(trajs)
+	terms, _, _, _ := lossInputs(trajs, false)
 	observed, expected := map[int32]float64{}, map[int32]float64{}
 	for i := range terms {
 		tm := &terms[i]
