@@ -461,8 +461,7 @@ type trajectory struct {
 
 // batch runs batch r.step: rollouts, rewards, advantages, then the epochs
 // of updates.
-func (r *ParaRL) batch(ctx context.Context) (RLProgress, error) {
-	var p RLProgress
+func (r *ParaRL) batch(ctx context.Context) (p RLProgress, err error) {
 	trajs, drawn, err := r.rollouts(ctx, &p)
 	if err != nil {
 		return p, err

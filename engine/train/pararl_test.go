@@ -447,8 +447,12 @@ func TestUpdateInChunks(t *testing.T) {
 		if _, ids, _, seq := lossInputs(trajs, true); len(ids)/seq != cfg.Prompts*cfg.Group*cfg.Sampler.RunSteps() {
 			t.Fatalf("%d sequences, want one a step of every rollout", len(ids)/seq)
 		}
-		if _, err := r.batch(context.Background()); err != nil {
+		p, err := r.batch(context.Background())
+		if err != nil {
 			t.Fatal(err)
+		}
+		if p.Update <= 0 || p.Sampling <= 0 {
+			t.Fatalf("a batch's time split %+v: the update is not counted", p.TimeSplit)
 		}
 		grads = append(grads, m.Gradients()) // Adam's first step is their signs: compare the gradients
 	}
