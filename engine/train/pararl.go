@@ -356,13 +356,13 @@ func (r *ParaRL) Step() int { return r.step }
 // Run trains until the configured number of batches, checkpointing every
 // checkpoint_every batches, at the end, and when ctx is cancelled.
 func (r *ParaRL) Run(ctx context.Context, progress func(RLProgress)) error {
-	log, err := r.openLog()
+	log, lines, err := r.openLog()
 	if err != nil {
 		return err
 	}
 	defer log.Close()
 	enc := json.NewEncoder(log)
-	if r.step == 0 && r.cfg.EvalEvery > 0 { // the starting policy, for the curve's first point
+	if lines == 0 && r.cfg.EvalEvery > 0 { // the starting policy, for the curve's first point
 		p := RLProgress{Steps: r.cfg.Steps}
 		if p.HeldOut, err = r.evaluate(ctx); err != nil {
 			return err
@@ -403,24 +403,28 @@ func (r *ParaRL) Run(ctx context.Context, progress func(RLProgress)) error {
 const LogFile = "progress.jsonl"
 
 // openLog opens the run's log for appending, first dropping the lines of
-// batches after r.step: a resumed run redoes them.
-func (r *ParaRL) openLog() (*os.File, error) {
+// batches after r.step: a resumed run redoes them. It says how many lines
+// it kept.
+func (r *ParaRL) openLog() (*os.File, int, error) {
 	path := filepath.Join(r.out, LogFile)
 	old, err := os.ReadFile(path)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, err
+		return nil, 0, err
 	}
 	var keep []byte
+	lines := 0
 	for line := range bytes.Lines(old) {
 		var p struct{ Step int }
 		if json.Unmarshal(line, &p) == nil && p.Step <= r.step && bytes.HasSuffix(line, []byte("\n")) {
 			keep = append(keep, line...)
+			lines++
 		}
 	}
 	if err := atomicfile.WriteFile(path, keep); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	return f, lines, err
 }
 
 // evaluate samples the held-out cases with the viewer's defaults and
@@ -478,11 +482,11 @@ func (r *ParaRL) batch(ctx context.Context) (p RLProgress, err error) {
 	p.FinalReward, _ = meanStd(finals)
 	for g := range len(trajs) / r.cfg.Group {
 		group := trajs[g*r.cfg.Group : (g+1)*r.cfg.Group]
-		rewards := make([]float64, len(group))
+		scores := make([]float64, len(group))
 		for i, t := range group {
-			rewards[i] = t.reward
+			scores[i] = t.reward
 		}
-		for i, a := range advantages(rewards) {
+		for i, a := range advantages(scores) {
 			group[i].advantage = a
 		}
 	}
@@ -556,8 +560,8 @@ func (r *ParaRL) batch(ctx context.Context) (p RLProgress, err error) {
 // activations for.
 const trainChunk = 32
 
-// rowsIn counts the selected rows (flat positions, in order) that lie in
-// the first k sequences of seq tokens.
+// rowsIn counts the selected rows (flat positions, sequence by sequence)
+// that lie in the first k sequences of seq tokens.
 func rowsIn(sel []int32, seq, k int) int {
 	i, _ := slices.BinarySearch(sel, int32(k*seq))
 	return i
@@ -724,8 +728,9 @@ type term struct {
 	old, ref  float64 // log-likelihoods under the rollout policy and the reference
 }
 
-// lossInputs builds one model input per (trajectory, scored step): the
-// state just before the step, with the positions it decoded selected.
+// lossInputs builds one model input per (trajectory, scored step), or
+// per (trajectory, step) with everyStep: the state just before the step,
+// with the positions it decoded selected.
 func lossInputs(trajs []*trajectory, everyStep bool) (terms []term, ids, sel []int32, seq int) {
 	n := 0
 	for _, t := range trajs {

@@ -70,7 +70,7 @@ type scorerReward struct{ clip clip.Reward }
 func (r scorerReward) Reward(_ world.Case, f sample.Frame) (float64, error) { return r.clip.Reward(f) }
 
 // JudgeReward is the oracle: the exact judge's output alignment of what
-// a step has committed against the case's ground truth (judge.Frame), in
+// a step has committed against the case's ground truth (partial.Judge), in
 // [0, 1].
 type JudgeReward struct {
 	Vocab    sample.Vocabulary

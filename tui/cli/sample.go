@@ -237,7 +237,7 @@ func (f promptFlags) check() error {
 	// Only spaces would be sampled as an empty prompt.
 	for flag, s := range map[string]string{"--prompt": f.text, "--instruction": f.instruction} {
 		if s != "" && strings.TrimSpace(s) == "" {
-			return usagef("sample: %s holds only spaces; give the words to answer", flag)
+			return usagef("%s holds only spaces; give the words to answer", flag)
 		}
 	}
 	return nil

@@ -118,7 +118,6 @@ func New(cfg Config) (*Server, error) {
 		// Before anything else, or wish writes a key of its own.
 		func(srv *ssh.Server) error { srv.AddHostKey(cfg.HostKey); return nil },
 		ssh.PublicKeyAuth(s.authorized),
-		wish.WithMiddleware(s.gate),
 	)
 	if err != nil {
 		return nil, err
@@ -126,6 +125,7 @@ func New(cfg Config) (*Server, error) {
 	// No PasswordHandler or KeyboardInteractiveHandler: public keys only.
 	// No forwarding callbacks or channel handlers beyond "session": the
 	// library refuses every tcpip and X11 request.
+	srv.Handler = s.handle
 	srv.HandshakeTimeout = 30 * time.Second
 	srv.ConnCallback = s.admitConn
 	srv.ServerConfigCallback = func(ssh.Context) *gossh.ServerConfig {
@@ -237,63 +237,61 @@ func hostOf(a net.Addr) string {
 	return a.String()
 }
 
-// gate lets only the viewer on a pty through, within the limits, and
-// logs the session when it ends.
-func (s *Server) gate(next ssh.Handler) ssh.Handler {
-	return func(sess ssh.Session) {
-		se := &session{key: Fingerprint(sess.PublicKey()), remote: sess.RemoteAddr().String(), start: time.Now()}
-		se.last.Store(time.Now().UnixNano())
-		outcome, admitted := "quit", false
-		defer func() {
-			fmt.Fprintf(s.cfg.Log, "parascope serve: %s %s %s %d steps (%s)\n",
-				se.key, se.remote, time.Since(se.start).Round(time.Millisecond), se.steps.Load(), outcome)
-			if admitted {
-				s.release(se) // after the log line, which Shutdown waits for
-			}
-		}()
-		refuse := func(why string) {
-			outcome = "refused: " + why
-			wish.Fatalln(sess, "parascope: "+why)
+// handle lets only the viewer on a pty through, within the limits, runs
+// it, and logs the session when it ends.
+func (s *Server) handle(sess ssh.Session) {
+	se := &session{key: Fingerprint(sess.PublicKey()), remote: sess.RemoteAddr().String(), start: time.Now()}
+	se.last.Store(time.Now().UnixNano())
+	outcome, admitted := "quit", false
+	defer func() {
+		fmt.Fprintf(s.cfg.Log, "parascope serve: %s %s %s %d steps (%s)\n",
+			se.key, se.remote, time.Since(se.start).Round(time.Millisecond), se.steps.Load(), outcome)
+		if admitted {
+			s.release(se) // after the log line, which Shutdown waits for
 		}
-		switch {
-		case len(sess.Command()) > 0 || sess.Subsystem() != "":
-			refuse("this server runs only the viewer, not commands; connect with no command (ssh -p PORT HOST)")
-			return
-		case ssh.AgentRequested(sess):
-			refuse("agent forwarding is not offered; connect without it (ssh -a)")
-			return
-		}
-		if _, _, ok := sess.Pty(); !ok {
-			refuse("the viewer needs a terminal; connect with one (ssh -t)")
-			return
-		}
-		if why := s.admit(se); why != "" {
-			refuse(why)
-			return
-		}
-		admitted = true
-		ctx, cancel := context.WithCancel(sess.Context())
-		defer cancel()
-		se.ctx = ctx
-		if s.cfg.Idle > 0 {
-			go s.watchIdle(ctx, se)
-		}
-		err := s.view(sess, se)
-		switch why := se.why(); {
-		case why != "":
-			outcome = why
-			wish.Fatalln(sess, "\r\nparascope: "+why)
-			return
-		case sess.Context().Err() != nil:
-			outcome = "disconnected"
-			return
-		case err != nil:
-			outcome = "failed: " + err.Error()
-			wish.Fatalln(sess, "\r\nparascope: "+err.Error())
-			return
-		}
-		_ = sess.Exit(0)
+	}()
+	refuse := func(why string) {
+		outcome = "refused: " + why
+		wish.Fatalln(sess, "parascope: "+why)
 	}
+	switch {
+	case len(sess.Command()) > 0 || sess.Subsystem() != "":
+		refuse("this server runs only the viewer, not commands; connect with no command (ssh -p PORT HOST)")
+		return
+	case ssh.AgentRequested(sess):
+		refuse("agent forwarding is not offered; connect without it (ssh -a)")
+		return
+	}
+	if _, _, ok := sess.Pty(); !ok {
+		refuse("the viewer needs a terminal; connect with one (ssh -t)")
+		return
+	}
+	if why := s.admit(se); why != "" {
+		refuse(why)
+		return
+	}
+	admitted = true
+	ctx, cancel := context.WithCancel(sess.Context())
+	defer cancel()
+	se.ctx = ctx
+	if s.cfg.Idle > 0 {
+		go s.watchIdle(ctx, se)
+	}
+	err := s.view(sess, se)
+	switch why := se.why(); {
+	case why != "":
+		outcome = why
+		wish.Fatalln(sess, "\r\nparascope: "+why)
+		return
+	case sess.Context().Err() != nil:
+		outcome = "disconnected"
+		return
+	case err != nil:
+		outcome = "failed: " + err.Error()
+		wish.Fatalln(sess, "\r\nparascope: "+err.Error())
+		return
+	}
+	_ = sess.Exit(0)
 }
 
 // admit counts a session in, or says why it cannot be.
