@@ -585,6 +585,11 @@ func TestBadInputs(t *testing.T) {
 		{[]string{"bench", "--cases", "99999999999999"}, usage, []string{"--cases"}},
 		{[]string{"bench", "--cases", "-3"}, usage, []string{"--cases"}},
 		{[]string{"bench", "stray"}, usage, []string{`"stray"`}},
+		{[]string{"scorer", "--cases", "0"}, usage, []string{"--cases"}},
+		{[]string{"scorer", "--group", "1"}, usage, []string{"--group 1", "at least 2"}},
+		{[]string{"scorer", "--clip", "none"}, usage, []string{"--clip"}},
+		{[]string{"scorer", "stray"}, usage, []string{`"stray"`}},
+		{[]string{"scorer", "--config", "tiny.toml", "--samples", "tiny.toml"}, usage, []string{"--samples and --config both name tiny.toml"}},
 		{[]string{"sample", "--seed", "-1", "--prompt", "draw"}, usage, []string{"--seed"}},
 		{[]string{"sample", "--seed", "99999999999999999999999", "--prompt", "draw"}, usage, []string{"--seed"}},
 		{[]string{"sample", "--prompt", ""}, usage, []string{"--prompt"}},
@@ -608,6 +613,8 @@ func TestBadInputs(t *testing.T) {
 		{[]string{"world", "--n", "2", "--out", "w", "--sheet", "keep.png/s.png"}, failure, []string{"keep.png/s.png"}},
 		{[]string{"bench", "--results", "folder"}, failure, []string{"folder"}},
 		{[]string{"bench", "--results", "keep.txt/r.jsonl"}, failure, []string{"keep.txt/r.jsonl"}},
+		{[]string{"scorer", "--samples", "keep.txt/s.jsonl"}, failure, []string{"keep.txt/s.jsonl"}},
+		{[]string{"scorer", "--clip", "sft/model.safetensors"}, failure, []string{"sft/model.safetensors is a model, not a CLIP scorer"}},
 		{with(prompt, "--png", "folder"), failure, []string{"folder"}},
 		{with(prompt, "--gif", "keep.png/a.gif", "--png", "keep.png"), failure, []string{"keep.png/a.gif"}},
 		{with(prompt, "--trace", "folder", "--gif", "keep.gif"), failure, []string{"folder"}},
@@ -1149,5 +1156,44 @@ func TestResumeRenamedCheckpoint(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join("copy", atomicfile.LockFile)); err == nil {
 		t.Error("the lock is left behind")
+	}
+}
+
+// The scorer study runs on the embedded model and scorer: its JSON has
+// every share of the trajectory for every kind, and its samples file a
+// line per scored output.
+func TestScorerStudy(t *testing.T) {
+	samples := filepath.Join(t.TempDir(), "samples.jsonl")
+	out, err := capture(t, "scorer", "--cases", "3", "--group", "2", "--json", "--samples", samples)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var study struct {
+		Shares []float64
+		Kinds  []struct {
+			Kind string
+			At   []struct{ N int }
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &study); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(study.Shares) != 4 || study.Shares[0] != 1 || len(study.Kinds) < 2 || study.Kinds[0].Kind != "all" {
+		t.Fatalf("%s", out)
+	}
+	for _, k := range study.Kinds {
+		if len(k.At) != len(study.Shares) {
+			t.Fatalf("%s: %d shares", k.Kind, len(k.At))
+		}
+	}
+	if all := study.Kinds[0].At[0].N; all != 3*2 {
+		t.Fatalf("%d final outputs, want 6", all)
+	}
+	b, err := os.ReadFile(samples)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := bytes.Count(b, []byte("\n")); lines != 3*2*4 {
+		t.Fatalf("%d sample lines, want 24", lines)
 	}
 }

@@ -611,3 +611,72 @@ func TestJudgeRewardIsTheJudgesOutputAlignment(t *testing.T) {
 		t.Fatalf("judge.Frame of the answer: %+v %v", s, err)
 	}
 }
+
+// On the embedded model, the update's forward gives every decoded token
+// the probability the sampler drew it with (Frame.Probability, at
+// temperature 1): the update sees the same inputs, positions and rows as
+// the rollout did, at every step and for both tasks.
+func TestUpdateSeesWhatTheRolloutSaw(t *testing.T) {
+	cb := vq.Default()
+	vocab := token.New(cb.K())
+	m, err := model.Default(nn.CPU{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultParaRL()
+	cfg.Sampler.Steps = 10
+	kinds, _ := cfg.kinds()
+	r := &ParaRL{cfg: cfg, m: m, vocab: vocab, cb: cb}
+	for batch := range 2 { // a generation, then an edit
+		c := trainingCase(1, batch, cfg.task(batch*(cfg.GenEvery-1)), kinds)
+		p, err := sample.PromptOf(c, cb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var group []*sample.Stepper
+		var trajs []*trajectory
+		for i := range 2 {
+			sc := cfg.Sampler
+			sc.Seed = uint64(i)
+			st, err := sample.New(m, vocab, sc, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			group = append(group, st)
+			trajs = append(trajs, &trajectory{st: st})
+		}
+		for !group[0].Done() {
+			if _, err := sample.StepTogether(context.Background(), m, group); err != nil {
+				t.Fatal(err)
+			}
+		}
+		terms, ids, sel, seq := lossInputs(trajs, true)
+		host, err := r.logits(m, ids, len(ids)/seq, seq, sel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The terms follow the trajectories, their steps and positions in order.
+		k, v := 0, vocab.Size()
+		for _, tr := range trajs {
+			hist := tr.st.History()
+			for s := 1; s < len(hist); s++ {
+				for o, at := range hist[s].RevealedAt {
+					if int(at) != s || hist[s-1].Tokens[o] != token.Mask {
+						continue
+					}
+					tm := terms[k]
+					k++
+					l := tm.policy.Logits(host[tm.row*v:(tm.row+1)*v], nil)
+					at := slices.Index(tm.policy.Choices, tm.target)
+					got := sample.Policy{Temperature: 1}.Probs(l)[at]
+					if want := float64(hist[s].Probability[o]); math.Abs(got-want) > 1e-5 {
+						t.Fatalf("%v, step %d, position %d: the update gives %.6f, the rollout drew it at %.6f", c.Task, s, o, got, want)
+					}
+				}
+			}
+		}
+		if k != len(terms) || k == 0 {
+			t.Fatalf("%d decoded tokens, %d terms", k, len(terms))
+		}
+	}
+}
