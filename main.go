@@ -35,6 +35,7 @@ var commands = []command{
 	{"vq", "encode --tokenizer DIR [--size 512] PNG | decode --tokenizer DIR [--size 512] --out PNG CODES…", "encode a picture into codes, or decode codes into a picture, with a real image tokenizer (the aMUSEd VQ-GAN of MMaDA-Parallel-A or the MAGVIT-v2 of MMaDA-Parallel-M, told by the folder's config.json)", (*cli.Env).VQ},
 	{"serve", "[--listen ADDR] [--authorized-keys FILE] [--host-key FILE] [--config FILE] [--model M] [--preset P] [--case DIR | --prompt TEXT | --instruction TEXT --input PNG] [--demo] [--allow-jobs] [--max-sessions N] [--max-per-key N] [--idle D] [--export-dir DIR]", "serve the viewer over SSH to the keys in an authorized_keys file, every session on one loaded model", (*cli.Env).Serve},
 	{"scorer", "[--config PARARL.toml] [--clip CKPT] [--model CKPT] [--cases N] [--seed S] [--group G] [--json] [--samples FILE]", "measure how a CLIP scorer tracks the judge on a model's own rollouts, final and partial, per edit kind", (*cli.Env).Scorer},
+	{"plot", "RUN... --out FILE.png [--smooth N]", "draw ParaRL runs' curves (final reward, held-out output alignment, KL, informative share) from their progress.jsonl", (*cli.Env).Plot},
 	{"replay", "TRACE [--gif FILE] [--png FILE] [--strip FILE [--strip-steps LIST]] [--text FILE]", "replay a saved trajectory without a model, and export it", (*cli.Env).Replay},
 }
 

@@ -1197,3 +1197,53 @@ func TestScorerStudy(t *testing.T) {
 		t.Fatalf("%d sample lines, want 24", lines)
 	}
 }
+
+// plot draws runs' progress logs into a PNG; a bad line is named.
+func TestPlotRuns(t *testing.T) {
+	dir := t.TempDir()
+	for i, run := range []string{"s3", "output-only"} {
+		if err := os.MkdirAll(filepath.Join(dir, run), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		var log bytes.Buffer
+		enc := json.NewEncoder(&log)
+		held := 89.3
+		enc.Encode(train.RLProgress{Steps: 3, HeldOut: &held})
+		for step := 1; step <= 3; step++ {
+			p := train.RLProgress{Step: step, Steps: 3, FinalReward: 0.8 + 0.05*float64(step+i), KL: 0.001 * float64(step), Informative: 0.5}
+			if step == 3 {
+				h := held + float64(i)
+				p.HeldOut = &h
+			}
+			enc.Encode(p)
+		}
+		if err := os.WriteFile(filepath.Join(dir, run, train.LogFile), log.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := filepath.Join(dir, "curves.png")
+	if _, err := capture(t, "plot", filepath.Join(dir, "s3"), filepath.Join(dir, "output-only", train.LogFile), "--out", out); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil || img.Bounds().Dx() < 1000 || img.Bounds().Dy() < 600 {
+		t.Fatalf("%v: %v", err, img.Bounds())
+	}
+	bad := filepath.Join(dir, "bad")
+	os.MkdirAll(bad, 0o755)
+	os.WriteFile(filepath.Join(bad, train.LogFile), []byte("{\"Step\":1}\n{oops\n"), 0o644)
+	if _, err := capture(t, "plot", bad, "--out", filepath.Join(dir, "b.png")); err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Fatalf("a bad line: %v", err)
+	}
+	if _, err := capture(t, "plot", bad); err == nil || !strings.Contains(err.Error(), "--out") {
+		t.Fatalf("no --out: %v", err)
+	}
+	if _, err := capture(t, "plot", filepath.Join(dir, "missing"), "--out", filepath.Join(dir, "m.png")); err == nil || !strings.Contains(err.Error(), "missing") {
+		t.Fatalf("a missing run: %v", err)
+	}
+}

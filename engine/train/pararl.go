@@ -81,9 +81,9 @@ type ParaRLConfig struct {
 	Tasks
 	Optim
 	CheckpointEvery int `toml:"checkpoint_every" json:"checkpoint_every"`
-	// EvalEvery batches (0: never) the policy samples EvalCases held-out
-	// cases of bench.Suite(EvalSeed) with the viewer's defaults, and the
-	// judge's mean output alignment is reported.
+	// EvalEvery batches (0: never), and after the last, the policy
+	// samples EvalCases held-out cases of bench.Suite(EvalSeed) with the
+	// viewer's defaults, and the judge's mean output alignment is reported.
 	EvalEvery int    `toml:"eval_every" json:"eval_every,omitempty"`
 	EvalCases int    `toml:"eval_cases" json:"eval_cases,omitempty"`
 	EvalSeed  uint64 `toml:"eval_seed" json:"eval_seed,omitempty"`
@@ -228,9 +228,12 @@ type RLProgress struct {
 	// HeldOut is the judge's mean output alignment (0–100) of the policy on
 	// the held-out cases, after the batches that evaluate (eval_every);
 	// nil after the others.
-	HeldOut            *float64 `json:",omitempty"`
-	KL                 float64  // mean per decoded token, before the batch's updates
-	ClipFrac           float64  // tokens whose ratio the clip held, in the last epoch
+	HeldOut *float64 `json:",omitempty"`
+	// HeldOutKinds is the same, case kind by case kind (bench.Kind): where
+	// the policy gained or lost.
+	HeldOutKinds       map[string]float64 `json:",omitempty"`
+	KL                 float64            // mean per decoded token, before the batch's updates
+	ClipFrac           float64            // tokens whose ratio the clip held, in the last epoch
 	GradNorm, LR       float64
 	TrajectoriesPerSec float64
 	ETA                time.Duration
@@ -364,7 +367,7 @@ func (r *ParaRL) Run(ctx context.Context, progress func(RLProgress)) error {
 	enc := json.NewEncoder(log)
 	if lines == 0 && r.cfg.EvalEvery > 0 { // the starting policy, for the curve's first point
 		p := RLProgress{Steps: r.cfg.Steps}
-		if p.HeldOut, err = r.evaluate(ctx); err != nil {
+		if p.HeldOut, p.HeldOutKinds, err = r.evaluate(ctx); err != nil {
 			return err
 		}
 		if err := enc.Encode(p); err != nil {
@@ -380,8 +383,8 @@ func (r *ParaRL) Run(ctx context.Context, progress func(RLProgress)) error {
 			return nil, fmt.Errorf("pararl batch %d: %w", r.step+1, err)
 		}
 		p.Step, p.Steps = r.step+1, r.cfg.Steps
-		if r.cfg.EvalEvery > 0 && p.Step%r.cfg.EvalEvery == 0 {
-			if p.HeldOut, err = r.evaluate(ctx); err != nil {
+		if r.cfg.EvalEvery > 0 && (p.Step%r.cfg.EvalEvery == 0 || p.Step == r.cfg.Steps) {
+			if p.HeldOut, p.HeldOutKinds, err = r.evaluate(ctx); err != nil {
 				return nil, fmt.Errorf("pararl batch %d: held-out check: %w", p.Step, err)
 			}
 		}
@@ -428,15 +431,24 @@ func (r *ParaRL) openLog() (*os.File, int, error) {
 }
 
 // evaluate samples the held-out cases with the viewer's defaults and
-// returns the judge's mean output alignment.
-func (r *ParaRL) evaluate(ctx context.Context) (*float64, error) {
+// returns the judge's mean output alignment, over all and kind by kind.
+func (r *ParaRL) evaluate(ctx context.Context) (*float64, map[string]float64, error) {
 	cfg := sample.Defaults()
 	cfg.Clip = "none"
-	rep, _, err := bench.Run(ctx, r.m, nil, r.vocab, r.cb, cfg, bench.Suite(r.cfg.EvalSeed, r.cfg.EvalCases), nil)
+	rep, results, err := bench.Run(ctx, r.m, nil, r.vocab, r.cb, cfg, bench.Suite(r.cfg.EvalSeed, r.cfg.EvalCases), nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return &rep.OutputAlignment, nil
+	kinds, count := map[string]float64{}, map[string]int{}
+	for _, res := range results {
+		k := bench.Kind(res.Case)
+		kinds[k] += res.Scores.OutputAlignment
+		count[k]++
+	}
+	for k := range kinds {
+		kinds[k] /= float64(count[k])
+	}
+	return &rep.OutputAlignment, kinds, nil
 }
 
 // Checkpoint writes the run's state and the policy's weights, each

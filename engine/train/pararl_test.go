@@ -1,6 +1,7 @@
 package train
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"parascope/engine/bench"
 	"parascope/engine/model"
 	"parascope/engine/nn"
 	"parascope/engine/partial"
@@ -678,5 +680,52 @@ func TestUpdateSeesWhatTheRolloutSaw(t *testing.T) {
 		if k != len(terms) || k == 0 {
 			t.Fatalf("%d decoded tokens, %d terms", k, len(terms))
 		}
+	}
+}
+
+// eval_every checks the starting policy, every N batches and the last on held-out
+// cases, over all and kind by kind, in the progress and in the log.
+func TestHeldOutChecks(t *testing.T) {
+	cfg, m, ref, cb := tinyRL(t)
+	cfg.Steps, cfg.EvalEvery, cfg.EvalCases = 3, 2, 6
+	dir := t.TempDir()
+	r, err := NewParaRL(cfg, m, ref, codeShare{token.New(cb.K())}, cb, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var checked []int
+	err = r.Run(context.Background(), func(p RLProgress) {
+		if p.HeldOut == nil {
+			return
+		}
+		checked = append(checked, p.Step)
+		count := map[string]int{}
+		for _, c := range bench.Suite(cfg.EvalSeed, cfg.EvalCases) {
+			count[bench.Kind(c)]++
+		}
+		sum := 0.0
+		for k, n := range count {
+			v, ok := p.HeldOutKinds[k]
+			if !ok {
+				t.Errorf("batch %d: no held-out figure for %s", p.Step, k)
+			}
+			sum += v * float64(n)
+		}
+		if len(p.HeldOutKinds) != len(count) || math.Abs(sum/float64(cfg.EvalCases)-*p.HeldOut) > 1e-9 {
+			t.Errorf("batch %d: kinds %v do not make up %v", p.Step, p.HeldOutKinds, *p.HeldOut)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(checked, []int{0, 2, 3}) {
+		t.Fatalf("held-out checks after batches %v, want 0, 2 and the last, 3", checked)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, LogFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := bytes.Count(b, []byte(`"HeldOutKinds"`)); n != 3 {
+		t.Fatalf("%d log lines with held-out kinds, want 3:\n%s", n, b)
 	}
 }
