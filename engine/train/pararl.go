@@ -61,8 +61,10 @@ type ParaRLConfig struct {
 	RewardSteps int  `toml:"reward_steps" json:"reward_steps"`
 	OutputOnly  bool `toml:"output_only" json:"output_only"`
 	// Credit is which tokens a trajectory's advantage trains: "scored",
-	// those decoded at its scored steps (the paper's sparse objective), or
-	// "all", those of every step — every choice the trajectory made.
+	// those decoded at its scored steps (the paper's sparse objective);
+	// "all", those of every step — every choice the trajectory made; or
+	// "differing", those of every step at the positions where the group's
+	// final outputs differ.
 	Credit string `toml:"credit" json:"credit,omitempty"`
 	// Reward is what scores a step: "clip", the learned scorer of
 	// sampler.clip (the paper's premise), or "judge", the exact judge's
@@ -76,8 +78,12 @@ type ParaRLConfig struct {
 	Informative bool    `toml:"informative" json:"informative,omitempty"`
 	Draws       int     `toml:"draws" json:"draws,omitempty"`
 	ClipEps     float64 `toml:"clip_eps" json:"clip_eps"` // PPO's ε
-	KL          float64 `toml:"kl" json:"kl"`             // β
-	Epochs      int     `toml:"epochs" json:"epochs"`     // optimiser steps per batch
+	// Trust bounds how far (in nats) an update may move any decoded
+	// token's log-likelihood from the rollout policy: a step that goes
+	// further is halved until it does not (0: no bound).
+	Trust  float64 `toml:"trust" json:"trust,omitempty"`
+	KL     float64 `toml:"kl" json:"kl"`         // β
+	Epochs int     `toml:"epochs" json:"epochs"` // optimiser steps per batch
 	Tasks
 	Optim
 	CheckpointEvery int `toml:"checkpoint_every" json:"checkpoint_every"`
@@ -137,6 +143,9 @@ func (c ParaRLConfig) Validate() error {
 	if !(c.ClipEps > 0 && c.ClipEps < 1) {
 		bad("clip_eps", "%g, want 0 < ε < 1", c.ClipEps)
 	}
+	if !(c.Trust >= 0) || math.IsInf(c.Trust, 0) {
+		bad("trust", "%g, want 0 (no bound) or a number of nats above 0", c.Trust)
+	}
 	if !(c.KL >= 0) {
 		bad("kl", "%g, want ≥ 0", c.KL)
 	}
@@ -169,8 +178,8 @@ func (c ParaRLConfig) Validate() error {
 			bad("sampler."+m.name+".cfg", "%g: the likelihood ParaRL trains is the unguided policy's, so rollouts need cfg = 0", m.m.CFG)
 		}
 	}
-	if c.Credit != CreditScored && c.Credit != CreditAll {
-		bad("credit", "%q, want %q or %q", c.Credit, CreditScored, CreditAll)
+	if c.Credit != CreditScored && c.Credit != CreditAll && c.Credit != CreditDiffering {
+		bad("credit", "%q, want %q, %q or %q", c.Credit, CreditScored, CreditAll, CreditDiffering)
 	}
 	switch c.Reward {
 	case RewardCLIP:
@@ -202,8 +211,9 @@ func LoadParaRL(path string) (ParaRLConfig, error) {
 
 // The tokens a trajectory's advantage may credit.
 const (
-	CreditScored = "scored"
-	CreditAll    = "all"
+	CreditScored    = "scored"
+	CreditAll       = "all"
+	CreditDiffering = "differing"
 )
 
 // The rewards a run may use.
@@ -231,9 +241,14 @@ type RLProgress struct {
 	HeldOut *float64 `json:",omitempty"`
 	// HeldOutKinds is the same, case kind by case kind (bench.Kind): where
 	// the policy gained or lost.
-	HeldOutKinds       map[string]float64 `json:",omitempty"`
-	KL                 float64            // mean per decoded token, before the batch's updates
-	ClipFrac           float64            // tokens whose ratio the clip held, in the last epoch
+	HeldOutKinds map[string]float64 `json:",omitempty"`
+	KL           float64            // mean per decoded token, before the batch's updates
+	ClipFrac     float64            // tokens whose ratio the clip held, in the last epoch
+	// Shift is the largest move of a decoded token's log-likelihood from
+	// the rollout policy after the batch's updates, with a trust bound;
+	// StepKept the smallest share of an optimiser step the bound kept (1:
+	// every step whole).
+	Shift, StepKept    float64
 	GradNorm, LR       float64
 	TrajectoriesPerSec float64
 	ETA                time.Duration
@@ -292,7 +307,7 @@ func NewParaRL(cfg ParaRLConfig, m, ref *model.Model, reward Rewarder, cb *vq.Co
 	if cfg.OutputOnly {
 		scored = 1
 	}
-	if cfg.Credit == CreditAll {
+	if cfg.Credit != CreditScored {
 		scored = cfg.Sampler.RunSteps()
 	}
 	seqs := min(memory.Mul(cfg.Prompts, cfg.Group, scored), trainChunk)
@@ -473,6 +488,9 @@ type trajectory struct {
 	reward    float64   // their mean
 	final     float64   // the reward of the final output
 	advantage float64
+	// credited marks the output positions whose decoded tokens the
+	// advantage trains (nil: all).
+	credited []bool
 }
 
 // batch runs batch r.step: rollouts, rewards, advantages, then the epochs
@@ -492,6 +510,16 @@ func (r *ParaRL) batch(ctx context.Context) (p RLProgress, err error) {
 	}
 	p.Reward, p.RewardStd = meanStd(rewards)
 	p.FinalReward, _ = meanStd(finals)
+	r.setAdvantages(trajs)
+	if len(trajs) == 0 {
+		return p, nil // no prompt of the batch could teach: no update
+	}
+	return p, r.update(trajs, &p)
+}
+
+// setAdvantages standardises each group's rewards into its trajectories'
+// advantages.
+func (r *ParaRL) setAdvantages(trajs []*trajectory) {
 	for g := range len(trajs) / r.cfg.Group {
 		group := trajs[g*r.cfg.Group : (g+1)*r.cfg.Group]
 		scores := make([]float64, len(group))
@@ -501,25 +529,50 @@ func (r *ParaRL) batch(ctx context.Context) (p RLProgress, err error) {
 		for i, a := range advantages(scores) {
 			group[i].advantage = a
 		}
+		if r.cfg.Credit == CreditDiffering {
+			creditDiffering(group)
+		}
 	}
-	if len(trajs) == 0 {
-		return p, nil // no prompt of the batch could teach: no update
-	}
+}
 
-	terms, ids, sel, seq := lossInputs(trajs, r.cfg.Credit == CreditAll)
+// creditDiffering limits a group's credit to the output positions where
+// its final outputs differ. Where every rollout ended with the same token
+// the choice did not tell them apart; its gradients, each taken in its
+// own rollout's partial state, do not cancel as an autoregressive model's
+// shared prefix does, and would only add noise.
+func creditDiffering(group []*trajectory) {
+	first := group[0].st.Last().Tokens
+	differ := make([]bool, len(first))
+	for _, t := range group[1:] {
+		for o, id := range t.st.Last().Tokens {
+			differ[o] = differ[o] || id != first[o]
+		}
+	}
+	for _, t := range group {
+		t.credited = differ
+	}
+}
+
+// update runs the batch's epochs of AdamW steps on trajectories whose
+// advantages are set, reporting in p. With a trust bound, each step is
+// cut back until no decoded token of the batch has moved further than it
+// from the rollout policy.
+func (r *ParaRL) update(trajs []*trajectory, p *RLProgress) error {
+	terms, ids, sel, seq := lossInputs(trajs, r.cfg.Credit != CreditScored)
 	if len(terms) == 0 {
-		return p, errors.New("no decoded tokens at the scored steps")
+		return errors.New("no decoded tokens at the scored steps")
 	}
 	n := len(ids) / seq
 	v := r.vocab.Size()
 	ref, err := r.ref.Logits(ids, n, seq, sel) // frozen: no backward follows
 	if err != nil {
-		return p, err
+		return err
 	}
 	for i := range terms {
 		t := &terms[i]
 		t.ref, _ = logProb(ref[t.row*v:(t.row+1)*v], t)
 	}
+	p.StepKept = 1
 	for e := range r.cfg.Epochs {
 		// A chunk of sequences at a time holds activations for its
 		// backward; the gradients add up over the chunks.
@@ -538,7 +591,7 @@ func (r *ParaRL) batch(ctx context.Context) (p RLProgress, err error) {
 			}
 			host, err := r.logits(r.m, ids[a*seq:b*seq], b-a, seq, rows)
 			if err != nil {
-				return p, err
+				return err
 			}
 			if e == 0 { // the rollout policy: the weights before this batch's updates
 				for i := range part {
@@ -555,7 +608,7 @@ func (r *ParaRL) batch(ctx context.Context) (p RLProgress, err error) {
 			dl := be.Alloc(len(grad))
 			be.Upload(dl, grad)
 			if err := r.m.Backward(dl); err != nil {
-				return p, err
+				return err
 			}
 		}
 		p.ClipFrac = clipped / float64(len(terms))
@@ -563,9 +616,65 @@ func (r *ParaRL) batch(ctx context.Context) (p RLProgress, err error) {
 		k := r.step*r.cfg.Epochs + e
 		h := r.cfg.adamW(k, r.cfg.Steps*r.cfg.Epochs)
 		p.LR = float64(h.LR)
+		before := r.m.Weights()
 		r.m.Step(h)
+		if r.cfg.Trust > 0 {
+			kept, shift, err := r.keepInTrust(before, terms, ids, sel, seq)
+			if err != nil {
+				return err
+			}
+			p.StepKept, p.Shift = min(p.StepKept, kept), shift
+		}
 	}
-	return p, nil
+	return nil
+}
+
+// trustCuts is how many times a step may be halved before it is dropped.
+const trustCuts = 8
+
+// keepInTrust cuts the step just taken from weights before, halving it
+// until no term's log-likelihood lies further than the trust bound from
+// the rollout policy's (dropping it after trustCuts halvings). AdamW
+// sizes every weight's step alike however weak its gradient, so a step
+// dominated by a few unlikely tokens can move them by many nats at once,
+// far outside the region PPO's clip assumes. It returns the share of the
+// step kept and the largest move that remains.
+func (r *ParaRL) keepInTrust(before []float32, terms []term, ids, sel []int32, seq int) (kept, shift float64, err error) {
+	if shift, err = r.largestShift(terms, ids, sel, seq); err != nil || shift <= r.cfg.Trust {
+		return 1, shift, err
+	}
+	after := r.m.Weights()
+	w := make([]float32, len(after))
+	for kept = 1; shift > r.cfg.Trust; {
+		kept /= 2
+		if kept < 1.0/(1<<trustCuts) {
+			kept = 0
+		}
+		for i := range w {
+			w[i] = before[i] + float32(kept)*(after[i]-before[i])
+		}
+		r.m.SetWeights(w)
+		if shift, err = r.largestShift(terms, ids, sel, seq); err != nil || kept == 0 {
+			return kept, shift, err
+		}
+	}
+	return kept, shift, nil
+}
+
+// largestShift is the largest |log π(token) − log π_old(token)| over the
+// terms, under the policy's current weights.
+func (r *ParaRL) largestShift(terms []term, ids, sel []int32, seq int) (float64, error) {
+	l, err := r.m.Logits(ids, len(ids)/seq, seq, sel)
+	if err != nil {
+		return 0, err
+	}
+	v, worst := r.vocab.Size(), 0.0
+	for i := range terms {
+		t := &terms[i]
+		lp, _ := logProb(l[t.row*v:(t.row+1)*v], t)
+		worst = max(worst, math.Abs(lp-t.old))
+	}
+	return worst, nil
 }
 
 // trainChunk is how many sequences one forward of the update holds
@@ -742,7 +851,8 @@ type term struct {
 
 // lossInputs builds one model input per (trajectory, scored step), or
 // per (trajectory, step) with everyStep: the state just before the step,
-// with the positions it decoded selected.
+// with the positions it decoded selected (those credited, where the
+// trajectory says).
 func lossInputs(trajs []*trajectory, everyStep bool) (terms []term, ids, sel []int32, seq int) {
 	n := 0
 	for _, t := range trajs {
@@ -763,11 +873,15 @@ func lossInputs(trajs []*trajectory, everyStep bool) (terms []term, ids, sel []i
 					decoded = append(decoded, o)
 				}
 			}
+			// A step's weight is shared by all it decoded, credited or not.
+			w := 1 / (float64(len(trajs)) * float64(len(steps)) * float64(len(decoded)))
+			if t.credited != nil {
+				decoded = slices.DeleteFunc(decoded, func(o int) bool { return !t.credited[o] })
+			}
 			if len(decoded) == 0 {
 				continue
 			}
 			ids = append(ids, t.st.Input(before.Tokens)...)
-			w := 1 / (float64(len(trajs)) * float64(len(steps)) * float64(len(decoded)))
 			for _, o := range decoded {
 				terms = append(terms, term{row: len(sel), policy: t.st.Policy(o), target: after.Tokens[o],
 					advantage: t.advantage, weight: w})

@@ -729,3 +729,134 @@ func TestHeldOutChecks(t *testing.T) {
 		t.Fatalf("%d log lines with held-out kinds, want 3:\n%s", n, b)
 	}
 }
+
+// An AdamW step sizes every weight's move alike, however weak its
+// gradient: on a batch whose gradient a few unlikely tokens dominate, one
+// step moves them by many nats, far outside the region PPO's clip assumes
+// (the fault: without a bound, some batch here moves a token by more than
+// the bound). With trust, no decoded token of a batch ends further than
+// the bound from the rollout policy, measured here apart from the run's
+// own report, and the policy still learns.
+func TestTrustBoundsEveryUpdate(t *testing.T) {
+	const bound = 0.2
+	largest := func(trust float64) (worst float64, cut bool) {
+		cfg, m, ref, cb := tinyRL(t)
+		cfg.Trust = trust
+		r, err := NewParaRL(cfg, m, ref, codeShare{token.New(cb.K())}, cb, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 6 {
+			var p RLProgress
+			trajs, _, err := r.rollouts(context.Background(), &p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.setAdvantages(trajs)
+			terms, ids, sel, seq := lossInputs(trajs, false)
+			logProbs := func() []float64 {
+				l, err := m.Logits(ids, len(ids)/seq, seq, sel)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out := make([]float64, len(terms))
+				for i := range terms {
+					v := r.vocab.Size()
+					out[i], _ = logProb(l[terms[i].row*v:(terms[i].row+1)*v], &terms[i])
+				}
+				return out
+			}
+			old := logProbs()
+			if err := r.update(trajs, &p); err != nil {
+				t.Fatal(err)
+			}
+			moved := 0.0
+			for i, lp := range logProbs() {
+				moved = max(moved, math.Abs(lp-old[i]))
+			}
+			if trust > 0 && math.Abs(moved-p.Shift) > 1e-9 {
+				t.Fatalf("batch %d: the run reports a shift of %v, measured %v", r.step+1, p.Shift, moved)
+			}
+			worst, cut = max(worst, moved), cut || p.StepKept < 1
+			r.step++
+		}
+		return worst, cut
+	}
+	free, _ := largest(0)
+	bounded, cut := largest(bound)
+	t.Logf("largest move of a decoded token's log-likelihood in a batch: %.2f nats unbounded, %.2f with trust %g", free, bounded, bound)
+	if free <= bound {
+		t.Fatalf("without a bound no token moved more than %.2f nats: the toy does not show the fault", free)
+	}
+	if bounded > bound+1e-9 || !cut {
+		t.Fatalf("with trust %g a token moved %.2f nats (steps cut: %v)", bound, bounded, cut)
+	}
+}
+
+// credit = "differing" trains, at every step, only the tokens decoded at
+// positions where the group's final outputs differ, each with its step's
+// full weight share.
+func TestCreditDiffering(t *testing.T) {
+	// The embedded model's rollouts agree on most positions, not all.
+	cb := vq.Default()
+	m, err := model.Default(nn.CPU{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultParaRL()
+	cfg.Prompts, cfg.Group, cfg.Sampler.Steps, cfg.Credit = 2, 4, 10, CreditDiffering
+	cfg.EditKinds = []string{"swap"}
+	r, err := NewParaRL(cfg, m, m, codeShare{token.New(cb.K())}, cb, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p RLProgress
+	trajs, _, err := r.rollouts(context.Background(), &p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, _, _, _ := lossInputs(trajs, true)
+	r.setAdvantages(trajs)
+	terms, _, sel, seq := lossInputs(trajs, true)
+	want, agreed := 0, 0
+	k := 0
+	for g := range cfg.Prompts {
+		group := trajs[g*cfg.Group : (g+1)*cfg.Group]
+		for _, tr := range group {
+			hist := tr.st.History()
+			for s := 1; s < len(hist); s++ {
+				decoded := 0
+				var credited []int
+				for o, at := range hist[s].RevealedAt {
+					if int(at) != s || hist[s-1].Tokens[o] != token.Mask {
+						continue
+					}
+					decoded++
+					differs := slices.ContainsFunc(group, func(u *trajectory) bool { return u.st.Last().Tokens[o] != group[0].st.Last().Tokens[o] })
+					if differs {
+						credited = append(credited, o)
+					} else {
+						agreed++
+					}
+				}
+				w := 1 / (float64(len(trajs)) * float64(len(hist)-1) * float64(decoded))
+				for _, o := range credited {
+					tm := terms[k]
+					if int(sel[k])%seq != tr.st.Position(o) || math.Abs(tm.weight-w) > 1e-15 || tm.advantage != tr.advantage {
+						t.Fatalf("term %d: position %d weight %g advantage %g, want position %d weight %g advantage %g",
+							k, int(sel[k])%seq, tm.weight, tm.advantage, tr.st.Position(o), w, tr.advantage)
+					}
+					k++
+				}
+				want += len(credited)
+			}
+		}
+	}
+	if k != len(terms) || want != len(terms) || agreed == 0 || want == 0 {
+		t.Fatalf("%d terms, %d credited positions, %d left out", len(terms), want, agreed)
+	}
+	if len(all) != want+agreed {
+		t.Fatalf("with every position %d terms, want %d", len(all), want+agreed)
+	}
+	t.Logf("%d of %d decoded tokens credited", want, len(all))
+}

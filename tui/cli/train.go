@@ -6,8 +6,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"parascope/engine/atomicfile"
@@ -115,14 +118,18 @@ func (e *Env) trainParaRL(args []string) error {
 	err = run.Run(ctx, func(p train.RLProgress) {
 		split.Add(p.TimeSplit)
 		if p.Step == 0 { // the starting policy's held-out check, before any batch
-			pp.note(fmt.Sprintf("  before batch 1: held-out output alignment %.1f", *p.HeldOut))
+			pp.note(fmt.Sprintf("  before batch 1: held-out output alignment %.1f%s", *p.HeldOut, byKind(p.HeldOutKinds)))
 			return
 		}
-		pp.print(p.Step, p.Checkpoint, fmt.Sprintf("%s batch %d/%d  reward %.3f ± %.3f  final %.3f  informative %.2f  KL %.4f  clipped %.2f  |g| %.2f  %.2f traj/s  ETA %s",
-			bar(p.Step, p.Steps, 20), p.Step, p.Steps, p.Reward, p.RewardStd, p.FinalReward, p.Informative, p.KL, p.ClipFrac, p.GradNorm,
+		trust := ""
+		if run.Config().Trust > 0 {
+			trust = fmt.Sprintf("  moved %.2f nats (step kept %.2g)", p.Shift, p.StepKept)
+		}
+		pp.print(p.Step, p.Checkpoint, fmt.Sprintf("%s batch %d/%d  reward %.3f ± %.3f  final %.3f  informative %.2f  KL %.4f  clipped %.2f  |g| %.2f%s  %.2f traj/s  ETA %s",
+			bar(p.Step, p.Steps, 20), p.Step, p.Steps, p.Reward, p.RewardStd, p.FinalReward, p.Informative, p.KL, p.ClipFrac, p.GradNorm, trust,
 			p.TrajectoriesPerSec, p.ETA.Round(time.Second)))
 		if p.HeldOut != nil {
-			pp.note(fmt.Sprintf("  after batch %d: held-out output alignment %.1f", p.Step, *p.HeldOut))
+			pp.note(fmt.Sprintf("  after batch %d: held-out output alignment %.1f%s", p.Step, *p.HeldOut, byKind(p.HeldOutKinds)))
 		}
 	})
 	pp.done()
@@ -584,4 +591,17 @@ func (e *Env) trainVQ(args []string) error {
 	rt := vq.MeasureRoundTrip(cb, *evalSeed, *evalN)
 	fmt.Printf("round trip on %d fresh scenes (seed %d): %s\n", *evalN, *evalSeed, rt)
 	return nil
+}
+
+// byKind lists figures kind by kind, in the order of the kinds' names:
+// " (add 100, move 82.5, …)".
+func byKind(m map[string]float64) string {
+	if len(m) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, fmt.Sprintf("%s %.3g", k, m[k]))
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
 }
