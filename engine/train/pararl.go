@@ -75,9 +75,14 @@ type ParaRLConfig struct {
 	// rollouts all score alike has zero advantages and teaches nothing, so
 	// it is dropped and another prompt drawn in its place (DAPO's dynamic
 	// sampling), up to Draws prompts a batch in all.
-	Informative bool    `toml:"informative" json:"informative,omitempty"`
-	Draws       int     `toml:"draws" json:"draws,omitempty"`
-	ClipEps     float64 `toml:"clip_eps" json:"clip_eps"` // PPO's ε
+	Informative bool `toml:"informative" json:"informative,omitempty"`
+	// Repeat makes every batch draw the first batch's prompts (fresh
+	// rollouts of the same cases): the check that the optimisation can
+	// fit a handful of prompts, apart from whether what it learns
+	// carries over to others.
+	Repeat  bool    `toml:"repeat" json:"repeat,omitempty"`
+	Draws   int     `toml:"draws" json:"draws,omitempty"`
+	ClipEps float64 `toml:"clip_eps" json:"clip_eps"` // PPO's ε
 	// Trust bounds how far (in nats) an update may move any decoded
 	// token's log-likelihood from the rollout policy: a step that goes
 	// further is halved until it does not (0: no bound).
@@ -730,8 +735,12 @@ func (r *ParaRL) rollouts(ctx context.Context, p *RLProgress) (kept, all []*traj
 // call a step), and scores each at its chosen steps.
 func (r *ParaRL) sampleGroups(ctx context.Context, first, n int, p *RLProgress) ([]*trajectory, error) {
 	began := time.Now()
-	task := r.cfg.task(r.step)
-	// The prompts of a batch are the stream's from r.step·stride on.
+	// The prompts of a batch are the stream's from batch·stride on.
+	batch := r.step
+	if r.cfg.Repeat {
+		batch = 0
+	}
+	task := r.cfg.task(batch)
 	stride := r.cfg.Prompts
 	if r.cfg.Informative {
 		stride = r.cfg.Draws
@@ -741,7 +750,7 @@ func (r *ParaRL) sampleGroups(ctx context.Context, first, n int, p *RLProgress) 
 	cases := make([]world.Case, n)
 	for k := range n {
 		d := first + k
-		cases[k] = trainingCase(r.cfg.Seed, r.step*stride+d, task, r.kinds)
+		cases[k] = trainingCase(r.cfg.Seed, batch*stride+d, task, r.kinds)
 		pr, err := sample.PromptOf(cases[k], r.cb)
 		if err != nil {
 			return nil, err

@@ -860,3 +860,32 @@ func TestCreditDiffering(t *testing.T) {
 	}
 	t.Logf("%d of %d decoded tokens credited", want, len(all))
 }
+
+// repeat draws the first batch's prompts every batch, with fresh
+// rollouts; without it every batch has prompts of its own.
+func TestRepeatDrawsTheFirstBatchsPrompts(t *testing.T) {
+	for _, repeat := range []bool{false, true} {
+		cfg, m, ref, cb := tinyRL(t)
+		cfg.Repeat, cfg.EditKinds = repeat, []string{"swap"}
+		r, err := NewParaRL(cfg, m, ref, codeShare{token.New(cb.K())}, cb, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var prompts, finals [2][]int32
+		for b := range 2 {
+			r.step = b
+			trajs, err := r.sampleGroups(context.Background(), 0, 1, &RLProgress{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := trajs[0].st
+			prompts[b], finals[b] = st.Input(st.History()[0].Tokens), st.Last().Tokens
+		}
+		if same := slices.Equal(prompts[0], prompts[1]); same != repeat {
+			t.Errorf("repeat %v: the two batches' prompts are the same: %v", repeat, same)
+		}
+		if slices.Equal(finals[0], finals[1]) {
+			t.Errorf("repeat %v: the two batches' first rollouts are the same", repeat)
+		}
+	}
+}
