@@ -137,7 +137,11 @@ func (e *Env) Scorer(args []string) error {
 			if a.R != nil {
 				r = fmt.Sprintf("%5.2f", *a.R)
 			}
-			fmt.Printf("  r %s  %3.0f%% of %-5d", r, 100*a.Ordered, a.Pairs)
+			ordered := "   — of 0    "
+			if a.Pairs > 0 {
+				ordered = fmt.Sprintf("%3.0f%% of %-5d", 100*a.Ordered, a.Pairs)
+			}
+			fmt.Printf("  r %s  %s", r, ordered)
 		}
 		fmt.Println()
 	}
