@@ -413,8 +413,11 @@ func TestExampleConfigsLoad(t *testing.T) {
 			exists(p, c.Sampler.Model, "sampler.model")
 			exists(p, c.Sampler.Clip, "sampler.clip")
 			exists(p, c.Sampler.Codebook, "sampler.codebook")
-			// It spells out every default.
-			if !reflect.DeepEqual(c, train.DefaultParaRL()) {
+			if err == nil {
+				err = c.Validate()
+			}
+			// pararl.toml spells out every default; the others change some.
+			if filepath.Base(p) == "pararl.toml" && !reflect.DeepEqual(c, train.DefaultParaRL()) {
 				t.Errorf("%s does not hold the defaults:\n%+v\nwant\n%+v", p, c, train.DefaultParaRL())
 			}
 		default:
