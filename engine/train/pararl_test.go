@@ -531,20 +531,9 @@ func TestLikelihoodIsTheSamplersPolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var group []*sample.Stepper
-	var trajs []*trajectory
-	for i := range 300 {
-		sc := cfg.Sampler
-		sc.Seed = uint64(i)
-		st, err := sample.New(m, vocab, sc, p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		group = append(group, st)
-		trajs = append(trajs, &trajectory{st: st, steps: []int{1}})
-	}
-	if _, err := sample.StepTogether(context.Background(), m, group); err != nil {
-		t.Fatal(err)
+	trajs := rollGroup(t, m, vocab, cfg.Sampler, p, 300)
+	for _, tr := range trajs {
+		tr.steps = []int{1}
 	}
 	terms, _, _, _ := lossInputs(trajs, false)
 	observed, expected := map[int32]float64{}, map[int32]float64{}
@@ -635,23 +624,7 @@ func TestUpdateSeesWhatTheRolloutSaw(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var group []*sample.Stepper
-		var trajs []*trajectory
-		for i := range 2 {
-			sc := cfg.Sampler
-			sc.Seed = uint64(i)
-			st, err := sample.New(m, vocab, sc, p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			group = append(group, st)
-			trajs = append(trajs, &trajectory{st: st})
-		}
-		for !group[0].Done() {
-			if _, err := sample.StepTogether(context.Background(), m, group); err != nil {
-				t.Fatal(err)
-			}
-		}
+		trajs := rollGroup(t, m, vocab, cfg.Sampler, p, 2)
 		terms, ids, sel, seq := lossInputs(trajs, true)
 		host, err := r.logits(m, ids, len(ids)/seq, seq, sel)
 		if err != nil {
@@ -888,4 +861,27 @@ func TestRepeatDrawsTheFirstBatchsPrompts(t *testing.T) {
 			t.Errorf("repeat %v: the two batches' first rollouts are the same", repeat)
 		}
 	}
+}
+
+// rollGroup samples n rollouts of prompt p (seeds 0…n−1), stepped
+// together to the end.
+func rollGroup(t *testing.T, m sample.Model, vocab *token.Vocab, sc sample.Config, p sample.Prompt, n int) []*trajectory {
+	t.Helper()
+	var group []*sample.Stepper
+	var trajs []*trajectory
+	for i := range n {
+		sc.Seed = uint64(i)
+		st, err := sample.New(m, vocab, sc, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		group = append(group, st)
+		trajs = append(trajs, &trajectory{st: st})
+	}
+	for !group[0].Done() {
+		if _, err := sample.StepTogether(context.Background(), m, group); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return trajs
 }
