@@ -564,7 +564,10 @@ func creditDiffering(group []*trajectory) {
 // from the rollout policy.
 func (r *ParaRL) update(trajs []*trajectory, p *RLProgress) error {
 	terms, ids, sel, seq := lossInputs(trajs, r.cfg.Credit != CreditScored)
-	if len(terms) == 0 {
+	switch {
+	case len(terms) == 0 && r.cfg.Credit == CreditDiffering:
+		return nil // the groups' outputs are alike wherever they were decoded: nothing to credit
+	case len(terms) == 0:
 		return errors.New("no decoded tokens at the scored steps")
 	}
 	n := len(ids) / seq
@@ -621,7 +624,10 @@ func (r *ParaRL) update(trajs []*trajectory, p *RLProgress) error {
 		k := r.step*r.cfg.Epochs + e
 		h := r.cfg.adamW(k, r.cfg.Steps*r.cfg.Epochs)
 		p.LR = float64(h.LR)
-		before := r.m.Weights()
+		var before []float32
+		if r.cfg.Trust > 0 {
+			before = r.m.Weights()
+		}
 		r.m.Step(h)
 		if r.cfg.Trust > 0 {
 			kept, shift, err := r.keepInTrust(before, terms, ids, sel, seq)

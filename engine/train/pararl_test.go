@@ -885,3 +885,34 @@ func rollGroup(t *testing.T, m sample.Model, vocab *token.Vocab, sc sample.Confi
 	}
 	return trajs
 }
+
+// A batch whose groups ended alike everywhere has nothing to credit
+// where outputs differ: the update leaves the policy as it was.
+func TestCreditDifferingWithNothingToCredit(t *testing.T) {
+	cfg, m, ref, cb := tinyRL(t)
+	cfg.Credit = CreditDiffering
+	r, err := NewParaRL(cfg, m, ref, codeShare{token.New(cb.K())}, cb, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := trainingCase(1, 0, cfg.task(0), nil)
+	p, err := sample.PromptOf(c, cb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := cfg.Sampler
+	// The argmax, committed in order of confidence alone: every rollout alike.
+	sc.Text.Temperature, sc.Image.Temperature, sc.Image.RemaskTemperature = 0, 0, 0
+	trajs := rollGroup(t, m, r.vocab, sc, p, cfg.Group)
+	for i, tr := range trajs {
+		tr.advantage = float64(i%2)*2 - 1
+	}
+	creditDiffering(trajs)
+	before := m.Weights()
+	if err := r.update(trajs, &RLProgress{}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(before, m.Weights()) {
+		t.Fatal("the update moved the policy with nothing credited")
+	}
+}
