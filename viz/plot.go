@@ -19,8 +19,6 @@ type Series struct {
 type Chart struct {
 	Title, XLabel, YLabel string
 	Series                []Series
-	// YMin, YMax fix the y range when YMin < YMax; otherwise it is the data's, padded by 5%.
-	YMin, YMax float64
 }
 
 // chartPalette is the Okabe–Ito palette, which stays distinguishable under
@@ -60,17 +58,14 @@ const (
 	legendRowH           = 16
 )
 
-// Plot draws c on a w×h white canvas: axes with 4–6 "nice" ticks each (1, 2, 5 × 10^k steps) and their numbers,
-// the title at the top, axis labels, one line per series in a distinct colour from a fixed palette of at least 8
-// colour-blind-friendly colours (e.g. the Okabe–Ito palette), points drawn as small dots when a series has ≤ 12 points,
-// and a legend (colour swatch + name) in the top-right or below the title. It returns an error for w < 200 or h < 150,
-// for a series whose X and Y lengths differ, and for NaN/Inf values (naming the series and index).
-// Series with no points are listed in the legend but draw nothing; a chart with no points at all still draws axes (range 0–1).
-//
-// The legend sits below the title, wrapping onto more rows as needed; a
-// canvas too small to leave a plot area beside the text is also an error.
-// Where no 1-2-5 step gives 4–6 ticks in the range, the step giving the
-// count nearest 5 is used.
+// Plot draws c on a w×h white canvas: the title, a legend below it
+// (wrapping onto more rows as needed), axes over the data's range with
+// ticks on a 1, 2 or 5 × 10^k step, one line a series in the colours of
+// a colour-blind-safe palette, and dots on the points of series short
+// enough to tell them apart. A series without points is only listed; a
+// chart without any has axes from 0 to 1. It refuses a canvas under
+// 200×150 or too small for its labels, and a series whose X and Y differ
+// in length or hold a value that is not finite, naming the series.
 func Plot(c Chart, w, h int) (*image.RGBA, error) {
 	if w < minChartW || h < minChartH {
 		return nil, fmt.Errorf("viz: plot: canvas %dx%d is smaller than %dx%d", w, h, minChartW, minChartH)
@@ -100,9 +95,6 @@ func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 // checkChart rejects what cannot be drawn, naming the series and point at
 // fault so that a bad run is easy to find among many.
 func checkChart(c Chart) error {
-	if c.YMin < c.YMax && !(finite(c.YMin) && finite(c.YMax)) {
-		return fmt.Errorf("viz: plot: fixed y range %v to %v is not finite", c.YMin, c.YMax)
-	}
 	for i, s := range c.Series {
 		if len(s.X) != len(s.Y) {
 			return fmt.Errorf("viz: plot: series %d (%q) has %d X values and %d Y values", i, s.Name, len(s.X), len(s.Y))
@@ -118,7 +110,7 @@ func checkChart(c Chart) error {
 
 // dataRanges are the ranges the axes show: the data's, with y padded by 5%
 // so that its extremes stay off the frame, or 0–1 for a chart without
-// points. A fixed y range overrides the data's.
+// points.
 func dataRanges(c Chart) (xlo, xhi, ylo, yhi float64) {
 	xlo, xhi = math.Inf(1), math.Inf(-1)
 	ylo, yhi = math.Inf(1), math.Inf(-1)
@@ -135,9 +127,6 @@ func dataRanges(c Chart) (xlo, xhi, ylo, yhi float64) {
 		ylo, yhi = widen(ylo, yhi)
 		pad := (yhi - ylo) * 0.05
 		ylo, yhi = ylo-pad, yhi+pad
-	}
-	if c.YMin < c.YMax {
-		ylo, yhi = c.YMin, c.YMax
 	}
 	return xlo, xhi, ylo, yhi
 }
@@ -397,10 +386,6 @@ func (l layout) drawSeries(img *image.RGBA, s Series, c color.RGBA) {
 // step fills the 2×2 block nearest its position, which always covers the
 // pixel holding any point of the line.
 func drawSegment(img *image.RGBA, clip image.Rectangle, x0, y0, x1, y1 float64, c color.RGBA) {
-	x0, y0, x1, y1, ok := clipSegment(clip, x0, y0, x1, y1)
-	if !ok {
-		return
-	}
 	n := int(math.Ceil(max(math.Abs(x1-x0), math.Abs(y1-y0))))
 	for i := 0; i <= n; i++ {
 		t := 0.0
@@ -412,45 +397,8 @@ func drawSegment(img *image.RGBA, clip image.Rectangle, x0, y0, x1, y1 float64, 
 	}
 }
 
-// clipSegment cuts a segment to the rectangle (Liang–Barsky), so that
-// points far outside a fixed y range cost no more than the visible part.
-// ok is false when nothing of it is inside, or it is not finite.
-func clipSegment(r image.Rectangle, x0, y0, x1, y1 float64) (ax, ay, bx, by float64, ok bool) {
-	if !finite(x0) || !finite(y0) || !finite(x1) || !finite(y1) {
-		return 0, 0, 0, 0, false
-	}
-	dx, dy := x1-x0, y1-y0
-	t0, t1 := 0.0, 1.0
-	// Each edge as (p, q): the segment is inside it where p·t ≤ q.
-	for _, e := range [4][2]float64{
-		{-dx, x0 - float64(r.Min.X)},
-		{dx, float64(r.Max.X) - x0},
-		{-dy, y0 - float64(r.Min.Y)},
-		{dy, float64(r.Max.Y) - y0},
-	} {
-		p, q := e[0], e[1]
-		switch {
-		case p == 0 && q < 0:
-			return 0, 0, 0, 0, false
-		case p < 0:
-			t0 = max(t0, q/p)
-		case p > 0:
-			t1 = min(t1, q/p)
-		}
-	}
-	if t0 > t1 {
-		return 0, 0, 0, 0, false
-	}
-	return x0 + t0*dx, y0 + t0*dy, x0 + t1*dx, y0 + t1*dy, true
-}
-
 // drawDot draws a filled disc around (x, y) inside clip.
 func drawDot(img *image.RGBA, clip image.Rectangle, x, y float64, c color.RGBA) {
-	// Checked as floats first: far-off points do not convert to int safely.
-	r := float64(dotRadius)
-	if !(x >= float64(clip.Min.X)-r && x < float64(clip.Max.X)+r && y >= float64(clip.Min.Y)-r && y < float64(clip.Max.Y)+r) {
-		return
-	}
 	cx, cy := int(math.Floor(x)), int(math.Floor(y))
 	for dy := -dotRadius; dy <= dotRadius; dy++ {
 		for dx := -dotRadius; dx <= dotRadius; dx++ {
@@ -463,10 +411,5 @@ func drawDot(img *image.RGBA, clip image.Rectangle, x, y float64, c color.RGBA) 
 
 // fillRect paints r, clipped to the image, with c.
 func fillRect(img *image.RGBA, r image.Rectangle, c color.RGBA) {
-	r = r.Intersect(img.Bounds())
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			img.SetRGBA(x, y, c)
-		}
-	}
+	draw.Draw(img, r, image.NewUniform(c), image.Point{}, draw.Src)
 }

@@ -227,27 +227,6 @@ func TestPlotEmpty(t *testing.T) {
 	}
 }
 
-// Points far outside a fixed y range are clipped to the plot area.
-func TestPlotFixedRangeClips(t *testing.T) {
-	c := Chart{
-		Series: []Series{{Name: "wild", X: []float64{0, 1, 2}, Y: []float64{-1e12, 0.5, 1e300}}},
-		YMin:   0, YMax: 1,
-	}
-	img, l := plotOK(t, c, 300, 200)
-	if l.y.lo != 0 || l.y.hi != 1 {
-		t.Errorf("y range %v–%v, want 0–1", l.y.lo, l.y.hi)
-	}
-	if got := pixelAt(img, l, 1, 0.5); got != seriesColour(0) {
-		t.Errorf("point inside the range: %v, want %v", got, seriesColour(0))
-	}
-	// Everything from the frame's top edge down, outside the plot area.
-	below := image.Rect(0, l.plot.Min.Y-1, 300, 200)
-	inside := countColour(img, l.plot, seriesColour(0))
-	if n := countColour(img, below, seriesColour(0)); n != inside {
-		t.Errorf("%d series pixels outside the plot area", n-inside)
-	}
-}
-
 // inkBox is the smallest rectangle holding the ink pixels in r.
 func inkBox(img *image.RGBA, r image.Rectangle) image.Rectangle {
 	var box image.Rectangle
@@ -303,7 +282,6 @@ func TestPlotErrors(t *testing.T) {
 		{"lengths", Chart{Series: []Series{ok, {Name: "eval", X: []float64{0, 1, 2}, Y: []float64{1, 2}}}}, 400, 300, []string{`"eval"`, "3 X", "2 Y"}},
 		{"NaN", Chart{Series: []Series{{Name: "eval", X: []float64{0, 1, 2}, Y: []float64{1, 2, math.NaN()}}}}, 400, 300, []string{`"eval"`, "point 2", "NaN"}},
 		{"Inf", Chart{Series: []Series{ok, {Name: "eval", X: []float64{math.Inf(1)}, Y: []float64{1}}}}, 400, 300, []string{"series 1", `"eval"`, "point 0", "+Inf"}},
-		{"range", Chart{Series: []Series{ok}, YMin: 0, YMax: math.Inf(1)}, 400, 300, []string{"y range"}},
 		{"narrow", Chart{Series: []Series{ok}}, 199, 300, []string{"199x300"}},
 		{"short", Chart{Series: []Series{ok}}, 400, 149, []string{"400x149"}},
 		{"legend", Chart{Series: many}, 200, 150, []string{"40 series"}},

@@ -455,18 +455,17 @@ func (r *ParaRL) openLog() (*os.File, int, error) {
 func (r *ParaRL) evaluate(ctx context.Context) (*float64, map[string]float64, error) {
 	cfg := sample.Defaults()
 	cfg.Clip = "none"
-	rep, results, err := bench.Run(ctx, r.m, nil, r.vocab, r.cb, cfg, bench.Suite(r.cfg.EvalSeed, r.cfg.EvalCases), nil)
+	rep, _, err := bench.Run(ctx, r.m, nil, r.vocab, r.cb, cfg, bench.Suite(r.cfg.EvalSeed, r.cfg.EvalCases), nil)
 	if err != nil {
 		return nil, nil, err
 	}
-	kinds, count := map[string]float64{}, map[string]int{}
-	for _, res := range results {
-		k := bench.Kind(res.Case)
-		kinds[k] += res.Scores.OutputAlignment
-		count[k]++
+	// The kinds bench.Kind names: every edit kind, and generation.
+	kinds := map[string]float64{}
+	for k, m := range rep.Edits {
+		kinds[k] = m.OutputAlignment
 	}
-	for k := range kinds {
-		kinds[k] /= float64(count[k])
+	if m, ok := rep.Tasks[world.ThinkGen.String()]; ok {
+		kinds[world.ThinkGen.String()] = m.OutputAlignment
 	}
 	return &rep.OutputAlignment, kinds, nil
 }

@@ -709,7 +709,7 @@ func TestHeldOutChecks(t *testing.T) {
 // (the fault: without a bound, some batch here moves a token by more than
 // the bound). With trust, no decoded token of a batch ends further than
 // the bound from the rollout policy, measured here apart from the run's
-// own report, and the policy still learns.
+// own report.
 func TestTrustBoundsEveryUpdate(t *testing.T) {
 	const bound = 0.2
 	largest := func(trust float64) (worst float64, cut bool) {

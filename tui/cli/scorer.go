@@ -12,8 +12,6 @@ import (
 	"parascope/engine/atomicfile"
 	"parascope/engine/bench"
 	"parascope/engine/session"
-	"parascope/engine/tomlconf"
-	"parascope/engine/train"
 )
 
 // scorerShares are the points of a trajectory the study scores: the
@@ -51,14 +49,9 @@ func (e *Env) Scorer(args []string) error {
 	if err := checkOutputs("scorer", *samplesPath); err != nil {
 		return err
 	}
-	cfg := train.DefaultParaRL()
-	if *cfgPath != "" {
-		if cfg, err = train.LoadParaRL(*cfgPath); err != nil {
-			return err
-		}
-		if err := tomlconf.CheckInputs(*cfgPath, cfg); err != nil {
-			return err
-		}
+	cfg, err := loadParaRL(*cfgPath)
+	if err != nil {
+		return err
 	}
 	sc := cfg.Sampler
 	if *clipSpec != "" {

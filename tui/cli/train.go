@@ -92,14 +92,9 @@ func (e *Env) trainParaRL(args []string) error {
 		}
 		fmt.Printf("resuming %s at batch %d of %d\n", *resume, run.Step(), run.Config().Steps)
 	} else {
-		cfg := train.DefaultParaRL()
-		if *cfgPath != "" {
-			if cfg, err = train.LoadParaRL(*cfgPath); err != nil {
-				return err
-			}
-			if err := tomlconf.CheckInputs(*cfgPath, cfg); err != nil {
-				return err
-			}
+		var cfg train.ParaRLConfig
+		if cfg, err = loadParaRL(*cfgPath); err != nil {
+			return err
 		}
 		if run, err = train.StartParaRL(cfg, be, cb, *out, deps); err != nil {
 			return err
@@ -604,4 +599,17 @@ func byKind(m map[string]float64) string {
 		parts = append(parts, fmt.Sprintf("%s %.3g", k, m[k]))
 	}
 	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+// loadParaRL reads a ParaRL config over the defaults (the defaults for
+// path ""), with the files it names checked.
+func loadParaRL(path string) (train.ParaRLConfig, error) {
+	if path == "" {
+		return train.DefaultParaRL(), nil
+	}
+	cfg, err := train.LoadParaRL(path)
+	if err != nil {
+		return cfg, err
+	}
+	return cfg, tomlconf.CheckInputs(path, cfg)
 }
