@@ -404,7 +404,9 @@ func BenchmarkRender(b *testing.B) {
 
 type revealAligner struct{}
 
-func (revealAligner) Align(f sample.Frame) (float64, error) { return float64(f.Image.Actual) / 36, nil }
+func (revealAligner) Align(_ sample.Prompt, f sample.Frame) (float64, error) {
+	return float64(f.Image.Actual) / 36, nil
+}
 
 func TestAlignmentPlot(t *testing.T) {
 	a := testApp(t, 120, 40)

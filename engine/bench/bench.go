@@ -118,7 +118,7 @@ func runCase(ctx context.Context, m sample.Model, aligner sample.Aligner, vocab 
 	}
 	res := Result{Case: c, Text: text, Scores: scores}
 	if aligner != nil {
-		a, err := aligner.Align(last)
+		a, err := aligner.Align(p, last)
 		if err != nil {
 			return Result{}, fmt.Errorf("case %d: %w", i, err)
 		}

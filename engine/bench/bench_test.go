@@ -203,7 +203,7 @@ func TestClipKeys(t *testing.T) {
 
 type fixedAligner float64
 
-func (f fixedAligner) Align(sample.Frame) (float64, error) { return float64(f), nil }
+func (f fixedAligner) Align(sample.Prompt, sample.Frame) (float64, error) { return float64(f), nil }
 
 func TestWriteResults(t *testing.T) {
 	cb := vq.Default()

@@ -63,7 +63,7 @@ func StudyScorer(ctx context.Context, m sample.Model, scorer sample.Aligner, voc
 			for _, share := range at {
 				step := StepAt(share, steps)
 				f := hist[step]
-				clip, err := scorer.Align(f)
+				clip, err := scorer.Align(p, f)
 				if err != nil {
 					return nil, fmt.Errorf("case %d: %w", i, err)
 				}

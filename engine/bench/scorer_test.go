@@ -51,7 +51,7 @@ type judgeScorer struct {
 	cb    *vq.Codebook
 }
 
-func (j *judgeScorer) Align(f sample.Frame) (float64, error) {
+func (j *judgeScorer) Align(_ sample.Prompt, f sample.Frame) (float64, error) {
 	s, err := partial.Judge(j.cases[j.at], f, j.v, j.cb)
 	return s.OutputAlignment / 100, err
 }

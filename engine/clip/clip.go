@@ -38,6 +38,19 @@ type Config struct {
 	Embed  int     `json:"embed"` // width of the joint embedding
 	Vocab  int     `json:"vocab"` // text ids below this
 	Scale  float64 `json:"scale"` // logit scale: 1 / temperature
+	// Input makes the picture tower read the input picture too, each
+	// patch beside the output's at the same place: a reasoning says what
+	// changes and what stays, which only the input can confirm.
+	Input bool `json:"input,omitempty"`
+}
+
+// patchWidth is a picture token's width: an output patch, and the input
+// picture's patch when the tower reads it.
+func (c Config) patchWidth() int {
+	if c.Input {
+		return 2 * PatchDim
+	}
+	return PatchDim
 }
 
 func (c Config) stack() model.Config {
@@ -57,7 +70,7 @@ func (c Config) Validate() error {
 // (see memory.Mul).
 func (c Config) weights() int {
 	d := c.DModel
-	return memory.Add(memory.Mul(d, PatchDim), memory.Mul(Patches, d), memory.Mul(2, c.stack().StackParams()),
+	return memory.Add(memory.Mul(d, c.patchWidth()), memory.Mul(Patches, d), memory.Mul(2, c.stack().StackParams()),
 		memory.Mul(2, d), memory.Mul(2, c.Embed, d), memory.Mul(c.Vocab, d))
 }
 
@@ -69,18 +82,19 @@ func (c Config) WeightBytes() int {
 }
 
 // TrainingBytes estimates what a training step on batch pairs holds, with
-// at most one hard negative a pair (ni = batch pictures of rv = ni·Patches
-// rows, nt ≤ 2·batch texts of rt = nt·TextLen rows): WeightBytes, 12 bytes
-// a weight for its gradient and AdamW's moments, the two stacks'
-// activations (model.Config.StackBytes), and in float32 the encoders'
-// buffers and their host copies: the patches (2·rv·PatchDim), the pooling
+// at most one hard negative text and one picture a pair (ni ≤ 2·batch
+// pictures of rv = ni·Patches rows, nt ≤ 2·batch texts of rt = nt·TextLen
+// rows): WeightBytes, 12 bytes a weight for its gradient and AdamW's
+// moments, the two stacks' activations (model.Config.StackBytes), and in
+// float32 the encoders' buffers and their host copies: the patches
+// (2·rv·patchWidth), the pooling
 // matrices, which grow with the square of the batch (2·ni·rv + 2·nt·rt),
 // four d-wide buffers and a norm's scale a row, four d-wide and four
 // embed-wide buffers a picture or text, and the similarities (2·ni·nt).
 func (c Config) TrainingBytes(batch int) int {
-	ni, nt, d := batch, memory.Mul(2, batch), c.DModel
+	ni, nt, d := memory.Mul(2, batch), memory.Mul(2, batch), c.DModel
 	rv, rt := memory.Mul(ni, Patches), memory.Mul(nt, TextLen)
-	floats := memory.Add(memory.Mul(2, rv, PatchDim), memory.Mul(2, ni, rv), memory.Mul(2, nt, rt),
+	floats := memory.Add(memory.Mul(2, rv, c.patchWidth()), memory.Mul(2, ni, rv), memory.Mul(2, nt, rt),
 		memory.Mul(memory.Add(rv, rt), memory.Add(memory.Mul(4, d), 1)),
 		memory.Mul(memory.Add(ni, nt), memory.Add(memory.Mul(4, d), memory.Mul(4, c.Embed))), memory.Mul(2, ni, nt))
 	stacks := memory.Add(c.stack().StackBytes(ni, Patches), c.stack().StackBytes(nt, TextLen))
@@ -90,7 +104,7 @@ func (c Config) TrainingBytes(batch int) int {
 func (c Config) params() []model.Param {
 	d := c.DModel
 	ps := []model.Param{
-		{Name: "vision.patch", Shape: []int{d, PatchDim}, Decay: true},
+		{Name: "vision.patch", Shape: []int{d, c.patchWidth()}, Decay: true},
 		{Name: "vision.pos", Shape: []int{Patches, d}, Decay: true},
 	}
 	ps = append(ps, model.BlockParams(c.stack(), "vision.")...)
@@ -177,10 +191,18 @@ func FromFile(f *safetensors.File, be nn.Backend) (*Model, error) {
 	return m, m.SetTensors(byName)
 }
 
+// Picture is what the picture tower reads: the output picture's patches
+// and the input picture's, each Patches×PatchDim values of RGB in
+// [−1, 1] with 0 the background. Input is read only by a tower made to;
+// nil reads as an empty canvas (a generation has no input).
+type Picture struct {
+	Patches, Input []float32
+}
+
 // Pair is one picture and one text as the towers read them.
 type Pair struct {
-	Patches []float32 // Patches×PatchDim: RGB in [−1, 1], 0 is the background
-	Text    []int32   // TextLen ids: <|bos|>, words, <|pad|>…
+	Picture
+	Text []int32 // TextLen ids: <|bos|>, words, <|pad|>…
 }
 
 // acts hold one batch's activations for the backward pass.
@@ -203,7 +225,7 @@ func (m *Model) acts(ni, nt int) *acts {
 	}
 	d, e, alloc := m.DModel, m.Embed, m.be.Alloc
 	rv, rt := ni*Patches, nt*TextLen
-	a := &acts{ni: ni, nt: nt, patches: alloc(rv * PatchDim), x: alloc(rv * d), ids: alloc(rt * d),
+	a := &acts{ni: ni, nt: nt, patches: alloc(rv * m.patchWidth()), x: alloc(rv * d), ids: alloc(rt * d),
 		poolV: alloc(ni * rv), poolT: alloc(nt * rt),
 		visH: alloc(rv * d), visR: alloc(rv), txtH: alloc(rt * d), txtR: alloc(rt),
 		visP: alloc(ni * d), txtP: alloc(nt * d), visZ: alloc(ni * e), txtZ: alloc(nt * e),
@@ -213,25 +235,38 @@ func (m *Model) acts(ni, nt int) *acts {
 	return a
 }
 
-// encode runs the picture tower on the pairs' pictures and the text tower
-// on their texts followed by extra texts, and returns the projected (not
-// yet normalised) embeddings on the host, one row of embed values each.
-func (m *Model) encode(pairs []Pair, extra [][]int32) (img, txt []float32, err error) {
-	ni := len(pairs)
-	if ni == 0 {
+// split returns the pairs' pictures followed by extra pictures, and
+// their texts followed by extra texts.
+func split(pairs []Pair, texts [][]int32, pictures []Picture) ([]Picture, [][]int32) {
+	pics := make([]Picture, 0, len(pairs)+len(pictures))
+	txts := make([][]int32, 0, len(pairs)+len(texts))
+	for _, p := range pairs {
+		pics, txts = append(pics, p.Picture), append(txts, p.Text)
+	}
+	return append(pics, pictures...), append(txts, texts...)
+}
+
+// encode runs the picture tower on pictures and the text tower on texts,
+// and returns the projected (not yet normalised) embeddings on the host,
+// one row of embed values each.
+func (m *Model) encode(pictures []Picture, texts [][]int32) (img, txt []float32, err error) {
+	ni, nt, w := len(pictures), len(texts), m.patchWidth()
+	if ni == 0 || nt == 0 {
 		return nil, nil, errors.New("clip: no pairs")
 	}
-	texts := make([][]int32, 0, ni+len(extra))
-	host := make([]float32, 0, ni*Patches*PatchDim)
-	for i, p := range pairs {
-		if len(p.Patches) != Patches*PatchDim {
-			return nil, nil, fmt.Errorf("clip: pair %d has %d patch values, want %d", i, len(p.Patches), Patches*PatchDim)
+	host := make([]float32, ni*Patches*w)
+	for i, p := range pictures {
+		if len(p.Patches) != Patches*PatchDim || (p.Input != nil && len(p.Input) != Patches*PatchDim) {
+			return nil, nil, fmt.Errorf("clip: picture %d has %d patch values and %d input values, want %d", i, len(p.Patches), len(p.Input), Patches*PatchDim)
 		}
-		host = append(host, p.Patches...)
-		texts = append(texts, p.Text)
+		for t := range Patches {
+			row := host[(i*Patches+t)*w:]
+			copy(row, p.Patches[t*PatchDim:(t+1)*PatchDim])
+			if m.Input && p.Input != nil {
+				copy(row[PatchDim:], p.Input[t*PatchDim:(t+1)*PatchDim])
+			}
+		}
 	}
-	texts = append(texts, extra...)
-	nt := len(texts)
 	be, a, d, e := m.be, m.acts(ni, nt), m.DModel, m.Embed
 	a.textIDs = a.textIDs[:0]
 	poolT := make([]float32, nt*nt*TextLen)
@@ -266,7 +301,7 @@ func (m *Model) encode(pairs []Pair, extra [][]int32) (img, txt []float32, err e
 	be.Upload(a.poolT, poolT)
 	eps := float32(1e-5)
 	// Pictures: patches·Wᵀ + pos, the stack, a norm, mean over patches, projection.
-	be.MatMul(a.x, a.patches, m.View("vision.patch"), ni*Patches, d, PatchDim, false, true, 1, 0)
+	be.MatMul(a.x, a.patches, m.View("vision.patch"), ni*Patches, d, w, false, true, 1, 0)
 	for i := range ni {
 		be.AddTo(be.Slice(a.x, i*Patches*d, Patches*d), m.View("vision.pos"))
 	}
@@ -302,7 +337,7 @@ func (m *Model) backward(dImg, dTxt []float32) {
 	for i := range ni {
 		be.AddTo(m.Grad("vision.pos"), be.Slice(dx, i*Patches*d, Patches*d))
 	}
-	be.MatMul(m.Grad("vision.patch"), dx, a.patches, d, PatchDim, ni*Patches, true, false, 1, 1)
+	be.MatMul(m.Grad("vision.patch"), dx, a.patches, d, m.patchWidth(), ni*Patches, true, false, 1, 1)
 	// Texts.
 	be.Upload(a.dZT, dTxt)
 	be.MatMul(m.Grad("text.proj"), a.dZT, a.txtP, e, d, nt, true, false, 1, 1)
@@ -316,21 +351,24 @@ func (m *Model) backward(dImg, dTxt []float32) {
 // Loss runs both towers on a batch of matching pairs and the symmetric
 // InfoNCE loss (pair i's picture should pick text i among the batch's, and
 // the other way round), then the backward pass; gradients accumulate.
-// Hard negatives, texts that match no picture (e.g. a pair's text with
-// one fact changed), join the texts each picture must rank below its own.
-func (m *Model) Loss(pairs []Pair, negatives [][]int32) (float64, error) {
-	img, txt, err := m.encode(pairs, negatives)
+// Hard negatives match nothing: texts (e.g. a pair's text with one fact
+// changed) join the texts each picture must rank below its own, pictures
+// (e.g. a pair's picture with an object misdrawn) the pictures each text
+// must rank below its own.
+func (m *Model) Loss(pairs []Pair, texts [][]int32, pictures []Picture) (float64, error) {
+	pics, txts := split(pairs, texts, pictures)
+	img, txt, err := m.encode(pics, txts)
 	if err != nil {
 		return 0, err
 	}
-	loss, dImg, dTxt := contrastive(img, txt, len(pairs), len(pairs)+len(negatives), m.Embed, m.Scale)
+	loss, dImg, dTxt := contrastive(img, txt, len(pairs), len(pics), len(txts), m.Embed, m.Scale)
 	m.backward(dImg, dTxt)
 	return loss, nil
 }
 
 // Scores returns the cosine of each pair's picture and text embeddings.
 func (m *Model) Scores(pairs []Pair) ([]float64, error) {
-	img, txt, err := m.encode(pairs, nil)
+	img, txt, err := m.encode(split(pairs, nil, nil))
 	if err != nil {
 		return nil, err
 	}
@@ -348,7 +386,7 @@ func (m *Model) Scores(pairs []Pair) ([]float64, error) {
 // Embeddings returns the normalised picture and text embeddings, for
 // retrieval: similarity is their dot product.
 func (m *Model) Embeddings(pairs []Pair) (img, txt [][]float64, err error) {
-	pi, pt, err := m.encode(pairs, nil)
+	pi, pt, err := m.encode(split(pairs, nil, nil))
 	if err != nil {
 		return nil, nil, err
 	}

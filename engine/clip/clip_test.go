@@ -16,15 +16,15 @@ import (
 
 func TestContrastiveGradient(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 1))
-	const n, m, e, scale = 4, 6, 3, 7.0 // two hard negatives
-	img, txt := make([]float32, n*e), make([]float32, m*e)
+	const n, p, m, e, scale = 4, 7, 6, 3, 7.0 // three picture and two text hard negatives
+	img, txt := make([]float32, p*e), make([]float32, m*e)
 	for i := range img {
 		img[i] = float32(r.NormFloat64())
 	}
 	for i := range txt {
 		txt[i] = float32(r.NormFloat64())
 	}
-	_, dImg, dTxt := contrastive(img, txt, n, m, e, scale)
+	_, dImg, dTxt := contrastive(img, txt, n, p, m, e, scale)
 	const h = 1e-3
 	for _, x := range []struct {
 		v []float32
@@ -33,9 +33,9 @@ func TestContrastiveGradient(t *testing.T) {
 		for i := range x.v {
 			keep := x.v[i]
 			x.v[i] = keep + h
-			plus, _, _ := contrastive(img, txt, n, m, e, scale)
+			plus, _, _ := contrastive(img, txt, n, p, m, e, scale)
 			x.v[i] = keep - h
-			minus, _, _ := contrastive(img, txt, n, m, e, scale)
+			minus, _, _ := contrastive(img, txt, n, p, m, e, scale)
 			x.v[i] = keep
 			if num := (plus - minus) / (2 * h); math.Abs(num-float64(x.g[i])) > 2e-3*math.Max(1, math.Abs(num)) {
 				t.Fatalf("coordinate %d: analytic %g, numeric %g", i, x.g[i], num)
@@ -51,9 +51,10 @@ func tinyConfig() Config {
 func randomPairs(r *rand.Rand, n, vocab int) []Pair {
 	var out []Pair
 	for range n {
-		p := Pair{Patches: make([]float32, Patches*PatchDim), Text: make([]int32, TextLen)}
+		p := Pair{Picture: Picture{Patches: make([]float32, Patches*PatchDim), Input: make([]float32, Patches*PatchDim)},
+			Text: make([]int32, TextLen)}
 		for i := range p.Patches {
-			p.Patches[i] = r.Float32()
+			p.Patches[i], p.Input[i] = r.Float32(), r.Float32()
 		}
 		p.Text[0] = token.BOS
 		for i := 1; i < TextLen; i++ {
@@ -68,29 +69,39 @@ func randomPairs(r *rand.Rand, n, vocab int) []Pair {
 }
 
 // The whole model's gradients against central differences of its loss,
-// at a sample of coordinates in every tensor.
+// at a sample of coordinates in every tensor, with hard negatives of both
+// kinds, for towers that read the input picture and towers that do not.
 func TestModelGradient(t *testing.T) {
-	m, err := New(tinyConfig(), nn.CPU{})
+	for _, input := range []bool{false, true} {
+		cfg := tinyConfig()
+		cfg.Input = input
+		checkModelGradient(t, cfg)
+	}
+}
+
+func checkModelGradient(t *testing.T, cfg Config) {
+	m, err := New(cfg, nn.CPU{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	m.ParamSet.Init(3, 0.3)
 	r := rand.New(rand.NewPCG(4, 4))
 	pairs := randomPairs(r, 3, m.Vocab)
-	negatives := [][]int32{randomPairs(r, 1, m.Vocab)[0].Text}
+	extra := randomPairs(r, 2, m.Vocab)
+	texts, pictures := [][]int32{extra[0].Text}, []Picture{extra[1].Picture}
 	m.ZeroGrad()
-	if _, err := m.Loss(pairs, negatives); err != nil {
+	if _, err := m.Loss(pairs, texts, pictures); err != nil {
 		t.Fatal(err)
 	}
 	grads := m.Gradients()
 	w := m.Weights()
 	loss := func() float64 {
 		m.SetWeights(w)
-		img, txt, err := m.encode(pairs, negatives)
+		img, txt, err := m.encode(split(pairs, texts, pictures))
 		if err != nil {
 			t.Fatal(err)
 		}
-		l, _, _ := contrastive(img, txt, len(pairs), len(pairs)+1, m.Embed, m.Scale)
+		l, _, _ := contrastive(img, txt, len(pairs), len(pairs)+1, len(pairs)+1, m.Embed, m.Scale)
 		return l
 	}
 	const h = 1e-2
@@ -128,7 +139,7 @@ func TestMemorises(t *testing.T) {
 	var pairs []Pair
 	for i := range 8 {
 		c := world.Generate(9, i, world.MixGen)
-		p, err := PairOf(world.Render(c.Target), c.Reasoning, v)
+		p, err := PairOf(world.Render(c.Target), nil, c.Reasoning, v)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -138,7 +149,7 @@ func TestMemorises(t *testing.T) {
 	var first, last float64
 	for step := 1; step <= 150; step++ {
 		m.ZeroGrad()
-		l, err := m.Loss(pairs, nil)
+		l, err := m.Loss(pairs, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -185,7 +196,7 @@ func TestEmbeddedScorerQuality(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("retrieval %.1f%%, fact ranking %.1f%%", q.Retrieval, q.Ranking)
+	t.Logf("retrieval %.1f%%, fact ranking %.1f%%, wrong object %.1f%%, misdrawn %.1f%%", q.Retrieval, q.Ranking, q.WrongObject, q.Misdrawn)
 	if q.Retrieval < 90 || q.Ranking < 95 {
 		t.Fatalf("retrieval %.1f%% (want ≥ 90), fact ranking %.1f%% (want ≥ 95)", q.Retrieval, q.Ranking)
 	}
@@ -197,7 +208,7 @@ func BenchmarkScore(b *testing.B) {
 	m, _ := New(Config{Layers: 2, DModel: 128, Heads: 4, MLP: 384, Embed: 64, Vocab: v.ImageOffset(), Scale: 14}, nn.CPU{})
 	m.Init(1)
 	c := world.Generate(1, 0, world.MixEdit)
-	p, _ := PairOf(world.Render(c.Target), c.Reasoning, v)
+	p, _ := PairOf(world.Render(c.Target), InputOf(c), c.Reasoning, v)
 	for b.Loop() {
 		if _, err := m.Scores([]Pair{p}); err != nil {
 			b.Fatal(err)

@@ -9,19 +9,42 @@ import (
 	"parascope/engine/world"
 )
 
-// PairOf turns a picture and a text into the towers' inputs. Masked
+// PairOf turns an output picture, the input picture it was edited from
+// (nil for a generation) and a text into the towers' input. Masked
 // positions of partial outputs are given as grey patches in the picture
 // and left out of the text.
-func PairOf(img image.Image, text string, v sample.TextTokenizer) (Pair, error) {
-	b := img.Bounds()
-	if b.Dx() != world.Canvas || b.Dy() != world.Canvas {
-		return Pair{}, fmt.Errorf("clip: picture is %d×%d, want %d×%d", b.Dx(), b.Dy(), world.Canvas, world.Canvas)
+func PairOf(out, in image.Image, text string, v sample.TextTokenizer) (Pair, error) {
+	pic, err := PictureOf(out, in)
+	if err != nil {
+		return Pair{}, err
 	}
 	ids, err := TextIDs(text, v)
 	if err != nil {
 		return Pair{}, err
 	}
-	p := Pair{Patches: make([]float32, 0, Patches*PatchDim), Text: ids}
+	return Pair{Picture: pic, Text: ids}, nil
+}
+
+// PictureOf turns an output picture and its input (nil for a generation)
+// into the picture tower's input.
+func PictureOf(out, in image.Image) (Picture, error) {
+	var pic Picture
+	var err error
+	if pic.Patches, err = patchesOf(out); err != nil || in == nil {
+		return pic, err
+	}
+	pic.Input, err = patchesOf(in)
+	return pic, err
+}
+
+// patchesOf is a canvas's patches in raster order, each its pixels' RGB
+// in raster order.
+func patchesOf(img image.Image) ([]float32, error) {
+	b := img.Bounds()
+	if b.Dx() != world.Canvas || b.Dy() != world.Canvas {
+		return nil, fmt.Errorf("clip: picture is %d×%d, want %d×%d", b.Dx(), b.Dy(), world.Canvas, world.Canvas)
+	}
+	out := make([]float32, 0, Patches*PatchDim)
 	side, bg := world.Canvas/world.PatchPx, world.Background
 	for py := range side {
 		for px := range side {
@@ -29,12 +52,12 @@ func PairOf(img image.Image, text string, v sample.TextTokenizer) (Pair, error) 
 				for x := range world.PatchPx {
 					r, g, bl, _ := img.At(b.Min.X+px*world.PatchPx+x, b.Min.Y+py*world.PatchPx+y).RGBA()
 					// Centred on the background, so empty patches read as nothing.
-					p.Patches = append(p.Patches, centre(r, bg.R), centre(g, bg.G), centre(bl, bg.B))
+					out = append(out, centre(r, bg.R), centre(g, bg.G), centre(bl, bg.B))
 				}
 			}
 		}
 	}
-	return p, nil
+	return out, nil
 }
 
 // TextIDs is the text tower's input: <|bos|>, the words, <|pad|>…. The

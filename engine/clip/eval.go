@@ -3,7 +3,6 @@ package clip
 import (
 	"image"
 	"math/rand/v2"
-	"strings"
 
 	"parascope/engine/sample"
 	"parascope/engine/world"
@@ -14,6 +13,7 @@ import (
 type Example struct {
 	Case  world.Case
 	Image image.Image
+	Input image.Image // the edit's input picture; nil for a generation
 	Text  string
 }
 
@@ -24,65 +24,39 @@ func Examples(seed uint64, n int, heldOut bool) []Example {
 	for i := 0; len(out) < n; i++ {
 		c := world.Generate(seed, i, world.MixBoth)
 		if c.HeldOut() == heldOut {
-			out = append(out, Example{Case: c, Image: world.Render(c.Target), Text: c.Reasoning})
+			out = append(out, Example{Case: c, Image: world.Render(c.Target), Input: InputOf(c), Text: c.Reasoning})
 		}
 	}
 	return out
 }
 
-// ChangeOneFact returns the reasoning with one fact about the picture
-// changed — a colour, a shape or a position — and whether it found one to
-// change.
-func ChangeOneFact(c world.Case, r *rand.Rand) (string, bool) {
-	var candidates []int
-	for i, cl := range c.Claims {
-		switch cl.Kind {
-		case world.Exists, world.Added, world.BecomesColour, world.Moves:
-			candidates = append(candidates, i)
-		}
+// InputOf is a case's input picture as the scorer reads it: nil for a
+// generation, which has none.
+func InputOf(c world.Case) image.Image {
+	if c.Task != world.ThinkEdit {
+		return nil
 	}
-	if len(candidates) == 0 {
-		return "", false
-	}
-	claims := append([]world.Claim(nil), c.Claims...)
-	i := candidates[r.IntN(len(candidates))]
-	cl := &claims[i]
-	other := func(n, cur int) int { return (cur + 1 + r.IntN(n-1)) % n }
-	switch cl.Kind {
-	case world.BecomesColour:
-		cl.Colour = world.Colour(other(world.NumColours, int(cl.Colour)))
-	case world.Moves:
-		cl.To = world.Cell(other(world.NumCells, int(cl.To)))
-	default: // an object: change its colour, its shape or its place
-		switch r.IntN(3) {
-		case 0:
-			cl.Object.Colour = world.Colour(other(world.NumColours, int(cl.Object.Colour)))
-		case 1:
-			cl.Object.Shape = world.Shape(other(world.NumShapes, int(cl.Object.Shape)))
-		default:
-			cl.Object.Cell = world.Cell(other(world.NumCells, int(cl.Object.Cell)))
-		}
-	}
-	var words []string
-	for _, cl := range claims {
-		words = append(words, cl.Words(c.Input)...)
-	}
-	return strings.Join(words, " "), true
+	return world.Render(c.Input)
 }
 
 // Quality is how well the scorer tracks agreement on held-out pairs.
 type Quality struct {
 	Retrieval float64 `json:"retrieval_top1"` // picture → text among 100, top-1
 	Ranking   float64 `json:"fact_ranking"`   // the true text scores above one with a fact changed
+	// WrongObject: the true text scores above one that says the change of
+	// the wrong object (WrongObject); Misdrawn: the true picture scores
+	// above one with a mistake (Misdraw), both with the true text.
+	WrongObject float64 `json:"wrong_object_ranking"`
+	Misdrawn    float64 `json:"misdrawn_ranking"`
 }
 
-// Evaluate measures retrieval top-1 among groups of 100 and fact-change
-// ranking on held-out examples (seed fixed so the figure is comparable).
+// Evaluate measures retrieval top-1 among groups of 100 and how often the
+// truth outranks each kind of hard negative, on held-out examples.
 func Evaluate(m *Model, v sample.TextTokenizer, n int) (Quality, error) {
 	ex := Examples(4242, n, true)
 	var pairs []Pair
 	for _, e := range ex {
-		p, err := PairOf(e.Image, e.Text, v)
+		p, err := PairOf(e.Image, e.Input, e.Text, v)
 		if err != nil {
 			return Quality{}, err
 		}
@@ -112,24 +86,51 @@ func Evaluate(m *Model, v sample.TextTokenizer, n int) (Quality, error) {
 	if total > 0 {
 		q.Retrieval = 100 * float64(hits) / float64(total)
 	}
-	r := rand.New(rand.NewPCG(7, 7))
-	var both []Pair
-	for i, e := range ex {
-		changed, ok := ChangeOneFact(e.Case, r)
-		if !ok {
-			continue
+	// Each ranking pairs the truth with one negative of its kind, drawn
+	// with a fixed seed so the figures are comparable.
+	ofText := func(change func(world.Case, *rand.Rand) (string, bool)) func(Example, *rand.Rand) (image.Image, string, bool) {
+		return func(e Example, r *rand.Rand) (image.Image, string, bool) {
+			t, ok := change(e.Case, r)
+			return e.Image, t, ok
 		}
-		p, err := PairOf(e.Image, changed, v)
-		if err != nil {
+	}
+	misdrawn := func(e Example, r *rand.Rand) (image.Image, string, bool) {
+		return world.Render(Misdraw(e.Case, r)), e.Text, true
+	}
+	for _, rk := range []struct {
+		into     *float64
+		seed     uint64
+		negative func(Example, *rand.Rand) (image.Image, string, bool)
+	}{{&q.Ranking, 7, ofText(ChangeOneFact)}, {&q.WrongObject, 8, ofText(WrongObject)}, {&q.Misdrawn, 9, misdrawn}} {
+		r := rand.New(rand.NewPCG(rk.seed, rk.seed))
+		var both []Pair
+		for i, e := range ex {
+			img, text, ok := rk.negative(e, r)
+			if !ok {
+				continue
+			}
+			p, err := PairOf(img, e.Input, text, v)
+			if err != nil {
+				return q, err
+			}
+			both = append(both, pairs[i], p)
+		}
+		var err error
+		if *rk.into, err = truthWins(m, both); err != nil {
 			return q, err
 		}
-		both = append(both, pairs[i], p)
 	}
+	return q, nil
+}
+
+// truthWins is the share (%) of (truth, negative) pairs, given one after
+// the other, whose truth scores higher.
+func truthWins(m *Model, both []Pair) (float64, error) {
 	wins := 0
 	for lo := 0; lo < len(both); lo += 100 {
 		scores, err := m.Scores(both[lo:min(lo+100, len(both))])
 		if err != nil {
-			return q, err
+			return 0, err
 		}
 		for k := 0; k+1 < len(scores); k += 2 {
 			if scores[k] > scores[k+1] {
@@ -137,10 +138,10 @@ func Evaluate(m *Model, v sample.TextTokenizer, n int) (Quality, error) {
 			}
 		}
 	}
-	if len(both) > 0 {
-		q.Ranking = 100 * float64(wins) / float64(len(both)/2)
+	if len(both) == 0 {
+		return 0, nil
 	}
-	return q, nil
+	return 100 * float64(wins) / float64(len(both)/2), nil
 }
 
 func dot(a, b []float64) float64 {

@@ -2,23 +2,23 @@ package clip
 
 import "math"
 
-// contrastive is the symmetric InfoNCE loss of n pictures and m ≥ n texts
-// (projected, not normalised, e values each), text i matching picture i
-// and texts n… matching none, with S = scale·ẑ_img·ẑ_txtᵀ (n × m):
-// ½(mean CE of S's rows against the diagonal + mean CE of its first n
-// columns over the pictures). It returns the loss and its gradients with
-// respect to the inputs.
-func contrastive(img, txt []float32, n, m, e int, scale float64) (float64, []float32, []float32) {
-	zi, zt := make([][]float64, n), make([][]float64, m)
-	ni, nt := make([]float64, n), make([]float64, m)
-	for b := range n {
+// contrastive is the symmetric InfoNCE loss of p ≥ n pictures and m ≥ n
+// texts (projected, not normalised, e values each), text i matching
+// picture i for i < n and the others matching nothing, with
+// S = scale·ẑ_img·ẑ_txtᵀ (p × m): ½(mean CE of S's first n rows against
+// the diagonal + mean CE of its first n columns over every picture). It
+// returns the loss and its gradients with respect to the inputs.
+func contrastive(img, txt []float32, n, p, m, e int, scale float64) (float64, []float32, []float32) {
+	zi, zt := make([][]float64, p), make([][]float64, m)
+	ni, nt := make([]float64, p), make([]float64, m)
+	for b := range p {
 		zi[b], ni[b] = normalize(img[b*e : (b+1)*e])
 	}
 	for c := range m {
 		zt[c], nt[c] = normalize(txt[c*e : (c+1)*e])
 	}
-	S, dS := make([][]float64, n), make([][]float64, n)
-	for b := range n {
+	S, dS := make([][]float64, p), make([][]float64, p)
+	for b := range p {
 		S[b], dS[b] = make([]float64, m), make([]float64, m)
 		for c := range m {
 			for k := range e {
@@ -50,10 +50,10 @@ func contrastive(img, txt []float32, n, m, e int, scale float64) (float64, []flo
 	}
 	for b := range n {
 		ce(m, func(c int) float64 { return S[b][c] }, func(c int, g float64) { dS[b][c] += g }, b)
-		ce(n, func(c int) float64 { return S[c][b] }, func(c int, g float64) { dS[c][b] += g }, b)
+		ce(p, func(c int) float64 { return S[c][b] }, func(c int, g float64) { dS[c][b] += g }, b)
 	}
-	dImg, dTxt := make([]float32, n*e), make([]float32, m*e)
-	for b := range n {
+	dImg, dTxt := make([]float32, p*e), make([]float32, m*e)
+	for b := range p {
 		dzi := make([]float64, e)
 		for c := range m {
 			for k := range e {
@@ -64,7 +64,7 @@ func contrastive(img, txt []float32, n, m, e int, scale float64) (float64, []flo
 	}
 	for c := range m {
 		dzt := make([]float64, e)
-		for b := range n {
+		for b := range p {
 			for k := range e {
 				dzt[k] += scale * dS[b][c] * zi[b][k]
 			}

@@ -115,7 +115,7 @@ type Reward struct {
 	Norm   Normaliser
 }
 
-func (r Reward) Reward(f sample.Frame) (float64, error) {
-	s, err := r.Scorer.Align(f)
+func (r Reward) Reward(p sample.Prompt, f sample.Frame) (float64, error) {
+	s, err := r.Scorer.Align(p, f)
 	return r.Norm.Reward(s), err
 }

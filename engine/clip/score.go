@@ -2,6 +2,8 @@ package clip
 
 import (
 	"errors"
+	"fmt"
+	"image"
 	"strings"
 
 	"parascope/engine/nn"
@@ -16,11 +18,18 @@ type Scorer struct {
 	Codebook sample.ImageTokenizer
 }
 
-// Align is the cosine of the frame's picture and text embeddings.
-func (s Scorer) Align(f sample.Frame) (float64, error) {
+// Align is the cosine of the frame's picture and text embeddings; a
+// scorer that reads the input sees the edit's input picture too.
+func (s Scorer) Align(p sample.Prompt, f sample.Frame) (float64, error) {
 	img, err := f.Picture(s.Vocab, s.Codebook)
 	if err != nil {
 		return 0, err
+	}
+	var in image.Image
+	if s.Model.Input && p.Input != nil {
+		if in, err = s.Codebook.DecodeMasked(p.Input, nil); err != nil {
+			return 0, fmt.Errorf("the input picture: %w", err)
+		}
 	}
 	var words []string
 	mask := s.Vocab.Name(s.Vocab.MaskID())
@@ -29,11 +38,11 @@ func (s Scorer) Align(f sample.Frame) (float64, error) {
 			words = append(words, w)
 		}
 	}
-	p, err := PairOf(img, strings.Join(words, " "), s.Vocab)
+	pair, err := PairOf(img, in, strings.Join(words, " "), s.Vocab)
 	if err != nil {
 		return 0, err
 	}
-	scores, err := s.Model.Scores([]Pair{p})
+	scores, err := s.Model.Scores([]Pair{pair})
 	if err != nil {
 		return 0, err
 	}

@@ -12,9 +12,10 @@ import (
 )
 
 // The estimates cover what the towers allocate: their weights, and a
-// training step with a hard negative for every pair.
+// training step with a hard negative text and picture for every pair.
 func TestEstimatesCoverAllocations(t *testing.T) {
 	cfg, batch := tinyConfig(), 4
+	cfg.Input = true
 	var floats int
 	m, err := New(cfg, nntest.Counting{Floats: &floats})
 	if err != nil {
@@ -25,12 +26,13 @@ func TestEstimatesCoverAllocations(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	pairs := randomPairs(r, batch, m.Vocab)
-	var negatives [][]int32
+	var texts [][]int32
+	var pictures []Picture
 	for _, p := range randomPairs(r, batch, m.Vocab) {
-		negatives = append(negatives, p.Text)
+		texts, pictures = append(texts, p.Text), append(pictures, p.Picture)
 	}
 	m.ZeroGrad()
-	if _, err := m.Loss(pairs, negatives); err != nil {
+	if _, err := m.Loss(pairs, texts, pictures); err != nil {
 		t.Fatal(err)
 	}
 	m.Step(nn.AdamW{LR: 1e-3, Beta1: 0.9, Beta2: 0.98, Eps: 1e-8, Step: 1})

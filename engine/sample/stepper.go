@@ -19,9 +19,10 @@ type Model interface {
 	Logits(ids []int32, batch, seq int, sel []int32) ([]float32, error)
 }
 
-// Aligner scores how well a frame's partial text and picture agree.
+// Aligner scores how well a frame's partial text and picture agree, for
+// the prompt they answer (an edit's reasoning speaks of its input).
 type Aligner interface {
-	Align(f Frame) (float64, error)
+	Align(p Prompt, f Frame) (float64, error)
 }
 
 // Prompt is what the user asks: a generation prompt, or an edit
@@ -73,7 +74,7 @@ func (s *Stepper) align(f *Frame) error {
 	if s.aligner == nil {
 		return nil
 	}
-	score, err := s.aligner.Align(*f)
+	score, err := s.aligner.Align(s.prompt, *f)
 	if err != nil {
 		return fmt.Errorf("sample: alignment at step %d: %w", f.Step, err)
 	}

@@ -436,7 +436,7 @@ func TestTraceRoundTrip(t *testing.T) {
 // stepAligner scores a frame by its share of revealed text.
 type stepAligner struct{}
 
-func (stepAligner) Align(f Frame) (float64, error) {
+func (stepAligner) Align(_ Prompt, f Frame) (float64, error) {
 	return float64(f.Text.Actual) / float64(f.Text.Total), nil
 }
 

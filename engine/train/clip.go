@@ -32,11 +32,17 @@ type CLIPConfig struct {
 	// word dropped with probability t.
 	Partial float64 `toml:"partial" json:"partial"`
 	// HardNegatives is the share of whole pairs whose text, with one fact
-	// changed (a colour, a shape, a position), joins the batch as a text
-	// no picture matches: the contrast the scorer must learn to see.
-	HardNegatives   float64   `toml:"hard_negatives" json:"hard_negatives"`
-	CheckpointEvery int       `toml:"checkpoint_every" json:"checkpoint_every"`
-	Model           CLIPShape `toml:"model" json:"model"`
+	// changed (a colour, a shape, a position) or, with wrong_object's
+	// share, what it says of two objects swapped, joins the batch as a
+	// text no picture matches: the contrast the scorer must learn to see.
+	HardNegatives float64 `toml:"hard_negatives" json:"hard_negatives"`
+	WrongObject   float64 `toml:"wrong_object" json:"wrong_object,omitempty"`
+	// PictureNegatives is the share of whole pairs whose picture, drawn
+	// with one mistake (clip.Misdraw), joins the batch as a picture no
+	// text matches.
+	PictureNegatives float64   `toml:"picture_negatives" json:"picture_negatives,omitempty"`
+	CheckpointEvery  int       `toml:"checkpoint_every" json:"checkpoint_every"`
+	Model            CLIPShape `toml:"model" json:"model"`
 }
 
 // CLIPShape is the towers' size.
@@ -47,6 +53,7 @@ type CLIPShape struct {
 	MLP    int     `toml:"mlp" json:"mlp"`
 	Embed  int     `toml:"embed" json:"embed"`
 	Scale  float64 `toml:"scale" json:"scale"`
+	Input  bool    `toml:"input" json:"input,omitempty"` // the picture tower reads the input picture too
 }
 
 // DefaultCLIP is the recipe examples/clip.toml spells out.
@@ -70,7 +77,8 @@ func (c CLIPConfig) Validate() error {
 		}
 	}
 	c.Optim.validate(c.Steps, bad)
-	for key, v := range map[string]float64{"partial": c.Partial, "hard_negatives": c.HardNegatives} {
+	for key, v := range map[string]float64{"partial": c.Partial, "hard_negatives": c.HardNegatives,
+		"wrong_object": c.WrongObject, "picture_negatives": c.PictureNegatives} {
 		if !(v >= 0 && v <= 1) { // NaN fails too
 			bad(key, "%g, want 0 to 1", v)
 		}
@@ -94,7 +102,7 @@ func (c CLIPConfig) Validate() error {
 // config is the towers' config for ShapeWorld's words.
 func (s CLIPShape) config() clip.Config {
 	return clip.Config{Layers: s.Layers, DModel: s.DModel, Heads: s.Heads, MLP: s.MLP, Embed: s.Embed,
-		Vocab: token.New(0).ImageOffset(), Scale: s.Scale}
+		Vocab: token.New(0).ImageOffset(), Scale: s.Scale, Input: s.Input}
 }
 
 // LoadCLIP reads a TOML file over the defaults.
@@ -150,35 +158,49 @@ func (c *CLIP) Model() *clip.Model { return c.m }
 func (c *CLIP) Step() int          { return c.step }
 
 // batch builds step k's pairs from training cases (never held-out ones),
-// and the hard negatives.
-func (c *CLIP) batch(k int) ([]clip.Pair, [][]int32, error) {
+// and the hard negatives: texts and pictures.
+func (c *CLIP) batch(k int) ([]clip.Pair, [][]int32, []clip.Picture, error) {
 	r := rand.New(rand.NewPCG(c.cfg.Seed^0x2545f491, uint64(k)))
 	var pairs []clip.Pair
-	var negatives [][]int32
+	var texts [][]int32
+	var pictures []clip.Picture
 	for j := 0; len(pairs) < c.cfg.Batch; j++ {
 		cs := world.Generate(c.cfg.Seed, k*c.cfg.Batch*2+j, world.MixBoth)
 		if cs.HeldOut() {
 			continue
 		}
-		img, text := image.Image(world.Render(cs.Target)), cs.Reasoning
+		img, text, in := image.Image(world.Render(cs.Target)), cs.Reasoning, clip.InputOf(cs)
 		if r.Float64() < c.cfg.Partial {
 			img, text = maskPartly(r, world.Render(cs.Target), text)
-		} else if r.Float64() < c.cfg.HardNegatives {
-			if changed, ok := clip.ChangeOneFact(cs, r); ok {
-				ids, err := clip.TextIDs(changed, c.vocab)
-				if err != nil {
-					return nil, nil, err
+		} else {
+			if r.Float64() < c.cfg.HardNegatives {
+				change := clip.ChangeOneFact
+				if r.Float64() < c.cfg.WrongObject {
+					change = clip.WrongObject
 				}
-				negatives = append(negatives, ids)
+				if changed, ok := change(cs, r); ok {
+					ids, err := clip.TextIDs(changed, c.vocab)
+					if err != nil {
+						return nil, nil, nil, err
+					}
+					texts = append(texts, ids)
+				}
+			}
+			if r.Float64() < c.cfg.PictureNegatives {
+				pic, err := clip.PictureOf(world.Render(clip.Misdraw(cs, r)), in)
+				if err != nil {
+					return nil, nil, nil, err
+				}
+				pictures = append(pictures, pic)
 			}
 		}
-		p, err := clip.PairOf(img, text, c.vocab)
+		p, err := clip.PairOf(img, in, text, c.vocab)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		pairs = append(pairs, p)
 	}
-	return pairs, negatives, nil
+	return pairs, texts, pictures, nil
 }
 
 // maskPartly hides a random share of the patches (mask grey, as the sampler
@@ -206,12 +228,12 @@ func maskPartly(r *rand.Rand, img *image.RGBA, text string) (image.Image, string
 // Run trains to the configured steps, checkpointing like SFT.
 func (c *CLIP) Run(ctx context.Context, progress func(Progress)) error {
 	return runSteps(ctx, &c.step, c.cfg.Steps, c.cfg.CheckpointEvery, &c.elapsed, c.Checkpoint, func() (func(stepTiming), error) {
-		pairs, negatives, err := c.batch(c.step)
+		pairs, texts, pictures, err := c.batch(c.step)
 		if err != nil {
 			return nil, err
 		}
 		c.m.ZeroGrad()
-		loss, err := c.m.Loss(pairs, negatives)
+		loss, err := c.m.Loss(pairs, texts, pictures)
 		if err != nil {
 			return nil, fmt.Errorf("step %d: %w", c.step+1, err)
 		}

@@ -53,7 +53,7 @@ func OpenDeps(be nn.Backend, cb *vq.Codebook) RLDeps {
 			if err != nil {
 				return nil, nil, err
 			}
-			reward = scorerReward{clip.Reward{Scorer: clip.Scorer{Model: scorer, Vocab: vocab, Codebook: cb}, Norm: norm}}
+			reward = scorerReward{clip.Reward{Scorer: clip.Scorer{Model: scorer, Vocab: vocab, Codebook: cb}, Norm: norm}, cb}
 		}
 		ref, err := model.Open(cfg.Sampler.Model, be, vocab.Size())
 		if err != nil {
@@ -64,10 +64,19 @@ func OpenDeps(be nn.Backend, cb *vq.Codebook) RLDeps {
 }
 
 // scorerReward is a CLIP scorer's normalised score: it sees the frame
-// alone, never the case's answer.
-type scorerReward struct{ clip clip.Reward }
+// and the prompt, never the case's answer.
+type scorerReward struct {
+	clip   clip.Reward
+	images sample.ImageTokenizer
+}
 
-func (r scorerReward) Reward(_ world.Case, f sample.Frame) (float64, error) { return r.clip.Reward(f) }
+func (r scorerReward) Reward(c world.Case, f sample.Frame) (float64, error) {
+	p, err := sample.PromptOf(c, r.images)
+	if err != nil {
+		return 0, err
+	}
+	return r.clip.Reward(p, f)
+}
 
 // JudgeReward is the oracle: the exact judge's output alignment of what
 // a step has committed against the case's ground truth (partial.Judge), in

@@ -302,7 +302,7 @@ const maxCLIPEval = 10_000
 
 func (e *Env) trainCLIP(args []string) error {
 	fs, jf := newJobFlags("clip")
-	evalN := fs.Int("eval", 300, "held-out pairs the retrieval and fact-ranking figures are measured on at the end (0: none; retrieval is among 100)")
+	evalN := fs.Int("eval", 300, "held-out pairs the retrieval and ranking figures are measured on at the end (0: none; retrieval is among 100)")
 	be, unlock, err := e.job(fs, jf, args)
 	if err != nil {
 		return helpOK(err)
@@ -345,7 +345,8 @@ func (e *Env) trainCLIP(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("held-out: picture → text retrieval among 100, top-1 %.1f%%; true text above one with a fact changed %.1f%%\n", q.Retrieval, q.Ranking)
+	fmt.Printf("held-out: picture → text retrieval among 100, top-1 %.1f%%; the truth above a text with a fact changed %.1f%%, "+
+		"a text that changes the wrong object %.1f%%, a picture with a mistake %.1f%%\n", q.Retrieval, q.Ranking, q.WrongObject, q.Misdrawn)
 	return nil
 }
 
