@@ -182,7 +182,7 @@ func TestSFTConfigErrors(t *testing.T) {
 func tinyCLIP(steps int) CLIPConfig {
 	c := DefaultCLIP()
 	c.Steps, c.Batch, c.Warmup, c.CheckpointEvery = steps, 4, 2, 2
-	c.Model = CLIPShape{Layers: 1, DModel: 16, Heads: 2, MLP: 24, Embed: 8, Scale: 14}
+	c.Model = CLIPShape{Layers: 1, DModel: 16, Heads: 2, MLP: 24, Embed: 8, Scale: 14, Input: true}
 	return c
 }
 
