@@ -207,7 +207,7 @@ func TestEmbeddedScorerQuality(t *testing.T) {
 func BenchmarkScore(b *testing.B) {
 	cb := vq.Default()
 	v := token.New(cb.K())
-	m, _ := New(Config{Layers: 2, DModel: 128, Heads: 4, MLP: 384, Embed: 64, Vocab: v.ImageOffset(), Scale: 14}, nn.CPU{})
+	m, _ := New(Config{Layers: 2, DModel: 128, Heads: 4, MLP: 384, Embed: 64, Vocab: v.ImageOffset(), Scale: 14, Input: true}, nn.CPU{})
 	m.Init(1)
 	c := world.Generate(1, 0, world.MixEdit)
 	p, _ := PairOf(world.Render(c.Target), InputOf(c), c.Reasoning, v)
