@@ -59,8 +59,8 @@ type CLIPShape struct {
 // DefaultCLIP is the recipe examples/clip.toml spells out.
 func DefaultCLIP() CLIPConfig {
 	return CLIPConfig{
-		Seed: 3, Steps: 10000, Batch: 64, Partial: 0.35, HardNegatives: 1, WrongObject: 0.5, PictureNegatives: 1,
-		CheckpointEvery: 500,
+		Seed: 3, Steps: 10000, Batch: 64, CheckpointEvery: 500,
+		Partial: 0.35, HardNegatives: 1, WrongObject: 0.5, PictureNegatives: 1,
 		Optim: Optim{LR: 1e-3, MinLR: 3e-5, Warmup: 200, WeightDecay: 0.05, Beta1: 0.9, Beta2: 0.98, Clip: 1},
 		Model: CLIPShape{Layers: 2, DModel: 128, Heads: 4, MLP: 384, Embed: 64, Scale: 14, Input: true},
 	}
