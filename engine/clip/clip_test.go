@@ -259,3 +259,30 @@ func FuzzFromFile(f *testing.F) {
 		}
 	})
 }
+
+// A tower made to read the input picture scores a pair differently when
+// only its input changes; one that is not ignores the input, so scorers
+// trained before it existed score as they did.
+func TestInputIsReadOnlyWhenAsked(t *testing.T) {
+	for _, input := range []bool{false, true} {
+		cfg := tinyConfig()
+		cfg.Input = input
+		m, err := New(cfg, nn.CPU{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Init(2)
+		pairs := randomPairs(rand.New(rand.NewPCG(6, 6)), 3, m.Vocab)
+		other := append([]Pair(nil), pairs...)
+		other[1].Input = pairs[0].Input
+		other[2].Input = nil // a generation: an empty canvas
+		a, errA := m.Scores(pairs)
+		b, errB := m.Scores(other)
+		if errA != nil || errB != nil {
+			t.Fatal(errA, errB)
+		}
+		if a[0] != b[0] || (a[1] != b[1]) != input || (a[2] != b[2]) != input {
+			t.Errorf("input %v: scores %v, with other inputs %v", input, a, b)
+		}
+	}
+}
