@@ -4,41 +4,38 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"strings"
 
 	"parascope/engine/nn"
+	"parascope/engine/partial"
 	"parascope/engine/sample"
+	"parascope/engine/world"
 )
 
-// Scorer scores a sampler's partial outputs: masked patches grey, masked
-// words left out. It implements sample.Aligner.
+// Scorer scores what a sampler's frame has committed, as the partial
+// judge reads it (partial.Output.Committed): its whole sentences, and its
+// picture with every cell that still has a masked patch shown mask grey.
+// It implements sample.Aligner.
 type Scorer struct {
 	Model    *Model
 	Vocab    sample.Vocabulary
 	Codebook sample.ImageTokenizer
 }
 
-// Align is the cosine of the frame's picture and text embeddings; a
+// Align is the cosine of the committed picture's and text's embeddings; a
 // scorer that reads the input sees the edit's input picture too.
 func (s Scorer) Align(p sample.Prompt, f sample.Frame) (float64, error) {
-	img, err := f.Picture(s.Vocab, s.Codebook)
+	o, err := partial.Of(f, s.Vocab, s.Codebook)
 	if err != nil {
 		return 0, err
 	}
+	text, img := o.Committed(world.MaskGrey)
 	var in image.Image
 	if s.Model.Input && p.Input != nil {
 		if in, err = s.Codebook.DecodeMasked(p.Input, nil); err != nil {
 			return 0, fmt.Errorf("the input picture: %w", err)
 		}
 	}
-	var words []string
-	mask := s.Vocab.Name(s.Vocab.MaskID())
-	for _, w := range f.Words(s.Vocab) {
-		if w != mask {
-			words = append(words, w)
-		}
-	}
-	pair, err := PairOf(img, in, strings.Join(words, " "), s.Vocab)
+	pair, err := PairOf(img, in, text, s.Vocab)
 	if err != nil {
 		return 0, err
 	}

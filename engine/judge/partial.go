@@ -3,6 +3,7 @@ package judge
 import (
 	"fmt"
 	"image"
+	"image/color"
 	"image/draw"
 
 	"parascope/engine/world"
@@ -23,11 +24,11 @@ func Partial(c world.Case, words []string, revealed []bool, img image.Image, pat
 	if len(revealed) != len(words) {
 		return Scores{}, fmt.Errorf("partial judge: %d words, %d revealed flags", len(words), len(revealed))
 	}
-	return Score(c, committedText(words, revealed), decidedCells(img, patches))
+	return Score(c, CommittedText(words, revealed), DecidedCells(img, patches, world.Background))
 }
 
-// committedText is the sentences of words that are fully revealed.
-func committedText(words []string, revealed []bool) string {
+// CommittedText is the sentences of words that are fully revealed.
+func CommittedText(words []string, revealed []bool) string {
 	text, start, whole := "", 0, true
 	for i, w := range words {
 		whole = whole && revealed[i]
@@ -47,9 +48,10 @@ func committedText(words []string, revealed []bool) string {
 	return text
 }
 
-// decidedCells is img with every cell that has a masked patch painted
-// over with the background.
-func decidedCells(img image.Image, patches []bool) image.Image {
+// DecidedCells is img with every cell that has a masked patch painted
+// over with fill: the judge blanks them (background), a scorer shows them
+// still masked (world.MaskGrey).
+func DecidedCells(img image.Image, patches []bool, fill color.Color) image.Image {
 	out := image.NewRGBA(img.Bounds())
 	draw.Draw(out, out.Bounds(), img, img.Bounds().Min, draw.Src)
 	perRow := world.Canvas / world.PatchPx
@@ -67,7 +69,7 @@ func decidedCells(img image.Image, patches []bool) image.Image {
 			}
 			if !decided {
 				cell := image.Rect(cx*world.CellPx, cy*world.CellPx, (cx+1)*world.CellPx, (cy+1)*world.CellPx)
-				draw.Draw(out, cell.Add(out.Bounds().Min), image.NewUniform(world.Background), image.Point{}, draw.Src)
+				draw.Draw(out, cell.Add(out.Bounds().Min), image.NewUniform(fill), image.Point{}, draw.Src)
 			}
 		}
 	}

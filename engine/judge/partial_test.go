@@ -80,7 +80,7 @@ func TestPartialCountsCommittedSentencesOnly(t *testing.T) {
 func TestPartialBlanksUndecidedCells(t *testing.T) {
 	c := world.Generate(3, 0, world.MixBoth)
 	img := world.Render(c.Target)
-	out := decidedCells(img, patchesOf(0, 4))
+	out := DecidedCells(img, patchesOf(0, 4), world.Background)
 	for y := range world.Canvas {
 		for x := range world.Canvas {
 			cell := y/world.CellPx*world.GridN + x/world.CellPx
