@@ -3,7 +3,6 @@ package clip
 import (
 	"math/rand/v2"
 	"slices"
-	"strings"
 
 	"parascope/engine/world"
 )
@@ -28,27 +27,22 @@ func ChangeOneFact(c world.Case, r *rand.Rand) (string, bool) {
 	claims := append([]world.Claim(nil), c.Claims...)
 	i := candidates[r.IntN(len(candidates))]
 	cl := &claims[i]
-	other := func(n, cur int) int { return (cur + 1 + r.IntN(n-1)) % n }
 	switch cl.Kind {
 	case world.BecomesColour:
-		cl.Colour = world.Colour(other(world.NumColours, int(cl.Colour)))
+		cl.Colour = world.Colour(otherThan(r, world.NumColours, int(cl.Colour)))
 	case world.Moves:
-		cl.To = world.Cell(other(world.NumCells, int(cl.To)))
+		cl.To = world.Cell(otherThan(r, world.NumCells, int(cl.To)))
 	default: // an object: change its colour, its shape or its place
 		switch r.IntN(3) {
 		case 0:
-			cl.Object.Colour = world.Colour(other(world.NumColours, int(cl.Object.Colour)))
+			cl.Object.Colour = world.Colour(otherThan(r, world.NumColours, int(cl.Object.Colour)))
 		case 1:
-			cl.Object.Shape = world.Shape(other(world.NumShapes, int(cl.Object.Shape)))
+			cl.Object.Shape = world.Shape(otherThan(r, world.NumShapes, int(cl.Object.Shape)))
 		default:
-			cl.Object.Cell = world.Cell(other(world.NumCells, int(cl.Object.Cell)))
+			cl.Object.Cell = world.Cell(otherThan(r, world.NumCells, int(cl.Object.Cell)))
 		}
 	}
-	var words []string
-	for _, cl := range claims {
-		words = append(words, cl.Words(c.Input)...)
-	}
-	return strings.Join(words, " "), true
+	return world.ReasoningOf(c.Input, claims), true
 }
 
 // WrongObject returns the reasoning with what it says of two objects
@@ -70,14 +64,10 @@ func WrongObject(c world.Case, r *rand.Rand) (string, bool) {
 		}
 		claims := append([]world.Claim(nil), c.Claims...)
 		claims[i].Cell, claims[j].Cell = claims[j].Cell, claims[i].Cell
-		if sameScene(world.Apply(c.Input, claims), c.Target) {
+		if world.Apply(c.Input, claims).Equal(c.Target) {
 			continue
 		}
-		var words []string
-		for _, cl := range claims {
-			words = append(words, cl.Words(c.Input)...)
-		}
-		return strings.Join(words, " "), true
+		return world.ReasoningOf(c.Input, claims), true
 	}
 	return "", false
 }
@@ -95,7 +85,6 @@ func Misdraw(c world.Case, r *rand.Rand) world.Scene {
 				free = append(free, cell)
 			}
 		}
-		other := func(n, cur int) int { return (cur + 1 + r.IntN(n-1)) % n }
 		n, at := len(s.Objects), 0
 		var o *world.Object
 		if n > 0 {
@@ -106,11 +95,11 @@ func Misdraw(c world.Case, r *rand.Rand) world.Scene {
 		case k == 0 && c.Task == world.ThinkEdit:
 			s = world.Scene{Objects: append([]world.Object(nil), c.Input.Objects...)}
 		case k == 1 && o != nil:
-			o.Colour = world.Colour(other(world.NumColours, int(o.Colour)))
+			o.Colour = world.Colour(otherThan(r, world.NumColours, int(o.Colour)))
 		case k == 2 && o != nil:
-			o.Shape = world.Shape(other(world.NumShapes, int(o.Shape)))
+			o.Shape = world.Shape(otherThan(r, world.NumShapes, int(o.Shape)))
 		case k == 3 && o != nil:
-			o.Size = world.Size(other(world.NumSizes, int(o.Size)))
+			o.Size = world.Size(otherThan(r, world.NumSizes, int(o.Size)))
 		case k == 4 && o != nil && len(free) > 0:
 			o.Cell = free[r.IntN(len(free))]
 		case k == 5 && n >= 2:
@@ -128,21 +117,11 @@ func Misdraw(c world.Case, r *rand.Rand) world.Scene {
 		default:
 			continue
 		}
-		if !sameScene(s, c.Target) {
+		if !s.Equal(c.Target) {
 			return s
 		}
 	}
 }
 
-// sameScene reports whether two scenes hold the same objects in the same
-// cells.
-func sameScene(a, b world.Scene) bool {
-	for cell := range world.Cell(world.NumCells) {
-		oa, inA := a.At(cell)
-		ob, inB := b.At(cell)
-		if inA != inB || oa != ob {
-			return false
-		}
-	}
-	return true
-}
+// otherThan draws one of 0…n−1 other than cur.
+func otherThan(r *rand.Rand, n, cur int) int { return (cur + 1 + r.IntN(n-1)) % n }

@@ -65,7 +65,7 @@ func TestMisdrawKinds(t *testing.T) {
 	for range 400 {
 		s := Misdraw(c, r)
 		switch {
-		case sameScene(s, c.Input):
+		case s.Equal(c.Input):
 			seen["input"] = true
 		case len(s.Objects) < len(c.Target.Objects):
 			seen["removed"] = true

@@ -227,9 +227,10 @@ const (
 	RewardJudge = "judge"
 )
 
-// Rewarder scores a step of a trajectory of case c in [0, 1].
+// Rewarder scores a step of a trajectory of case c, sampled from its
+// prompt p, in [0, 1].
 type Rewarder interface {
-	Reward(c world.Case, f sample.Frame) (float64, error)
+	Reward(c world.Case, p sample.Prompt, f sample.Frame) (float64, error)
 }
 
 // RLProgress is reported after every batch.
@@ -752,7 +753,7 @@ func (r *ParaRL) sampleGroups(ctx context.Context, first, n int, p *RLProgress) 
 	}
 	var trajs []*trajectory
 	var steppers []*sample.Stepper
-	cases := make([]world.Case, n)
+	cases, prompts := make([]world.Case, n), make([]sample.Prompt, n)
 	for k := range n {
 		d := first + k
 		cases[k] = trainingCase(r.cfg.Seed, batch*stride+d, task, r.kinds)
@@ -760,6 +761,7 @@ func (r *ParaRL) sampleGroups(ctx context.Context, first, n int, p *RLProgress) 
 		if err != nil {
 			return nil, err
 		}
+		prompts[k] = pr
 		for i := range r.cfg.Group {
 			sc := r.cfg.Sampler
 			sc.Seed = rolloutSeed(r.cfg.Seed, r.step, d*r.cfg.Group+i)
@@ -788,7 +790,7 @@ func (r *ParaRL) sampleGroups(ctx context.Context, first, n int, p *RLProgress) 
 		t.steps = chooseSteps(rnd, t.st.Steps(), r.cfg.RewardSteps, r.cfg.OutputOnly)
 		hist := t.st.History()
 		for _, s := range t.steps {
-			v, err := r.reward.Reward(cases[k], hist[s])
+			v, err := r.reward.Reward(cases[k], prompts[k], hist[s])
 			if err != nil {
 				return nil, err
 			}
@@ -796,7 +798,7 @@ func (r *ParaRL) sampleGroups(ctx context.Context, first, n int, p *RLProgress) 
 		}
 		t.reward, _ = meanStd(t.rewards)
 		var err error
-		if t.final, err = r.reward.Reward(cases[k], t.st.Last()); err != nil {
+		if t.final, err = r.reward.Reward(cases[k], prompts[k], t.st.Last()); err != nil {
 			return nil, err
 		}
 	}

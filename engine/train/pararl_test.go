@@ -146,7 +146,7 @@ func TestKLIsZeroAtTheStart(t *testing.T) {
 // among the first few codes: a known reward the policy can learn.
 type codeShare struct{ vocab *token.Vocab }
 
-func (c codeShare) Reward(_ world.Case, f sample.Frame) (float64, error) {
+func (c codeShare) Reward(_ world.Case, _ sample.Prompt, f sample.Frame) (float64, error) {
 	hit, seen := 0, 0
 	for _, id := range f.Tokens[:token.ImageTokens] {
 		if id == token.Mask {
@@ -204,7 +204,7 @@ func meanReward(t *testing.T, r *ParaRL, n int) float64 {
 				t.Fatal(err)
 			}
 		}
-		v, _ := r.reward.Reward(world.Case{}, st.Last())
+		v, _ := r.reward.Reward(world.Case{}, sample.Prompt{}, st.Last())
 		total += v
 	}
 	return total / float64(n)
@@ -374,11 +374,11 @@ func TestGroupSharesScoredSteps(t *testing.T) {
 // alike, whatever their rollouts do, and the others by codeShare.
 type halfConstant struct{ codeShare }
 
-func (h halfConstant) Reward(c world.Case, f sample.Frame) (float64, error) {
+func (h halfConstant) Reward(c world.Case, p sample.Prompt, f sample.Frame) (float64, error) {
 	if len(c.Instruction)%2 == 0 {
 		return 0.5, nil
 	}
-	return h.codeShare.Reward(c, f)
+	return h.codeShare.Reward(c, p, f)
 }
 
 // With informative, groups whose rollouts all score alike are dropped
@@ -586,7 +586,7 @@ func TestJudgeRewardIsTheJudgesOutputAlignment(t *testing.T) {
 	}
 	r := JudgeReward{Vocab: vocab, Codebook: cb}
 	reward := func(f sample.Frame) float64 {
-		v, err := r.Reward(c, f)
+		v, err := r.Reward(c, sample.Prompt{}, f)
 		if err != nil {
 			t.Fatal(err)
 		}

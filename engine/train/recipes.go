@@ -53,7 +53,7 @@ func OpenDeps(be nn.Backend, cb *vq.Codebook) RLDeps {
 			if err != nil {
 				return nil, nil, err
 			}
-			reward = scorerReward{clip.Reward{Scorer: clip.Scorer{Model: scorer, Vocab: vocab, Codebook: cb}, Norm: norm}, cb}
+			reward = scorerReward{clip.Reward{Scorer: clip.Scorer{Model: scorer, Vocab: vocab, Codebook: cb}, Norm: norm}}
 		}
 		ref, err := model.Open(cfg.Sampler.Model, be, vocab.Size())
 		if err != nil {
@@ -65,16 +65,9 @@ func OpenDeps(be nn.Backend, cb *vq.Codebook) RLDeps {
 
 // scorerReward is a CLIP scorer's normalised score: it sees the frame
 // and the prompt, never the case's answer.
-type scorerReward struct {
-	clip   clip.Reward
-	images sample.ImageTokenizer
-}
+type scorerReward struct{ clip clip.Reward }
 
-func (r scorerReward) Reward(c world.Case, f sample.Frame) (float64, error) {
-	p, err := sample.PromptOf(c, r.images)
-	if err != nil {
-		return 0, err
-	}
+func (r scorerReward) Reward(_ world.Case, p sample.Prompt, f sample.Frame) (float64, error) {
 	return r.clip.Reward(p, f)
 }
 
@@ -86,7 +79,7 @@ type JudgeReward struct {
 	Codebook sample.ImageTokenizer
 }
 
-func (r JudgeReward) Reward(c world.Case, f sample.Frame) (float64, error) {
+func (r JudgeReward) Reward(c world.Case, _ sample.Prompt, f sample.Frame) (float64, error) {
 	s, err := partial.Judge(c, f, r.Vocab, r.Codebook)
 	if err != nil {
 		return 0, err

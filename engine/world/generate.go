@@ -208,12 +208,17 @@ func generateGen(r *rand.Rand) (Case, bool) {
 
 // finish renders the reasoning text from the claims.
 func finish(c Case) Case {
-	var ws []string
-	for _, cl := range c.Claims {
-		ws = append(ws, cl.Words(c.Input)...)
-	}
-	c.Reasoning = strings.Join(ws, " ")
+	c.Reasoning = ReasoningOf(c.Input, c.Claims)
 	return c
+}
+
+// ReasoningOf renders claims about the input scene in as a reasoning.
+func ReasoningOf(in Scene, claims []Claim) string {
+	var ws []string
+	for _, cl := range claims {
+		ws = append(ws, cl.Words(in)...)
+	}
+	return strings.Join(ws, " ")
 }
 
 // edit is the change an instruction asks for, before it is put in words.
