@@ -197,7 +197,7 @@ func TestEmbeddedScorerQuality(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("retrieval %.1f%%, fact ranking %.1f%%, wrong object %.1f%%, misdrawn %.1f%%", q.Retrieval, q.Ranking, q.WrongObject, q.Misdrawn)
+	t.Logf("retrieval %.1f%%, fact ranking %.1f%%, wrong object %.1f%%, misdrawn %.1f%%, misread %.1f%%", q.Retrieval, q.Ranking, q.WrongObject, q.Misdrawn, q.Misread)
 	if q.Retrieval < 95 || q.Ranking < 98 || q.WrongObject < 93 || q.Misdrawn < 97 {
 		t.Fatalf("retrieval %.1f%% (want ≥ 95), fact ranking %.1f%% (≥ 98), wrong object %.1f%% (≥ 93), misdrawn %.1f%% (≥ 97)",
 			q.Retrieval, q.Ranking, q.WrongObject, q.Misdrawn)

@@ -48,7 +48,14 @@ type Quality struct {
 	// above one with a mistake (Misdraw), both with the true text.
 	WrongObject float64 `json:"wrong_object_ranking"`
 	Misdrawn    float64 `json:"misdrawn_ranking"`
+	// Misread: a misread text (Misread) scores higher beside the picture
+	// it describes than beside the case's own.
+	Misread float64 `json:"misread_ranking"`
 }
+
+// A contrast draws, from a held-out example, a pair that agrees and one
+// that does not.
+type contrast func(Example, *rand.Rand) (truth, negative Example, ok bool)
 
 // Evaluate measures retrieval top-1 among groups of 100 and how often the
 // truth outranks each kind of hard negative, on held-out examples.
@@ -86,34 +93,53 @@ func Evaluate(m *Model, v sample.TextTokenizer, n int) (Quality, error) {
 	if total > 0 {
 		q.Retrieval = 100 * float64(hits) / float64(total)
 	}
-	// Each ranking pairs the truth with one negative of its kind, drawn
+	// Each ranking pairs an agreeing pair with one that does not, drawn
 	// with a fixed seed so the figures are comparable.
-	ofText := func(change func(world.Case, *rand.Rand) (string, bool)) func(Example, *rand.Rand) (image.Image, string, bool) {
-		return func(e Example, r *rand.Rand) (image.Image, string, bool) {
+	ofText := func(change func(world.Case, *rand.Rand) (string, bool)) contrast {
+		return func(e Example, r *rand.Rand) (Example, Example, bool) {
 			t, ok := change(e.Case, r)
-			return e.Image, t, ok
+			neg := e
+			neg.Text = t
+			return e, neg, ok
 		}
 	}
-	misdrawn := func(e Example, r *rand.Rand) (image.Image, string, bool) {
-		return world.Render(Misdraw(e.Case, r)), e.Text, true
+	misdrawn := func(e Example, r *rand.Rand) (Example, Example, bool) {
+		neg := e
+		neg.Image = world.Render(Misdraw(e.Case, r))
+		return e, neg, true
+	}
+	// A misread text agrees with the picture it describes, not with the
+	// case's own picture.
+	misread := func(e Example, r *rand.Rand) (Example, Example, bool) {
+		m, ok := Misread(e.Case, r)
+		if !ok || m.Target.Equal(e.Case.Target) {
+			return e, e, false
+		}
+		own := Example{Case: m, Image: world.Render(m.Target), Input: e.Input, Text: m.Reasoning}
+		neg := own
+		neg.Image = e.Image
+		return own, neg, true
 	}
 	for _, rk := range []struct {
 		into     *float64
 		seed     uint64
-		negative func(Example, *rand.Rand) (image.Image, string, bool)
-	}{{&q.Ranking, 7, ofText(ChangeOneFact)}, {&q.WrongObject, 8, ofText(WrongObject)}, {&q.Misdrawn, 9, misdrawn}} {
+		contrast contrast
+	}{{&q.Ranking, 7, ofText(ChangeOneFact)}, {&q.WrongObject, 8, ofText(WrongObject)}, {&q.Misdrawn, 9, misdrawn},
+		{&q.Misread, 10, misread}} {
 		r := rand.New(rand.NewPCG(rk.seed, rk.seed))
 		var both []Pair
-		for i, e := range ex {
-			img, text, ok := rk.negative(e, r)
+		for _, e := range ex {
+			truth, neg, ok := rk.contrast(e, r)
 			if !ok {
 				continue
 			}
-			p, err := PairOf(img, e.Input, text, v)
-			if err != nil {
-				return q, err
+			for _, x := range []Example{truth, neg} {
+				p, err := PairOf(x.Image, x.Input, x.Text, v)
+				if err != nil {
+					return q, err
+				}
+				both = append(both, p)
 			}
-			both = append(both, pairs[i], p)
 		}
 		var err error
 		if *rk.into, err = truthWins(m, both); err != nil {
@@ -123,7 +149,7 @@ func Evaluate(m *Model, v sample.TextTokenizer, n int) (Quality, error) {
 	return q, nil
 }
 
-// truthWins is the share (%) of (truth, negative) pairs, given one after
+// truthWins is the share (%) of (agreeing, negative) pairs, given one after
 // the other, whose truth scores higher.
 func truthWins(m *Model, both []Pair) (float64, error) {
 	wins := 0

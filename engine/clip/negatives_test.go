@@ -87,3 +87,35 @@ func TestMisdrawKinds(t *testing.T) {
 		}
 	}
 }
+
+// A misread case agrees with itself by the exact judge — its text, read
+// against the input, describes its picture — and most misreads describe
+// another picture than the case's own, in every edit kind that changes an
+// object of the input (an addition does not).
+func TestMisreadAgrees(t *testing.T) {
+	r := rand.New(rand.NewPCG(6, 6))
+	for _, kind := range world.EditKinds() {
+		other, found := 0, 0
+		for i := range 60 {
+			c := world.GenerateKind(13, i, kind)
+			m, ok := Misread(c, r)
+			if !ok {
+				continue
+			}
+			found++
+			s, err := judge.Score(c, m.Reasoning, world.Render(m.Target))
+			if err != nil {
+				t.Fatalf("%v case %d: %v", kind, i, err)
+			}
+			if s.OutputAlignment != 100 {
+				t.Errorf("%v case %d (%s): misread %q scores %.1f beside what it describes", kind, i, c.Instruction, m.Reasoning, s.OutputAlignment)
+			}
+			if !m.Target.Equal(c.Target) {
+				other++
+			}
+		}
+		if (kind == world.AddObject && found > 0) || (kind != world.AddObject && found < 30) || other < found/2 {
+			t.Errorf("%v: %d of 60 cases misread, %d of them describe another picture", kind, found, other)
+		}
+	}
+}

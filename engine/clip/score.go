@@ -22,13 +22,19 @@ type Scorer struct {
 }
 
 // Align is the cosine of the committed picture's and text's embeddings; a
-// scorer that reads the input sees the edit's input picture too.
+// scorer that reads the input sees the edit's input picture too. Before
+// the text has a whole sentence it is 0, unrelated, as the judge has a
+// text that states nothing agree with no picture: an empty text's
+// embedding says nothing of agreement, only of the picture.
 func (s Scorer) Align(p sample.Prompt, f sample.Frame) (float64, error) {
 	o, err := partial.Of(f, s.Vocab, s.Codebook)
 	if err != nil {
 		return 0, err
 	}
 	text, img := o.Committed(world.MaskGrey)
+	if text == "" {
+		return 0, nil
+	}
 	var in image.Image
 	if s.Model.Input && p.Input != nil {
 		if in, err = s.Codebook.DecodeMasked(p.Input, nil); err != nil {

@@ -40,9 +40,14 @@ type CLIPConfig struct {
 	// PictureNegatives is the share of whole pairs whose picture, drawn
 	// with one mistake (clip.Misdraw), joins the batch as a picture no
 	// text matches.
-	PictureNegatives float64   `toml:"picture_negatives" json:"picture_negatives,omitempty"`
-	CheckpointEvery  int       `toml:"checkpoint_every" json:"checkpoint_every"`
-	Model            CLIPShape `toml:"model" json:"model"`
+	PictureNegatives float64 `toml:"picture_negatives" json:"picture_negatives,omitempty"`
+	// Misread is the share of cases shown as a model that took one object
+	// for another would write and draw them (clip.Misread): agreeing
+	// pairs whose text is wrong about the input, so that the scorer
+	// learns agreement between text and picture rather than the truth.
+	Misread         float64   `toml:"misread" json:"misread,omitempty"`
+	CheckpointEvery int       `toml:"checkpoint_every" json:"checkpoint_every"`
+	Model           CLIPShape `toml:"model" json:"model"`
 }
 
 // CLIPShape is the towers' size.
@@ -79,7 +84,7 @@ func (c CLIPConfig) Validate() error {
 	}
 	c.Optim.validate(c.Steps, bad)
 	for key, v := range map[string]float64{"partial": c.Partial, "hard_negatives": c.HardNegatives,
-		"wrong_object": c.WrongObject, "picture_negatives": c.PictureNegatives} {
+		"wrong_object": c.WrongObject, "picture_negatives": c.PictureNegatives, "misread": c.Misread} {
 		if !(v >= 0 && v <= 1) { // NaN fails too
 			bad(key, "%g, want 0 to 1", v)
 		}
@@ -169,6 +174,11 @@ func (c *CLIP) batch(k int) ([]clip.Pair, [][]int32, []clip.Picture, error) {
 		cs := world.Generate(c.cfg.Seed, k*c.cfg.Batch*2+j, world.MixBoth)
 		if cs.HeldOut() {
 			continue
+		}
+		if c.cfg.Misread > 0 && r.Float64() < c.cfg.Misread {
+			if m, ok := clip.Misread(cs, r); ok {
+				cs = m
+			}
 		}
 		img, text, in := image.Image(world.Render(cs.Target)), cs.Reasoning, clip.InputOf(cs)
 		if r.Float64() < c.cfg.Partial {

@@ -346,7 +346,8 @@ func (e *Env) trainCLIP(args []string) error {
 		return err
 	}
 	fmt.Printf("held-out: picture → text retrieval among 100, top-1 %.1f%%; the truth above a text with a fact changed %.1f%%, "+
-		"a text that changes the wrong object %.1f%%, a picture with a mistake %.1f%%\n", q.Retrieval, q.Ranking, q.WrongObject, q.Misdrawn)
+		"a text that changes the wrong object %.1f%%, a picture with a mistake %.1f%%; a misread text beside what it describes %.1f%%\n",
+		q.Retrieval, q.Ranking, q.WrongObject, q.Misdrawn, q.Misread)
 	return nil
 }
 
