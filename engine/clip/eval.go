@@ -57,8 +57,9 @@ type Quality struct {
 // that does not.
 type contrast func(Example, *rand.Rand) (truth, negative Example, ok bool)
 
-// Evaluate measures retrieval top-1 among groups of 100 and how often the
-// truth outranks each kind of hard negative, on held-out examples.
+// Evaluate measures retrieval top-1 among groups of 100 and how often an
+// agreeing pair (the truth, or a misread beside its own picture) outranks
+// each kind of pair that does not, on held-out examples.
 func Evaluate(m *Model, v sample.TextTokenizer, n int) (Quality, error) {
 	ex := Examples(4242, n, true)
 	var pairs []Pair

@@ -175,6 +175,8 @@ func (c *CLIP) batch(k int) ([]clip.Pair, [][]int32, []clip.Picture, error) {
 		if cs.HeldOut() {
 			continue
 		}
+		// Without misreads no draw is made, so earlier recipes see the
+		// batches they were trained on.
 		if c.cfg.Misread > 0 && r.Float64() < c.cfg.Misread {
 			if m, ok := clip.Misread(cs, r); ok {
 				cs = m
