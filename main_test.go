@@ -24,6 +24,7 @@ import (
 	"parascope/engine/atomicfile"
 	"parascope/engine/casedir"
 	"parascope/engine/judge"
+	"parascope/engine/model"
 	"parascope/engine/safetensors"
 	"parascope/engine/sample"
 	"parascope/engine/session"
@@ -384,7 +385,7 @@ func TestExampleConfigsLoad(t *testing.T) {
 	// own header gives the command that makes it ("--out runs/sft-default").
 	exists := func(p, named, key string) {
 		t.Helper()
-		if named == "" || named == "none" || strings.HasPrefix(named, "random:") {
+		if !model.NamesFile(named) || named == "none" {
 			return
 		}
 		if _, err := os.Stat(named); err == nil {
