@@ -7,7 +7,8 @@
 #   (b) trajectory-level (s = 3) vs output-only reward, at equal rollouts
 #       and updates
 #   (c) s = 1, 2, 3, 4
-# and the oracle (the exact judge as the reward) beside them.
+# and the oracle (the exact judge as the reward), output only and s = 3,
+# beside them: is the trajectory better when the reward is exact?
 #
 #   examples/pararl-ablations.sh [SFT_MODEL] [CLIP_MODEL] [BATCHES] [CASES]
 #
@@ -70,6 +71,7 @@ for seed in 1 2; do
 	variant s2 "$seed" clip 2 false
 	variant s4 "$seed" clip 4 false
 	variant oracle "$seed" judge 3 true
+	variant oracle-s3 "$seed" judge 3 false
 done
 
 cell() { # bench file: output alignment, swap, relation, move, overall
@@ -86,7 +88,7 @@ row() { # name training-seed bench-prefix: a row, once both benches exist
 	echo "| run | training seed | 4242: out_al | swap | relation | move | overall | 5151: out_al | swap | relation | move | overall |"
 	echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 	row sft — sft
-	for r in oracle s3 output-only s1 s2 s4; do
+	for r in oracle oracle-s3 s3 output-only s1 s2 s4; do
 		for seed in 1 2; do
 			row "$r" "$seed" "$r-seed$seed"
 		done
