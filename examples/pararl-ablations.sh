@@ -39,21 +39,22 @@ bench() { # name model
 variant() { # name seed reward reward_steps output_only
 	run=$1-seed$2
 	if [ ! -e "$out/$run.trained" ]; then
-		{
-			echo "seed = $2"
-			echo "steps = $batches"
-			echo "reward = \"$3\""
-			echo "reward_steps = $4"
-			echo "output_only = $5"
-			echo "eval_every = 0"
-			grep -v -e '^seed =' -e '^steps =' -e '^reward =' -e '^reward_steps =' \
-				-e '^output_only =' -e '^eval_every =' examples/pararl-oracle.toml
-			printf '[sampler]\nmodel = "%s"\nclip = "%s"\n' "$sft" "$clip"
-		} >"$out/$run.toml"
 		echo "training $run (progress in $out/$run.log)"
 		if [ -e "$out/$run/checkpoint.safetensors" ]; then
+			# The checkpoint holds the run's config.
 			"$p" train pararl --resume "$out/$run/checkpoint.safetensors" --out "$out/$run" >>"$out/$run.log" 2>&1
 		else
+			{
+				echo "seed = $2"
+				echo "steps = $batches"
+				echo "reward = \"$3\""
+				echo "reward_steps = $4"
+				echo "output_only = $5"
+				echo "eval_every = 0"
+				grep -v -e '^seed =' -e '^steps =' -e '^reward =' -e '^reward_steps =' \
+					-e '^output_only =' -e '^eval_every =' examples/pararl-oracle.toml
+				printf '[sampler]\nmodel = "%s"\nclip = "%s"\n' "$sft" "$clip"
+			} >"$out/$run.toml"
 			"$p" train pararl --config "$out/$run.toml" --out "$out/$run" --force >"$out/$run.log" 2>&1
 		fi
 		touch "$out/$run.trained"
