@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"parascope/engine/checkpoint"
@@ -42,6 +43,10 @@ type Config struct {
 	// patch beside the output's at the same place: a reasoning says what
 	// changes and what stays, which only the input can confirm.
 	Input bool `json:"input,omitempty"`
+	// Joint is the depth of a stack that reads the text's and the
+	// picture's token states together (a cross-encoder over the towers);
+	// with it a pair's score is that stack's verdict, not the cosine.
+	Joint int `json:"joint,omitempty"`
 }
 
 // patchWidth is a picture token's width: an output patch, and the input
@@ -63,6 +68,9 @@ func (c Config) Validate() error {
 	if c.Embed < 1 || c.Vocab < 1 || c.Scale <= 0 {
 		return fmt.Errorf("clip: embed %d, vocab %d and scale %g must be positive", c.Embed, c.Vocab, c.Scale)
 	}
+	if c.Joint < 0 {
+		return fmt.Errorf("clip: joint %d layers, want 0 or more", c.Joint)
+	}
 	return c.stack().Validate()
 }
 
@@ -71,13 +79,14 @@ func (c Config) Validate() error {
 func (c Config) weights() int {
 	d := c.DModel
 	return memory.Add(memory.Mul(d, c.patchWidth()), memory.Mul(Patches, d), memory.Mul(2, c.stack().StackParams()),
-		memory.Mul(2, d), memory.Mul(2, c.Embed, d), memory.Mul(c.Vocab, d))
+		memory.Mul(2, d), memory.Mul(2, c.Embed, d), memory.Mul(c.Vocab, d), c.jointWeights())
 }
 
 // WeightBytes estimates what New allocates: the weights in float32 and
-// the bookkeeping of the 18·layers + 7 tensors.
+// the bookkeeping of the 18·layers + 7 tensors, and the joint stack's
+// 9·joint + 2.
 func (c Config) WeightBytes() int {
-	tensors := memory.Add(7, memory.Mul(18, c.Layers))
+	tensors := memory.Add(7, memory.Mul(18, c.Layers), c.jointTensors())
 	return memory.Add(memory.Mul(4, c.weights()), memory.Mul(model.TensorOverhead, tensors))
 }
 
@@ -98,7 +107,7 @@ func (c Config) TrainingBytes(batch int) int {
 		memory.Mul(memory.Add(rv, rt), memory.Add(memory.Mul(4, d), 1)),
 		memory.Mul(memory.Add(ni, nt), memory.Add(memory.Mul(4, d), memory.Mul(4, c.Embed))), memory.Mul(2, ni, nt))
 	stacks := memory.Add(c.stack().StackBytes(ni, Patches), c.stack().StackBytes(nt, TextLen))
-	return memory.Add(c.WeightBytes(), memory.Mul(12, c.weights()), stacks, memory.Mul(4, floats))
+	return memory.Add(c.WeightBytes(), memory.Mul(12, c.weights()), stacks, memory.Mul(4, floats), c.jointBytes(batch))
 }
 
 func (c Config) params() []model.Param {
@@ -114,10 +123,11 @@ func (c Config) params() []model.Param {
 		model.Param{Name: "text.wte", Shape: []int{c.Vocab, d}, Decay: true},
 	)
 	ps = append(ps, model.BlockParams(c.stack(), "text.")...)
-	return append(ps,
+	ps = append(ps,
 		model.Param{Name: "text.ln", Shape: []int{d}},
 		model.Param{Name: "text.proj", Shape: []int{c.Embed, d}, Decay: true},
 	)
+	return append(ps, c.jointParams()...)
 }
 
 // Model is the two towers on a backend.
@@ -127,6 +137,8 @@ type Model struct {
 	be       nn.Backend
 	vis, txt *model.Stack
 	act      *acts
+	joint    *model.Stack // nil without a joint stack
+	jact     *jointActs
 }
 
 // New makes a model with zero weights; see Init.
@@ -139,8 +151,12 @@ func New(cfg Config, be nn.Backend) (*Model, error) {
 		return nil, fmt.Errorf("clip: towers of %d layers, d_model %d, mlp %d: %w", cfg.Layers, cfg.DModel, cfg.MLP, err)
 	}
 	ps := model.NewParamSet(be, cfg.params())
-	return &Model{Config: cfg, ParamSet: ps, be: be,
-		vis: model.NewStack(cfg.stack(), ps, "vision."), txt: model.NewStack(cfg.stack(), ps, "text.")}, nil
+	m := &Model{Config: cfg, ParamSet: ps, be: be,
+		vis: model.NewStack(cfg.stack(), ps, "vision."), txt: model.NewStack(cfg.stack(), ps, "text.")}
+	if cfg.Joint > 0 {
+		m.joint = model.NewStack(cfg.jointStack(), ps, "joint.")
+	}
+	return m, nil
 }
 
 // Init draws fresh weights.
@@ -321,9 +337,10 @@ func (m *Model) encode(pictures []Picture, texts [][]int32) (img, txt []float32,
 	return img, txt, nil
 }
 
-// backward takes the gradients of the projected embeddings and
-// accumulates every weight's gradient.
-func (m *Model) backward(dImg, dTxt []float32) {
+// backward takes the gradients of the projected embeddings, and those of
+// the towers' normed token states when the joint stack read them (nil
+// otherwise), and accumulates every weight's gradient.
+func (m *Model) backward(dImg, dTxt []float32, dVis, dTxtH nn.Buf) {
 	be, a, d, e := m.be, m.act, m.DModel, m.Embed
 	ni, nt := a.ni, a.nt
 	// Pictures.
@@ -331,6 +348,9 @@ func (m *Model) backward(dImg, dTxt []float32) {
 	be.MatMul(m.Grad("vision.proj"), a.dZ, a.visP, e, d, ni, true, false, 1, 1)
 	be.MatMul(a.dP, a.dZ, m.View("vision.proj"), ni, d, e, false, false, 1, 0)
 	be.MatMul(a.dH, a.poolV, a.dP, ni*Patches, d, ni, true, false, 1, 0)
+	if dVis != nil {
+		be.AddTo(a.dH, dVis)
+	}
 	be.Zero(a.dx)
 	be.RMSNormBackward(a.dx, m.Grad("vision.ln"), a.dH, a.visOut, m.View("vision.ln"), a.visR, ni*Patches, d)
 	dx := m.vis.Backward(a.dx)
@@ -343,36 +363,74 @@ func (m *Model) backward(dImg, dTxt []float32) {
 	be.MatMul(m.Grad("text.proj"), a.dZT, a.txtP, e, d, nt, true, false, 1, 1)
 	be.MatMul(a.dPT, a.dZT, m.View("text.proj"), nt, d, e, false, false, 1, 0)
 	be.MatMul(a.dHT, a.poolT, a.dPT, nt*TextLen, d, nt, true, false, 1, 0)
+	if dTxtH != nil {
+		be.AddTo(a.dHT, dTxtH)
+	}
 	be.Zero(a.dxT)
 	be.RMSNormBackward(a.dxT, m.Grad("text.ln"), a.dHT, a.txtOut, m.View("text.ln"), a.txtR, nt*TextLen, d)
 	be.EmbedBackward(m.Grad("text.wte"), m.txt.Backward(a.dxT), a.textIDs, d)
 }
 
-// Loss runs both towers on a batch of matching pairs and the symmetric
-// InfoNCE loss (pair i's picture should pick text i among the batch's, and
-// the other way round), then the backward pass; gradients accumulate.
-// Hard negatives match nothing: texts (e.g. a pair's text with one fact
-// changed) join the texts each picture must rank below its own, pictures
-// (e.g. a pair's picture with an object misdrawn) the pictures each text
-// must rank below its own.
-func (m *Model) Loss(pairs []Pair, texts [][]int32, pictures []Picture) (float64, error) {
-	pics, txts := split(pairs, texts, pictures)
+// Batch is a training step: matching pairs, and hard negatives — texts
+// no picture matches (e.g. a pair's text with one fact changed), pictures
+// no text matches (e.g. a pair's picture with an object misdrawn) — each
+// made from the pair TextOf or PictureOf names.
+type Batch struct {
+	Pairs     []Pair
+	Texts     [][]int32
+	TextOf    []int
+	Pictures  []Picture
+	PictureOf []int
+}
+
+// Loss runs both towers on a batch and the symmetric InfoNCE loss (pair
+// i's picture should pick text i among the batch's, and the other way
+// round; a hard negative text joins the texts each picture must rank below
+// its own, a hard negative picture the pictures each text must), plus,
+// with a joint stack, its loss (jointLoss); then the backward pass.
+// Gradients accumulate.
+func (m *Model) Loss(b Batch) (float64, error) {
+	if len(b.TextOf) != len(b.Texts) || len(b.PictureOf) != len(b.Pictures) {
+		return 0, fmt.Errorf("clip: %d hard negative texts with %d owners, %d pictures with %d", len(b.Texts), len(b.TextOf), len(b.Pictures), len(b.PictureOf))
+	}
+	pics, txts := split(b.Pairs, b.Texts, b.Pictures)
 	img, txt, err := m.encode(pics, txts)
 	if err != nil {
 		return 0, err
 	}
-	loss, dImg, dTxt := contrastive(img, txt, len(pairs), len(pics), len(txts), m.Embed, m.Scale)
-	m.backward(dImg, dTxt)
+	n := len(b.Pairs)
+	loss, dImg, dTxt := contrastive(img, txt, n, len(pics), len(txts), m.Embed, m.Scale)
+	var dVis, dTxtH nn.Buf
+	if m.joint != nil {
+		cands, agree := candidates(b)
+		logits := m.jointForward(cands)
+		l, dLogits := jointLoss(logits, agree)
+		loss += l
+		dVis, dTxtH = m.jointBackward(dLogits)
+	}
+	m.backward(dImg, dTxt, dVis, dTxtH)
 	return loss, nil
 }
 
-// Scores returns the cosine of each pair's picture and text embeddings.
+// Scores returns each pair's score: the cosine of its picture and text
+// embeddings, or with a joint stack its verdict, the probability that the
+// two agree.
 func (m *Model) Scores(pairs []Pair) ([]float64, error) {
 	img, txt, err := m.encode(split(pairs, nil, nil))
 	if err != nil {
 		return nil, err
 	}
 	out := make([]float64, len(pairs))
+	if m.joint != nil {
+		cands := make([]candidate, len(pairs))
+		for i := range cands {
+			cands[i] = candidate{i, i}
+		}
+		for i, z := range m.jointForward(cands) {
+			out[i] = 1 / (1 + math.Exp(-float64(z)))
+		}
+		return out, nil
+	}
 	for i := range pairs {
 		zi, _ := normalize(img[i*m.Embed : (i+1)*m.Embed])
 		zt, _ := normalize(txt[i*m.Embed : (i+1)*m.Embed])
@@ -410,4 +468,21 @@ func normalize(x []float32) ([]float64, float64) {
 		out[i] = float64(v) / max(n, 1e-12)
 	}
 	return out, n
+}
+
+// StartFrom sets every weight of o to m's weight of the same name, which
+// must have o's shape: a scorer with a joint stack starts from trained
+// towers, its joint stack left as drawn.
+func (m *Model) StartFrom(o *Model) error {
+	shapes := map[string][]int{}
+	for _, p := range m.params() {
+		shapes[p.Name] = p.Shape
+	}
+	for _, t := range o.Tensors() {
+		if s, ok := shapes[t.Name]; !ok || !slices.Equal(s, t.Shape) {
+			return fmt.Errorf("clip: tensor %q of shape %v has no counterpart (%v) in this scorer", t.Name, t.Shape, s)
+		}
+		m.be.Upload(m.View(t.Name), t.Data)
+	}
+	return nil
 }

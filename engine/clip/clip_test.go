@@ -2,6 +2,7 @@ package clip
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -70,11 +71,15 @@ func randomPairs(r *rand.Rand, n, vocab int) []Pair {
 
 // The whole model's gradients against central differences of its loss,
 // at a sample of coordinates in every tensor, with hard negatives of both
-// kinds, for towers that read the input picture and towers that do not.
+// kinds, for towers that read the input picture and towers that do not,
+// and with a joint stack over them.
 func TestModelGradient(t *testing.T) {
-	for _, input := range []bool{false, true} {
+	for _, c := range []struct {
+		input bool
+		joint int
+	}{{false, 0}, {true, 0}, {true, 1}} {
 		cfg := tinyConfig()
-		cfg.Input = input
+		cfg.Input, cfg.Joint = c.input, c.joint
 		checkModelGradient(t, cfg)
 	}
 }
@@ -88,25 +93,32 @@ func checkModelGradient(t *testing.T, cfg Config) {
 	r := rand.New(rand.NewPCG(4, 4))
 	pairs := randomPairs(r, 3, m.Vocab)
 	extra := randomPairs(r, 2, m.Vocab)
-	texts, pictures := [][]int32{extra[0].Text}, []Picture{extra[1].Picture}
+	b := Batch{Pairs: pairs, Texts: [][]int32{extra[0].Text}, TextOf: []int{2},
+		Pictures: []Picture{extra[1].Picture}, PictureOf: []int{0}}
 	m.ZeroGrad()
-	if _, err := m.Loss(pairs, texts, pictures); err != nil {
+	if _, err := m.Loss(b); err != nil {
 		t.Fatal(err)
 	}
 	grads := m.Gradients()
 	w := m.Weights()
 	loss := func() float64 {
 		m.SetWeights(w)
-		img, txt, err := m.encode(split(pairs, texts, pictures))
+		l, err := m.Loss(b) // its gradients accumulate unread
 		if err != nil {
 			t.Fatal(err)
 		}
-		l, _, _ := contrastive(img, txt, len(pairs), len(pairs)+1, len(pairs)+1, m.Embed, m.Scale)
 		return l
 	}
 	const h = 1e-2
 	checked := 0
-	for _, i := range r.Perm(len(w))[:400] {
+	coords := r.Perm(len(w))[:400]
+	// The joint stack's weights come last, a small share of them.
+	if jw := cfg.jointWeights(); jw > 0 {
+		for _, i := range r.Perm(jw)[:200] {
+			coords = append(coords, len(w)-jw+i)
+		}
+	}
+	for _, i := range coords {
 		if grads[i] == 0 {
 			continue // e.g. embedding rows of words not in the batch
 		}
@@ -149,7 +161,7 @@ func TestMemorises(t *testing.T) {
 	var first, last float64
 	for step := 1; step <= 150; step++ {
 		m.ZeroGrad()
-		l, err := m.Loss(pairs, nil, nil)
+		l, err := m.Loss(Batch{Pairs: pairs})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -204,19 +216,26 @@ func TestEmbeddedScorerQuality(t *testing.T) {
 	}
 }
 
+// BenchmarkScore scores one pair with the embedded scorer's shape, and
+// with a joint block over its towers (examples/clip-joint.toml).
 func BenchmarkScore(b *testing.B) {
 	cb := vq.Default()
 	v := token.New(cb.K())
-	m, _ := New(Config{Layers: 2, DModel: 128, Heads: 4, MLP: 384, Embed: 64, Vocab: v.ImageOffset(), Scale: 14, Input: true}, nn.CPU{})
-	m.Init(1)
-	c := world.Generate(1, 0, world.MixEdit)
-	p, _ := PairOf(world.Render(c.Target), InputOf(c), c.Reasoning, v)
-	for b.Loop() {
-		if _, err := m.Scores([]Pair{p}); err != nil {
-			b.Fatal(err)
-		}
+	for _, joint := range []int{0, 1} {
+		b.Run(fmt.Sprintf("joint=%d", joint), func(b *testing.B) {
+			m, _ := New(Config{Layers: 2, DModel: 128, Heads: 4, MLP: 384, Embed: 64, Vocab: v.ImageOffset(), Scale: 14,
+				Input: true, Joint: joint}, nn.CPU{})
+			m.Init(1)
+			c := world.Generate(1, 0, world.MixEdit)
+			p, _ := PairOf(world.Render(c.Target), InputOf(c), c.Reasoning, v)
+			for b.Loop() {
+				if _, err := m.Scores([]Pair{p}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/pair")
+		})
 	}
-	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/pair")
 }
 
 // FuzzFromFile loads arbitrary bytes as a scorer. It loads or fails with

@@ -41,8 +41,11 @@ func InputOf(c world.Case) image.Image {
 
 // Quality is how well the scorer tracks agreement on held-out pairs.
 type Quality struct {
-	Retrieval float64 `json:"retrieval_top1"` // picture → text among 100, top-1
-	Ranking   float64 `json:"fact_ranking"`   // the true text scores above one with a fact changed
+	// Retrieval is picture → text among 100, top-1, by the towers' cosine
+	// (with a joint stack, its verdict on 100×100 pairs would cost more
+	// than the rest of the training); the rankings are by Scores.
+	Retrieval float64 `json:"retrieval_top1"`
+	Ranking   float64 `json:"fact_ranking"` // the true text scores above one with a fact changed
 	// WrongObject: the true text scores above one that says the change of
 	// the wrong object (WrongObject); Misdrawn: the true picture scores
 	// above one with a mistake (Misdraw), both with the true text.

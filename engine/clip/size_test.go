@@ -11,11 +11,19 @@ import (
 	"parascope/engine/nn/nntest"
 )
 
-// The estimates cover what the towers allocate: their weights, and a
-// training step with a hard negative text and picture for every pair.
+// The estimates cover what the towers allocate, with and without a joint
+// stack: their weights, and a training step with a hard negative text and
+// picture for every pair.
 func TestEstimatesCoverAllocations(t *testing.T) {
-	cfg, batch := tinyConfig(), 4
-	cfg.Input = true
+	for _, joint := range []int{0, 1} {
+		cfg := tinyConfig()
+		cfg.Input, cfg.Joint = true, joint
+		checkEstimates(t, cfg)
+	}
+}
+
+func checkEstimates(t *testing.T, cfg Config) {
+	const batch = 4
 	var floats int
 	m, err := New(cfg, nntest.Counting{Floats: &floats})
 	if err != nil {
@@ -26,13 +34,13 @@ func TestEstimatesCoverAllocations(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	pairs := randomPairs(r, batch, m.Vocab)
-	var texts [][]int32
-	var pictures []Picture
-	for _, p := range randomPairs(r, batch, m.Vocab) {
-		texts, pictures = append(texts, p.Text), append(pictures, p.Picture)
+	b := Batch{Pairs: pairs}
+	for i, p := range randomPairs(r, batch, m.Vocab) {
+		b.Texts, b.Pictures = append(b.Texts, p.Text), append(b.Pictures, p.Picture)
+		b.TextOf, b.PictureOf = append(b.TextOf, i), append(b.PictureOf, i)
 	}
 	m.ZeroGrad()
-	if _, err := m.Loss(pairs, texts, pictures); err != nil {
+	if _, err := m.Loss(b); err != nil {
 		t.Fatal(err)
 	}
 	m.Step(nn.AdamW{LR: 1e-3, Beta1: 0.9, Beta2: 0.98, Eps: 1e-8, Step: 1})

@@ -14,6 +14,7 @@ import (
 	"parascope/engine/checkpoint"
 	"parascope/engine/clip"
 	"parascope/engine/memory"
+	"parascope/engine/model"
 	"parascope/engine/nn"
 	"parascope/engine/token"
 	"parascope/engine/tomlconf"
@@ -45,9 +46,13 @@ type CLIPConfig struct {
 	// for another would write and draw them (clip.Misread): agreeing
 	// pairs whose text is wrong about the input, so that the scorer
 	// learns agreement between text and picture rather than the truth.
-	Misread         float64   `toml:"misread" json:"misread,omitempty"`
-	CheckpointEvery int       `toml:"checkpoint_every" json:"checkpoint_every"`
-	Model           CLIPShape `toml:"model" json:"model"`
+	Misread         float64 `toml:"misread" json:"misread,omitempty"`
+	CheckpointEvery int     `toml:"checkpoint_every" json:"checkpoint_every"`
+	// Init names a scorer whose weights start the run: a checkpoint,
+	// "embedded" for the embedded scorer, "" for fresh weights. Its
+	// towers must have the run's shape; a joint stack it lacks is drawn.
+	Init  string    `toml:"init" json:"init,omitempty"`
+	Model CLIPShape `toml:"model" json:"model"`
 }
 
 // CLIPShape is the towers' size.
@@ -59,6 +64,7 @@ type CLIPShape struct {
 	Embed  int     `toml:"embed" json:"embed"`
 	Scale  float64 `toml:"scale" json:"scale"`
 	Input  bool    `toml:"input" json:"input,omitempty"` // the picture tower reads the input picture too
+	Joint  int     `toml:"joint" json:"joint,omitempty"` // layers of a cross-encoder over the towers
 }
 
 // DefaultCLIP is the recipe examples/clip.toml spells out.
@@ -108,7 +114,7 @@ func (c CLIPConfig) Validate() error {
 // config is the towers' config for ShapeWorld's words.
 func (s CLIPShape) config() clip.Config {
 	return clip.Config{Layers: s.Layers, DModel: s.DModel, Heads: s.Heads, MLP: s.MLP, Embed: s.Embed,
-		Vocab: token.New(0).ImageOffset(), Scale: s.Scale, Input: s.Input}
+		Vocab: token.New(0).ImageOffset(), Scale: s.Scale, Input: s.Input, Joint: s.Joint}
 }
 
 // LoadCLIP reads a TOML file over the defaults.
@@ -138,6 +144,19 @@ func NewCLIP(cfg CLIPConfig, be nn.Backend, cb *vq.Codebook, out string) (*CLIP,
 		return nil, err
 	}
 	m.Init(cfg.Seed)
+	if cfg.Init != "" {
+		spec := cfg.Init
+		if spec == model.Embedded {
+			spec = ""
+		}
+		from, err := clip.Open(spec, be)
+		if err != nil {
+			return nil, tomlconf.KeyError{Key: "init", Msg: err.Error()}
+		}
+		if err := m.StartFrom(from); err != nil {
+			return nil, tomlconf.KeyError{Key: "init", Msg: fmt.Sprintf("%s: %v", cfg.Init, err)}
+		}
+	}
 	return &CLIP{cfg: cfg, m: m, vocab: vocab, out: out}, os.MkdirAll(out, 0o755)
 }
 
@@ -165,12 +184,10 @@ func (c *CLIP) Step() int          { return c.step }
 
 // batch builds step k's pairs from training cases (never held-out ones),
 // and the hard negatives: texts and pictures.
-func (c *CLIP) batch(k int) ([]clip.Pair, [][]int32, []clip.Picture, error) {
+func (c *CLIP) batch(k int) (clip.Batch, error) {
 	r := rand.New(rand.NewPCG(c.cfg.Seed^0x2545f491, uint64(k)))
-	var pairs []clip.Pair
-	var texts [][]int32
-	var pictures []clip.Picture
-	for j := 0; len(pairs) < c.cfg.Batch; j++ {
+	var b clip.Batch
+	for j := 0; len(b.Pairs) < c.cfg.Batch; j++ {
 		cs := world.Generate(c.cfg.Seed, k*c.cfg.Batch*2+j, world.MixBoth)
 		if cs.HeldOut() {
 			continue
@@ -194,26 +211,26 @@ func (c *CLIP) batch(k int) ([]clip.Pair, [][]int32, []clip.Picture, error) {
 				if changed, ok := change(cs, r); ok {
 					ids, err := clip.TextIDs(changed, c.vocab)
 					if err != nil {
-						return nil, nil, nil, err
+						return b, err
 					}
-					texts = append(texts, ids)
+					b.Texts, b.TextOf = append(b.Texts, ids), append(b.TextOf, len(b.Pairs))
 				}
 			}
 			if r.Float64() < c.cfg.PictureNegatives {
 				pic, err := clip.PictureOf(world.Render(clip.Misdraw(cs, r)), in)
 				if err != nil {
-					return nil, nil, nil, err
+					return b, err
 				}
-				pictures = append(pictures, pic)
+				b.Pictures, b.PictureOf = append(b.Pictures, pic), append(b.PictureOf, len(b.Pairs))
 			}
 		}
 		p, err := clip.PairOf(img, in, text, c.vocab)
 		if err != nil {
-			return nil, nil, nil, err
+			return b, err
 		}
-		pairs = append(pairs, p)
+		b.Pairs = append(b.Pairs, p)
 	}
-	return pairs, texts, pictures, nil
+	return b, nil
 }
 
 // maskPartly hides a random share of the patches (mask grey, as the sampler
@@ -241,12 +258,12 @@ func maskPartly(r *rand.Rand, img *image.RGBA, text string) (image.Image, string
 // Run trains to the configured steps, checkpointing like SFT.
 func (c *CLIP) Run(ctx context.Context, progress func(Progress)) error {
 	return runSteps(ctx, &c.step, c.cfg.Steps, c.cfg.CheckpointEvery, &c.elapsed, c.Checkpoint, func() (func(stepTiming), error) {
-		pairs, texts, pictures, err := c.batch(c.step)
+		b, err := c.batch(c.step)
 		if err != nil {
 			return nil, err
 		}
 		c.m.ZeroGrad()
-		loss, err := c.m.Loss(pairs, texts, pictures)
+		loss, err := c.m.Loss(b)
 		if err != nil {
 			return nil, fmt.Errorf("step %d: %w", c.step+1, err)
 		}

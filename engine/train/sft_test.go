@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -186,34 +187,75 @@ func tinyCLIP(steps int) CLIPConfig {
 	return c
 }
 
-func TestCLIPResumeMatchesUninterrupted(t *testing.T) {
+// A run with a joint stack starts from a scorer's towers: their weights
+// are the scorer's, the joint stack's are drawn; a scorer of another shape
+// is refused with the key and the tensor.
+func TestCLIPStartsFromTowers(t *testing.T) {
 	cb := vq.Default()
-	whole, err := NewCLIP(tinyCLIP(6), nn.CPU{}, cb, t.TempDir())
+	dir := t.TempDir()
+	towers, err := NewCLIP(tinyCLIP(2), nn.CPU{}, cb, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := whole.Run(context.Background(), nil); err != nil {
+	if err := towers.Run(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	first, _ := NewCLIP(tinyCLIP(6), nn.CPU{}, cb, dir)
-	ctx, cancel := context.WithCancel(context.Background())
-	first.Run(ctx, func(p Progress) {
-		if p.Step == 3 {
-			cancel()
+	cfg := tinyCLIP(2)
+	cfg.Init, cfg.Model.Joint = filepath.Join(dir, ModelFile), 1
+	joint, err := NewCLIP(cfg, nn.CPU{}, cb, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]float32{}
+	for _, x := range joint.Model().Tensors() {
+		got[x.Name] = x.Data
+	}
+	for _, x := range towers.Model().Tensors() {
+		if !slices.Equal(got[x.Name], x.Data) {
+			t.Errorf("tensor %s is not the scorer's", x.Name)
 		}
-	})
-	second, err := ResumeCLIP(filepath.Join(dir, CheckpointFile), nn.CPU{}, cb, dir)
-	if err != nil || second.Step() != 3 {
-		t.Fatalf("resume: %v at step %d", err, second.Step())
 	}
-	if err := second.Run(context.Background(), nil); err != nil {
-		t.Fatal(err)
+	if head := got["joint.head"]; len(head) != cfg.Model.DModel || slices.Max(head) == 0 {
+		t.Errorf("joint.head %v: not drawn", head)
 	}
-	a, b := whole.Model().Weights(), second.Model().Weights()
-	for i := range a {
-		if a[i] != b[i] {
-			t.Fatalf("weight %d differs after a resume", i)
+	cfg.Model.DModel, cfg.Model.MLP = 8, 12
+	_, err = NewCLIP(cfg, nn.CPU{}, cb, t.TempDir())
+	if err == nil || !strings.Contains(err.Error(), "init: "+cfg.Init) || !strings.Contains(err.Error(), `"vision.patch"`) {
+		t.Errorf("got %v", err)
+	}
+}
+
+// A run resumed from its checkpoint ends where one that was not does,
+// with and without a joint stack.
+func TestCLIPResumeMatchesUninterrupted(t *testing.T) {
+	cb := vq.Default()
+	for _, joint := range []int{0, 1} {
+		cfg := tinyCLIP(6)
+		cfg.Model.Joint = joint
+		whole, err := NewCLIP(cfg, nn.CPU{}, cb, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := whole.Run(context.Background(), nil); err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		first, _ := NewCLIP(cfg, nn.CPU{}, cb, dir)
+		ctx, cancel := context.WithCancel(context.Background())
+		first.Run(ctx, func(p Progress) {
+			if p.Step == 3 {
+				cancel()
+			}
+		})
+		second, err := ResumeCLIP(filepath.Join(dir, CheckpointFile), nn.CPU{}, cb, dir)
+		if err != nil || second.Step() != 3 {
+			t.Fatalf("joint %d: resume: %v at step %d", joint, err, second.Step())
+		}
+		if err := second.Run(context.Background(), nil); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(whole.Model().Weights(), second.Model().Weights()) {
+			t.Errorf("joint %d: the weights differ after a resume", joint)
 		}
 	}
 }
