@@ -10,20 +10,20 @@
 # and the oracle (the exact judge as the reward), output only and s = 3,
 # beside them: is the trajectory better when the reward is exact?
 #
-#   examples/pararl-ablations.sh [SFT_MODEL] [CLIP_MODEL] [BATCHES] [CASES]
+#   examples/pararl-ablations.sh [SFT_MODEL] [CLIP_MODEL] [BATCHES] [CASES] [OUT]
 #
-# CLIP_MODEL needs reward.json beside it (parascope train reward --clip ...);
+# Paths are from the repository root. CLIP_MODEL needs reward.json beside it
+# (parascope train reward --clip ...);
 # "" (the default) names the embedded model or scorer. Every variant is
 # trained with training seeds 1 and 2 and judged on the first CASES (300)
 # held-out cases of seeds 4242 and 5151 at the sampler defaults. Results go to
-# runs/ablations/ (<variant>-seed<k>/ and its <seed>.json benches), the
-# table to runs/ablations/table.md. The script can be stopped and run
+# OUT (runs/ablations: <variant>-seed<k>/ and its <seed>.json benches), the
+# table to OUT/table.md. The script can be stopped and run
 # again: what is finished is kept, a run it stopped resumes from its
 # checkpoint. About half an hour a run on a 2-core CPU.
 set -eu
-sft=${1:-} clip=${2:-} batches=${3:-20} cases=${4:-300}
+sft=${1:-} clip=${2:-} batches=${3:-20} cases=${4:-300} out=${5:-runs/ablations}
 cd "$(dirname "$0")/.."
-out=runs/ablations
 mkdir -p "$out"
 go build -o "$out/parascope" .
 p="$out/parascope"
