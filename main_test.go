@@ -694,6 +694,8 @@ func TestBadInputs(t *testing.T) {
 		{[]string{"train", "clip", "--out", "run", "--config", conf("scale.toml", "[model]\nlayers = 1\nscale = inf\n")}, failure, []string{"conf/scale.toml:3: model.scale: +Inf"}},
 		{[]string{"train", "clip", "--out", "run", "--config", conf("beta.toml", "beta1 = nan\n")}, failure, []string{"conf/beta.toml:1: beta1: NaN"}},
 		{[]string{"train", "clip", "--out", "run", "--config", conf("pairs.toml", "batch = 100000\n")}, failure, []string{"conf/pairs.toml:1: batch: 100000", "needs about"}},
+		{[]string{"train", "clip", "--out", "run", "--config", conf("clipinit.toml", "init = \"nope.safetensors\"\n")}, failure, []string{"conf/clipinit.toml:1: init: nope.safetensors: no such file"}},
+		{[]string{"train", "clip", "--out", "run", "--config", conf("clipdeeper.toml", "init = \"embedded\"\n[model]\nlayers = 3\n")}, failure, []string{"conf/clipdeeper.toml:1: init: embedded", `"vision.blocks.2.attn_norm" of this scorer is not in the one it starts from`}},
 		{[]string{"train", "pararl", "--out", "run", "--config", conf("kl.toml", "kl = nan\n")}, failure, []string{"conf/kl.toml:1: kl: NaN"}},
 		{[]string{"train", "pararl", "--out", "run", "--config", conf("rltemp.toml", "[sampler.text]\ntemperature = inf\n")}, failure, []string{"conf/rltemp.toml:2: sampler.text.temperature: +Inf"}},
 		{[]string{"train", "pararl", "--out", "run", "--config", conf("rlsteps.toml", "steps = 2\n[sampler]\nsteps = 99999999999\n")}, failure, []string{"conf/rlsteps.toml:3: sampler.steps: 99999999999", "needs about"}},

@@ -470,9 +470,9 @@ func normalize(x []float32) ([]float64, float64) {
 	return out, n
 }
 
-// StartFrom sets every weight of o to m's weight of the same name, which
-// must have o's shape: a scorer with a joint stack starts from trained
-// towers, its joint stack left as drawn.
+// StartFrom sets each weight of m that o has to o's, which must have the
+// same shape. Every tower weight must be there; the joint stack is left
+// as drawn when o has none, so a cross-encoder starts from trained towers.
 func (m *Model) StartFrom(o *Model) error {
 	shapes := map[string][]int{}
 	for _, p := range m.params() {
@@ -482,6 +482,14 @@ func (m *Model) StartFrom(o *Model) error {
 		if s, ok := shapes[t.Name]; !ok || !slices.Equal(s, t.Shape) {
 			return fmt.Errorf("clip: tensor %q of shape %v has no counterpart (%v) in this scorer", t.Name, t.Shape, s)
 		}
+		delete(shapes, t.Name)
+	}
+	for _, p := range m.params() {
+		if _, missing := shapes[p.Name]; missing && !strings.HasPrefix(p.Name, "joint.") {
+			return fmt.Errorf("clip: tensor %q of this scorer is not in the one it starts from", p.Name)
+		}
+	}
+	for _, t := range o.Tensors() {
 		m.be.Upload(m.View(t.Name), t.Data)
 	}
 	return nil

@@ -102,7 +102,12 @@ type Inputs interface {
 // starts; loading alone does not, so that an example may name a run's
 // output still to be made.
 func CheckInputs(path string, v Inputs) error {
-	err := checkInputs(v.InputFiles())
+	return LocateIn(path, checkInputs(v.InputFiles()))
+}
+
+// LocateIn is Locate for an error found after the config at path was
+// loaded, such as a key's file that cannot start a run.
+func LocateIn(path string, err error) error {
 	if err == nil {
 		return nil
 	}

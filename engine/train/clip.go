@@ -117,6 +117,14 @@ func (s CLIPShape) config() clip.Config {
 		Vocab: token.New(0).ImageOffset(), Scale: s.Scale, Input: s.Input, Joint: s.Joint}
 }
 
+// InputFiles names the scorer a run starts from, for tomlconf.CheckInputs.
+func (c CLIPConfig) InputFiles() map[string]string {
+	if !model.NamesFile(c.Init) {
+		return nil
+	}
+	return map[string]string{"init": c.Init}
+}
+
 // LoadCLIP reads a TOML file over the defaults.
 func LoadCLIP(path string) (CLIPConfig, error) {
 	c := DefaultCLIP()

@@ -223,6 +223,13 @@ func TestCLIPStartsFromTowers(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "init: "+cfg.Init) || !strings.Contains(err.Error(), `"vision.patch"`) {
 		t.Errorf("got %v", err)
 	}
+	// Deeper towers than the scorer's would start partly drawn.
+	cfg = tinyCLIP(2)
+	cfg.Init, cfg.Model.Layers = filepath.Join(dir, ModelFile), cfg.Model.Layers+1
+	_, err = NewCLIP(cfg, nn.CPU{}, cb, t.TempDir())
+	if err == nil || !strings.Contains(err.Error(), "init: "+cfg.Init) || !strings.Contains(err.Error(), "is not in the one it starts from") {
+		t.Errorf("deeper towers: got %v", err)
+	}
 }
 
 // A run resumed from its checkpoint ends where one that was not does,

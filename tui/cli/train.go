@@ -321,8 +321,13 @@ func (e *Env) trainCLIP(args []string) error {
 			if cfg, err = train.LoadCLIP(*cfgPath); err != nil {
 				return err
 			}
+			if err := tomlconf.CheckInputs(*cfgPath, cfg); err != nil {
+				return err
+			}
 		}
-		run, err = train.NewCLIP(cfg, be, cb, *out)
+		if run, err = train.NewCLIP(cfg, be, cb, *out); err != nil && *cfgPath != "" {
+			err = tomlconf.LocateIn(*cfgPath, err)
+		}
 	}
 	if err != nil {
 		return err
