@@ -99,35 +99,51 @@ func readRunLog(path string) (runLog, error) {
 	return r, nil
 }
 
-// plotRuns draws four charts, two by two: the final outputs' reward and
-// the informative share (moving means over smooth batches), the held-out
-// output alignment and the KL to the starting model.
+// plotRuns draws runCharts two by two.
 func plotRuns(runs []runLog, smooth int) (image.Image, error) {
+	var imgs []image.Image
+	for _, c := range runCharts(runs, smooth) {
+		img, err := viz.Plot(c, 640, 400)
+		if err != nil {
+			return nil, err
+		}
+		imgs = append(imgs, img)
+	}
+	return viz.Grid(imgs, 2, 1, 8, color.White), nil
+}
+
+// runCharts makes four charts: the final outputs' reward and the
+// informative share (moving means over smooth batches), the held-out
+// output alignment and the KL to the starting model. A chart no run has
+// a point of says why in its title rather than stand empty.
+func runCharts(runs []runLog, smooth int) []viz.Chart {
 	type panel struct {
 		title, ylabel string
 		value         func(p train.RLProgress) (float64, bool)
 		smoothed      bool
+		none          string // why no run may have a point
 	}
 	batch := func(f func(p train.RLProgress) float64) func(p train.RLProgress) (float64, bool) {
 		return func(p train.RLProgress) (float64, bool) { return f(p), p.Step > 0 }
 	}
 	panels := []panel{
-		{"reward of the final outputs", "reward", batch(func(p train.RLProgress) float64 { return p.FinalReward }), true},
+		{"reward of the final outputs", "reward", batch(func(p train.RLProgress) float64 { return p.FinalReward }), true, ""},
 		{"held-out output alignment", "judge, 0-100", func(p train.RLProgress) (float64, bool) {
 			if p.HeldOut == nil {
 				return 0, false
 			}
 			return *p.HeldOut, true
-		}, false},
-		{"KL to the starting model", "per decoded token", batch(func(p train.RLProgress) float64 { return p.KL }), true},
-		{"informative groups", "share of prompts drawn", batch(func(p train.RLProgress) float64 { return p.Informative }), true},
+		}, false, "none: the runs made no check (eval_every = 0)"},
+		{"KL to the starting model", "per decoded token", batch(func(p train.RLProgress) float64 { return p.KL }), true, ""},
+		{"informative groups", "share of prompts drawn", batch(func(p train.RLProgress) float64 { return p.Informative }), true, ""},
 	}
-	var charts []image.Image
+	var charts []viz.Chart
 	for _, pn := range panels {
 		c := viz.Chart{Title: pn.title, XLabel: "batch", YLabel: pn.ylabel}
 		if pn.smoothed && smooth > 1 {
 			c.Title += fmt.Sprintf(" (mean of %d batches)", smooth)
 		}
+		points := 0
 		for _, r := range runs {
 			s := viz.Series{Name: r.name}
 			for _, p := range r.lines {
@@ -138,15 +154,15 @@ func plotRuns(runs []runLog, smooth int) (image.Image, error) {
 			if pn.smoothed {
 				s.Y = movingMean(s.Y, smooth)
 			}
+			points += len(s.X)
 			c.Series = append(c.Series, s)
 		}
-		img, err := viz.Plot(c, 640, 400)
-		if err != nil {
-			return nil, err
+		if points == 0 && pn.none != "" {
+			c.Title += ": " + pn.none
 		}
-		charts = append(charts, img)
+		charts = append(charts, c)
 	}
-	return viz.Grid(charts, 2, 1, 8, color.White), nil
+	return charts
 }
 
 // movingMean is the mean of each value and the n−1 before it (fewer at
