@@ -474,8 +474,8 @@ func normalize(x []float32) ([]float64, float64) {
 // same shape. Every tower weight must be there; the joint stack is left
 // as drawn when o has none, so a cross-encoder starts from trained towers.
 func (m *Model) StartFrom(o *Model) error {
-	shapes := map[string][]int{}
-	for _, p := range m.params() {
+	params, shapes := m.params(), map[string][]int{}
+	for _, p := range params {
 		shapes[p.Name] = p.Shape
 	}
 	for _, t := range o.Tensors() {
@@ -484,7 +484,7 @@ func (m *Model) StartFrom(o *Model) error {
 		}
 		delete(shapes, t.Name)
 	}
-	for _, p := range m.params() {
+	for _, p := range params {
 		if _, missing := shapes[p.Name]; missing && !strings.HasPrefix(p.Name, "joint.") {
 			return fmt.Errorf("clip: tensor %q of this scorer is not in the one it starts from", p.Name)
 		}

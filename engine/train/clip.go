@@ -118,12 +118,7 @@ func (s CLIPShape) config() clip.Config {
 }
 
 // InputFiles names the scorer a run starts from, for tomlconf.CheckInputs.
-func (c CLIPConfig) InputFiles() map[string]string {
-	if !model.NamesFile(c.Init) {
-		return nil
-	}
-	return map[string]string{"init": c.Init}
-}
+func (c CLIPConfig) InputFiles() map[string]string { return initFile(c.Init) }
 
 // LoadCLIP reads a TOML file over the defaults.
 func LoadCLIP(path string) (CLIPConfig, error) {

@@ -236,11 +236,15 @@ func (t Tasks) kinds() ([]world.EditKind, error) {
 
 // InputFiles names the checkpoint a run starts from, for
 // tomlconf.CheckInputs.
-func (c SFTConfig) InputFiles() map[string]string {
-	if !model.NamesFile(c.Init) {
+func (c SFTConfig) InputFiles() map[string]string { return initFile(c.Init) }
+
+// initFile is a config's init key as an input file, when it names one
+// (not the embedded weights or fresh ones).
+func initFile(init string) map[string]string {
+	if !model.NamesFile(init) {
 		return nil
 	}
-	return map[string]string{"init": c.Init}
+	return map[string]string{"init": init}
 }
 
 // LoadSFT reads a TOML file over the defaults.

@@ -325,7 +325,10 @@ func (e *Env) trainCLIP(args []string) error {
 				return err
 			}
 		}
-		if run, err = train.NewCLIP(cfg, be, cb, *out); err != nil && *cfgPath != "" {
+		// A key's error (init's) gets the config's line; others, such as
+		// an --out folder that cannot be made, are not the config's.
+		var ke tomlconf.KeyError
+		if run, err = train.NewCLIP(cfg, be, cb, *out); errors.As(err, &ke) && *cfgPath != "" {
 			err = tomlconf.LocateIn(*cfgPath, err)
 		}
 	}
